@@ -1,0 +1,21 @@
+"""Errors raised by the media layer. Each has a stable ``code`` for the protocol."""
+
+
+class MediaError(Exception):
+    code = "media_error"
+
+
+class UnsupportedCodec(MediaError):
+    """The remote description offers none of the codecs the SFU forwards (VP8, Opus)."""
+
+    code = "unsupported_codec"
+
+
+class NegotiationError(MediaError):
+    """An SDP answer could not be applied (malformed, stale, or out of turn)."""
+
+    code = "negotiation_failed"
+
+
+class PeerClosed(MediaError):
+    code = "peer_closed"

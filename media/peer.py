@@ -1,0 +1,245 @@
+"""One participant's peer connection to the SFU, negotiated by the server.
+
+The server is always the offerer (aiortc has no ``negotiationneeded``): each peer
+publishes on two receive-only transceivers made up front (microphone and camera), and
+receives every other participant on send-only transceivers, which are reused when a
+participant leaves so that the SDP does not grow with every reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from .assembler import FrameAssembler
+from .errors import NegotiationError, PeerClosed, UnsupportedCodec
+from .forwarding import DownTrack, UpTrack
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("audio", "video")
+FORWARDED_CODECS = {"audio": ["audio/opus"], "video": ["video/VP8", "video/rtx"]}
+ANSWER_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An SDP offer for the client, with which participant each send-only mid carries."""
+
+    sdp: str
+    revision: int
+    streams: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+SendOffer = Callable[[Offer], Awaitable[None]]
+
+
+def _set_codec_preferences(transceiver: RTCRtpTransceiver) -> None:
+    wanted = FORWARDED_CODECS[transceiver.kind]
+    capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+    transceiver.setCodecPreferences([c for c in capabilities if c.mimeType in wanted])
+
+
+def tap_receiver(receiver: RTCRtpReceiver, assembler: FrameAssembler) -> None:
+    """Make ``receiver`` hand complete encoded frames to ``assembler`` and never decode.
+
+    aiortc keeps its jitter buffer and decoder thread private; the two names used here
+    are checked so that an aiortc upgrade that moves them fails loudly, not silently.
+    """
+    name = "_RTCRtpReceiver__jitter_buffer"
+    if not hasattr(receiver, name) or not hasattr(receiver, "_RTCRtpReceiver__stop_decoder"):
+        raise RuntimeError("this aiortc version does not match gikai's receiver tap")
+    setattr(receiver, name, assembler)
+    original_receive = receiver.receive
+
+    async def receive(parameters: Any) -> None:
+        await original_receive(parameters)
+        # The decoder thread has nothing to do on the forwarding path: end it now.
+        receiver._RTCRtpReceiver__stop_decoder()  # type: ignore[attr-defined]
+
+    receiver.receive = receive  # type: ignore[method-assign]
+
+
+def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
+    """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder."""
+    sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]
+
+
+class Peer:
+    def __init__(
+        self,
+        peer_id: str,
+        send_offer: SendOffer,
+        ice_servers: Optional[list[RTCIceServer]] = None,
+        on_failed: Optional[Callable[[Peer], None]] = None,
+    ) -> None:
+        self.id = peer_id
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(
+                iceServers=ice_servers or [], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
+            )
+        )
+        self.ups: dict[str, UpTrack] = {}
+        self.assemblers: dict[str, FrameAssembler] = {}
+        self._send_offer = send_offer
+        self._on_failed = on_failed
+        self._subs: dict[tuple[str, str], tuple[RTCRtpTransceiver, DownTrack]] = {}
+        self._free: dict[str, list[tuple[RTCRtpTransceiver, DownTrack]]] = {k: [] for k in KINDS}
+        self._all_downs: list[DownTrack] = []
+        self._revision = 0
+        self._dirty = True
+        self._negotiating: Optional[asyncio.Task[None]] = None
+        self._answered: Optional[asyncio.Future[None]] = None
+        self._closed = False
+        for kind in KINDS:
+            self._add_publication(kind)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+
+    # -- publishing ---------------------------------------------------------------
+    def _add_publication(self, kind: str) -> None:
+        transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+        _set_codec_preferences(transceiver)
+        receiver = transceiver.receiver
+        assembler: Optional[FrameAssembler] = None
+
+        def send_pli() -> None:
+            if assembler is not None and assembler.ssrc is not None and not self._closed:
+                asyncio.ensure_future(receiver._send_rtcp_pli(assembler.ssrc))
+
+        up = UpTrack(kind, send_pli)
+        assembler = FrameAssembler(kind, up.push, on_loss=up.request_keyframe)
+        tap_receiver(receiver, assembler)
+        self.ups[kind] = up
+        self.assemblers[kind] = assembler
+
+    # -- subscribing --------------------------------------------------------------
+    def subscribe(self, publisher_id: str, up: UpTrack) -> None:
+        key = (publisher_id, up.kind)
+        if self._closed or key in self._subs:
+            return
+        free = self._free[up.kind]
+        if free:
+            transceiver, down = free.pop()
+            transceiver.direction = "sendonly"
+        else:
+            down = DownTrack(up.kind)
+            transceiver = self.pc.addTransceiver(down, direction="sendonly")
+            _set_codec_preferences(transceiver)
+            tap_sender(transceiver.sender, down)
+            self._all_downs.append(down)
+        transceiver.sender._stream_id = publisher_id  # msid names the publisher
+        down.bind(up)
+        self._subs[key] = (transceiver, down)
+        self.renegotiate()
+
+    def unsubscribe(self, publisher_id: str) -> None:
+        for kind in KINDS:
+            entry = self._subs.pop((publisher_id, kind), None)
+            if entry is None:
+                continue
+            transceiver, down = entry
+            down.unbind()
+            transceiver.direction = "inactive"
+            self._free[kind].append(entry)
+        self.renegotiate()
+
+    def subscriptions(self) -> dict[tuple[str, str], DownTrack]:
+        return {key: down for key, (_, down) in self._subs.items()}
+
+    # -- negotiation ----------------------------------------------------------------
+    def renegotiate(self) -> None:
+        """Schedule an offer; changes made while one is out go into the next one."""
+        self._dirty = True
+        if self._closed or (self._negotiating is not None and not self._negotiating.done()):
+            return
+        self._negotiating = asyncio.ensure_future(self._negotiate())
+
+    async def _negotiate(self) -> None:
+        try:
+            while self._dirty and not self._closed:
+                self._dirty = False
+                await self.pc.setLocalDescription(await self.pc.createOffer())
+                self._revision += 1
+                streams = {
+                    transceiver.mid: {"participant": publisher_id, "kind": kind}
+                    for (publisher_id, kind), (transceiver, _) in self._subs.items()
+                    if transceiver.mid is not None
+                }
+                self._answered = asyncio.get_running_loop().create_future()
+                await self._send_offer(Offer(self.pc.localDescription.sdp, self._revision, streams))
+                await asyncio.wait_for(asyncio.shield(self._answered), ANSWER_TIMEOUT)
+        except asyncio.TimeoutError:
+            logger.warning("peer %s did not answer offer %d in time", self.id, self._revision)
+            self._fail()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if not self._closed:
+                logger.exception("negotiation with peer %s failed", self.id)
+                self._fail()
+
+    async def accept_answer(self, sdp: str, revision: int) -> None:
+        """Apply the client's answer to offer ``revision``."""
+        if self._closed:
+            raise PeerClosed("the media connection is closed")
+        answered = self._answered
+        if answered is None or answered.done() or revision != self._revision:
+            raise NegotiationError(f"no offer {revision} is waiting for an answer")
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        except Exception as exc:
+            unsupported = "send parameters" in str(exc) or "receive parameters" in str(exc)
+            self._fail()
+            if unsupported:
+                raise UnsupportedCodec("the answer accepts neither VP8 video nor Opus audio") from exc
+            raise NegotiationError(f"the answer could not be applied: {exc}") from exc
+        answered.set_result(None)
+
+    # -- lifecycle ----------------------------------------------------------------
+    def _on_connection_state(self) -> None:
+        if self.pc.connectionState == "failed":
+            self._fail()
+
+    def _fail(self) -> None:
+        if self._closed:
+            return
+        if self._on_failed is not None:
+            self._on_failed(self)
+        else:
+            asyncio.ensure_future(self.close())
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        current = asyncio.current_task()
+        if self._negotiating is not None and self._negotiating is not current:
+            self._negotiating.cancel()
+            try:
+                await self._negotiating
+            except (asyncio.CancelledError, Exception):
+                pass
+        for up in self.ups.values():
+            up.close()
+        for down in self._all_downs:
+            down.stop()
+        self._subs.clear()
+        await self.pc.close()
