@@ -40,10 +40,14 @@ class Room:
         peer.renegotiate()
         return peer
 
-    async def remove_peer(self, peer_id: str) -> None:
-        peer = self.peers.pop(peer_id, None)
-        if peer is None:
+    async def remove_peer(self, peer_id: str, expected: Optional[Peer] = None) -> None:
+        """Remove the peer (only if it is still ``expected``, when given) and close it."""
+        peer = self.peers.get(peer_id)
+        if peer is None or (expected is not None and peer is not expected):
+            if expected is not None:
+                await expected.close()
             return
+        del self.peers[peer_id]
         for other in self.peers.values():
             other.unsubscribe(peer_id)
         await peer.close()

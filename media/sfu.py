@@ -8,6 +8,7 @@ from typing import Optional
 
 from aiortc import RTCIceServer
 
+from .peer import Peer
 from .room import Room
 
 
@@ -27,11 +28,13 @@ class SFU:
             room = self.rooms[room_id] = Room(room_id, self._ice_servers, self._on_peer_failed)
         return room
 
-    async def leave(self, room_id: str, peer_id: str) -> None:
+    async def leave(self, room_id: str, peer_id: str, expected: Optional[Peer] = None) -> None:
         room = self.rooms.get(room_id)
         if room is None:
+            if expected is not None:
+                await expected.close()
             return
-        await room.remove_peer(peer_id)
+        await room.remove_peer(peer_id, expected)
         if not room.peers:
             self.rooms.pop(room_id, None)
 

@@ -1,0 +1,1 @@
+"""Plain dataclasses and rules of procedure; standard library only."""

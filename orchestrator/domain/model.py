@@ -1,0 +1,89 @@
+"""Bodies, members, meetings (sittings) and the participants of a meeting."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from .errors import InvalidRoster
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class BodyKind(str, enum.Enum):
+    PLENARY = "plenary"  # 本会議
+    COMMITTEE = "committee"  # 委員会
+
+
+class Role(str, enum.Enum):
+    CHAIR = "chair"  # 委員長 / 議長
+    VICE_CHAIR = "vice_chair"  # 副委員長 / 副議長
+    MEMBER = "member"  # 委員 / 議員
+    CLERK = "clerk"  # 事務局
+    PRESENTER = "presenter"  # 説明員
+    EXPERT = "expert"  # 参考人
+    OBSERVER = "observer"  # 傍聴・その他
+
+    @property
+    def is_member(self) -> bool:
+        return self in (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
+
+
+class MeetingState(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    RECESSED = "recessed"
+    ADJOURNED = "adjourned"
+
+
+@dataclass
+class Body:
+    name: str
+    kind: BodyKind
+    fixed_membership: int
+    id: str = field(default_factory=new_id)
+    rehearsal: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidRoster("a body needs a name")
+        if self.fixed_membership < 1:
+            raise InvalidRoster("fixed membership must be at least 1")
+
+
+@dataclass
+class Member:
+    body_id: str
+    name: str
+    reading: str
+    seat: int
+    role: Role = Role.MEMBER
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class Meeting:
+    body_id: str
+    title: str
+    scheduled_at: datetime
+    place: str = ""
+    state: MeetingState = MeetingState.SCHEDULED
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class Participant:
+    """Someone taking part in one meeting: a member of the body, or a clerk, presenter…"""
+
+    meeting_id: str
+    name: str
+    reading: str
+    role: Role
+    seat: Optional[int] = None
+    member_id: Optional[str] = None
+    id: str = field(default_factory=new_id)

@@ -1,0 +1,72 @@
+"""Looking up meetings and their participants; setting up the rehearsal committee."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+from datetime import datetime, timezone
+
+from ..domain.errors import NotFound
+from ..domain.model import Body, Meeting, Participant
+from ..domain.rehearsal import rehearsal_committee
+from ..persistence.database import Database
+from ..persistence.repository import Repository
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Who a participant is, in which meeting of which body."""
+
+    participant: Participant
+    meeting: Meeting
+    body: Body
+
+
+class Directory:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ensure_rehearsal(self) -> Optional[tuple[Meeting, list[Participant], bool]]:
+        """Create the rehearsal committee when the database has no meeting at all.
+
+        Returns the rehearsal meeting, its participants, and whether it was just created;
+        None when the database holds real meetings and no rehearsal.
+        """
+        async with self.db.session() as session:
+            repo = Repository(session)
+            created = False
+            if await repo.count_meetings() == 0:
+                body, members, meeting, participants = rehearsal_committee(
+                    datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+                )
+                repo.add_body(body)
+                await session.flush()
+                for m in members:
+                    repo.add_member(m)
+                repo.add_meeting(meeting)
+                await session.flush()
+                for p in participants:
+                    repo.add_participant(p)
+                await session.commit()
+                created = True
+            meetings = await repo.rehearsal_meetings()
+            if not meetings:
+                return None
+            meeting = meetings[0]
+            return meeting, await repo.participants(meeting.id), created
+
+    async def seat(self, participant_id: str) -> Seat:
+        async with self.db.session() as session:
+            repo = Repository(session)
+            participant = await repo.participant(participant_id)
+            if participant is None:
+                raise NotFound(f"participant {participant_id}")
+            meeting = await repo.meeting(participant.meeting_id)
+            body = await repo.body(meeting.body_id) if meeting else None
+            if meeting is None or body is None:
+                raise NotFound(f"meeting of participant {participant_id}")
+            return Seat(participant, meeting, body)
+
+    async def participants(self, meeting_id: str) -> list[Participant]:
+        async with self.db.session() as session:
+            return await Repository(session).participants(meeting_id)

@@ -1,0 +1,1 @@
+"""Signaling: the aiohttp edge (HTTP, WebSocket), auth, and the wiring of the layers."""

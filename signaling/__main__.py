@@ -1,0 +1,89 @@
+"""Command line: ``gikai serve``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+from aiohttp import web
+
+from orchestrator.domain.model import Role
+
+from .app import create_app
+from .services import ServerConfig, Services
+
+ROLE_LABELS = {
+    Role.CHAIR: "委員長", Role.VICE_CHAIR: "副委員長", Role.MEMBER: "委員", Role.CLERK: "事務局",
+    Role.PRESENTER: "説明員", Role.EXPERT: "参考人", Role.OBSERVER: "傍聴",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gikai", description="gikai: meetings for councils")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server (web client, signaling, SFU)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--data", type=Path, default=Path(os.environ.get("GIKAI_DATA", "gikai-data")),
+                       help="data folder (database, keys); default ./gikai-data")
+    serve.add_argument("--database-url", default=os.environ.get("GIKAI_DATABASE_URL"),
+                       help="database URL (default: SQLite file in the data folder)")
+    serve.add_argument("--media-address", action="append", dest="media_addresses",
+                       help="address offered for media (repeatable; 'auto' = all interfaces); "
+                            "default: auto and 127.0.0.1")
+    serve.add_argument("--public-url", help="base URL for printed links (default http://HOST:PORT)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+async def serve(config: ServerConfig, stop: Optional[asyncio.Event] = None) -> None:
+    app = create_app(config)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    port = runner.addresses[0][1]
+    base = (config.public_url or f"http://{config.host}:{port}").rstrip("/")
+    services = app[Services.KEY]
+    print(f"gikai serving on {base}", flush=True)
+    rehearsal = await services.directory.ensure_rehearsal()
+    if rehearsal is None:
+        print("no rehearsal meeting in this database", flush=True)
+    else:
+        meeting, participants, created = rehearsal
+        note = "created" if created else "ready"
+        print(f"rehearsal meeting {meeting.title} ({note}); join links, one per person:", flush=True)
+        for p in participants:
+            link = f"{base}/join#{services.tokens.issue(p.id)}"
+            print(f"  {ROLE_LABELS[p.role]} {p.name}: {link}", flush=True)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("gikai stopping", flush=True)
+        await runner.cleanup()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        config = ServerConfig(
+            host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,
+            media_addresses=args.media_addresses or ["auto", "127.0.0.1"], public_url=args.public_url,
+        )
+        asyncio.run(serve(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The composition root: builds the aiohttp app with its database, SFU and hub."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from media import SFU
+from media.ice import set_host_addresses
+from orchestrator.persistence.database import Database, sqlite_url
+from orchestrator.service.directory import Directory
+
+from . import protocol
+from .auth import JoinTokens, load_or_create_secret
+from .hub import Hub
+from .routes import setup_routes
+from .services import ServerConfig, Services
+from .ws import CLOSE_MEDIA_ENDED
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN = 1001
+
+
+def create_app(config: ServerConfig) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[CONFIG] = config
+    app.cleanup_ctx.append(_services)
+    setup_routes(app)
+    return app
+
+
+CONFIG = web.AppKey("config", ServerConfig)
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    set_host_addresses(config.media_addresses)
+    db = Database(config.database_url or sqlite_url(config.data_dir))
+    await db.create_schema()
+    hub = Hub()
+
+    def peer_failed(room_id: str, peer_id: str) -> None:
+        # The media connection died (ICE failed): tell the client, which reconnects.
+        attendee = hub.find(room_id, peer_id)
+        if attendee is not None:
+            app[Services.KEY].spawn(_end_media(attendee.send, attendee.close))
+
+    sfu = SFU(on_peer_failed=peer_failed)
+    services = Services(config, db, Directory(db), JoinTokens(load_or_create_secret(config.data_dir)), hub, sfu)
+    app[Services.KEY] = services
+    try:
+        yield
+    finally:
+        for connection in list(services.connections):
+            try:
+                await connection.close(SHUTDOWN, "server stopping")
+            except Exception:
+                logger.debug("close on shutdown failed", exc_info=True)
+        await services.drain()
+        await sfu.close()
+        await db.close()
+
+
+async def _end_media(send, close) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await send(protocol.error("peer_closed"))
+        await close(CLOSE_MEDIA_ENDED, "media ended")
+    except Exception:
+        logger.debug("could not end media", exc_info=True)

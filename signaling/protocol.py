@@ -1,0 +1,155 @@
+"""The signaling protocol (docs/protocol.md): message types, validation, error codes.
+
+Every inbound message is checked here, at the edge; the rest of the server receives
+typed requests only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+VERSION = 1
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_SDP_CHARS = 200_000
+MAX_TOKEN_CHARS = 200
+MAX_ID_CHARS = 64
+
+RequestId = Union[int, str, None]
+
+# code -> (Japanese, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_json": ("メッセージを読み取れませんでした。", "The message is not a JSON object."),
+    "bad_version": ("このアプリの版が古いか新しすぎます。ページを再読み込みしてください。",
+                    "Unsupported protocol version. Please reload the page."),
+    "bad_message": ("メッセージの内容に誤りがあります。", "The message has a missing or wrong field."),
+    "unknown_type": ("この操作には対応していません。", "Unknown message type."),
+    "too_large": ("メッセージが大きすぎます。", "The message is too large."),
+    "rate_limited": ("操作が多すぎます。少し待ってからお試しください。",
+                     "Too many messages. Please wait a moment."),
+    "not_joined": ("まだ会議に参加していません。", "Join the meeting first."),
+    "already_joined": ("すでに参加しています。", "Already joined."),
+    "invalid_token": ("参加用リンクが正しくないか、無効になっています。事務局にお問い合わせください。",
+                      "This join link is not valid. Please ask the clerk for a new one."),
+    "negotiation_failed": ("映像・音声の接続を確立できませんでした。",
+                           "The audio/video connection could not be set up."),
+    "unsupported_codec": ("お使いのブラウザーは必要な形式(VP8 映像・Opus 音声)に対応していません。",
+                          "Your browser does not support VP8 video and Opus audio."),
+    "peer_closed": ("映像・音声の接続が切れました。再接続します。",
+                    "The audio/video connection ended. Reconnecting."),
+    "replaced": ("別の画面から同じ参加者として接続されました。",
+                 "You joined from another screen; this one was disconnected."),
+    "not_found": ("見つかりません。", "Not found."),
+    "internal": ("サーバーで問題が起きました。もう一度お試しください。",
+                 "The server had a problem. Please try again."),
+}
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, detail: str = "", request_id: RequestId = None) -> None:
+        assert code in MESSAGES, code
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail
+        self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class Join:
+    id: RequestId
+    token: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: RequestId
+    sdp: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class MediaState:
+    id: RequestId
+    audio_muted: bool
+    video_muted: bool
+
+
+@dataclass(frozen=True)
+class Ping:
+    id: RequestId
+
+
+@dataclass(frozen=True)
+class Leave:
+    id: RequestId
+
+
+Request = Union[Join, Answer, MediaState, Ping, Leave]
+
+
+def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: int = 0) -> Any:
+    value = msg.get(name)
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ProtocolError("bad_message", f"field '{name}' must be {kind.__name__}", rid)
+    if max_len and len(value) > max_len:
+        raise ProtocolError("bad_message", f"field '{name}' is longer than {max_len}", rid)
+    return value
+
+
+def _request_id(msg: dict[str, Any]) -> RequestId:
+    rid = msg.get("id")
+    if isinstance(rid, bool):
+        return None
+    if isinstance(rid, int) and 0 <= rid < 2**53:
+        return rid
+    if isinstance(rid, str) and len(rid) <= MAX_ID_CHARS:
+        return rid
+    return None
+
+
+def parse(text: str) -> Request:
+    """Parse and validate one client message, or raise ProtocolError."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"over {MAX_MESSAGE_BYTES} bytes")
+    try:
+        msg = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("bad_json", str(exc)[:200]) from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_json", "not an object")
+    rid = _request_id(msg)
+    if "id" not in msg or (rid is None and msg.get("id") is not None):
+        raise ProtocolError("bad_message", "field 'id' must be an integer or a short string", rid)
+    if msg.get("v") != VERSION:
+        raise ProtocolError("bad_version", f"expected v={VERSION}", rid)
+    kind = msg.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("bad_message", "field 'type' must be str", rid)
+    if kind == "join":
+        return Join(rid, _field(msg, "token", str, rid, MAX_TOKEN_CHARS))
+    if kind == "answer":
+        return Answer(rid, _field(msg, "sdp", str, rid, MAX_SDP_CHARS), _field(msg, "revision", int, rid))
+    if kind == "media_state":
+        return MediaState(rid, _field(msg, "audio_muted", bool, rid), _field(msg, "video_muted", bool, rid))
+    if kind == "ping":
+        return Ping(rid)
+    if kind == "leave":
+        return Leave(rid)
+    raise ProtocolError("unknown_type", f"unknown type '{kind[:40]}'", rid)
+
+
+def reply(rid: RequestId, data: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    return {"type": "reply", "re": rid, "ok": True, "data": data or {}}
+
+
+def error(code: str, rid: RequestId = None, detail: str = "") -> dict[str, Any]:
+    ja, en = MESSAGES[code]
+    out: dict[str, Any] = {"type": "error", "re": rid, "code": code, "message": {"ja": ja, "en": en}}
+    if detail:
+        out["detail"] = detail
+    return out

@@ -1,0 +1,40 @@
+"""HTTP routes: the web client, its static files, the WebSocket, a health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from .ws import websocket_handler
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def join_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_DIR / "join.html", headers=NO_STORE)
+
+
+async def index(request: web.Request) -> web.Response:
+    html = (
+        "<!doctype html><html lang=ja><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<title>gikai</title><body style='font:20px sans-serif;margin:2em'>"
+        "<h1>gikai 議会</h1><p>事務局から届いた参加用リンクを開いてください。</p>"
+        "<p lang=en>Open the join link the clerk sent you.</p></body></html>"
+    )
+    return web.Response(text=html, content_type="text/html", headers=NO_STORE)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/join", join_page)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/ws", websocket_handler)
+    app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

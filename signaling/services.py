@@ -1,0 +1,66 @@
+"""What the signaling edge needs at hand, kept in the app under one typed key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+from aiohttp import web
+
+from media import SFU
+from orchestrator.persistence.database import Database
+from orchestrator.service.directory import Directory
+
+from .auth import JoinTokens
+from .hub import Hub
+
+if TYPE_CHECKING:
+    from .ws import Connection
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("gikai-data")
+    database_url: Optional[str] = None  # default: SQLite file in data_dir
+    media_addresses: Optional[list[str]] = None  # None: every non-loopback interface
+    public_url: Optional[str] = None  # base of printed links; default http://host:port
+
+
+@dataclass
+class Services:
+    KEY: ClassVar[web.AppKey["Services"]]
+
+    config: ServerConfig
+    db: Database
+    directory: Directory
+    tokens: JoinTokens
+    hub: Hub
+    sfu: SFU
+    connections: set["Connection"] = field(default_factory=set)
+    background: set["asyncio.Task[None]"] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> "asyncio.Task[None]":
+        """Run ``coro`` as a task the server waits for at shutdown."""
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    async def drain(self) -> None:
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+
+    def origin_allowed(self, origin: str, request: web.Request) -> bool:
+        """A browser may connect only from a page this server served."""
+        allowed = {f"{request.scheme}://{request.host}"}
+        if self.config.public_url:
+            allowed.add(self.config.public_url.rstrip("/"))
+        return origin in allowed
+
+
+Services.KEY = web.AppKey("services", Services)

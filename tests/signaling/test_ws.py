@@ -1,0 +1,173 @@
+"""The signaling WebSocket against a running app: bad input, joining, media, leaving."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from media.peer import Offer
+from signaling.app import create_app
+from signaling.services import ServerConfig, Services
+from tests.support.client import MediaClient
+from tests.support.room import wait_for
+
+
+@pytest.fixture
+async def server(aiohttp_client, tmp_path):
+    config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"])
+    client = await aiohttp_client(create_app(config))
+    services = client.app[Services.KEY]
+    meeting, participants, _ = await services.directory.ensure_rehearsal()
+    tokens = [services.tokens.issue(p.id) for p in participants]
+    return client, services, participants, tokens
+
+
+class Session:
+    """A scripted participant: sends requests, collects replies and pushes."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, media: MediaClient | None = None) -> None:
+        self.ws = ws
+        self.media = media
+        self.pushes: list[dict] = []
+        self.replies: dict = {}
+        self._next = 0
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            if data["type"] in ("reply", "error") and data.get("re") is not None:
+                self.replies[data["re"]] = data
+            else:
+                self.pushes.append(data)
+            if data["type"] == "offer" and self.media is not None:
+                asyncio.ensure_future(self._answer(data))
+
+    async def _answer(self, data: dict) -> None:
+        offer = Offer(data["sdp"], data["revision"], data["streams"])
+        sdp = await self.media.handle_offer(offer)
+        await self.request("answer", sdp=sdp, revision=data["revision"])
+
+    async def request(self, type_: str, **fields) -> dict:
+        self._next += 1
+        rid = self._next
+        await self.ws.send_str(json.dumps({"v": 1, "id": rid, "type": type_, **fields}))
+        await wait_for(lambda: rid in self.replies or self.ws.closed, timeout=10)
+        return self.replies.get(rid, {})
+
+    async def raw(self, text: str) -> dict:
+        before = len(self.pushes)
+        await self.ws.send_str(text)
+        await wait_for(lambda: len(self.pushes) > before, timeout=5)
+        return self.pushes[-1]
+
+    def pushed(self, type_: str) -> list[dict]:
+        return [p for p in self.pushes if p["type"] == type_]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._reader.cancel()
+        if self.media is not None:
+            await self.media.close()
+
+
+async def test_each_bad_input_gets_a_stable_error_and_the_connection_carries_on(server):
+    client, _, _, tokens = server
+    s = Session(await client.ws_connect("/ws"))
+    try:
+        assert (await s.raw("{nope"))["code"] == "bad_json"
+        await s.ws.send_bytes(b"\x00\x01")
+        await wait_for(lambda: s.pushes and s.pushes[-1]["code"] == "bad_json" and len(s.pushes) == 2)
+        assert (await s.request("dance"))["code"] == "unknown_type"
+        assert (await s.request("join", token=42))["code"] == "bad_message"
+        assert (await s.request("answer", sdp="v=0", revision=1))["code"] == "not_joined"
+        assert (await s.request("join", token="0" * 32 + "." + "A" * 43))["code"] == "invalid_token"
+        big = json.dumps({"v": 1, "id": 77, "type": "join", "token": "x", "pad": "p" * (300 * 1024)})
+        assert (await s.raw(big))["code"] == "too_large"  # too big to read: re is null
+        assert (await s.raw(json.dumps({"v": 9, "id": None, "type": "ping"})))["code"] == "bad_version"
+        error = (await s.request("dance"))["message"]
+        assert error["ja"] and error["en"]
+        # ...and after all that, the same socket still joins and works.
+        joined = await s.request("join", token=tokens[0])
+        assert joined["ok"] and joined["data"]["participant"]["name"] == "山田 太郎"
+        assert (await s.request("join", token=tokens[0]))["code"] == "already_joined"
+        assert (await s.request("ping"))["ok"]
+    finally:
+        await s.close()
+
+
+async def test_a_flood_of_messages_is_rate_limited_without_dropping_the_socket(server):
+    client, _, _, _ = server
+    s = Session(await client.ws_connect("/ws"))
+    try:
+        for i in range(80):
+            await s.ws.send_str(json.dumps({"v": 1, "id": 1000 + i, "type": "ping"}))
+        await wait_for(lambda: any(p.get("code") == "rate_limited" for p in s.pushes))
+        await asyncio.sleep(1.1)
+        assert (await s.request("ping"))["ok"]
+    finally:
+        await s.close()
+
+
+async def test_a_page_from_another_site_cannot_open_the_socket(server):
+    client, _, _, _ = server
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await client.ws_connect("/ws", headers={"Origin": "http://evil.example"})
+    assert info.value.status == 403
+
+
+async def test_participants_see_each_other_and_a_misbehaving_client_disturbs_no_one(server):
+    client, services, participants, tokens = server
+    a = Session(await client.ws_connect("/ws"), MediaClient("a"))
+    b = Session(await client.ws_connect("/ws"), MediaClient("b"))
+    rogue = Session(await client.ws_connect("/ws"))
+    try:
+        assert (await a.request("join", token=tokens[0]))["ok"]
+        joined_b = await b.request("join", token=tokens[1])
+        assert [p["name"] for p in joined_b["data"]["roster"]] == ["山田 太郎", "佐藤 花子"]
+        await wait_for(lambda: a.pushed("participant_joined"))
+        pa, pb = participants[0].id, participants[1].id
+        await wait_for(lambda: a.media.frame_counts[(pb, "video")] > 5 and b.media.frame_counts[(pa, "video")] > 5)
+        start = b.media.frame_counts[(pa, "video")]
+        for junk in ["{", "[]", json.dumps({"v": 1, "id": 1, "type": "answer", "sdp": "x", "revision": 1})]:
+            await rogue.ws.send_str(junk)
+        await rogue.request("join", token=tokens[2])
+        await rogue.request("answer", sdp="v=0\r\ngarbage", revision=1)
+        await asyncio.sleep(1.0)
+        assert b.media.frame_counts[(pa, "video")] - start >= 12, "b kept receiving a at full rate"
+        assert (await a.request("media_state", audio_muted=True, video_muted=False))["ok"]
+        await wait_for(lambda: any(p["participant"]["audio_muted"] for p in b.pushed("participant_updated")))
+        assert (await b.request("leave"))["ok"]
+        await wait_for(lambda: b.ws.closed)
+        await wait_for(lambda: any(p["id"] == pb for p in a.pushed("participant_left")))
+        await wait_for(lambda: pb not in services.sfu.room(a_room(services)).peers)
+    finally:
+        for s in (a, b, rogue):
+            await s.close()
+
+
+def a_room(services: Services) -> str:
+    return next(iter(services.sfu.rooms))
+
+
+async def test_joining_again_from_another_screen_replaces_the_first(server):
+    client, services, _, tokens = server
+    first = Session(await client.ws_connect("/ws"), MediaClient("first"))
+    second = Session(await client.ws_connect("/ws"), MediaClient("second"))
+    try:
+        assert (await first.request("join", token=tokens[2]))["ok"]
+        assert (await second.request("join", token=tokens[2]))["ok"]
+        await wait_for(lambda: first.ws.closed)
+        assert any(p.get("code") == "replaced" for p in first.pushes)
+        assert first.ws.close_code == 4001
+        await asyncio.sleep(0.2)
+        room = services.sfu.rooms[next(iter(services.sfu.rooms))]
+        assert len(room.peers) == 1 and not room.peers[next(iter(room.peers))].closed
+    finally:
+        await first.close()
+        await second.close()

@@ -1,0 +1,33 @@
+"""Wiring MediaClients to an SFU room directly (no WebSocket), for media tests."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Optional
+
+from media import Room
+
+from .client import MediaClient
+
+
+def join(room: Room, peer_id: str, client: MediaClient) -> None:
+    async def send_offer(offer):
+        sdp = await client.handle_offer(offer)
+        await room.peers[peer_id].accept_answer(sdp, offer.revision)
+
+    room.add_peer(peer_id, send_offer)
+
+
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+def sent_index(sent: list[bytes], frame: bytes, start: int = 0) -> Optional[int]:
+    for i in range(start, len(sent)):
+        if sent[i] == frame:
+            return i
+    return None

@@ -1,0 +1,60 @@
+"""Validation at the edge: every malformed message maps to a stable error code."""
+
+import json
+
+import pytest
+
+from signaling import protocol
+from signaling.protocol import Answer, Join, MediaState, ProtocolError
+
+
+def msg(**fields):
+    return json.dumps({"v": 1, "id": 1, **fields})
+
+
+def code_of(text):
+    with pytest.raises(ProtocolError) as info:
+        protocol.parse(text)
+    return info.value.code
+
+
+def test_valid_requests_parse_into_typed_messages():
+    assert protocol.parse(msg(type="join", token="abc")) == Join(1, "abc")
+    assert protocol.parse(msg(type="answer", sdp="v=0", revision=3)) == Answer(1, "v=0", 3)
+    assert protocol.parse(msg(type="media_state", audio_muted=True, video_muted=False)) == MediaState(1, True, False)
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("{not json", "bad_json"),
+        ("[1, 2]", "bad_json"),
+        ('"join"', "bad_json"),
+        (json.dumps({"v": 1, "type": "ping"}), "bad_message"),  # no id
+        (json.dumps({"v": 2, "id": 1, "type": "ping"}), "bad_version"),
+        (msg(type="dance"), "unknown_type"),
+        (msg(type=5), "bad_message"),
+        (msg(type="join"), "bad_message"),
+        (msg(type="join", token=7), "bad_message"),
+        (msg(type="join", token="x" * 500), "bad_message"),
+        (msg(type="answer", sdp="v=0", revision="3"), "bad_message"),
+        (msg(type="answer", sdp="v=0", revision=True), "bad_message"),
+        (msg(type="answer", sdp="v=0", revision=-1), "bad_message"),
+        (msg(type="media_state", audio_muted="yes", video_muted=False), "bad_message"),
+        (msg(type="join", token="t", pad="x" * 300_000), "too_large"),
+    ],
+)
+def test_malformed_messages_get_stable_codes(text, code):
+    assert code_of(text) == code
+
+
+def test_the_request_id_is_echoed_even_when_a_field_is_wrong():
+    with pytest.raises(ProtocolError) as info:
+        protocol.parse(json.dumps({"v": 1, "id": "req-9", "type": "join"}))
+    assert info.value.request_id == "req-9"
+
+
+def test_every_error_code_has_japanese_and_english_text():
+    for code, (ja, en) in protocol.MESSAGES.items():
+        out = protocol.error(code, 4)
+        assert out["message"] == {"ja": ja, "en": en} and ja and en and out["re"] == 4
