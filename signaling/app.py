@@ -28,6 +28,7 @@ def create_app(config: ServerConfig) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[CONFIG] = config
     app.cleanup_ctx.append(_services)
+    app.on_shutdown.append(_close_connections)
     setup_routes(app)
     return app
 
@@ -55,14 +56,20 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for connection in list(services.connections):
-            try:
-                await connection.close(SHUTDOWN, "server stopping")
-            except Exception:
-                logger.debug("close on shutdown failed", exc_info=True)
-        await services.drain()
+        await _close_connections(app)
         await sfu.close()
         await db.close()
+
+
+async def _close_connections(app: web.Application) -> None:
+    """Runs before aiohttp waits for handlers: tell every client the server is stopping."""
+    services = app[Services.KEY]
+    for connection in list(services.connections):
+        try:
+            await connection.close(SHUTDOWN, "server stopping")
+        except Exception:
+            logger.debug("close on shutdown failed", exc_info=True)
+    await services.drain()
 
 
 async def _end_media(send, close) -> None:  # type: ignore[no-untyped-def]
