@@ -41,7 +41,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     set_host_addresses(config.media_addresses)
     db = Database(config.database_url or sqlite_url(config.data_dir))
-    await db.create_schema()
+    await db.migrate()
     hub = Hub()
 
     def peer_failed(room_id: str, peer_id: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Optional
 
-from .model import Participant
+from .model import Participant, new_id
 from .rules import StandingRules, quorum_met, quorum_needed
 
 
@@ -23,6 +23,7 @@ class AttendanceInterval:
     mode: Mode
     start: datetime
     end: Optional[datetime] = None
+    id: str = field(default_factory=new_id)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Optional
 
 from .errors import InvalidRoster
+from .rules import StandingRules
 
 
 def new_id() -> str:
@@ -48,6 +49,7 @@ class Body:
     fixed_membership: int
     id: str = field(default_factory=new_id)
     rehearsal: bool = False
+    rules: StandingRules = field(default_factory=StandingRules)
 
     def __post_init__(self) -> None:
         if not self.name.strip():

@@ -1,16 +1,19 @@
-"""Database rows. Repositories map them to and from domain objects."""
+"""Database rows. Repositories map them to and from domain objects.
+
+The schema is owned by the Alembic migrations in ``migrations/``; these classes must match.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class BodyRow(Base):
@@ -20,6 +23,7 @@ class BodyRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     fixed_membership: Mapped[int]
     rehearsal: Mapped[bool] = mapped_column(default=False)
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class MemberRow(Base):
@@ -40,6 +44,11 @@ class MeetingRow(Base):
     scheduled_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[str] = mapped_column(String(20))
+    audio_mode: Mapped[str] = mapped_column(String(10), default="floor")
+    muted: Mapped[list[Any]] = mapped_column(default=list)
+    removed: Mapped[list[Any]] = mapped_column(default=list)
+    floor: Mapped[Optional[dict[str, Any]]] = mapped_column(nullable=True)
+    queue_version: Mapped[int] = mapped_column(default=0)
 
 
 class ParticipantRow(Base):
@@ -51,3 +60,57 @@ class ParticipantRow(Base):
     reading: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     seat: Mapped[Optional[int]]
+
+
+class AgendaItemRow(Base):
+    __tablename__ = "agenda_items"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(30))
+    result: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agenda_item_id: Mapped[str] = mapped_column(ForeignKey("agenda_items.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+
+
+class FloorRequestRow(Base):
+    __tablename__ = "floor_requests"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    requested_at: Mapped[datetime]
+    position: Mapped[int]
+
+
+class AttendanceRow(Base):
+    __tablename__ = "attendance_intervals"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
+    mode: Mapped[str] = mapped_column(String(10))
+    start: Mapped[datetime]
+    end: Mapped[Optional[datetime]]
+
+
+class EventRow(Base):
+    """The append-only event log: who did what, when, in which meeting and agenda item."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[Optional[str]] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(50))
+    agenda_item_id: Mapped[Optional[str]] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from sqlalchemy import text
 
 from orchestrator.persistence.database import Database
 from orchestrator.persistence.rows import Base
@@ -14,11 +15,15 @@ POSTGRES_URL = os.environ.get("GIKAI_TEST_POSTGRES_URL", "postgresql://postgres@
 async def database(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else POSTGRES_URL
     db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-    await db.create_schema()
+    await _drop_everything(db)
+    await db.migrate()
     yield db
     if request.param == "postgres":
-        async with db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
+        await _drop_everything(db)
     await db.close()
+
+
+async def _drop_everything(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
