@@ -290,7 +290,9 @@ class Sitting:
     def audible(self) -> set[str]:
         """Whose microphone the SFU forwards: the rule of who may be heard now."""
         present = set(self.attendance.present())
-        if self.audio_mode is AudioMode.OPEN:
+        # Before opening, in recess and after adjournment nothing is on the record and
+        # people may talk freely; the floor rules apply while the sitting is open.
+        if self.audio_mode is AudioMode.OPEN or self.meeting.state is not MeetingState.OPEN:
             return present - self.muted - self.removed
         heard = {p.id for p in self.participants.values() if p.role is Role.CHAIR}
         acting = self.acting_chair_id()

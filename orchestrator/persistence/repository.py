@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..domain.agenda import Agenda, AgendaItem, Document, ItemKind, ItemState
+from ..domain.attendance import Attendance, AttendanceInterval, Mode
+from ..domain.floor import FloorRequest, SpeakerQueue
 from ..domain.model import Body, BodyKind, Meeting, MeetingState, Member, Participant, Role
-from .rows import BodyRow, MeetingRow, MemberRow, ParticipantRow
+from ..domain.rules import SpeechKind
+from ..domain.sitting import AudioMode, Event, Sitting
+from .mapping import floor_from_json, floor_to_json, rules_from_json, rules_to_json
+from .rows import (
+    AgendaItemRow, AttendanceRow, BodyRow, DocumentRow, EventRow, FloorRequestRow, MeetingRow, MemberRow,
+    ParticipantRow,
+)
 
 
 def _body(row: BodyRow) -> Body:
-    return Body(row.name, BodyKind(row.kind), row.fixed_membership, row.id, row.rehearsal)
+    return Body(row.name, BodyKind(row.kind), row.fixed_membership, row.id, row.rehearsal,
+                rules_from_json(row.rules))
 
 
 def _meeting(row: MeetingRow) -> Meeting:
@@ -32,7 +42,8 @@ class Repository:
     def add_body(self, body: Body) -> None:
         self.session.add(
             BodyRow(id=body.id, name=body.name, kind=body.kind.value,
-                    fixed_membership=body.fixed_membership, rehearsal=body.rehearsal)
+                    fixed_membership=body.fixed_membership, rehearsal=body.rehearsal,
+                    rules=rules_to_json(body.rules))
         )
 
     def add_member(self, member: Member) -> None:
@@ -84,3 +95,84 @@ class Repository:
             .where(BodyRow.rehearsal.is_(True)).order_by(MeetingRow.scheduled_at)
         )
         return [_meeting(r) for r in rows]
+
+    def add_agenda_item(self, item: AgendaItem) -> None:
+        self.session.add(
+            AgendaItemRow(id=item.id, meeting_id=item.meeting_id, position=item.position, title=item.title,
+                          kind=item.kind.value, state=item.state.value, result=item.result)
+        )
+
+    # -- a whole sitting ------------------------------------------------------------
+    async def load_sitting(self, meeting_id: str) -> Optional[Sitting]:
+        row = await self.session.get(MeetingRow, meeting_id)
+        if row is None:
+            return None
+        body = await self.body(row.body_id)
+        assert body is not None
+        participants = {p.id: p for p in await self.participants(meeting_id)}
+        items = (await self.session.scalars(
+            select(AgendaItemRow).where(AgendaItemRow.meeting_id == meeting_id).order_by(AgendaItemRow.position)
+        )).all()
+        docs = (await self.session.scalars(
+            select(DocumentRow).where(DocumentRow.agenda_item_id.in_([i.id for i in items]))
+        )).all() if items else []
+        agenda = Agenda([
+            AgendaItem(meeting_id, i.position, i.title, ItemKind(i.kind), ItemState(i.state), i.result,
+                       [Document(d.name, d.sha256, d.size, d.media_type) for d in docs if d.agenda_item_id == i.id],
+                       i.id)
+            for i in items
+        ])
+        requests = (await self.session.scalars(
+            select(FloorRequestRow).where(FloorRequestRow.meeting_id == meeting_id).order_by(FloorRequestRow.position)
+        )).all()
+        queue = SpeakerQueue(
+            [FloorRequest(r.participant_id, SpeechKind(r.kind), r.requested_at, r.id) for r in requests],
+            row.queue_version,
+        )
+        intervals = (await self.session.scalars(
+            select(AttendanceRow).where(AttendanceRow.meeting_id == meeting_id).order_by(AttendanceRow.start)
+        )).all()
+        attendance = Attendance([
+            AttendanceInterval(a.participant_id, Mode(a.mode), a.start, a.end, a.id) for a in intervals
+        ])
+        return Sitting(
+            _meeting(row), body, body.rules, participants, agenda, queue, floor_from_json(row.floor),
+            AudioMode(row.audio_mode), set(row.muted), set(row.removed), attendance,
+        )
+
+    async def save_sitting(self, sitting: Sitting, events: list[Event]) -> None:
+        """Write the sitting's state and append its events, in the caller's transaction."""
+        meeting_id = sitting.meeting.id
+        row = await self.session.get(MeetingRow, meeting_id)
+        assert row is not None
+        row.state = sitting.meeting.state.value
+        row.audio_mode = sitting.audio_mode.value
+        row.muted = sorted(sitting.muted)
+        row.removed = sorted(sitting.removed)
+        row.floor = floor_to_json(sitting.floor)
+        row.queue_version = sitting.queue.version
+        for item in sitting.agenda.items:
+            item_row = await self.session.get(AgendaItemRow, item.id)
+            if item_row is not None:
+                item_row.state, item_row.result, item_row.position = item.state.value, item.result, item.position
+        await self.session.execute(delete(FloorRequestRow).where(FloorRequestRow.meeting_id == meeting_id))
+        for position, r in enumerate(sitting.queue.requests):
+            self.session.add(FloorRequestRow(id=r.id, meeting_id=meeting_id, participant_id=r.participant_id,
+                                             kind=r.kind.value, requested_at=r.requested_at, position=position))
+        for interval in sitting.attendance.intervals:
+            a = await self.session.get(AttendanceRow, interval.id)
+            if a is None:
+                self.session.add(AttendanceRow(id=interval.id, meeting_id=meeting_id,
+                                               participant_id=interval.participant_id, mode=interval.mode.value,
+                                               start=interval.start, end=interval.end))
+            else:
+                a.end = interval.end
+        for e in events:
+            self.session.add(EventRow(meeting_id=meeting_id, at=e.at, actor_id=e.actor_id, name=e.name,
+                                      agenda_item_id=e.agenda_item_id, data=e.data))
+
+    async def events(self, meeting_id: str) -> list[Event]:
+        rows = await self.session.scalars(
+            select(EventRow).where(EventRow.meeting_id == meeting_id).order_by(EventRow.id)
+        )
+        return [Event(r.name, r.at, r.actor_id, dict(r.data), r.agenda_item_id) for r in rows]

@@ -149,7 +149,10 @@ def test_a_stale_reorder_is_refused_and_leaves_the_queue_as_it_was():
 
 
 def test_in_floor_mode_only_the_chair_and_the_floor_holder_are_heard():
-    s = opened()
+    s = make(12)
+    arrive(s, "chair", "vice", *[f"m{i}" for i in range(3, 8)], "clerk", "cdo")
+    assert "m5" in s.audible(), "before the sitting opens everyone may talk"
+    s.open("chair", at(1))
     assert s.audible() == {"chair"}
     s.request_floor("m3", SpeechKind.QUESTION, at(2))
     s.grant("chair", s.queue.requests[0].id, at(3))

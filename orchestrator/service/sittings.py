@@ -1,0 +1,80 @@
+"""Running commands on a sitting: one at a time per meeting, committed before anyone is told."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from ..domain.errors import NotFound
+from ..domain.sitting import Event, Sitting
+from ..persistence.database import Database
+from ..persistence.repository import Repository
+from .ports import MediaControl, Notifier
+
+Command = Callable[[Sitting, datetime], list[Event]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class SittingService:
+    """Keeps each live sitting in memory, written through to the database.
+
+    A command runs on a copy; only when the copy and its events are committed does the
+    copy replace the live sitting, so a refused command or a failed commit changes nothing.
+    """
+
+    def __init__(self, db: Database, media: MediaControl, notifier: Notifier,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.media = media
+        self.notifier = notifier
+        self.clock = clock
+        self._live: dict[str, Sitting] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, meeting_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(meeting_id, asyncio.Lock())
+
+    async def _load(self, meeting_id: str) -> Sitting:
+        sitting = self._live.get(meeting_id)
+        if sitting is None:
+            async with self.db.session() as session:
+                sitting = await Repository(session).load_sitting(meeting_id)
+            if sitting is None:
+                raise NotFound(f"meeting {meeting_id}")
+            self._live[meeting_id] = sitting
+        return sitting
+
+    async def get(self, meeting_id: str) -> Sitting:
+        async with self._lock(meeting_id):
+            return await self._load(meeting_id)
+
+    async def execute(self, meeting_id: str, command: Command) -> list[Event]:
+        async with self._lock(meeting_id):
+            live = await self._load(meeting_id)
+            draft = copy.deepcopy(live)
+            events = command(draft, self.clock())
+            if not events:
+                return []
+            async with self.db.session() as session:
+                await Repository(session).save_sitting(draft, events)
+                await session.commit()
+            self._live[meeting_id] = draft
+            self.media.set_audible(meeting_id, draft.audible())
+            removed = [e.data["participant_id"] for e in events if e.name == "participant_removed"]
+        for participant_id in removed:
+            await self.media.remove(meeting_id, participant_id)
+        await self.notifier.sitting_changed(draft, events)
+        return events
+
+    async def events(self, meeting_id: str) -> list[Event]:
+        async with self.db.session() as session:
+            return await Repository(session).events(meeting_id)
+
+    def forget(self, meeting_id: str) -> None:
+        """Drop the in-memory copy (the next command reloads it from the database)."""
+        self._live.pop(meeting_id, None)

@@ -1,0 +1,97 @@
+"""A sitting's whole state and its event log survive a restart (a new service, same database)."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from orchestrator.domain.agenda import AgendaItem
+from orchestrator.domain.errors import NotChair
+from orchestrator.domain.rules import SpeechKind
+from orchestrator.domain.sitting import AudioMode
+from orchestrator.persistence.repository import Repository
+from orchestrator.service.directory import Directory
+from orchestrator.service.sittings import SittingService
+
+
+class Recorder:
+    def __init__(self):
+        self.audible = {}
+        self.removed = []
+        self.told = []
+
+    def set_audible(self, meeting_id, participant_ids):
+        self.audible[meeting_id] = set(participant_ids)
+
+    async def remove(self, meeting_id, participant_id):
+        self.removed.append(participant_id)
+
+    async def sitting_changed(self, sitting, events):
+        self.told.append([e.name for e in events])
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 3, 10, 10, 0)
+
+    def __call__(self):
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+async def setup(database):
+    meeting, participants, _ = await Directory(database).ensure_rehearsal()
+    async with database.session() as session:
+        repo = Repository(session)
+        for i, title in enumerate(["議案第1号", "議案第2号"], start=1):
+            repo.add_agenda_item(AgendaItem(meeting.id, i, title))
+        await session.commit()
+    by_role = {}
+    for p in participants:
+        by_role.setdefault(p.role.value, []).append(p.id)
+    return meeting.id, by_role
+
+
+async def test_a_sitting_survives_a_restart_with_floor_queue_and_attendance(database):
+    meeting_id, roles = await setup(database)
+    chair, members = roles["chair"][0], roles["member"]
+    recorder, clock = Recorder(), Clock()
+    service = SittingService(database, recorder, recorder, clock)
+    for pid in [chair, *roles["vice_chair"], *members]:
+        await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
+    await service.execute(meeting_id, lambda s, now: s.open(chair, now))
+    sitting = await service.get(meeting_id)
+    item = sitting.agenda.items[0]
+    await service.execute(meeting_id, lambda s, now: s.take_up(chair, item.id, now))
+    await service.execute(meeting_id, lambda s, now: s.request_floor(members[0], SpeechKind.QUESTION, now))
+    await service.execute(meeting_id, lambda s, now: s.request_floor(members[1], SpeechKind.POINT_OF_ORDER, now))
+    first = (await service.get(meeting_id)).queue.requests[1]
+    await service.execute(meeting_id, lambda s, now: s.grant(chair, first.id, now))
+    await service.execute(meeting_id, lambda s, now: s.disconnected(members[3], now))
+    assert recorder.audible[meeting_id] == {chair, members[0]}
+
+    with pytest.raises(NotChair):
+        await service.execute(meeting_id, lambda s, now: s.open(members[2], now))
+
+    restarted = SittingService(database, Recorder(), Recorder(), clock)
+    again = await restarted.get(meeting_id)
+    assert again.meeting.state.value == "open"
+    assert again.agenda.current.id == item.id
+    assert again.floor.holder_id == members[0] and again.floor.kind is SpeechKind.QUESTION
+    assert [r.participant_id for r in again.queue.requests] == [members[1]]
+    assert again.queue.version == (await service.get(meeting_id)).queue.version
+    assert members[3] not in again.attendance.present() and chair in again.attendance.present()
+    assert again.audio_mode is AudioMode.FLOOR and again.audible() == {chair, members[0]}
+    names = [e.name for e in await restarted.events(meeting_id)]
+    assert names.count("attendance_started") == 6 and "meeting_opened" in names
+    assert names[-2:] == ["floor_granted", "attendance_ended"]
+    assert all(e.at for e in await restarted.events(meeting_id))
+
+
+async def test_a_refused_command_changes_nothing_and_logs_nothing(database):
+    meeting_id, roles = await setup(database)
+    service = SittingService(database, Recorder(), Recorder(), Clock())
+    before = len(await service.events(meeting_id))
+    with pytest.raises(Exception):
+        await service.execute(meeting_id, lambda s, now: s.open(roles["chair"][0], now))  # no quorum
+    assert len(await service.events(meeting_id)) == before
+    assert (await service.get(meeting_id)).meeting.state.value == "scheduled"
