@@ -11,9 +11,11 @@ from media import SFU
 from media.ice import set_host_addresses
 from orchestrator.persistence.database import Database, sqlite_url
 from orchestrator.service.directory import Directory
+from orchestrator.service.sittings import SittingService
 
 from . import protocol
 from .auth import JoinTokens, load_or_create_secret
+from .bridges import HubNotifier, SfuMediaControl
 from .hub import Hub
 from .routes import setup_routes
 from .services import ServerConfig, Services
@@ -51,7 +53,10 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             app[Services.KEY].spawn(_end_media(attendee.send, attendee.close))
 
     sfu = SFU(on_peer_failed=peer_failed)
-    services = Services(config, db, Directory(db), JoinTokens(load_or_create_secret(config.data_dir)), hub, sfu)
+    media_control = SfuMediaControl(sfu, hub)
+    sittings = SittingService(db, media_control, HubNotifier(hub))
+    tokens = JoinTokens(load_or_create_secret(config.data_dir))
+    services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control)
     app[Services.KEY] = services
     try:
         yield

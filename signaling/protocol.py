@@ -41,6 +41,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "replaced": ("別の画面から同じ参加者として接続されました。",
                  "You joined from another screen; this one was disconnected."),
     "not_found": ("見つかりません。", "Not found."),
+    "unknown_command": ("この操作には対応していません。", "Unknown command."),
+    "removed": ("委員長の指示により、この会議から退出しました。",
+                "The chair has removed you from this meeting."),
     "internal": ("サーバーで問題が起きました。もう一度お試しください。",
                  "The server had a problem. Please try again."),
 }
@@ -85,7 +88,16 @@ class Leave:
     id: RequestId
 
 
-Request = Union[Join, Answer, MediaState, Ping, Leave]
+@dataclass(frozen=True)
+class Command:
+    """A sitting command; ``args`` are validated by signaling.commands."""
+
+    id: RequestId
+    name: str
+    args: dict[str, Any]
+
+
+Request = Union[Join, Answer, MediaState, Ping, Leave, Command]
 
 
 def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: int = 0) -> Any:
@@ -140,6 +152,11 @@ def parse(text: str) -> Request:
         return Ping(rid)
     if kind == "leave":
         return Leave(rid)
+    if kind == "command":
+        from .commands import validate  # the command table knows the domain's values
+
+        name = msg.get("name")
+        return Command(rid, str(name), validate(name, msg, rid))
     raise ProtocolError("unknown_type", f"unknown type '{kind[:40]}'", rid)
 
 
@@ -147,8 +164,9 @@ def reply(rid: RequestId, data: Optional[dict[str, Any]] = None) -> dict[str, An
     return {"type": "reply", "re": rid, "ok": True, "data": data or {}}
 
 
-def error(code: str, rid: RequestId = None, detail: str = "") -> dict[str, Any]:
-    ja, en = MESSAGES[code]
+def error(code: str, rid: RequestId = None, detail: str = "",
+          text: Optional[tuple[str, str]] = None) -> dict[str, Any]:
+    ja, en = text or MESSAGES[code]
     out: dict[str, Any] = {"type": "error", "re": rid, "code": code, "message": {"ja": ja, "en": en}}
     if detail:
         out["detail"] = detail

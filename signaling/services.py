@@ -13,11 +13,13 @@ from aiohttp import web
 from media import SFU
 from orchestrator.persistence.database import Database
 from orchestrator.service.directory import Directory
+from orchestrator.service.sittings import SittingService
 
 from .auth import JoinTokens
 from .hub import Hub
 
 if TYPE_CHECKING:
+    from .bridges import SfuMediaControl
     from .ws import Connection
 
 
@@ -41,6 +43,8 @@ class Services:
     tokens: JoinTokens
     hub: Hub
     sfu: SFU
+    sittings: SittingService
+    media_control: "SfuMediaControl"
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
 

@@ -12,11 +12,14 @@ from aiohttp import WSMsgType, web
 
 from media import MediaError, Offer, Peer
 from orchestrator.domain.errors import DomainError, NotFound
+from orchestrator.service.sittings import utcnow
 
 from . import protocol
 from .hub import Attendee
-from .protocol import Answer, Join, Leave, MediaState, Ping, ProtocolError, Request
+from . import commands
+from .protocol import Answer, Command, Join, Leave, MediaState, Ping, ProtocolError, Request
 from .services import Services
+from .views import sitting_view
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +104,7 @@ class Connection:
         except MediaError as exc:
             await self.send(protocol.error(exc.code, rid, str(exc)))
         except DomainError as exc:
-            code = exc.code if exc.code in protocol.MESSAGES else "internal"
-            await self.send(protocol.error(code, rid, exc.detail))
+            await self.send(protocol.error(exc.code, rid, exc.detail, (exc.ja, exc.en)))
         except Exception:
             logger.exception("request failed")
             await self.send(protocol.error("internal", rid))
@@ -125,6 +127,11 @@ class Connection:
             return {}, lambda: self.media_state(request)
         if isinstance(request, Leave):
             return {}, lambda: self.close(1000, "left")
+        if isinstance(request, Command):
+            assert self.meeting_id is not None
+            actor = self.attendee.participant.id
+            await self.s.sittings.execute(self.meeting_id, commands.bind(request.name, actor, request.args))
+            return {}, None
         raise ProtocolError("unknown_type", "", request.id)
 
     # -- requests -------------------------------------------------------------------
@@ -139,6 +146,9 @@ class Connection:
         except NotFound:
             raise ProtocolError("invalid_token", "the participant no longer exists", request.id) from None
         meeting_id = seat.meeting.id
+        sitting = await self.s.sittings.get(meeting_id)
+        if participant_id in sitting.removed:
+            raise ProtocolError("removed", "", request.id)
         hub = self.s.hub.meeting(meeting_id)
         previous = hub.attendees.get(participant_id)
         if previous is not None:
@@ -153,6 +163,11 @@ class Connection:
             "participant": {"id": p.id, "name": p.name, "reading": p.reading, "role": p.role.value},
             "meeting": {"id": m.id, "title": m.title, "body": seat.body.name},
             "roster": hub.roster(),
+            "participants": [
+                {"id": q.id, "name": q.name, "reading": q.reading, "role": q.role.value, "seat": q.seat}
+                for q in sitting.participants.values()
+            ],
+            "sitting": sitting_view(sitting, utcnow()),
         }
         return data, self._after_join
 
@@ -161,13 +176,16 @@ class Connection:
         pid = self.attendee.participant.id
         hub = self.s.hub.meeting(self.meeting_id)
         await hub.broadcast({"type": "participant_joined", "participant": self.attendee.state()}, exclude=pid)
+        await self.s.sittings.execute(self.meeting_id, lambda s, now: s.connected(pid, now))
         previous_peer = self.s.sfu.room(self.meeting_id).peers.get(pid)
         if previous_peer is not None:
             await self.s.sfu.leave(self.meeting_id, pid, previous_peer)
         if self.attendee is None or self.ws.closed:
             return  # gone while the previous peer was closing
         # Look the room up again: it may have been emptied and dropped meanwhile.
-        self.peer = self.s.sfu.room(self.meeting_id).add_peer(pid, self._send_offer)
+        room = self.s.sfu.room(self.meeting_id)
+        self.peer = room.add_peer(pid, self._send_offer)
+        room.set_forwarding(pid, "audio", self.s.media_control.may_be_heard(self.meeting_id, pid))
 
     async def _send_offer(self, offer: Offer) -> None:
         if self.ws.closed:
@@ -192,6 +210,10 @@ class Connection:
                 hub = self.s.hub.meetings.get(meeting_id)
                 if hub is not None:
                     await hub.broadcast({"type": "participant_left", "id": pid})
+                try:
+                    await self.s.sittings.execute(meeting_id, lambda s, now: s.disconnected(pid, now))
+                except Exception:
+                    logger.exception("could not record that %s left", pid)
             if peer is not None:
                 await self.s.sfu.leave(meeting_id, pid, peer)
         if not self.ws.closed:

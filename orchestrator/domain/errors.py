@@ -77,3 +77,9 @@ class StaleState(DomainError):
     code = "stale_state"
     ja = "画面の情報が古くなっています。最新の状態で、もう一度お試しください。"
     en = "Your screen was out of date. Please try again."
+
+
+class InvalidArgument(DomainError):
+    code = "invalid_argument"
+    ja = "指定された値が正しくありません。"
+    en = "That value is not valid."

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Optional
 
-from .errors import AlreadyRequested, NotFound, StaleState
+from .errors import AlreadyRequested, InvalidArgument, NotFound, StaleState
 from .model import new_id
 from .rules import SpeechKind, StandingRules
 
@@ -97,5 +97,5 @@ def start_speech(request: FloorRequest, now: datetime, rules: StandingRules) -> 
 
 def extend(floor: Floor, seconds: int) -> Floor:
     if seconds <= 0 or seconds > 3600:
-        raise ValueError("an extension is between 1 second and 1 hour")
+        raise InvalidArgument("an extension is between 1 second and 1 hour")
     return replace(floor, extended_seconds=floor.extended_seconds + seconds)

@@ -1,13 +1,18 @@
-"""The rehearsal committee (模擬委員会): a sample body to try gikai with before a real sitting."""
+"""The rehearsal committee (模擬委員会): a full sample body to rehearse a sitting end to end.
+
+Twelve members with a chair and a vice-chair, a clerk, a presenter joining from outside
+(like a CDO explaining a budget from Tokyo), and the agenda of a March regular session.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from .agenda import AgendaItem, ItemKind
 from .model import Body, BodyKind, Meeting, Member, Participant, Role
 
 REHEARSAL_BODY_NAME = "模擬委員会"
-REHEARSAL_MEETING_TITLE = "模擬委員会(リハーサル)"
+REHEARSAL_MEETING_TITLE = "模擬委員会 3月定例会(リハーサル)"
 
 # name, reading, role; seats follow the order
 _MEMBERS = [
@@ -17,14 +22,28 @@ _MEMBERS = [
     ("高橋 美咲", "たかはし みさき", Role.MEMBER),
     ("田中 健二", "たなか けんじ", Role.MEMBER),
     ("渡辺 恵子", "わたなべ けいこ", Role.MEMBER),
+    ("伊藤 修", "いとう おさむ", Role.MEMBER),
+    ("小林 由美", "こばやし ゆみ", Role.MEMBER),
+    ("加藤 正", "かとう ただし", Role.MEMBER),
+    ("吉田 和子", "よしだ かずこ", Role.MEMBER),
+    ("山口 浩", "やまぐち ひろし", Role.MEMBER),
+    ("松本 幸子", "まつもと さちこ", Role.MEMBER),
 ]
 _OTHERS = [
-    ("伊藤 誠", "いとう まこと", Role.CLERK),
+    ("斎藤 誠", "さいとう まこと", Role.CLERK),
     ("中村 直樹", "なかむら なおき", Role.PRESENTER),
+]
+_AGENDA = [
+    ("議案第1号 令和8年度一般会計予算", ItemKind.BILL),
+    ("議案第2号 デジタル変革推進計画の策定について", ItemKind.BILL),
+    ("報告第1号 専決処分の報告について", ItemKind.REPORT),
+    ("請願第1号 町道の除雪体制の充実を求める請願", ItemKind.PETITION),
 ]
 
 
-def rehearsal_committee(now: datetime) -> tuple[Body, list[Member], Meeting, list[Participant]]:
+def rehearsal_committee(
+    now: datetime,
+) -> tuple[Body, list[Member], Meeting, list[Participant], list[AgendaItem]]:
     body = Body(REHEARSAL_BODY_NAME, BodyKind.COMMITTEE, len(_MEMBERS), rehearsal=True)
     members = [
         Member(body.id, name, reading, seat, role)
@@ -34,4 +53,5 @@ def rehearsal_committee(now: datetime) -> tuple[Body, list[Member], Meeting, lis
     participants = [
         Participant(meeting.id, m.name, m.reading, m.role, m.seat, m.id) for m in members
     ] + [Participant(meeting.id, name, reading, role) for name, reading, role in _OTHERS]
-    return body, members, meeting, participants
+    agenda = [AgendaItem(meeting.id, i, title, kind) for i, (title, kind) in enumerate(_AGENDA, start=1)]
+    return body, members, meeting, participants, agenda

@@ -36,7 +36,7 @@ class Directory:
             repo = Repository(session)
             created = False
             if await repo.count_meetings() == 0:
-                body, members, meeting, participants = rehearsal_committee(
+                body, members, meeting, participants, agenda = rehearsal_committee(
                     datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
                 )
                 repo.add_body(body)
@@ -47,6 +47,8 @@ class Directory:
                 await session.flush()
                 for p in participants:
                     repo.add_participant(p)
+                for item in agenda:
+                    repo.add_agenda_item(item)
                 await session.commit()
                 created = True
             meetings = await repo.rehearsal_meetings()

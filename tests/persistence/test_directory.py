@@ -24,7 +24,7 @@ async def test_a_participant_is_found_with_their_meeting_and_body(database):
     directory = Directory(database)
     meeting, participants, _ = await directory.ensure_rehearsal()
     seat = await directory.seat(participants[0].id)
-    assert seat.meeting.id == meeting.id and seat.body.rehearsal and seat.body.fixed_membership == 6
+    assert seat.meeting.id == meeting.id and seat.body.rehearsal and seat.body.fixed_membership == 12
     assert seat.participant.name == "山田 太郎" and seat.participant.role is Role.CHAIR
     with pytest.raises(NotFound):
         await directory.seat("0" * 32)

@@ -1,0 +1,66 @@
+"""What clients see of a sitting: one JSON snapshot, the same for everyone in it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from orchestrator.domain.sitting import Event, Sitting
+
+
+def epoch_ms(at: datetime) -> int:
+    return int(at.replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
+    quorum = s.quorum()
+    floor = None
+    if s.floor is not None:
+        f = s.floor
+        floor = {
+            "holder_id": f.holder_id, "kind": f.kind.value, "request_id": f.request_id,
+            "started_at": epoch_ms(f.started_at), "ends_at": epoch_ms(f.ends_at),
+            "limit_seconds": f.limit_seconds + f.extended_seconds,
+            "warning": f.in_warning(now, s.rules), "overrun": f.overrun(now),
+        }
+    current = s.agenda.current
+    return {
+        "meeting_id": s.meeting.id,
+        "state": s.meeting.state.value,
+        "title": s.meeting.title,
+        "body": s.body.name,
+        "plenary": s.plenary,
+        "audio_mode": s.audio_mode.value,
+        "acting_chair_id": s.acting_chair_id(),
+        "agenda": [
+            {"id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
+             "state": i.state.value, "result": i.result}
+            for i in s.agenda.items
+        ],
+        "current_item_id": current.id if current else None,
+        "queue": {
+            "version": s.queue.version,
+            "requests": [
+                {"id": r.id, "participant_id": r.participant_id, "kind": r.kind.value,
+                 "requested_at": epoch_ms(r.requested_at)}
+                for r in s.queue.requests
+            ],
+        },
+        "floor": floor,
+        "warning_seconds": s.rules.warning_seconds,
+        "quorum": {
+            "met": quorum.met, "needed": quorum.needed, "fixed": quorum.fixed_membership,
+            "counted": list(quorum.counted),
+            "not_counted": [{"id": pid, "reason": why} for pid, why in quorum.not_counted],
+        },
+        "attendance": {pid: mode.value for pid, mode in s.attendance.present().items()},
+        "muted": sorted(s.muted),
+        "removed": sorted(s.removed),
+        "audible": sorted(s.audible()),
+        "server_now": epoch_ms(now),
+    }
+
+
+def event_view(e: Event) -> dict[str, Any]:
+    return {"name": e.name, "at": epoch_ms(e.at), "actor_id": e.actor_id,
+            "agenda_item_id": e.agenda_item_id, "data": e.data}
