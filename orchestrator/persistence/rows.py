@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -114,3 +114,41 @@ class EventRow(Base):
     name: Mapped[str] = mapped_column(String(50))
     agenda_item_id: Mapped[Optional[str]] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    display_name: Mapped[str] = mapped_column(String(200))
+    username: Mapped[Optional[str]] = mapped_column(String(100), unique=True)
+    member_id: Mapped[Optional[str]] = mapped_column(ForeignKey("members.id"), unique=True)
+    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+
+class CredentialRow(Base):
+    __tablename__ = "credentials"
+    credential_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[Optional[datetime]]
+
+
+class EnrolmentRow(Base):
+    __tablename__ = "enrolments"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[Optional[datetime]]
+
+
+class SessionRow(Base):
+    __tablename__ = "login_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]

@@ -18,4 +18,4 @@ async def test_migrating_twice_changes_nothing(database):
     await database.migrate()
     async with database.engine.connect() as conn:
         version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0001"
+    assert version == "0002"

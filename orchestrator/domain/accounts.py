@@ -1,0 +1,88 @@
+"""Accounts: the clerk's (password) and members' (passkeys), enrolment links, sessions.
+
+Only data and rules live here; hashing and WebAuthn verification happen at the edges.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional
+
+from .errors import DomainError
+from .model import new_id
+
+ENROLMENT_VALID_FOR = timedelta(days=7)
+SESSION_VALID_FOR = timedelta(hours=12)
+
+
+class AccountKind(str, enum.Enum):
+    CLERK = "clerk"
+    MEMBER = "member"
+
+
+class LoginFailed(DomainError):
+    code = "login_failed"
+    ja = "ログインできませんでした。入力内容を確かめてください。"
+    en = "Login failed. Please check what you entered."
+
+
+class EnrolmentInvalid(DomainError):
+    code = "enrolment_invalid"
+    ja = "この登録用リンクは使えません(使用済み、期限切れ、または取り消し)。事務局にお問い合わせください。"
+    en = "This enrolment link cannot be used (used, expired or revoked). Please ask the clerk."
+
+
+class NotClerk(DomainError):
+    code = "not_clerk"
+    ja = "この操作は事務局だけが行えます。"
+    en = "Only the clerk can do this."
+
+
+@dataclass
+class Account:
+    kind: AccountKind
+    display_name: str
+    username: Optional[str] = None  # clerks log in with a name and password
+    member_id: Optional[str] = None  # members log in with a passkey
+    password_hash: Optional[str] = None
+    disabled: bool = False
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class Credential:
+    """A passkey: the public half, as registered."""
+
+    credential_id: str  # base64url
+    account_id: str
+    public_key: bytes
+    sign_count: int
+    created_at: datetime
+    revoked_at: Optional[datetime] = None
+
+
+@dataclass
+class Enrolment:
+    """A one-time link the clerk issues so a member can register a passkey."""
+
+    token_hash: str
+    account_id: str
+    expires_at: datetime
+    used_at: Optional[datetime] = None
+    revoked_at: Optional[datetime] = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+
+@dataclass
+class LoginSession:
+    token_hash: str
+    account_id: str
+    csrf: str
+    expires_at: datetime
+
+    def valid(self, now: datetime) -> bool:
+        return now < self.expires_at

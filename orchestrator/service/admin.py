@@ -1,0 +1,186 @@
+"""The clerk's work: bodies, rosters (also from CSV), sittings and their agendas."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select
+
+from ..domain.agenda import AgendaItem, ItemKind
+from ..domain.errors import InvalidRoster, NotFound
+from ..domain.model import Body, BodyKind, Meeting, Member, Participant, Role
+from ..domain.rules import StandingRules
+from ..persistence.database import Database
+from ..persistence.repository import Repository, _body, _meeting
+from ..persistence.rows import AccountRow, AgendaItemRow, BodyRow, CredentialRow, MeetingRow, MemberRow
+
+ROLE_WORDS = {
+    "chair": Role.CHAIR, "委員長": Role.CHAIR, "議長": Role.CHAIR,
+    "vice_chair": Role.VICE_CHAIR, "副委員長": Role.VICE_CHAIR, "副議長": Role.VICE_CHAIR,
+    "member": Role.MEMBER, "委員": Role.MEMBER, "議員": Role.MEMBER, "": Role.MEMBER,
+}
+MAX_ROSTER_ROWS = 500
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    seat: int
+    name: str
+    reading: str
+    role: Role
+
+
+def parse_roster_csv(text: str) -> list[RosterRow]:
+    """``seat,name,reading,role`` (a header line first; role may be Japanese). All or nothing."""
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text))
+    wanted = {"seat", "name", "reading", "role"}
+    if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
+        raise InvalidRoster("the first line must be: seat,name,reading,role")
+    rows: list[RosterRow] = []
+    problems: list[str] = []
+    for line, raw in enumerate(reader, start=2):
+        if line > MAX_ROSTER_ROWS + 1:
+            raise InvalidRoster(f"at most {MAX_ROSTER_ROWS} members")
+        record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            seat = int(record["seat"])
+            if seat < 1:
+                raise ValueError
+        except ValueError:
+            problems.append(f"line {line}: seat must be a whole number from 1")
+            continue
+        role = ROLE_WORDS.get(record["role"].lower() if record["role"].isascii() else record["role"])
+        if role is None:
+            problems.append(f"line {line}: unknown role '{record['role'][:20]}'")
+            continue
+        if not record["name"] or not record["reading"]:
+            problems.append(f"line {line}: name and reading are required")
+            continue
+        if len(record["name"]) > 100 or len(record["reading"]) > 100:
+            problems.append(f"line {line}: name or reading too long")
+            continue
+        rows.append(RosterRow(seat, record["name"], record["reading"], role))
+    seats = [r.seat for r in rows]
+    if len(set(seats)) != len(seats):
+        problems.append("two members have the same seat number")
+    if sum(r.role is Role.CHAIR for r in rows) > 1:
+        problems.append("a roster has at most one chair")
+    if not rows and not problems:
+        problems.append("the roster is empty")
+    if problems:
+        raise InvalidRoster("; ".join(problems[:10]))
+    return rows
+
+
+class AdminService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_body(self, name: str, kind: BodyKind, fixed_membership: int,
+                          rules: Optional[StandingRules] = None) -> Body:
+        body = Body(name.strip()[:200], kind, fixed_membership, rules=rules or StandingRules())
+        async with self.db.session() as session:
+            Repository(session).add_body(body)
+            await session.commit()
+        return body
+
+    async def import_roster(self, body_id: str, csv_text: str) -> list[Member]:
+        rows = parse_roster_csv(csv_text)
+        async with self.db.session() as session:
+            if await session.get(BodyRow, body_id) is None:
+                raise NotFound(f"body {body_id}")
+            taken = set((await session.scalars(select(MemberRow.seat).where(MemberRow.body_id == body_id))).all())
+            clash = sorted(taken & {r.seat for r in rows})
+            if clash:
+                raise InvalidRoster(f"seats already taken: {clash[:10]}")
+            members = [Member(body_id, r.name, r.reading, r.seat, r.role) for r in rows]
+            repo = Repository(session)
+            for m in members:
+                repo.add_member(m)
+            await session.commit()
+        return members
+
+    async def create_meeting(self, body_id: str, title: str, scheduled_at: datetime, place: str = "",
+                             clerk_name: str = "事務局") -> Meeting:
+        """A sitting with every member of the body, and the clerk, as participants."""
+        async with self.db.session() as session:
+            body_row = await session.get(BodyRow, body_id)
+            if body_row is None:
+                raise NotFound(f"body {body_id}")
+            meeting = Meeting(body_id, title.strip()[:300], scheduled_at, place.strip()[:200])
+            repo = Repository(session)
+            repo.add_meeting(meeting)
+            await session.flush()
+            members = (await session.scalars(select(MemberRow).where(MemberRow.body_id == body_id)
+                                             .order_by(MemberRow.seat))).all()
+            for m in members:
+                repo.add_participant(Participant(meeting.id, m.name, m.reading, Role(m.role), m.seat, m.id))
+            repo.add_participant(Participant(meeting.id, clerk_name, "じむきょく", Role.CLERK))
+            await session.commit()
+        return meeting
+
+    async def add_participant(self, meeting_id: str, name: str, reading: str, role: Role) -> Participant:
+        if role.is_member:
+            raise InvalidRoster("members join a sitting through the roster of their body")
+        async with self.db.session() as session:
+            if await session.get(MeetingRow, meeting_id) is None:
+                raise NotFound(f"meeting {meeting_id}")
+            p = Participant(meeting_id, name.strip()[:100], reading.strip()[:100], role)
+            Repository(session).add_participant(p)
+            await session.commit()
+        return p
+
+    async def add_agenda_item(self, meeting_id: str, title: str, kind: ItemKind = ItemKind.BILL) -> AgendaItem:
+        async with self.db.session() as session:
+            if await session.get(MeetingRow, meeting_id) is None:
+                raise NotFound(f"meeting {meeting_id}")
+            positions = (await session.scalars(select(AgendaItemRow.position)
+                                               .where(AgendaItemRow.meeting_id == meeting_id))).all()
+            item = AgendaItem(meeting_id, max(positions, default=0) + 1, title.strip()[:500], kind)
+            Repository(session).add_agenda_item(item)
+            await session.commit()
+        return item
+
+    async def overview(self) -> dict:
+        """Everything the clerk's page lists: bodies with members (and passkey status), sittings."""
+        async with self.db.session() as session:
+            bodies = [_body(r) for r in (await session.scalars(select(BodyRow).order_by(BodyRow.name))).all()]
+            members = (await session.scalars(select(MemberRow).order_by(MemberRow.seat))).all()
+            meetings = [_meeting(r) for r in (await session.scalars(
+                select(MeetingRow).order_by(MeetingRow.scheduled_at.desc()))).all()]
+            enrolled = set((await session.scalars(
+                select(AccountRow.member_id).join(CredentialRow, CredentialRow.account_id == AccountRow.id)
+                .where(CredentialRow.revoked_at.is_(None)))).all())
+        return {
+            "bodies": [
+                {"id": b.id, "name": b.name, "kind": b.kind.value, "fixed_membership": b.fixed_membership,
+                 "rehearsal": b.rehearsal,
+                 "members": [{"id": m.id, "seat": m.seat, "name": m.name, "reading": m.reading, "role": m.role,
+                              "passkey": m.id in enrolled} for m in members if m.body_id == b.id]}
+                for b in bodies
+            ],
+            "meetings": [
+                {"id": m.id, "body_id": m.body_id, "title": m.title, "state": m.state.value,
+                 "scheduled_at": m.scheduled_at.isoformat(), "place": m.place}
+                for m in meetings
+            ],
+        }
+
+    async def member_meetings(self, member_id: str) -> list[Meeting]:
+        async with self.db.session() as session:
+            member = await session.get(MemberRow, member_id)
+            if member is None:
+                return []
+            rows = await session.scalars(select(MeetingRow).where(MeetingRow.body_id == member.body_id)
+                                         .order_by(MeetingRow.scheduled_at.desc()))
+            return [_meeting(r) for r in rows]
+
+    async def body_of(self, meeting_id: str) -> Optional[Body]:
+        async with self.db.session() as session:
+            meeting = await session.get(MeetingRow, meeting_id)
+            return await Repository(session).body(meeting.body_id) if meeting else None
