@@ -52,6 +52,10 @@ async def serve(config: ServerConfig, stop: Optional[asyncio.Event] = None) -> N
     base = (config.public_url or f"http://{config.host}:{port}").rstrip("/")
     services = app[Services.KEY]
     print(f"gikai serving on {base}", flush=True)
+    clerk = await services.accounts.ensure_clerk()
+    if clerk is not None:
+        print(f"clerk account created: user '{clerk[0]}', password '{clerk[1]}' "
+              f"(log in at {base}/login; shown only this once)", flush=True)
     rehearsal = await services.directory.ensure_rehearsal()
     if rehearsal is None:
         print("no rehearsal meeting in this database", flush=True)

@@ -10,13 +10,17 @@ from aiohttp import web
 from media import SFU
 from media.ice import set_host_addresses
 from orchestrator.persistence.database import Database, sqlite_url
+from orchestrator.service.accounts import AccountService
+from orchestrator.service.admin import AdminService
 from orchestrator.service.directory import Directory
 from orchestrator.service.sittings import SittingService
 
 from . import protocol
+from .api import domain_errors, setup_api
 from .auth import JoinTokens, load_or_create_secret
 from .bridges import HubNotifier, SfuMediaControl
 from .hub import Hub
+from .passkeys import Ceremonies
 from .routes import setup_routes
 from .services import ServerConfig, Services
 from .ws import CLOSE_MEDIA_ENDED
@@ -27,11 +31,12 @@ SHUTDOWN = 1001
 
 
 def create_app(config: ServerConfig) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[domain_errors])
     app[CONFIG] = config
     app.cleanup_ctx.append(_services)
     app.on_shutdown.append(_close_connections)
     setup_routes(app)
+    setup_api(app)
     return app
 
 
@@ -56,7 +61,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     media_control = SfuMediaControl(sfu, hub)
     sittings = SittingService(db, media_control, HubNotifier(hub))
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
-    services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control)
+    services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
+                        AccountService(db), AdminService(db), Ceremonies())
     app[Services.KEY] = services
     try:
         yield

@@ -41,6 +41,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "replaced": ("別の画面から同じ参加者として接続されました。",
                  "You joined from another screen; this one was disconnected."),
     "not_found": ("見つかりません。", "Not found."),
+    "not_logged_in": ("ログインしてください。", "Please log in."),
+    "not_a_participant": ("この会議の参加者ではありません。", "You are not a participant of this meeting."),
     "unknown_command": ("この操作には対応していません。", "Unknown command."),
     "removed": ("委員長の指示により、この会議から退出しました。",
                 "The chair has removed you from this meeting."),
@@ -60,8 +62,11 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Join:
+    """Join with a rehearsal link's token, or as the logged-in account with a meeting id."""
+
     id: RequestId
-    token: str
+    token: Optional[str] = None
+    meeting_id: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,9 @@ def parse(text: str) -> Request:
     if not isinstance(kind, str):
         raise ProtocolError("bad_message", "field 'type' must be str", rid)
     if kind == "join":
-        return Join(rid, _field(msg, "token", str, rid, MAX_TOKEN_CHARS))
+        if "meeting_id" in msg and "token" not in msg:
+            return Join(rid, meeting_id=_field(msg, "meeting_id", str, rid, MAX_ID_CHARS))
+        return Join(rid, token=_field(msg, "token", str, rid, MAX_TOKEN_CHARS))
     if kind == "answer":
         return Answer(rid, _field(msg, "sdp", str, rid, MAX_SDP_CHARS), _field(msg, "revision", int, rid))
     if kind == "media_state":

@@ -12,11 +12,14 @@ from aiohttp import web
 
 from media import SFU
 from orchestrator.persistence.database import Database
+from orchestrator.service.accounts import AccountService
+from orchestrator.service.admin import AdminService
 from orchestrator.service.directory import Directory
 from orchestrator.service.sittings import SittingService
 
 from .auth import JoinTokens
 from .hub import Hub
+from .passkeys import Ceremonies
 
 if TYPE_CHECKING:
     from .bridges import SfuMediaControl
@@ -45,6 +48,9 @@ class Services:
     sfu: SFU
     sittings: SittingService
     media_control: "SfuMediaControl"
+    accounts: AccountService
+    admin: AdminService
+    ceremonies: Ceremonies
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
 

@@ -11,12 +11,15 @@ from typing import Any, Optional
 from aiohttp import WSMsgType, web
 
 from media import MediaError, Offer, Peer
+from orchestrator.domain.accounts import Account, AccountKind
 from orchestrator.domain.errors import DomainError, NotFound
+from orchestrator.service.directory import Seat
 from orchestrator.service.sittings import utcnow
 
 from . import protocol
 from .hub import Attendee
 from . import commands
+from .api import current
 from .protocol import Answer, Command, Join, Leave, MediaState, Ping, ProtocolError, Request
 from .services import Services
 from .views import sitting_view
@@ -50,8 +53,9 @@ class _RateLimit:
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, services: Services) -> None:
+    def __init__(self, ws: web.WebSocketResponse, services: Services, account: Optional[Account] = None) -> None:
         self.ws = ws
+        self.account = account
         self.s = services
         self.attendee: Optional[Attendee] = None
         self.meeting_id: Optional[str] = None
@@ -138,13 +142,8 @@ class Connection:
     async def join(self, request: Join) -> tuple[dict[str, Any], After]:
         if self.attendee is not None:
             raise ProtocolError("already_joined", "", request.id)
-        participant_id = self.s.tokens.verify(request.token)
-        if participant_id is None:
-            raise ProtocolError("invalid_token", "", request.id)
-        try:
-            seat = await self.s.directory.seat(participant_id)
-        except NotFound:
-            raise ProtocolError("invalid_token", "the participant no longer exists", request.id) from None
+        seat = await self._seat(request)
+        participant_id = seat.participant.id
         meeting_id = seat.meeting.id
         sitting = await self.s.sittings.get(meeting_id)
         if participant_id in sitting.removed:
@@ -170,6 +169,26 @@ class Connection:
             "sitting": sitting_view(sitting, utcnow()),
         }
         return data, self._after_join
+
+    async def _seat(self, request: Join) -> Seat:
+        if request.token is not None:
+            participant_id = self.s.tokens.verify(request.token)
+            if participant_id is None:
+                raise ProtocolError("invalid_token", "", request.id)
+            try:
+                seat = await self.s.directory.seat(participant_id)
+            except NotFound:
+                raise ProtocolError("invalid_token", "the participant no longer exists", request.id) from None
+            if not seat.body.rehearsal:
+                raise ProtocolError("invalid_token", "join links are for rehearsals only", request.id)
+            return seat
+        if self.account is None:
+            raise ProtocolError("not_logged_in", "", request.id)
+        try:
+            return await self.s.directory.seat_for_account(
+                request.meeting_id or "", self.account.member_id, self.account.kind is AccountKind.CLERK)
+        except NotFound:
+            raise ProtocolError("not_a_participant", "", request.id) from None
 
     async def _after_join(self) -> None:
         assert self.attendee is not None and self.meeting_id is not None
@@ -234,7 +253,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(max_msg_size=WS_MAX_FRAME, heartbeat=20.0)
     await ws.prepare(request)
-    connection = Connection(ws, services)
+    found = await current(request)
+    connection = Connection(ws, services, found[0] if found else None)
     services.connections.add(connection)
     try:
         await connection.run()

@@ -7,7 +7,7 @@ from typing import Optional
 from datetime import datetime, timezone
 
 from ..domain.errors import NotFound
-from ..domain.model import Body, Meeting, Participant
+from ..domain.model import Body, Meeting, Participant, Role
 from ..domain.rehearsal import rehearsal_committee
 from ..persistence.database import Database
 from ..persistence.repository import Repository
@@ -68,6 +68,19 @@ class Directory:
             if meeting is None or body is None:
                 raise NotFound(f"meeting of participant {participant_id}")
             return Seat(participant, meeting, body)
+
+    async def seat_for_account(self, meeting_id: str, member_id: Optional[str], clerk: bool) -> Seat:
+        """The participant a logged-in member (or the clerk) is in ``meeting_id``."""
+        async with self.db.session() as session:
+            repo = Repository(session)
+            meeting = await repo.meeting(meeting_id)
+            body = await repo.body(meeting.body_id) if meeting else None
+            if meeting is None or body is None:
+                raise NotFound(f"meeting {meeting_id}")
+            for p in await repo.participants(meeting_id):
+                if (member_id is not None and p.member_id == member_id) or (clerk and p.role is Role.CLERK):
+                    return Seat(p, meeting, body)
+            raise NotFound("not a participant of this meeting")
 
     async def participants(self, meeting_id: str) -> list[Participant]:
         async with self.db.session() as session:

@@ -1,0 +1,114 @@
+"""Logins, passkeys and the clerk's admin over HTTP, against a running app."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from signaling.app import create_app
+from signaling.services import ServerConfig, Services
+from tests.signaling.test_ws import Session
+from tests.support.authenticator import SoftAuthenticator
+
+ROSTER = "seat,name,reading,role\n1,山田 太郎,やまだ たろう,委員長\n2,佐藤 花子,さとう はなこ,委員\n3,鈴木 一郎,すずき いちろう,委員\n"
+
+
+@pytest.fixture
+async def app_client(aiohttp_client, tmp_path):
+    client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"])))
+    services = client.app[Services.KEY]
+    username, password = await services.accounts.ensure_clerk()
+    return client, services, username, password
+
+
+def origin(client) -> str:
+    return f"http://{client.server.host}:{client.server.port}"
+
+
+async def login_clerk(client, username, password) -> str:
+    r = await client.post("/api/login", json={"username": username, "password": password})
+    assert r.status == 200, await r.text()
+    return (await r.json())["csrf"]
+
+
+async def test_the_clerk_logs_in_and_every_admin_change_needs_the_csrf_token(app_client):
+    client, _, username, password = app_client
+    bad = await client.post("/api/login", json={"username": username, "password": "wrong-password"})
+    assert bad.status == 400 and (await bad.json())["code"] == "login_failed"
+    assert (await client.get("/api/admin/overview")).status == 401
+    csrf = await login_clerk(client, username, password)
+    r = await client.post("/api/admin/bodies", json={"name": "総務委員会", "fixed_membership": 3})
+    assert r.status == 403 and (await r.json())["code"] == "csrf"
+    r = await client.post("/api/admin/bodies", json={"name": "総務委員会", "fixed_membership": 3},
+                          headers={"X-CSRF-Token": csrf, "Origin": "http://evil.example"})
+    assert r.status == 403
+    r = await client.post("/api/admin/bodies", json={"name": "総務委員会", "fixed_membership": 3},
+                          headers={"X-CSRF-Token": csrf})
+    assert r.status == 200
+    assert (await client.post("/api/admin/bodies", data=b"\xff\xfe", headers={"X-CSRF-Token": csrf})).status == 400
+
+
+async def test_a_member_enrols_a_passkey_logs_in_and_joins_the_meeting(app_client):
+    client, services, username, password = app_client
+    csrf = await login_clerk(client, username, password)
+    h = {"X-CSRF-Token": csrf}
+    body = (await (await client.post("/api/admin/bodies", json={"name": "総務委員会", "fixed_membership": 3}, headers=h)).json())["body"]
+    roster = await client.post(f"/api/admin/bodies/{body['id']}/roster", json={"csv": ROSTER}, headers=h)
+    assert (await roster.json())["imported"] == 3
+    bad_roster = await client.post(f"/api/admin/bodies/{body['id']}/roster", json={"csv": "seat,name\n"}, headers=h)
+    assert (await bad_roster.json())["code"] == "invalid_roster"
+    meeting = (await (await client.post("/api/admin/meetings", json={
+        "body_id": body["id"], "title": "第1回", "scheduled_at": "2026-03-10T10:00"}, headers=h)).json())["meeting"]
+    overview = await (await client.get("/api/admin/overview")).json()
+    member = next(b for b in overview["bodies"] if b["id"] == body["id"])["members"][1]
+    link = (await (await client.post(f"/api/admin/members/{member['id']}/enrolment", headers=h)).json())["link"]
+    token = link.split("#", 1)[1]
+    await client.post("/api/logout")
+    client.session.cookie_jar.clear()
+
+    key = SoftAuthenticator(origin(client), client.server.host)
+    opts = await (await client.post("/api/enrol/options", json={"token": token})).json()
+    assert opts["options"]["authenticatorSelection"]["userVerification"] == "required"
+    done = await client.post("/api/enrol/verify", json={"token": token, "ceremony": opts["ceremony"],
+                                                        "credential": key.register(opts["options"])})
+    assert done.status == 200, await done.text()
+    again = await client.post("/api/enrol/options", json={"token": token})
+    assert (await again.json())["code"] == "enrolment_invalid", "the link works once"
+    client.session.cookie_jar.clear()
+
+    async def login(**tamper) -> int:
+        o = await (await client.post("/api/passkey/options", json={})).json()
+        r = await client.post("/api/passkey/verify", json={"ceremony": o["ceremony"],
+                                                           "credential": key.assert_(o["options"], **tamper)})
+        return r.status
+
+    assert await login(key=ec.generate_private_key(ec.SECP256R1())) == 400, "a forged signature"
+    assert await login(verified=False) == 400, "no user verification"
+    assert await login(origin="http://evil.example") == 400, "another site's assertion"
+    o = await (await client.post("/api/passkey/options", json={})).json()
+    assertion = key.assert_(o["options"])
+    first = await client.post("/api/passkey/verify", json={"ceremony": o["ceremony"], "credential": assertion})
+    assert first.status == 200
+    replay = await client.post("/api/passkey/verify", json={"ceremony": o["ceremony"], "credential": assertion})
+    assert replay.status == 400, "a replayed assertion"
+    me = await (await client.get("/api/me")).json()
+    assert me["account"]["member_id"] == member["id"]
+    meetings = await (await client.get("/api/meetings")).json()
+    assert [m["id"] for m in meetings["meetings"]] == [meeting["id"]]
+
+    s = Session(await client.ws_connect("/ws"))
+    try:
+        joined = await s.request("join", meeting_id=meeting["id"])
+        assert joined["ok"] and joined["data"]["participant"]["name"] == "佐藤 花子"
+    finally:
+        await s.close()
+    # A rehearsal join link cannot be used for a real meeting, and no session means no join.
+    client.session.cookie_jar.clear()
+    anonymous = Session(await client.ws_connect("/ws"))
+    try:
+        assert (await anonymous.request("join", meeting_id=meeting["id"]))["code"] == "not_logged_in"
+        participant_id = next(p.id for p in await services.directory.participants(meeting["id"]))
+        forged = services.tokens.issue(participant_id)
+        assert (await anonymous.request("join", token=forged))["code"] == "invalid_token"
+    finally:
+        await anonymous.close()
