@@ -16,6 +16,7 @@ from aiohttp import web
 from orchestrator.domain.model import Role
 
 from .app import create_app
+from .cli_admin import add_admin_commands, run_admin
 from .services import ServerConfig, Services
 
 ROLE_LABELS = {
@@ -27,6 +28,12 @@ ROLE_LABELS = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gikai", description="gikai: meetings for councils")
     sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", type=Path, default=Path(os.environ.get("GIKAI_DATA", "gikai-data")),
+                        help="data folder; default ./gikai-data")
+    common.add_argument("--database-url", default=os.environ.get("GIKAI_DATABASE_URL"),
+                        help="database URL (default: SQLite file in the data folder)")
+    add_admin_commands(sub, common)
     serve = sub.add_parser("serve", help="run the server (web client, signaling, SFU)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
@@ -79,14 +86,15 @@ async def serve(config: ServerConfig, stop: Optional[asyncio.Event] = None) -> N
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         config = ServerConfig(
             host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,
             media_addresses=args.media_addresses or ["auto", "127.0.0.1"], public_url=args.public_url,
         )
         asyncio.run(serve(config))
-    return 0
+        return 0
+    return asyncio.run(run_admin(args))
 
 
 if __name__ == "__main__":

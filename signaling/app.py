@@ -64,6 +64,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
                         AccountService(db), AdminService(db), Ceremonies())
     app[Services.KEY] = services
+    recovered = await sittings.recover_after_restart()
+    if recovered:
+        logger.info("closed %d attendance intervals left open by the previous run", recovered)
     try:
         yield
     finally:

@@ -7,10 +7,14 @@ import copy
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from sqlalchemy import select
+
+from ..domain.attendance import Mode
 from ..domain.errors import NotFound
 from ..domain.sitting import Event, Sitting
 from ..persistence.database import Database
 from ..persistence.repository import Repository
+from ..persistence.rows import AttendanceRow
 from .ports import MediaControl, Notifier
 
 Command = Callable[[Sitting, datetime], list[Event]]
@@ -74,6 +78,19 @@ class SittingService:
     async def events(self, meeting_id: str) -> list[Event]:
         async with self.db.session() as session:
             return await Repository(session).events(meeting_id)
+
+    async def recover_after_restart(self) -> int:
+        """Close remote attendance left open by a server that stopped; clients reconnecting
+        open new intervals, so the record shows the gap. Returns how many were closed."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(AttendanceRow.meeting_id, AttendanceRow.participant_id)
+                .where(AttendanceRow.end.is_(None), AttendanceRow.mode == Mode.REMOTE.value)
+            )
+            stale = rows.all()
+        for meeting_id, participant_id in stale:
+            await self.execute(meeting_id, lambda s, now, pid=participant_id: s.disconnected(pid, now))
+        return len(stale)
 
     def forget(self, meeting_id: str) -> None:
         """Drop the in-memory copy (the next command reloads it from the database)."""

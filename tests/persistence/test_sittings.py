@@ -88,3 +88,17 @@ async def test_a_refused_command_changes_nothing_and_logs_nothing(database):
         await service.execute(meeting_id, lambda s, now: s.open(roles["chair"][0], now))  # no quorum
     assert len(await service.events(meeting_id)) == before
     assert (await service.get(meeting_id)).meeting.state.value == "scheduled"
+
+
+async def test_attendance_left_open_by_a_killed_server_is_closed_at_the_next_start(database):
+    meeting_id, roles = await setup(database)
+    clock = Clock()
+    crashed = SittingService(database, Recorder(), Recorder(), clock)
+    for pid in roles["member"][:3]:
+        await crashed.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
+    # the process dies here: nobody records the departures
+    restarted = SittingService(database, Recorder(), Recorder(), clock)
+    assert await restarted.recover_after_restart() == 3
+    sitting = await restarted.get(meeting_id)
+    assert sitting.attendance.present() == {} and all(i.end for i in sitting.attendance.intervals)
+    assert await restarted.recover_after_restart() == 0
