@@ -1,0 +1,62 @@
+"""Fake camera and microphone files for Chromium's --use-file-for-fake-*-capture.
+
+Each participant gets its own colour and voice pitch, so screenshots and levels tell
+them apart. Chromium loops both files.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+WIDTH, HEIGHT, FPS = 640, 360, 15
+SAMPLE_RATE = 48_000
+
+
+def write_y4m(path: Path, seconds: float = 3.0, hue: int = 0) -> Path:
+    """A 640x360 15 fps I420 clip: a colour wash with a bright square moving across."""
+    frames = int(seconds * FPS)
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
+    base_y = (60 + 100 * xx / WIDTH + 40 * yy / HEIGHT).astype(np.uint8)
+    angle = 2 * np.pi * hue / 360
+    u_value = int(128 + 90 * np.cos(angle))
+    v_value = int(128 + 90 * np.sin(angle))
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for i in range(frames):
+            y = base_y.copy()
+            x0 = int((WIDTH - 120) * i / max(1, frames - 1))
+            y0 = int((HEIGHT - 120) * (0.5 + 0.4 * np.sin(2 * np.pi * i / frames)))
+            y[y0:y0 + 120, x0:x0 + 120] = 235
+            u = np.full((HEIGHT // 2, WIDTH // 2), u_value, np.uint8)
+            v = np.full((HEIGHT // 2, WIDTH // 2), v_value, np.uint8)
+            u[y0 // 2:(y0 + 120) // 2, x0 // 2:(x0 + 120) // 2] = 128
+            v[y0 // 2:(y0 + 120) // 2, x0 // 2:(x0 + 120) // 2] = 128
+            out.write(b"FRAME\n")
+            out.write(y.tobytes())
+            out.write(u.tobytes())
+            out.write(v.tobytes())
+    return path
+
+
+def write_wav(path: Path, seconds: float = 3.0, pitch: float = 140.0) -> Path:
+    """48 kHz 16-bit mono, speech-like: a voiced harmonic series in syllable bursts.
+
+    A steady sine would be removed by the browser's noise suppression; bursts of
+    harmonics at a syllable rate pass through it like speech does.
+    """
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    vibrato = pitch * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))
+    phase = 2 * np.pi * np.cumsum(vibrato) / SAMPLE_RATE
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    syllables = np.clip(np.sin(2 * np.pi * 3.5 * t) * 1.4, 0, 1) ** 0.7
+    signal = 0.3 * voice / np.max(np.abs(voice)) * (0.15 + 0.85 * syllables)
+    samples = (signal * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(samples.tobytes())
+    return path

@@ -1,0 +1,197 @@
+/**
+ * The browser's media connection to the SFU. The server makes every offer; the browser
+ * only answers (docs/protocol.md). On the first offer the camera and microphone go on
+ * the first video/audio m-lines that the offer's `streams` does not name; every other
+ * m-line receives. After each offer the received tracks are mapped to participants
+ * afresh from `streams`, because the server reuses m-lines after someone leaves.
+ */
+
+const GATHER_TIMEOUT_MS = 2000;
+
+/**
+ * @typedef {{participant: string, kind: "audio" | "video"}} StreamInfo
+ * @typedef {{sdp: string, revision: number, streams: Record<string, StreamInfo>}} OfferPush
+ * @typedef {Map<string, {audio: MediaStream | null, video: MediaStream | null}>} RemoteMedia
+ *   participant id -> one fresh MediaStream per kind
+ */
+
+/**
+ * @typedef {object} MediaPeerOptions
+ * @property {MediaStream | null} localStream camera and/or microphone, or null
+ * @property {(sdp: string, revision: number) => Promise<void>} sendAnswer
+ * @property {(remote: RemoteMedia) => void} onRemoteMedia after every applied offer
+ * @property {() => void} onFailed the media path broke (ICE failed)
+ */
+
+export class MediaPeer {
+  /** @param {MediaPeerOptions} options */
+  constructor(options) {
+    this.options = options;
+    this.pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    /** @type {{audio: RTCRtpTransceiver | null, video: RTCRtpTransceiver | null}} */
+    this.uplinks = { audio: null, video: null };
+    /** @type {Record<string, StreamInfo>} */
+    this.streams = {};
+    this.closed = false;
+    /** @type {Promise<void>} offers are applied one after another */
+    this.queue = Promise.resolve();
+    /** @type {Record<string, number>} */
+    this.timeline = {};
+    this.pc.addEventListener("connectionstatechange", () => {
+      this.timeline[this.pc.connectionState] ??= Math.round(performance.now());
+      if (!this.closed && this.pc.connectionState === "failed") this.options.onFailed();
+    });
+  }
+
+  /**
+   * Queue an offer from the server; resolves once it is answered.
+   * @param {OfferPush} offer
+   * @returns {Promise<void>}
+   */
+  handleOffer(offer) {
+    const run = this.queue.then(() => this.applyOffer(offer));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * @param {OfferPush} offer
+   * @returns {Promise<void>}
+   */
+  async applyOffer({ sdp, revision, streams }) {
+    if (this.closed) return;
+    const pc = this.pc;
+    await pc.setRemoteDescription({ type: "offer", sdp });
+    const first = this.uplinks.audio === null && this.uplinks.video === null;
+    if (first) await this.attachLocal(streams);
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver === this.uplinks.audio || transceiver === this.uplinks.video) continue;
+      if (transceiver.currentDirection === "stopped" || transceiver.mid === null) continue;
+      if (transceiver.direction !== "recvonly") transceiver.direction = "recvonly";
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    this.timeline.gathering ??= Math.round(performance.now());
+    await gatheringComplete(pc, GATHER_TIMEOUT_MS);
+    this.timeline.gathered ??= Math.round(performance.now());
+    if (this.closed) return;
+    this.streams = streams || {};
+    const local = /** @type {RTCSessionDescription} */ (pc.localDescription);
+    const sent = this.options.sendAnswer(local.sdp, revision);
+    this.options.onRemoteMedia(this.remoteMedia());
+    await sent;
+  }
+
+  /**
+   * Put the camera and microphone on the upload m-lines of the first offer.
+   * @param {Record<string, StreamInfo>} streams
+   * @returns {Promise<void>}
+   */
+  async attachLocal(streams) {
+    const local = this.options.localStream;
+    for (const kind of /** @type {const} */ (["video", "audio"])) {
+      const transceiver = this.pc.getTransceivers().find(
+        (t) => t.mid !== null && !(t.mid in (streams || {})) && t.receiver.track.kind === kind,
+      );
+      if (!transceiver) continue;
+      this.uplinks[kind] = transceiver;
+      const track = local ? local.getTracks().find((t) => t.kind === kind) || null : null;
+      await transceiver.sender.replaceTrack(track);
+      if (local && track) transceiver.sender.setStreams(local);
+      // Sending even without a track keeps the slot ready for replaceLocalTrack().
+      transceiver.direction = "sendonly";
+    }
+  }
+
+  /**
+   * Swap the camera or microphone without renegotiating.
+   * @param {"audio" | "video"} kind
+   * @param {MediaStreamTrack | null} track
+   * @returns {Promise<void>}
+   */
+  async replaceLocalTrack(kind, track) {
+    const transceiver = this.uplinks[kind];
+    if (transceiver && !this.closed) await transceiver.sender.replaceTrack(track);
+  }
+
+  /**
+   * Which participant each received track belongs to, from the latest `streams`.
+   * @returns {RemoteMedia}
+   */
+  remoteMedia() {
+    /** @type {RemoteMedia} */
+    const media = new Map();
+    for (const transceiver of this.pc.getTransceivers()) {
+      const info = transceiver.mid !== null ? this.streams[transceiver.mid] : undefined;
+      if (!info) continue;
+      const entry = media.get(info.participant) || { audio: null, video: null };
+      entry[info.kind] = new MediaStream([transceiver.receiver.track]);
+      media.set(info.participant, entry);
+    }
+    return media;
+  }
+
+  /**
+   * Receiver statistics per participant and kind, for the status view and tests.
+   * @returns {Promise<Record<string, Record<string, Record<string, number>>>>}
+   */
+  async receiveStats() {
+    /** @type {Record<string, Record<string, Record<string, number>>>} */
+    const out = {};
+    const jobs = this.pc.getTransceivers().map(async (transceiver) => {
+      const info = transceiver.mid !== null ? this.streams[transceiver.mid] : undefined;
+      if (!info) return;
+      const report = await transceiver.receiver.getStats();
+      report.forEach((stat) => {
+        if (stat.type !== "inbound-rtp") return;
+        out[info.participant] ??= {};
+        out[info.participant][info.kind] = {
+          packetsReceived: stat.packetsReceived ?? 0,
+          bytesReceived: stat.bytesReceived ?? 0,
+          framesDecoded: stat.framesDecoded ?? 0,
+          framesPerSecond: stat.framesPerSecond ?? 0,
+          audioLevel: stat.audioLevel ?? 0,
+          totalAudioEnergy: stat.totalAudioEnergy ?? 0,
+          frameWidth: stat.frameWidth ?? 0,
+          frameHeight: stat.frameHeight ?? 0,
+        };
+      });
+    });
+    await Promise.all(jobs);
+    return out;
+  }
+
+  /**
+   * Close the connection; later offers for it are ignored.
+   * @returns {void}
+   */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.pc.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Resolve when ICE gathering is complete, or after `timeoutMs` at most: the server
+ * (aiortc) takes no trickled candidates, so the answer must carry them all.
+ * @param {RTCPeerConnection} pc
+ * @param {number} timeoutMs
+ * @returns {Promise<void>}
+ */
+export function gatheringComplete(pc, timeoutMs) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === "complete") done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * The client's state and the one pure function that changes it. No DOM, no I/O:
+ * `apply(state, event)` returns a new state and never mutates the old one.
+ */
+
+/**
+ * @typedef {import("./signaling.js").RosterEntry} RosterEntry
+ * @typedef {import("./signaling.js").JoinData} JoinData
+ * @typedef {"check" | "meeting" | "left" | "error"} Screen
+ * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "media_failed" | "left"} Connection
+ *
+ * @typedef {object} State
+ * @property {Screen} screen
+ * @property {Connection} connection
+ * @property {JoinData["participant"] | null} self
+ * @property {JoinData["meeting"] | null} meeting
+ * @property {RosterEntry[]} roster everyone the server told us about, self included
+ * @property {boolean} audioMuted this browser's microphone
+ * @property {boolean} videoMuted this browser's camera
+ * @property {{code: string, message?: {ja?: string, en?: string}} | null} error
+ *
+ * @typedef {{type: "joined", data: JoinData}
+ *   | {type: "participant_joined", participant: RosterEntry}
+ *   | {type: "participant_updated", participant: RosterEntry}
+ *   | {type: "participant_left", id: string}
+ *   | {type: "connection", connection: Connection}
+ *   | {type: "screen", screen: Screen}
+ *   | {type: "local_media", audioMuted?: boolean, videoMuted?: boolean}
+ *   | {type: "disconnected"}
+ *   | {type: "left"}
+ *   | {type: "fatal", code: string, message?: {ja?: string, en?: string}}} StoreEvent
+ */
+
+/** @returns {State} */
+export function initialState() {
+  return {
+    screen: "check",
+    connection: "idle",
+    self: null,
+    meeting: null,
+    roster: [],
+    audioMuted: false,
+    videoMuted: false,
+    error: null,
+  };
+}
+
+/**
+ * Insert or replace one roster entry by id, keeping the order of the others.
+ * @param {RosterEntry[]} roster
+ * @param {RosterEntry} entry
+ * @returns {RosterEntry[]}
+ */
+function upsert(roster, entry) {
+  const i = roster.findIndex((p) => p.id === entry.id);
+  if (i < 0) return [...roster, entry];
+  const next = roster.slice();
+  next[i] = { ...roster[i], ...entry };
+  return next;
+}
+
+/**
+ * @param {State} state
+ * @param {StoreEvent} event
+ * @returns {State}
+ */
+export function apply(state, event) {
+  switch (event.type) {
+    case "joined":
+      return {
+        ...state,
+        screen: "meeting",
+        connection: "connected",
+        self: event.data.participant,
+        meeting: event.data.meeting,
+        roster: (event.data.roster || []).map((p) => ({ connected: true, ...p })),
+        error: null,
+      };
+    case "participant_joined":
+      return { ...state, roster: upsert(state.roster, { ...event.participant, connected: true }) };
+    case "participant_updated":
+      return { ...state, roster: upsert(state.roster, event.participant) };
+    case "participant_left":
+      // Someone who left is still a member of the meeting, just not here now.
+      return {
+        ...state,
+        roster: state.roster.map((p) => (p.id === event.id ? { ...p, connected: false } : p)),
+      };
+    case "connection":
+      return { ...state, connection: event.connection };
+    case "screen":
+      return { ...state, screen: event.screen };
+    case "local_media":
+      return {
+        ...state,
+        audioMuted: event.audioMuted ?? state.audioMuted,
+        videoMuted: event.videoMuted ?? state.videoMuted,
+      };
+    case "disconnected":
+      // Tiles stay (without media) until the rejoin's fresh roster replaces them.
+      return { ...state, connection: "reconnecting" };
+    case "left":
+      return { ...state, screen: "left", connection: "left", roster: [] };
+    case "fatal":
+      return {
+        ...state,
+        screen: "error",
+        connection: "idle",
+        error: { code: event.code, message: event.message },
+      };
+    default:
+      return state;
+  }
+}
+
+/**
+ * The others whose tiles are shown: connected, not this browser, in seat order.
+ * @param {State} state
+ * @returns {RosterEntry[]}
+ */
+export function othersPresent(state) {
+  const selfId = state.self?.id;
+  return state.roster
+    .filter((p) => p.id !== selfId && p.connected !== false)
+    .sort((a, b) => (a.seat ?? 1e9) - (b.seat ?? 1e9));
+}
+
+/**
+ * This browser's own roster entry, or one made from the join reply.
+ * @param {State} state
+ * @returns {RosterEntry | null}
+ */
+export function selfEntry(state) {
+  if (!state.self) return null;
+  const entry = state.roster.find((p) => p.id === state.self?.id);
+  return {
+    ...state.self,
+    ...(entry || {}),
+    audio_muted: state.audioMuted,
+    video_muted: state.videoMuted,
+  };
+}
