@@ -13,8 +13,14 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def join_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(WEB_DIR / "join.html", headers=NO_STORE)
+def _page(name: str):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(WEB_DIR / name, headers=NO_STORE)
+
+    return handler
+
+
+join_page = _page("join.html")
 
 
 async def index(request: web.Request) -> web.Response:
@@ -35,6 +41,10 @@ async def health(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/join", join_page)
+    app.router.add_get("/meeting/{meeting_id}", join_page)  # members, logged in with a passkey
+    app.router.add_get("/login", _page("login.html"))
+    app.router.add_get("/enrol", _page("enrol.html"))
+    app.router.add_get("/admin", _page("admin.html"))
     app.router.add_get("/healthz", health)
     app.router.add_get("/ws", websocket_handler)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
