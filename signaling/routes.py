@@ -28,8 +28,10 @@ async def index(request: web.Request) -> web.Response:
         "<!doctype html><html lang=ja><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
         "<title>gikai</title><body style='font:20px sans-serif;margin:2em'>"
-        "<h1>gikai 議会</h1><p>事務局から届いた参加用リンクを開いてください。</p>"
-        "<p lang=en>Open the join link the clerk sent you.</p></body></html>"
+        "<h1>gikai 議会</h1><p>事務局から届いた参加用リンクを開くか、"
+        "<a href=/login>パスキーでログイン</a>してください。</p>"
+        "<p lang=en>Open the join link the clerk sent you, or <a href=/login>log in with your passkey</a>.</p>"
+        "</body></html>"
     )
     return web.Response(text=html, content_type="text/html", headers=NO_STORE)
 
