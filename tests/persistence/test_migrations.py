@@ -18,4 +18,23 @@ async def test_migrating_twice_changes_nothing(database):
     await database.migrate()
     async with database.engine.connect() as conn:
         version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0002"
+    assert version == "0003"
+
+
+async def test_the_event_log_refuses_updates_and_deletes(database):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from orchestrator.service.directory import Directory
+
+    meeting, _, _ = await Directory(database).ensure_rehearsal()
+    async with database.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO events (meeting_id, at, name, data) VALUES (:m, '2026-03-10', 'x', '{}')"),
+                           {"m": meeting.id})
+    for statement in ("UPDATE events SET name = 'forged'", "DELETE FROM events"):
+        with pytest.raises(DBAPIError):
+            async with database.engine.begin() as conn:
+                await conn.execute(text(statement))
+    async with database.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT name FROM events"))).scalars().all() == ["x"]
