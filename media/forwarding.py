@@ -32,6 +32,8 @@ class UpTrack:
         self.kind = kind
         self.frames_in = 0
         self.forwarding = True  # False: frames arrive but reach no subscriber
+        # Called with every frame, forwarded or not (presence analysis, recording).
+        self.listeners: list[Callable[[EncodedFrame], None]] = []
         self._downs: set[DownTrack] = set()
         self._send_keyframe_request = send_keyframe_request
         self._last_request = float("-inf")
@@ -43,6 +45,8 @@ class UpTrack:
 
     def push(self, frame: EncodedFrame) -> None:
         self.frames_in += 1
+        for listener in self.listeners:
+            listener(frame)
         if not self.forwarding:
             return
         for down in self._downs:

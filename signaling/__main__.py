@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address offered for media (repeatable; 'auto' = all interfaces); "
                             "default: auto and 127.0.0.1")
     serve.add_argument("--public-url", help="base URL for printed links (default http://HOST:PORT)")
+    serve.add_argument("--no-presence-detection", action="store_true",
+                       help="count remote members while connected instead of while seen on camera")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -91,6 +93,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         config = ServerConfig(
             host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,
             media_addresses=args.media_addresses or ["auto", "127.0.0.1"], public_url=args.public_url,
+            presence_detection=not args.no_presence_detection,
         )
         asyncio.run(serve(config))
         return 0

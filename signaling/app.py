@@ -21,6 +21,7 @@ from .auth import JoinTokens, load_or_create_secret
 from .bridges import HubNotifier, SfuMediaControl
 from .hub import Hub
 from .passkeys import Ceremonies
+from .presence_bridge import PresenceBridge
 from .routes import setup_routes
 from .services import ServerConfig, Services
 from .ws import CLOSE_MEDIA_ENDED
@@ -59,11 +60,14 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
     sfu = SFU(on_peer_failed=peer_failed)
     media_control = SfuMediaControl(sfu, hub)
-    sittings = SittingService(db, media_control, HubNotifier(hub))
+    sittings = SittingService(db, media_control, HubNotifier(hub),
+                              presence_by_camera=config.presence_detection)
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
     services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
                         AccountService(db), AdminService(db), Ceremonies())
     app[Services.KEY] = services
+    if config.presence_detection:
+        services.presence = PresenceBridge(sittings, services.spawn)
     recovered = await sittings.recover_after_restart()
     if recovered:
         logger.info("closed %d attendance intervals left open by the previous run", recovered)
@@ -71,6 +75,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await _close_connections(app)
+        if services.presence is not None:
+            await services.presence.close()
         await sfu.close()
         await db.close()
 

@@ -94,6 +94,14 @@ class Leave:
 
 
 @dataclass(frozen=True)
+class Reception:
+    """How many frames of remote video the client has decoded so far (its side of the link)."""
+
+    id: RequestId
+    frames_decoded: int
+
+
+@dataclass(frozen=True)
 class Command:
     """A sitting command; ``args`` are validated by signaling.commands."""
 
@@ -102,7 +110,7 @@ class Command:
     args: dict[str, Any]
 
 
-Request = Union[Join, Answer, MediaState, Ping, Leave, Command]
+Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception]
 
 
 def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: int = 0) -> Any:
@@ -159,6 +167,8 @@ def parse(text: str) -> Request:
         return Ping(rid)
     if kind == "leave":
         return Leave(rid)
+    if kind == "reception":
+        return Reception(rid, _field(msg, "frames_decoded", int, rid))
     if kind == "command":
         from .commands import validate  # the command table knows the domain's values
 

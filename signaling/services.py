@@ -23,6 +23,7 @@ from .passkeys import Ceremonies
 
 if TYPE_CHECKING:
     from .bridges import SfuMediaControl
+    from .presence_bridge import PresenceBridge
     from .ws import Connection
 
 
@@ -34,6 +35,7 @@ class ServerConfig:
     database_url: Optional[str] = None  # default: SQLite file in data_dir
     media_addresses: Optional[list[str]] = None  # None: every non-loopback interface
     public_url: Optional[str] = None  # base of printed links; default http://host:port
+    presence_detection: bool = True  # attendance from cameras; off: from connections
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Services:
     accounts: AccountService
     admin: AdminService
     ceremonies: Ceremonies
+    presence: Optional["PresenceBridge"] = None
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
 

@@ -54,6 +54,9 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
             "not_counted": [{"id": pid, "reason": why} for pid, why in quorum.not_counted],
         },
         "attendance": {pid: mode.value for pid, mode in s.attendance.present().items()},
+        "presence_by_camera": s.presence_by_camera,
+        "presence": {pid: {"state": t.state.value, "faces": t.faces, "voice": t.voice}
+                     for pid, t in s.presence.items()},
         "muted": sorted(s.muted),
         "removed": sorted(s.removed),
         "audible": sorted(s.audible()),

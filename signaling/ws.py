@@ -20,7 +20,7 @@ from . import protocol
 from .hub import Attendee
 from . import commands
 from .api import current
-from .protocol import Answer, Command, Join, Leave, MediaState, Ping, ProtocolError, Request
+from .protocol import Answer, Command, Join, Leave, MediaState, Ping, ProtocolError, Reception, Request
 from .services import Services
 from .views import sitting_view
 
@@ -131,6 +131,10 @@ class Connection:
             return {}, lambda: self.media_state(request)
         if isinstance(request, Leave):
             return {}, lambda: self.close(1000, "left")
+        if isinstance(request, Reception):
+            if self.s.presence is not None:
+                self.s.presence.reception(self.attendee.participant.id, request.frames_decoded)
+            return {}, None
         if isinstance(request, Command):
             assert self.meeting_id is not None
             actor = self.attendee.participant.id
@@ -205,6 +209,8 @@ class Connection:
         room = self.s.sfu.room(self.meeting_id)
         self.peer = room.add_peer(pid, self._send_offer)
         room.set_forwarding(pid, "audio", self.s.media_control.may_be_heard(self.meeting_id, pid))
+        if self.s.presence is not None:
+            self.s.presence.watch(self.meeting_id, pid, self.peer.ups)
 
     async def _send_offer(self, offer: Offer) -> None:
         if self.ws.closed:
@@ -234,6 +240,8 @@ class Connection:
                 except Exception:
                     logger.exception("could not record that %s left", pid)
             if peer is not None:
+                if self.s.presence is not None and self.s.sfu.room(meeting_id).peers.get(pid) in (None, peer):
+                    self.s.presence.unwatch(pid)
                 await self.s.sfu.leave(meeting_id, pid, peer)
         if not self.ws.closed:
             await self.ws.close()

@@ -44,6 +44,12 @@ class StandingRules:
     # Speaking-time limits in seconds per speech kind, and the warning before the end.
     speech_limits: dict[SpeechKind, int] = field(default_factory=lambda: dict(DEFAULT_SPEECH_LIMITS))
     warning_seconds: int = 60
+    # Presence seen on camera: how long a problem must last before a member stops being
+    # counted, and how long they must be seen again before they are counted again.
+    away_after_seconds: int = 10  # no face
+    camera_off_after_seconds: int = 5  # no live picture (off, black, frozen)
+    link_lost_after_seconds: int = 10  # not receiving the chamber
+    return_after_seconds: int = 3
 
     def __post_init__(self) -> None:
         if not (0 < self.quorum_fraction <= 1):

@@ -20,6 +20,7 @@ from .errors import (
 )
 from .floor import Floor, FloorRequest, SpeakerQueue
 from .model import Body, BodyKind, Meeting, MeetingState, Participant, Role
+from .presence import Presence, PresenceTracker, Seen
 from .rules import SpeechKind, StandingRules
 
 
@@ -50,6 +51,10 @@ class Sitting:
     muted: set[str] = field(default_factory=set)  # muted by the chair
     removed: set[str] = field(default_factory=set)
     attendance: Attendance = field(default_factory=Attendance)
+    # When true, a remote member attends while seen on camera (see presence.py); when false
+    # (no analysis available), while connected.
+    presence_by_camera: bool = False
+    presence: dict[str, PresenceTracker] = field(default_factory=dict)
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:
@@ -303,16 +308,47 @@ class Sitting:
         return (heard & present) - self.removed
 
     # -- attendance ----------------------------------------------------------------
+    def tracker(self, participant_id: str) -> PresenceTracker:
+        return self.presence.setdefault(participant_id, PresenceTracker())
+
     def connected(self, participant_id: str, now: datetime) -> list[Event]:
-        """A remote participant's media connection came up (first version of presence)."""
-        return self._arrive(participant_id, Mode.REMOTE, now, None)
+        """A remote participant's connection came up."""
+        if not self.presence_by_camera:
+            return self._arrive(participant_id, Mode.REMOTE, now, None)
+        change = self.observe(participant_id, Seen(connected=True), now)
+        return self.presence_changed(participant_id, change, now) if change else []
 
     def disconnected(self, participant_id: str, now: datetime) -> list[Event]:
+        events: list[Event] = []
+        if self.presence_by_camera:
+            change = self.observe(participant_id, Seen(connected=False), now)
+            if change is not None:
+                events.append(self._event("presence_changed", now, None, participant_id=participant_id,
+                                          state=change.value))
         present = self.attendance.present()
         if present.get(participant_id) is not Mode.REMOTE:
-            return []
+            return events
         self.attendance.depart(participant_id, now)
-        return [self._event("attendance_ended", now, None, participant_id=participant_id, mode="remote")]
+        return events + [self._event("attendance_ended", now, None, participant_id=participant_id, mode="remote")]
+
+    def observe(self, participant_id: str, seen: Seen, now: datetime) -> Optional[Presence]:
+        """Feed one observation to the participant's tracker (in memory; nothing recorded)."""
+        self.participant(participant_id)
+        return self.tracker(participant_id).observe(seen, now, self.rules)
+
+    def presence_changed(self, participant_id: str, state: Presence, now: datetime) -> list[Event]:
+        """Record a presence change and what follows for attendance."""
+        events = [self._event("presence_changed", now, None, participant_id=participant_id, state=state.value)]
+        if participant_id in self.removed or self.meeting.state is MeetingState.ADJOURNED:
+            return events
+        mode = self.attendance.present().get(participant_id)
+        if state is Presence.PRESENT:
+            return events + self._arrive(participant_id, Mode.REMOTE, now, None)
+        if mode is Mode.REMOTE:
+            self.attendance.depart(participant_id, now)
+            events.append(self._event("attendance_ended", now, None, participant_id=participant_id,
+                                      mode="remote", reason=state.value))
+        return events
 
     def check_in(self, actor: str, participant_id: str, now: datetime) -> list[Event]:
         """The clerk records a member sitting in the chamber."""

@@ -6,11 +6,13 @@ import asyncio
 import copy
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Optional
 
 from sqlalchemy import select
 
 from ..domain.attendance import Mode
 from ..domain.errors import NotFound
+from ..domain.presence import Presence, Seen
 from ..domain.sitting import Event, Sitting
 from ..persistence.database import Database
 from ..persistence.repository import Repository
@@ -32,8 +34,9 @@ class SittingService:
     """
 
     def __init__(self, db: Database, media: MediaControl, notifier: Notifier,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, presence_by_camera: bool = False) -> None:
         self.db = db
+        self.presence_by_camera = presence_by_camera
         self.media = media
         self.notifier = notifier
         self.clock = clock
@@ -50,6 +53,7 @@ class SittingService:
                 sitting = await Repository(session).load_sitting(meeting_id)
             if sitting is None:
                 raise NotFound(f"meeting {meeting_id}")
+            sitting.presence_by_camera = self.presence_by_camera
             self._live[meeting_id] = sitting
         return sitting
 
@@ -74,6 +78,17 @@ class SittingService:
             await self.media.remove(meeting_id, participant_id)
         await self.notifier.sitting_changed(draft, events)
         return events
+
+    async def observe(self, meeting_id: str, participant_id: str, seen: Seen) -> Optional[Presence]:
+        """An observation of a remote participant; only a change of presence is recorded."""
+        async with self._lock(meeting_id):
+            live = await self._load(meeting_id)
+            if participant_id not in live.participants:
+                return None
+            change = live.observe(participant_id, seen, self.clock())
+        if change is not None:
+            await self.execute(meeting_id, lambda s, now: s.presence_changed(participant_id, change, now))
+        return change
 
     async def events(self, meeting_id: str) -> list[Event]:
         async with self.db.session() as session:

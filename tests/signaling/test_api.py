@@ -15,7 +15,7 @@ ROSTER = "seat,name,reading,role\n1,山田 太郎,やまだ たろう,委員長\
 
 @pytest.fixture
 async def app_client(aiohttp_client, tmp_path):
-    client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"])))
+    client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False)))
     services = client.app[Services.KEY]
     username, password = await services.accounts.ensure_clerk()
     return client, services, username, password

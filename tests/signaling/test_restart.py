@@ -10,7 +10,7 @@ from tests.support.room import wait_for
 
 
 async def start(data_dir):
-    runner = web.AppRunner(create_app(ServerConfig(data_dir=data_dir, media_addresses=["127.0.0.1"])))
+    runner = web.AppRunner(create_app(ServerConfig(data_dir=data_dir, media_addresses=["127.0.0.1"], presence_detection=False)))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

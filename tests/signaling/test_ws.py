@@ -17,7 +17,8 @@ from tests.support.room import wait_for
 
 @pytest.fixture
 async def server(aiohttp_client, tmp_path):
-    config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"])
+    # Attendance from connections here; tests/signaling/test_presence.py runs with cameras.
+    config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False)
     client = await aiohttp_client(create_app(config))
     services = client.app[Services.KEY]
     meeting, participants, _ = await services.directory.ensure_rehearsal()

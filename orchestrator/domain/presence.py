@@ -1,0 +1,111 @@
+"""Is a remote member really there? A state machine over what the server observes.
+
+Present means: a face on a live picture, and the link working both ways (the member's
+screen is receiving the chamber). Short lapses are forgiven: a problem must last its grace
+period before the member stops being counted, and a member must be seen for a while before
+being counted again, so glancing down at a paper does not strike anyone off.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional
+
+from .rules import StandingRules
+
+
+class Presence(str, enum.Enum):
+    PRESENT = "present"
+    CAMERA_OFF = "camera_off"  # no live picture: camera off, black, covered or frozen
+    AWAY = "away"  # a live picture without a face
+    LINK_LOST = "link_lost"  # not receiving the chamber
+    DISCONNECTED = "disconnected"
+
+
+# The order in which problems are reported when several hold at once.
+_PROBLEMS = (Presence.LINK_LOST, Presence.CAMERA_OFF, Presence.AWAY)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One observation of a remote participant, in the orchestrator's words."""
+
+    connected: bool
+    video_live: bool = False
+    faces: int = 0
+    link_ok: bool = True
+    voice: bool = False
+
+
+def _grace(problem: Presence, rules: StandingRules) -> timedelta:
+    seconds = {
+        Presence.LINK_LOST: rules.link_lost_after_seconds,
+        Presence.CAMERA_OFF: rules.camera_off_after_seconds,
+        Presence.AWAY: rules.away_after_seconds,
+    }[problem]
+    return timedelta(seconds=seconds)
+
+
+def current_problem(seen: Seen) -> Optional[Presence]:
+    if not seen.connected:
+        return Presence.DISCONNECTED
+    if not seen.link_ok:
+        return Presence.LINK_LOST
+    if not seen.video_live:
+        return Presence.CAMERA_OFF
+    if seen.faces == 0:
+        return Presence.AWAY
+    return None
+
+
+@dataclass
+class PresenceTracker:
+    state: Presence = Presence.DISCONNECTED
+    faces: int = 0
+    voice: bool = False
+    problem_since: dict[Presence, datetime] = field(default_factory=dict)
+    good_since: Optional[datetime] = None
+
+    def observe(self, seen: Seen, now: datetime, rules: StandingRules) -> Optional[Presence]:
+        """Take one observation; return the new state if it changed."""
+        self.faces, self.voice = seen.faces, seen.voice
+        if not seen.connected:
+            self.problem_since.clear()
+            self.good_since = None
+            return self._become(Presence.DISCONNECTED)
+        holding = {
+            Presence.LINK_LOST: not seen.link_ok,
+            Presence.CAMERA_OFF: seen.link_ok and not seen.video_live,
+            Presence.AWAY: seen.link_ok and seen.video_live and seen.faces == 0,
+        }
+        for problem, holds in holding.items():
+            if holds:
+                self.problem_since.setdefault(problem, now)
+            else:
+                self.problem_since.pop(problem, None)
+        problem = current_problem(seen)
+        if problem is None:
+            self.good_since = self.good_since or now
+        else:
+            self.good_since = None
+        if self.state is Presence.PRESENT:
+            for p in _PROBLEMS:
+                since = self.problem_since.get(p)
+                if since is not None and now - since >= _grace(p, rules):
+                    return self._become(p)
+            return None
+        if problem is None:
+            assert self.good_since is not None
+            if now - self.good_since >= timedelta(seconds=rules.return_after_seconds):
+                return self._become(Presence.PRESENT)
+            return None
+        # Not counted either way: show the problem as it is now.
+        return self._become(problem)
+
+    def _become(self, state: Presence) -> Optional[Presence]:
+        if state is self.state:
+            return None
+        self.state = state
+        return state

@@ -1,0 +1,67 @@
+"""Presence analysis on real aiortc publishers: each scene is reported for what it is."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from media import SFU
+from media.presence import AudioObservation, PresenceMonitor, VideoObservation
+from tests.support import scenes
+from tests.support.client import MediaClient
+from tests.support.encoded import EncodedSourceTrack
+from tests.support.room import join, wait_for
+
+CAST = {
+    "face": ("face", "speech"),
+    "empty": ("empty", "silence"),
+    "black": ("black", "tone"),
+    "frozen": ("frozen", "speech"),
+}
+
+
+async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_and_silence():
+    latest: dict[tuple[str, str], object] = {}
+
+    def report(peer_id, observation):
+        kind = "video" if isinstance(observation, VideoObservation) else "audio"
+        latest[(peer_id, kind)] = observation
+
+    threads_before = threading.active_count()
+    sfu = SFU()
+    room = sfu.room("m")
+    monitor = PresenceMonitor(report)
+    clients = {
+        name: MediaClient(name, video=EncodedSourceTrack("video", scenes.video(v), 15),
+                          audio=EncodedSourceTrack("audio", scenes.audio(a), 50))
+        for name, (v, a) in CAST.items()
+    }
+    try:
+        for name, client in clients.items():
+            join(room, name, client)
+            monitor.watch(name, room.peers[name].ups)
+        await wait_for(lambda: len(latest) == 8, timeout=10)
+        await asyncio.sleep(3.0)  # long enough for "frozen" (3 unchanged analyses) and the audio window
+        v = {name: latest[(name, "video")] for name in CAST}
+        a = {name: latest[(name, "audio")] for name in CAST}
+        assert v["face"].live and v["face"].faces == 1 and v["face"].fps >= 12
+        assert v["empty"].live and v["empty"].faces == 0
+        assert v["black"].dark and not v["black"].live
+        assert v["frozen"].frozen and not v["frozen"].live
+        assert a["face"].live and a["face"].voice, a["face"]
+        assert a["empty"].live and not a["empty"].voice and a["empty"].active_fraction < 0.05
+        assert a["black"].active_fraction > 0.9 and not a["black"].voice, "a test tone is not speech"
+        assert monitor.analyses() > 8 * 4
+
+        # A camera that stops sending altogether is reported as not live by the watchdog.
+        room.peers["face"].ups["video"].listeners.clear()
+        await asyncio.sleep(2.5)
+        gone = latest[("face", "video")]
+        assert isinstance(gone, VideoObservation) and not gone.live and gone.fps < 3
+        assert isinstance(latest[("face", "audio")], AudioObservation)
+    finally:
+        await monitor.close()
+        await sfu.close()
+        for c in clients.values():
+            await c.close()
+    await wait_for(lambda: threading.active_count() <= threads_before, timeout=5)

@@ -1,0 +1,108 @@
+"""Presence from observations: every transition, every grace period; quorum follows."""
+
+from datetime import datetime, timedelta
+
+from orchestrator.domain.model import Body, BodyKind, Meeting, Participant, Role
+from orchestrator.domain.presence import Presence, PresenceTracker, Seen
+from orchestrator.domain.rules import StandingRules
+from orchestrator.domain.sitting import Sitting
+
+T0 = datetime(2026, 3, 10, 10, 0)
+RULES = StandingRules()  # away 10 s, camera off 5 s, link lost 10 s, return 3 s
+FACE = Seen(connected=True, video_live=True, faces=1)
+NO_FACE = Seen(connected=True, video_live=True, faces=0)
+CAMERA_OFF = Seen(connected=True, video_live=False)
+NO_LINK = Seen(connected=True, video_live=True, faces=1, link_ok=False)
+GONE = Seen(connected=False)
+
+
+def run(tracker: PresenceTracker, seen: Seen, start: float, end: float, step: float = 0.5) -> list[tuple[float, Presence]]:
+    changes = []
+    t = start
+    while t <= end + 1e-9:
+        change = tracker.observe(seen, T0 + timedelta(seconds=t), RULES)
+        if change is not None:
+            changes.append((t, change))
+        t += step
+    return changes
+
+
+def present_tracker() -> PresenceTracker:
+    tracker = PresenceTracker()
+    assert run(tracker, FACE, 0, 3) == [(3.0, Presence.PRESENT)]
+    return tracker
+
+
+def test_a_face_must_be_seen_for_three_seconds_before_counting():
+    tracker = PresenceTracker()
+    assert run(tracker, FACE, 0, 2.5) == []
+    assert run(tracker, FACE, 3, 3) == [(3, Presence.PRESENT)]
+
+
+def test_glancing_down_for_less_than_ten_seconds_does_not_strike_a_member_off():
+    tracker = present_tracker()
+    assert run(tracker, NO_FACE, 4, 13.5) == []
+    assert run(tracker, FACE, 14, 20) == [] and tracker.state is Presence.PRESENT
+
+
+def test_no_face_for_ten_seconds_is_away_and_three_seconds_of_face_brings_them_back():
+    tracker = present_tracker()
+    assert run(tracker, NO_FACE, 4, 14) == [(14, Presence.AWAY)]
+    assert run(tracker, FACE, 15, 17.5) == []
+    assert run(tracker, FACE, 18, 18) == [(18, Presence.PRESENT)]
+
+
+def test_camera_off_after_five_seconds_and_link_lost_after_ten():
+    tracker = present_tracker()
+    assert run(tracker, CAMERA_OFF, 4, 9) == [(9, Presence.CAMERA_OFF)]
+    tracker = present_tracker()
+    assert run(tracker, NO_LINK, 4, 14) == [(14, Presence.LINK_LOST)]
+
+
+def test_a_lapse_that_ends_in_time_resets_its_clock():
+    tracker = present_tracker()
+    run(tracker, CAMERA_OFF, 4, 8)  # 4 s off
+    run(tracker, FACE, 8.5, 9)  # back briefly
+    assert run(tracker, CAMERA_OFF, 9.5, 14) == [] and tracker.state is Presence.PRESENT
+    assert run(tracker, CAMERA_OFF, 14.5, 14.5) == [(14.5, Presence.CAMERA_OFF)]
+
+
+def test_disconnecting_counts_at_once_and_problem_states_show_what_is_wrong_now():
+    tracker = present_tracker()
+    assert run(tracker, GONE, 4, 4) == [(4, Presence.DISCONNECTED)]
+    assert run(tracker, CAMERA_OFF, 5, 5) == [(5, Presence.CAMERA_OFF)]
+    assert run(tracker, NO_FACE, 6, 6) == [(6, Presence.AWAY)]
+    assert run(tracker, NO_LINK, 7, 7) == [(7, Presence.LINK_LOST)]
+
+
+def sitting(members: int = 12) -> Sitting:
+    body = Body("委員会", BodyKind.COMMITTEE, members)
+    meeting = Meeting(body.id, "会議", T0)
+    people = {f"m{i}": Participant(meeting.id, f"委員{i}", "い", Role.CHAIR if i == 1 else Role.MEMBER, i, id=f"m{i}")
+              for i in range(1, members + 1)}
+    return Sitting(meeting, body, RULES, people, presence_by_camera=True)
+
+
+def see(s: Sitting, pid: str, seen: Seen, at: float) -> None:
+    now = T0 + timedelta(seconds=at)
+    change = s.observe(pid, seen, now)
+    if change is not None:
+        s.presence_changed(pid, change, now)
+
+
+def test_quorum_follows_the_cameras_twelve_members_six_seen_is_quorate_five_is_not():
+    s = sitting()
+    for i in range(1, 7):
+        s.connected(f"m{i}", T0)
+    assert not s.quorum().met, "connected is not enough: they must be seen"
+    for t in (0.5, 1.5, 2.5, 3.5):
+        for i in range(1, 7):
+            see(s, f"m{i}", FACE, t)
+    assert s.quorum().met and len(s.quorum().counted) == 6
+    for t in (4, 9, 14, 14.5):
+        see(s, "m6", NO_FACE, t)
+        for i in range(1, 6):
+            see(s, f"m{i}", FACE, t)
+    assert not s.quorum().met and len(s.quorum().counted) == 5
+    intervals = [i for i in s.attendance.intervals if i.participant_id == "m6"]
+    assert len(intervals) == 1 and intervals[0].end == T0 + timedelta(seconds=14)
