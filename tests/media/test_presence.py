@@ -41,10 +41,12 @@ async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_
             join(room, name, client)
             monitor.watch(name, room.peers[name].ups)
         await wait_for(lambda: len(latest) == 8, timeout=10)
-        await asyncio.sleep(3.0)  # long enough for "frozen" (3 unchanged analyses) and the audio window
+        # "frozen" needs three unchanged analyses; the audio verdict a full 2 s window.
+        await wait_for(lambda: latest[("frozen", "video")].frozen and latest[("face", "audio")].voice, timeout=10)
+        await asyncio.sleep(0.6)
         v = {name: latest[(name, "video")] for name in CAST}
         a = {name: latest[(name, "audio")] for name in CAST}
-        assert v["face"].live and v["face"].faces == 1 and v["face"].fps >= 12
+        assert v["face"].live and v["face"].faces == 1 and v["face"].fps >= 10
         assert v["empty"].live and v["empty"].faces == 0
         assert v["black"].dark and not v["black"].live
         assert v["frozen"].frozen and not v["frozen"].live
