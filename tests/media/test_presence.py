@@ -57,7 +57,7 @@ async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_
 
         # A camera that stops sending altogether is reported as not live by the watchdog.
         room.peers["face"].ups["video"].listeners.clear()
-        await asyncio.sleep(2.5)
+        await wait_for(lambda: not latest[("face", "video")].live, timeout=5)
         gone = latest[("face", "video")]
         assert isinstance(gone, VideoObservation) and not gone.live and gone.fps < 3
         assert isinstance(latest[("face", "audio")], AudioObservation)
