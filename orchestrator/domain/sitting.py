@@ -65,7 +65,7 @@ class Sitting:
 
     def acting_chair_id(self) -> Optional[str]:
         """The chair presides; when the chair is absent, the vice-chair does."""
-        present = self.attendance.present()
+        present = self.reachable()  # a chair whose camera falters still presides
         chairs = [p.id for p in self.participants.values() if p.role is Role.CHAIR]
         vices = [p.id for p in self.participants.values() if p.role is Role.VICE_CHAIR]
         for pid in chairs + vices:
@@ -292,9 +292,17 @@ class Sitting:
                                       mode=interval.mode.value))
         return events
 
+    def reachable(self) -> set[str]:
+        """Who is here to be heard: attending, or connected while the camera does not count
+        them (camera off, away): a chair whose camera fails must still be heard."""
+        here = set(self.attendance.present())
+        if self.presence_by_camera:
+            here |= {pid for pid, t in self.presence.items() if t.state is not Presence.DISCONNECTED}
+        return here
+
     def audible(self) -> set[str]:
         """Whose microphone the SFU forwards: the rule of who may be heard now."""
-        present = set(self.attendance.present())
+        present = self.reachable()
         # Before opening, in recess and after adjournment nothing is on the record and
         # people may talk freely; the floor rules apply while the sitting is open.
         if self.audio_mode is AudioMode.OPEN or self.meeting.state is not MeetingState.OPEN:
@@ -305,7 +313,7 @@ class Sitting:
             heard.add(acting)
         if self.floor is not None:
             heard.add(self.floor.holder_id)
-        return (heard & present) - self.removed
+        return (heard & present) - self.removed - self.muted
 
     # -- attendance ----------------------------------------------------------------
     def tracker(self, participant_id: str) -> PresenceTracker:

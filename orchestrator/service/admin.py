@@ -16,7 +16,9 @@ from ..domain.model import Body, BodyKind, Meeting, Member, Participant, Role
 from ..domain.rules import StandingRules
 from ..persistence.database import Database
 from ..persistence.repository import Repository, _body, _meeting
-from ..persistence.rows import AccountRow, AgendaItemRow, BodyRow, CredentialRow, MeetingRow, MemberRow
+from ..persistence.rows import (
+    AccountRow, AgendaItemRow, BodyRow, CredentialRow, MeetingRow, MemberRow, ParticipantRow,
+)
 
 ROLE_WORDS = {
     "chair": Role.CHAIR, "委員長": Role.CHAIR, "議長": Role.CHAIR,
@@ -153,6 +155,9 @@ class AdminService:
             members = (await session.scalars(select(MemberRow).order_by(MemberRow.seat))).all()
             meetings = [_meeting(r) for r in (await session.scalars(
                 select(MeetingRow).order_by(MeetingRow.scheduled_at.desc()))).all()]
+            items = (await session.scalars(select(AgendaItemRow).order_by(AgendaItemRow.position))).all()
+            others = (await session.scalars(select(ParticipantRow).where(ParticipantRow.member_id.is_(None))
+                                            .order_by(ParticipantRow.name))).all()
             enrolled = set((await session.scalars(
                 select(AccountRow.member_id).join(CredentialRow, CredentialRow.account_id == AccountRow.id)
                 .where(CredentialRow.revoked_at.is_(None)))).all())
@@ -166,7 +171,11 @@ class AdminService:
             ],
             "meetings": [
                 {"id": m.id, "body_id": m.body_id, "title": m.title, "state": m.state.value,
-                 "scheduled_at": m.scheduled_at.isoformat(), "place": m.place}
+                 "scheduled_at": m.scheduled_at.isoformat(), "place": m.place,
+                 "agenda": [{"id": i.id, "position": i.position, "title": i.title, "kind": i.kind,
+                             "state": i.state} for i in items if i.meeting_id == m.id],
+                 "others": [{"id": p.id, "name": p.name, "role": p.role} for p in others
+                            if p.meeting_id == m.id]}
                 for m in meetings
             ],
         }

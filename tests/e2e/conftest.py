@@ -12,9 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 
@@ -31,7 +32,9 @@ CHROMIUM_FLAGS = [
     "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/join#\S+)")
-SERVING = re.compile(r"gikai serving on (http://127\.0\.0\.1:\d+)")
+SERVING = re.compile(r"gikai serving on (http://127\.0\.0\.1:(\d+))")
+CLERK = re.compile(r"clerk account created: user '([^']+)', password '([^']+)'")
+REHEARSAL_PEOPLE = 14  # 12 members, the clerk and a presenter
 
 
 @dataclass
@@ -40,6 +43,14 @@ class Server:
     links: list[str]
     process: subprocess.Popen[bytes]
     log: Path
+    port: int = 0
+    data: Path = Path()
+    clerk_password: str = ""
+
+    @property
+    def localhost_url(self) -> str:
+        """The same server as http://localhost:PORT: passkeys need a host name."""
+        return f"http://localhost:{self.port}"
 
 
 def _wait_for_links(process: subprocess.Popen[bytes], log: Path, wanted: int, timeout: float) -> tuple[str, list[str]]:
@@ -56,30 +67,60 @@ def _wait_for_links(process: subprocess.Popen[bytes], log: Path, wanted: int, ti
     raise RuntimeError(f"gikai serve printed no {wanted} join links:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("gikai-e2e")
-    log = root / "server.log"
+def start_server(root: Path, port: int = 0, log_name: str = "server.log", extra: Sequence[str] = ()) -> Server:
+    """Run `gikai serve` on the data folder ``root/data`` and wait for its join links."""
+    log = root / log_name
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--data", str(root / "data"), "--media-address", "127.0.0.1"],
+            [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--data", str(root / "data"), "--media-address", "127.0.0.1", *extra],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        base_url, links = _wait_for_links(process, log, PARTICIPANTS, timeout=30)
-        yield Server(base_url, links, process, log)
+        base_url, links = _wait_for_links(process, log, REHEARSAL_PEOPLE, timeout=30)
+    except Exception:
+        stop_server(process)
+        raise
+    clerk = CLERK.search(log.read_text(encoding="utf-8", errors="replace"))
+    return Server(base_url, links, process, log, int(base_url.rsplit(":", 1)[1]), root / "data",
+                  clerk.group(2) if clerk else "")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as an operator would; kill only if it does not stop."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("gikai-e2e")
+    # A module may set SERVER_ARGS, e.g. to count attendance by connection, not by camera.
+    running = start_server(root, extra=getattr(request.module, "SERVER_ARGS", ()))
+    try:
+        yield running
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server(running.process)
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "e2e-server.log").write_bytes(log.read_bytes())
+        module = request.module.__name__.rsplit(".", 1)[-1]
+        name = "e2e-server.log" if module == "test_browser_meeting" else f"e2e-server-{module}.log"
+        (ARTIFACTS / name).write_bytes(running.log.read_bytes())
+
+
+def launch_browser(playwright: Any, camera: Optional[Path] = None, microphone: Optional[Path] = None) -> Any:
+    """One Chromium; its fake camera and microphone files are per process."""
+    args = list(CHROMIUM_FLAGS)
+    if camera is not None:
+        args.append(f"--use-file-for-fake-video-capture={camera}")
+    if microphone is not None:
+        args.append(f"--use-file-for-fake-audio-capture={microphone}")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +149,7 @@ def browsers(playwright_instance, fake_media) -> Iterator[list[object]]:  # type
     launched = []
     try:
         for camera, microphone in fake_media:
-            launched.append(playwright_instance.chromium.launch(
-                executable_path=CHROMIUM,
-                args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={camera}",
-                                       f"--use-file-for-fake-audio-capture={microphone}"],
-            ))
+            launched.append(launch_browser(playwright_instance, camera, microphone))
         yield launched
     finally:
         for browser in launched:

@@ -15,29 +15,46 @@ WIDTH, HEIGHT, FPS = 640, 360, 15
 SAMPLE_RATE = 48_000
 
 
-def write_y4m(path: Path, seconds: float = 3.0, hue: int = 0) -> Path:
-    """A 640x360 15 fps I420 clip: a colour wash with a bright square moving across."""
+def write_y4m(path: Path, seconds: float = 3.0, hue: int = 0, width: int = WIDTH, height: int = HEIGHT) -> Path:
+    """An I420 clip (640x360 at 15 fps by default): a colour wash with a bright square moving across."""
     frames = int(seconds * FPS)
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
-    base_y = (60 + 100 * xx / WIDTH + 40 * yy / HEIGHT).astype(np.uint8)
+    side = height // 3
+    yy, xx = np.mgrid[0:height, 0:width]
+    base_y = (60 + 100 * xx / width + 40 * yy / height).astype(np.uint8)
     angle = 2 * np.pi * hue / 360
     u_value = int(128 + 90 * np.cos(angle))
     v_value = int(128 + 90 * np.sin(angle))
     with open(path, "wb") as out:
-        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        out.write(f"YUV4MPEG2 W{width} H{height} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
         for i in range(frames):
             y = base_y.copy()
-            x0 = int((WIDTH - 120) * i / max(1, frames - 1))
-            y0 = int((HEIGHT - 120) * (0.5 + 0.4 * np.sin(2 * np.pi * i / frames)))
-            y[y0:y0 + 120, x0:x0 + 120] = 235
-            u = np.full((HEIGHT // 2, WIDTH // 2), u_value, np.uint8)
-            v = np.full((HEIGHT // 2, WIDTH // 2), v_value, np.uint8)
-            u[y0 // 2:(y0 + 120) // 2, x0 // 2:(x0 + 120) // 2] = 128
-            v[y0 // 2:(y0 + 120) // 2, x0 // 2:(x0 + 120) // 2] = 128
+            x0 = int((width - side) * i / max(1, frames - 1))
+            y0 = int((height - side) * (0.5 + 0.4 * np.sin(2 * np.pi * i / frames)))
+            y[y0:y0 + side, x0:x0 + side] = 235
+            u = np.full((height // 2, width // 2), u_value, np.uint8)
+            v = np.full((height // 2, width // 2), v_value, np.uint8)
+            u[y0 // 2:(y0 + side) // 2, x0 // 2:(x0 + side) // 2] = 128
+            v[y0 // 2:(y0 + side) // 2, x0 // 2:(x0 + side) // 2] = 128
             out.write(b"FRAME\n")
             out.write(y.tobytes())
             out.write(u.tobytes())
             out.write(v.tobytes())
+    return path
+
+
+def write_face_y4m(path: Path, frames: int = 45) -> Path:
+    """A person in front of the camera (the face scene of tests/support/scenes.py), for
+    presence detection: 640x360, 15 fps, the face drifting slightly."""
+    import av
+
+    from tests.support.scenes import face_frames
+
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for rgb in face_frames(frames):
+            planes = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
+            out.write(b"FRAME\n")
+            out.write(planes.tobytes())
     return path
 
 

@@ -224,9 +224,10 @@ def test_a_dropped_connection_rejoins_by_itself(meeting: dict[str, Any]) -> None
             .observe(status, {childList: true, characterData: true, subtree: true});
     }""")
     pages[0].evaluate("window.gikai.dropConnection()")
+    # The socket closes asynchronously: see it go before waiting for it to come back.
+    wait_for("the reconnecting notice", lambda: "再接続中…" in pages[0].evaluate("window.statusSeen"), timeout=5)
     wait_for("reconnected", lambda: pages[0].evaluate("window.gikai.state.connection") == "connected"
              and pages[0].evaluate("window.gikai.connectionState") == "connected", timeout=15)
-    assert "再接続中…" in pages[0].evaluate("window.statusSeen")
     assert_video_flows(pages, ids)
 
 

@@ -192,3 +192,13 @@ def test_taking_up_and_deciding_items():
     assert first.state is ItemState.PENDING and second.state is ItemState.UNDER_DELIBERATION
     s.decide("chair", second.id, "原案可決", at(4))
     assert second.state is ItemState.DECIDED and s.agenda.current is None
+
+
+def test_the_chair_can_mute_the_floor_holder_in_floor_mode():
+    s = opened()
+    s.request_floor("m3", SpeechKind.QUESTION, at(2))
+    s.grant("chair", s.queue.requests[0].id, at(3))
+    s.mute("chair", "m3", True, at(4))
+    assert s.audible() == {"chair"}
+    s.mute("chair", "m3", False, at(5))
+    assert s.audible() == {"chair", "m3"}

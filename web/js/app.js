@@ -2,15 +2,21 @@
  * Wiring: token, devices, signaling, the media peer and the views. The state lives in
  * one place and changes only through `apply` (store.js); views are re-rendered from it.
  * Test hooks are on `window.gikai` (see `exposeHooks`).
+ *
+ * Two ways in: a rehearsal link `/join#TOKEN`, or a member's page `/meeting/ID` where
+ * the session cookie (from a passkey login) says who is joining.
  */
-import { Signaling, ProtocolError } from "./signaling.js";
+import { Signaling, ProtocolError, ConnectionLost } from "./signaling.js";
 import { MediaPeer } from "./peer.js";
 import { apply, initialState } from "./store.js";
-import { translate, setLanguage, onLanguageChange, language } from "./i18n.js";
+import { translate, setLanguage, onLanguageChange, TABLES } from "./i18n.js";
 import { acquireMedia, listDevices, stopStream, resumeAudio, LevelMeter } from "./media.js";
 import { CheckView } from "./views/check.js";
 import { MeetingView } from "./views/meeting.js";
 import { renderScreens } from "./views/screens.js";
+import { SittingView } from "./views/sitting.js";
+import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
+import { exposeHooks } from "./hooks.js";
 
 /**
  * @typedef {import("./store.js").State} State
@@ -18,29 +24,10 @@ import { renderScreens } from "./views/screens.js";
  * @typedef {import("./media.js").DeviceChoice} DeviceChoice
  */
 
-const TOKEN_KEY = "gikai.token";
 const DEVICES_KEY = "gikai.devices";
 const TICK_MS = 100;
-
-/**
- * The join token from the link's fragment (`/join#TOKEN`), kept for this tab so that a
- * reload works; it is taken out of the address bar so it is not shown or bookmarked.
- * @returns {string}
- */
-function readToken() {
-  let fromHash = location.hash.replace(/^#/, "");
-  try { fromHash = decodeURIComponent(fromHash); } catch { /* keep raw */ }
-  try {
-    if (fromHash) {
-      sessionStorage.setItem(TOKEN_KEY, fromHash);
-      history.replaceState(null, "", location.pathname + location.search);
-      return fromHash;
-    }
-    return sessionStorage.getItem(TOKEN_KEY) || "";
-  } catch {
-    return fromHash;
-  }
-}
+/** How often the server hears how much of the others' video this screen decodes. */
+const RECEPTION_MS = 2000;
 
 /** @returns {DeviceChoice} */
 function savedDevices() {
@@ -52,12 +39,23 @@ function savedDevices() {
   }
 }
 
-class App {
+/**
+ * A text in a given language (for messages shown in whichever language is chosen later).
+ * @param {"ja" | "en"} lang
+ * @param {string} key
+ * @returns {string}
+ */
+function translateFor(lang, key) {
+  return TABLES[lang][key] ?? key;
+}
+
+export class App {
   /** Build the views; nothing talks to the network yet. */
   constructor() {
     /** @type {State} */
     this.state = initialState();
-    this.token = readToken();
+    this.meetingId = meetingIdFromPath();
+    this.token = this.meetingId ? "" : readToken();
     /** @type {DeviceChoice} */
     this.choice = savedDevices();
     /** @type {MediaStream | null} */
@@ -88,6 +86,10 @@ class App {
       onLeave: () => this.leave(),
       onFirstRemoteFrame: (id) => this.firstFrame(id),
     });
+    this.sitting = new SittingView(/** @type {HTMLElement} */ (document.getElementById("sitting")), {
+      command: (name, fields) => this.command(name, fields),
+      dismissError: () => this.dispatch({ type: "dismiss_error" }),
+    });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
     }
@@ -97,6 +99,7 @@ class App {
     onLanguageChange(() => {
       this.check.retranslate();
       this.meeting.retranslate();
+      this.sitting.retranslate();
       this.render();
     });
     // A headset plugged in during the check shows up in the lists at once.
@@ -107,6 +110,7 @@ class App {
     // Browsers keep audio stopped until the member touches the page.
     document.addEventListener("pointerdown", () => resumeAudio(), { once: true });
     window.setInterval(() => this.tick(), TICK_MS);
+    window.setInterval(() => this.reportReception(), RECEPTION_MS);
   }
 
   /**
@@ -124,14 +128,17 @@ class App {
    */
   start() {
     this.mark("app_started");
+    document.body.dataset.entry = this.meetingId ? "member" : "rehearsal";
     translate(document);
     this.render();
-    if (!this.token) {
+    if (!this.token && !this.meetingId) {
       this.dispatch({ type: "fatal", code: "no_token" });
       return;
     }
+    if (this.meetingId) checkLogin();
     this.acquiring = this.acquire();
   }
+
 
   /**
    * @param {StoreEvent} event
@@ -148,7 +155,10 @@ class App {
    */
   render() {
     renderScreens(this.state);
-    if (this.state.screen === "meeting") this.meeting.render(this.state);
+    if (this.state.screen === "meeting") {
+      this.meeting.render(this.state);
+      this.sitting.render(this.state);
+    }
   }
 
   // -- device check ------------------------------------------------------------------
@@ -217,7 +227,7 @@ class App {
     // Callbacks of a socket that was replaced (leave, rejoin) must not touch the new one.
     /** @type {Signaling} */
     const signaling = new Signaling({
-      token: this.token,
+      join: this.meetingId ? { meeting_id: this.meetingId } : { token: this.token },
       onJoined: (data) => { if (this.signaling === signaling) this.joined(data); },
       onPush: (push) => { if (this.signaling === signaling) this.onPush(push); },
       onStatus: (status) => {
@@ -234,7 +244,7 @@ class App {
   /** @param {import("./signaling.js").JoinData} data */
   joined(data) {
     this.mark("joined");
-    this.dispatch({ type: "joined", data });
+    this.dispatch({ type: "joined", data, receivedAt: Date.now() });
     this.meeting.setLocalMedia(this.localStream);
     if (this.state.audioMuted || this.state.videoMuted) this.sendMediaState();
   }
@@ -253,6 +263,11 @@ class App {
       case "participant_updated":
       case "participant_left":
         this.dispatch(/** @type {StoreEvent} */ (push));
+        break;
+      case "sitting":
+        if (!push.sitting) break;
+        this.dispatch({ type: "sitting", sitting: push.sitting, receivedAt: Date.now() });
+        this.sitting.announce(push.events || []);
         break;
       default:
         break; // newer servers may push more; ignore what we do not know
@@ -302,7 +317,42 @@ class App {
   /** @param {ProtocolError} error */
   fatal(error) {
     this.teardownPeer();
+    if (error.code === "not_logged_in") {
+      goToLogin();
+      return;
+    }
+    // Nothing follows on this screen: the camera light goes off.
+    this.meeting.clear();
+    stopStream(this.localStream);
+    this.localStream = null;
     this.dispatch({ type: "fatal", code: error.code, message: error.serverMessage });
+  }
+
+  // -- the sitting -------------------------------------------------------------------
+  /**
+   * Send a sitting command. A refusal is shown in the panel's banner (the server's own
+   * words); the change itself arrives as a `sitting` push to everyone.
+   * @param {string} name
+   * @param {Record<string, any>} [fields]
+   * @returns {Promise<boolean>} whether the server accepted it
+   */
+  async command(name, fields = {}) {
+    const signaling = this.signaling;
+    try {
+      if (!signaling) throw new ConnectionLost();
+      await signaling.request("command", { ...fields, name });
+      this.dispatch({ type: "command_ok" });
+      return true;
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.dispatch({ type: "command_error", code: error.code, message: error.serverMessage });
+      } else {
+        this.dispatch({ type: "command_error", code: "connection_lost", message: {
+          ja: translateFor("ja", "sitting.error.offline"), en: translateFor("en", "sitting.error.offline"),
+        } });
+      }
+      return false;
+    }
   }
 
   // -- in the meeting ----------------------------------------------------------------
@@ -363,53 +413,36 @@ class App {
   }
 
   /**
+   * Tell the server how many frames of the others' video this screen has decoded: that is
+   * how it knows a remote member is receiving the chamber (presence, docs in README.md).
+   * @returns {Promise<void>}
+   */
+  async reportReception() {
+    const signaling = this.signaling;
+    const peer = this.peer;
+    if (!signaling || !peer || this.state.connection !== "connected") return;
+    try {
+      const stats = await peer.receiveStats();
+      let decoded = 0;
+      for (const kinds of Object.values(stats)) decoded += kinds.video?.framesDecoded || 0;
+      await signaling.request("reception", { frames_decoded: Math.min(decoded, Number.MAX_SAFE_INTEGER) });
+    } catch { /* an older server, or the socket is going: the next report will do */ }
+  }
+
+  /**
    * A few times a second: speaking indicators and the level meter.
    * @returns {void}
    */
   tick() {
     const now = performance.now();
-    if (this.state.screen === "meeting") this.meeting.tick(now);
+    if (this.state.screen === "meeting") {
+      this.meeting.tick(now);
+      this.sitting.tick();
+    }
     if (this.state.screen === "check" && this.checkMeter) this.check.setLevel(this.checkMeter.level());
   }
 }
 
-/**
- * Read-only hooks for end-to-end tests and for support staff in the console.
- * @param {App} app
- * @returns {void}
- */
-function exposeHooks(app) {
-  /** @type {any} */ (window).gikai = {
-    get state() { return app.state; },
-    get language() { return language(); },
-    get firstRemoteFrameMs() { return app.firstRemoteFrameMs; },
-    get firstFrameByParticipant() { return { ...app.firstFrameByParticipant }; },
-    get timeline() { return { ...app.timeline }; },
-    get peerTimeline() { return app.peer ? { ...app.peer.timeline } : {}; },
-    /** Remote videos shown now, with their decoded frame counts. */
-    remoteVideos() {
-      return [...app.meeting.tiles.values()].filter((tile) => tile.videoTrack).map((tile) => ({
-        participant: tile.id,
-        frames: tile.totalVideoFrames(),
-        shown: tile.framesShown,
-        width: tile.video.videoWidth,
-        height: tile.video.videoHeight,
-      }));
-    },
-    /** Received audio level per participant (analyser, 0..1 on a 60 dB scale). */
-    audioLevels() {
-      /** @type {Record<string, number>} */
-      const out = {};
-      for (const tile of app.meeting.tiles.values()) if (tile.meter) out[tile.id] = tile.meter.level();
-      return out;
-    },
-    /** inbound-rtp statistics per participant and kind. */
-    stats() { return app.peer ? app.peer.receiveStats() : Promise.resolve({}); },
-    get connectionState() { return app.peer ? app.peer.pc.connectionState : "none"; },
-    /** Drop the socket as a network failure would; the client must rejoin by itself. */
-    dropConnection() { app.signaling?.reconnect(); },
-  };
-}
 
 const app = new App();
 exposeHooks(app);

@@ -2,9 +2,9 @@
  * The wire protocol (docs/protocol.md): one WebSocket to `/ws` on this origin.
  *
  * Requests carry an id and get a promise that the server's `reply` resolves and its
- * `error` rejects. Pushes (`offer`, `participant_*`) go to `onPush`. When the socket
- * drops the client reconnects with backoff and sends `join` again with the same token;
- * the server then starts over with a fresh offer.
+ * `error` rejects. Pushes (`offer`, `participant_*`, `sitting`) go to `onPush`. When the
+ * socket drops the client reconnects with backoff and sends `join` again with the same
+ * token (or meeting id); the server then starts over with a fresh offer.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -14,14 +14,34 @@ const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 /** Close codes from the server after which reconnecting would be wrong. */
 const CLOSE_VERSION = 4000; // protocol version refused
 const CLOSE_REPLACED = 4001; // the same participant joined from another screen
+const CLOSE_REMOVED = 4003; // the chair removed this participant from the sitting
+/** Join refusals that another attempt cannot fix. */
+const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_participant", "removed", "not_found"]);
 /** Our own close code for "drop this socket and start over". */
 const CLOSE_RECONNECT = 4900;
 
 /**
  * @typedef {{id: string, name: string, reading?: string, role: string, seat?: number|null,
  *   connected?: boolean, audio_muted?: boolean, video_muted?: boolean}} RosterEntry
+ * @typedef {{id: string, name: string, reading?: string, role: string, seat?: number|null}} Person
+ * @typedef {{id: string, participant_id: string, kind: string, requested_at: number}} FloorRequest
+ * @typedef {{holder_id: string, kind: string, request_id: string|null, started_at: number,
+ *   ends_at: number, limit_seconds: number, warning: boolean, overrun: boolean}} Floor
+ * @typedef {{id: string, position: number, title: string, kind: string, state: string,
+ *   result: string}} AgendaItem
+ * @typedef {{meeting_id: string, state: string, title: string, body: string, plenary: boolean,
+ *   audio_mode: string, acting_chair_id: string|null, agenda: AgendaItem[],
+ *   current_item_id: string|null, queue: {version: number, requests: FloorRequest[]},
+ *   floor: Floor|null, warning_seconds: number,
+ *   quorum: {met: boolean, needed: number, fixed: number, counted: string[],
+ *     not_counted: {id: string, reason: string}[]},
+ *   attendance: Record<string, string>, muted: string[], removed: string[], audible: string[],
+ *   presence_by_camera?: boolean,
+ *   presence?: Record<string, {state: string, faces: number, voice: boolean}>,
+ *   server_now: number}} Sitting
  * @typedef {{participant: {id: string, name: string, reading?: string, role: string},
- *   meeting: {id: string, title: string, body?: string}, roster: RosterEntry[]}} JoinData
+ *   meeting: {id: string, title: string, body?: string}, roster: RosterEntry[],
+ *   participants?: Person[], sitting?: Sitting}} JoinData
  * @typedef {{type: string, [field: string]: any}} Push
  * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "closed"} SocketStatus
  */
@@ -50,7 +70,8 @@ export class ConnectionLost extends Error {
 
 /**
  * @typedef {object} SignalingOptions
- * @property {string} token the secret from the join link
+ * @property {{token: string} | {meeting_id: string}} join what `join` carries: a rehearsal
+ *   link's token, or a meeting id (the session cookie says who we are)
  * @property {(data: JoinData) => void} onJoined after every successful join (also after reconnects)
  * @property {(push: Push) => void} onPush server pushes, in arrival order
  * @property {(status: SocketStatus) => void} onStatus socket life cycle
@@ -105,7 +126,7 @@ export class Signaling {
   async onOpen(ws) {
     if (ws !== this.ws) return;
     try {
-      const data = /** @type {JoinData} */ (await this.request("join", { token: this.options.token }));
+      const data = /** @type {JoinData} */ (await this.request("join", this.options.join));
       if (ws !== this.ws) return;
       this.joined = true;
       this.attempt = 0;
@@ -114,7 +135,7 @@ export class Signaling {
       this.options.onJoined(data);
     } catch (error) {
       if (ws !== this.ws) return;
-      if (error instanceof ProtocolError && error.code === "invalid_token") {
+      if (error instanceof ProtocolError && FATAL_JOIN_CODES.has(error.code)) {
         this.stop();
         this.options.onFatal(error);
       } else {
@@ -166,10 +187,10 @@ export class Signaling {
       this.options.onStatus("closed");
       return;
     }
-    if (event.code === CLOSE_VERSION || event.code === CLOSE_REPLACED) {
+    if (event.code === CLOSE_VERSION || event.code === CLOSE_REPLACED || event.code === CLOSE_REMOVED) {
       // Retrying cannot help, and after "replaced" two screens would take turns forever.
       this.stop();
-      const code = event.code === CLOSE_VERSION ? "bad_version" : "replaced";
+      const code = { [CLOSE_VERSION]: "bad_version", [CLOSE_REPLACED]: "replaced", [CLOSE_REMOVED]: "removed" }[event.code];
       this.options.onFatal(this.lastServerError?.code === code
         ? this.lastServerError : new ProtocolError(code, undefined));
       return;

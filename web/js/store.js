@@ -6,6 +6,8 @@
 /**
  * @typedef {import("./signaling.js").RosterEntry} RosterEntry
  * @typedef {import("./signaling.js").JoinData} JoinData
+ * @typedef {import("./signaling.js").Person} Person
+ * @typedef {import("./signaling.js").Sitting} Sitting
  * @typedef {"check" | "meeting" | "left" | "error"} Screen
  * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "media_failed" | "left"} Connection
  *
@@ -18,6 +20,11 @@
  * @property {boolean} audioMuted this browser's microphone
  * @property {boolean} videoMuted this browser's camera
  * @property {{code: string, message?: {ja?: string, en?: string}} | null} error
+ * @property {Person[]} participants everyone in the sitting, connected or not
+ * @property {Sitting | null} sitting the latest snapshot from the server
+ * @property {number} clockOffset server clock minus this device's clock, ms
+ * @property {{code: string, message?: {ja?: string, en?: string}} | null} commandError
+ *   the last refused sitting command, until dismissed or the next one succeeds
  *
  * @typedef {{type: "joined", data: JoinData}
  *   | {type: "participant_joined", participant: RosterEntry}
@@ -28,7 +35,11 @@
  *   | {type: "local_media", audioMuted?: boolean, videoMuted?: boolean}
  *   | {type: "disconnected"}
  *   | {type: "left"}
- *   | {type: "fatal", code: string, message?: {ja?: string, en?: string}}} StoreEvent
+ *   | {type: "fatal", code: string, message?: {ja?: string, en?: string}}
+ *   | {type: "sitting", sitting: Sitting, receivedAt: number}
+ *   | {type: "command_error", code: string, message?: {ja?: string, en?: string}}
+ *   | {type: "command_ok"}
+ *   | {type: "dismiss_error"}} StoreEvent
  */
 
 /** @returns {State} */
@@ -42,7 +53,23 @@ export function initialState() {
     audioMuted: false,
     videoMuted: false,
     error: null,
+    participants: [],
+    sitting: null,
+    clockOffset: 0,
+    commandError: null,
   };
+}
+
+/**
+ * Server clock minus local clock, from a snapshot's `server_now` and when it arrived.
+ * @param {Sitting | null | undefined} sitting
+ * @param {number | undefined} receivedAt local ms (Date.now())
+ * @param {number} fallback
+ * @returns {number}
+ */
+function offsetOf(sitting, receivedAt, fallback) {
+  if (!sitting || typeof sitting.server_now !== "number" || typeof receivedAt !== "number") return fallback;
+  return sitting.server_now - receivedAt;
 }
 
 /**
@@ -75,7 +102,21 @@ export function apply(state, event) {
         meeting: event.data.meeting,
         roster: (event.data.roster || []).map((p) => ({ connected: true, ...p })),
         error: null,
+        participants: event.data.participants || state.participants,
+        sitting: event.data.sitting || state.sitting,
+        clockOffset: offsetOf(event.data.sitting, event.receivedAt, state.clockOffset),
       };
+    case "sitting":
+      return {
+        ...state,
+        sitting: event.sitting,
+        clockOffset: offsetOf(event.sitting, event.receivedAt, state.clockOffset),
+      };
+    case "command_error":
+      return { ...state, commandError: { code: event.code, message: event.message } };
+    case "command_ok":
+    case "dismiss_error":
+      return state.commandError ? { ...state, commandError: null } : state;
     case "participant_joined":
       return { ...state, roster: upsert(state.roster, { ...event.participant, connected: true }) };
     case "participant_updated":

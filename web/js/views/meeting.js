@@ -4,6 +4,7 @@
  */
 import { t } from "../i18n.js";
 import { othersPresent, selfEntry } from "../store.js";
+import { amAudible } from "../sitting.js";
 import { Tile, MIC_OFF_ICON } from "./tile.js";
 
 /**
@@ -133,7 +134,9 @@ export class MeetingView {
    */
   tick(now) {
     for (const tile of this.tiles.values()) tile.tick(now, !!tile.entry.audio_muted);
-    this.selfTile?.tick(now, !!this.state?.audioMuted);
+    // My own border shows "speaking" only while the others can actually hear me.
+    const heard = !this.state?.sitting || amAudible(this.state);
+    this.selfTile?.tick(now, !!this.state?.audioMuted || !heard);
   }
 
   /** Choose the column count that gives the largest 16:9 tiles in the space available. */

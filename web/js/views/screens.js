@@ -19,6 +19,20 @@ const STATUS_KEYS = {
   left: "status.idle", // the screen itself says it
 };
 
+/** Refusals with a text of their own; anything else shows the server's message. */
+const TEXT_KEYS = {
+  no_token: "error.no_token",
+  invalid_token: "error.invalid_token",
+  replaced: "error.replaced",
+  removed: "error.removed",
+  not_a_participant: "error.not_a_participant",
+  not_found: "error.not_found",
+};
+const TITLE_KEYS = {
+  replaced: "error.replaced.title",
+  removed: "error.removed.title",
+};
+
 /**
  * @param {State} state
  * @returns {void}
@@ -47,13 +61,13 @@ export function renderScreens(state) {
 
   const errorText = /** @type {HTMLElement} */ (document.getElementById("error-text"));
   const errorTitle = /** @type {HTMLElement} */ (document.getElementById("error-title"));
-  errorTitle.textContent = t(state.error?.code === "replaced" ? "error.replaced.title" : "error.title");
+  const code = state.error?.code || "";
+  errorTitle.textContent = t(TITLE_KEYS[code] || "error.title");
+  document.body.dataset.error = code;
   if (state.error) {
-    const code = state.error.code;
-    if (code === "no_token") errorText.textContent = t("error.no_token");
-    else if (code === "invalid_token") errorText.textContent = t("error.invalid_token");
-    else if (code === "replaced") errorText.textContent = t("error.replaced");
-    else errorText.textContent = t("error.generic", { message: pick(state.error.message) || code });
+    errorText.textContent = code in TEXT_KEYS
+      ? t(TEXT_KEYS[code])
+      : t("error.generic", { message: pick(state.error.message) || code });
   }
   const retry = /** @type {HTMLElement} */ (document.getElementById("retry-button"));
   retry.hidden = state.error?.code !== "replaced";

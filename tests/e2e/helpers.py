@@ -1,0 +1,79 @@
+"""Small helpers shared by the end-to-end modules: polling, joining, hearing, screenshots."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+LANDSCAPE = {"width": 1024, "height": 768}
+PORTRAIT = {"width": 768, "height": 1024}
+HEARD = 0.05  # analyser level (0..1 on a 60 dB scale): clearly a voice
+SILENT = 0.0  # below -60 dBFS the analyser reads exactly zero
+
+
+def wait_for(what: str, probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.1) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+def open_and_join(browser: Any, url: str, viewport: dict[str, int] = LANDSCAPE) -> Any:
+    """A fresh context and page that open ``url`` and press Join on the device check."""
+    context = browser.new_context(viewport=viewport, locale="ja-JP")
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_test_id("join-button").click()
+    return page
+
+
+def self_id(page: Any) -> str:
+    return wait_for("join reply", lambda: page.evaluate("window.gikai.state.self?.id"))
+
+
+def peak_levels(page: Any, seconds: float = 0.8) -> dict[str, float]:
+    """The loudest analyser level per remote participant over ``seconds``."""
+    return page.evaluate("""async (ms) => {
+        const peak = {};
+        const until = performance.now() + ms;
+        while (performance.now() < until) {
+            for (const [id, level] of Object.entries(window.gikai.audioLevels())) {
+                peak[id] = Math.max(peak[id] ?? 0, level);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        return peak;
+    }""", int(seconds * 1000))
+
+
+def wait_heard(page: Any, who: str, what: str, timeout: float = 10.0) -> float:
+    """Wait until ``page`` receives ``who``'s voice; returns the level heard."""
+    return wait_for(f"{what} to be heard", lambda: (lv := peak_levels(page).get(who, 0.0)) > HEARD and lv,
+                    timeout=timeout, interval=0)
+
+
+def wait_silent(page: Any, who: str, what: str, timeout: float = 10.0) -> None:
+    """Wait until ``page`` receives nothing at all from ``who`` (the SFU holds it back)."""
+    wait_for(f"{what} to be silent", lambda: peak_levels(page).get(who, 0.0) <= SILENT,
+             timeout=timeout, interval=0)
+
+
+def text_of(page: Any, testid: str) -> str:
+    return page.get_by_test_id(testid).first.inner_text()
+
+
+def screenshots(page: Any, folder: Path, name: str, full_page: bool = False) -> None:
+    """``name``-1024x768.png and ``name``-768x1024.png; the page is left in landscape."""
+    for size in (LANDSCAPE, PORTRAIT):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(250)
+        page.screenshot(path=str(folder / f"{name}-{size['width']}x{size['height']}.png"), full_page=full_page)
+    page.set_viewport_size(LANDSCAPE)

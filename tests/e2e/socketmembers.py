@@ -1,0 +1,133 @@
+"""Members who attend over a plain WebSocket from Python: cheap extra attendees for quorum.
+
+Attendance counts socket joins, so a handful of these make a quorum without a browser
+each. They answer the server's offers with every m-line inactive (no media flows, but
+the media connection comes up, so the server does not drop them for not answering),
+and can send sitting commands like any client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from typing import Any, Optional
+
+import aiohttp
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from media.ice import set_host_addresses
+
+
+class _Member:
+    def __init__(self, ws_url: str, token: str) -> None:
+        self.ws_url = ws_url
+        self.token = token
+        self.http: Optional[aiohttp.ClientSession] = None
+        self.ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self.pc: Optional[RTCPeerConnection] = None
+        self.ids = itertools.count(1)
+        self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.reader: Optional[asyncio.Task[None]] = None
+        self.id = ""
+        self.last_sitting: dict[str, Any] = {}
+
+    async def start(self) -> str:
+        self.http = aiohttp.ClientSession()
+        self.ws = await self.http.ws_connect(self.ws_url)
+        self.reader = asyncio.ensure_future(self._read())
+        reply = await self.request("join", token=self.token)
+        if reply["type"] != "reply":
+            raise RuntimeError(f"join refused: {reply}")
+        self.id = reply["data"]["participant"]["id"]
+        self.last_sitting = reply["data"]["sitting"]
+        return self.id
+
+    async def request(self, message_type: str, **fields: Any) -> dict[str, Any]:
+        assert self.ws is not None
+        rid = next(self.ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[rid] = future
+        await self.ws.send_json({"v": 1, "id": rid, "type": message_type, **fields})
+        return await asyncio.wait_for(future, 15)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            if data.get("type") in ("reply", "error") and data.get("re") in self.pending:
+                self.pending.pop(data["re"]).set_result(data)
+            elif data.get("type") == "offer":
+                asyncio.ensure_future(self._answer(data))
+            elif data.get("type") == "sitting":
+                self.last_sitting = data["sitting"]
+        for future in self.pending.values():  # the socket closed: nobody will answer these
+            if not future.done():
+                future.set_exception(ConnectionError("socket closed"))
+        self.pending.clear()
+
+    async def _answer(self, offer: dict[str, Any]) -> None:
+        if self.pc is None:
+            self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        for transceiver in self.pc.getTransceivers():
+            transceiver.direction = "inactive"
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        try:
+            await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
+        except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+            pass  # the socket is gone (a restart): nothing to answer any more
+
+    async def close(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.close()
+        if self.reader is not None:
+            await asyncio.gather(self.reader, return_exceptions=True)
+        if self.pc is not None:
+            await self.pc.close()
+        if self.http is not None:
+            await self.http.close()
+
+
+class SocketMembers:
+    """A background event loop holding any number of socket-only members."""
+
+    def __init__(self, base_url: str) -> None:
+        self.ws_url = base_url.rstrip("/") + "/ws"
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="socket-members", daemon=True)
+        self.thread.start()
+        self.members: list[_Member] = []
+        set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
+
+    def _run(self, coro: Any, timeout: float = 20) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def join(self, link: str) -> str:
+        """Join with a rehearsal link; returns the participant id."""
+        member = _Member(self.ws_url, link.split("#", 1)[1])
+        self.members.append(member)
+        return self._run(member.start())
+
+    def command(self, index: int, name: str, **fields: Any) -> dict[str, Any]:
+        return self._run(self.members[index].request("command", name=name, **fields))
+
+    def sitting(self, index: int = 0) -> dict[str, Any]:
+        return self.members[index].last_sitting
+
+    async def _close_all(self) -> None:
+        await asyncio.gather(*(m.close() for m in self.members), return_exceptions=True)
+
+    def close(self) -> None:
+        try:
+            self._run(self._close_all())
+        finally:
+            self.members.clear()
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+            self.loop.close()
+            set_host_addresses(None)

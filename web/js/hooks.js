@@ -1,0 +1,42 @@
+/**
+ * Read-only hooks on `window.gikai` for end-to-end tests and for support staff in the
+ * console (web/README.md lists them).
+ */
+import { language } from "./i18n.js";
+
+/**
+ * @param {import("./app.js").App} app
+ * @returns {void}
+ */
+export function exposeHooks(app) {
+  /** @type {any} */ (window).gikai = {
+    get state() { return app.state; },
+    get language() { return language(); },
+    get firstRemoteFrameMs() { return app.firstRemoteFrameMs; },
+    get firstFrameByParticipant() { return { ...app.firstFrameByParticipant }; },
+    get timeline() { return { ...app.timeline }; },
+    get peerTimeline() { return app.peer ? { ...app.peer.timeline } : {}; },
+    /** Remote videos shown now, with their decoded frame counts. */
+    remoteVideos() {
+      return [...app.meeting.tiles.values()].filter((tile) => tile.videoTrack).map((tile) => ({
+        participant: tile.id,
+        frames: tile.totalVideoFrames(),
+        shown: tile.framesShown,
+        width: tile.video.videoWidth,
+        height: tile.video.videoHeight,
+      }));
+    },
+    /** Received audio level per participant (analyser, 0..1 on a 60 dB scale). */
+    audioLevels() {
+      /** @type {Record<string, number>} */
+      const out = {};
+      for (const tile of app.meeting.tiles.values()) if (tile.meter) out[tile.id] = tile.meter.level();
+      return out;
+    },
+    /** inbound-rtp statistics per participant and kind. */
+    stats() { return app.peer ? app.peer.receiveStats() : Promise.resolve({}); },
+    get connectionState() { return app.peer ? app.peer.pc.connectionState : "none"; },
+    /** Drop the socket as a network failure would; the client must rejoin by itself. */
+    dropConnection() { app.signaling?.reconnect(); },
+  };
+}

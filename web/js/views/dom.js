@@ -1,0 +1,149 @@
+/**
+ * Small DOM helpers shared by the views: element building, list rebuilding that keeps
+ * the keyboard focus, and a modal confirmation with large buttons.
+ */
+import { t } from "../i18n.js";
+
+/**
+ * @typedef {Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>} Attrs
+ */
+
+/**
+ * Build an element. `on*` attributes with functions become listeners; `false`/`null`
+ * attributes are left out; `dataset` keys are written as `data-*`.
+ * @param {string} tag
+ * @param {Attrs} [attrs]
+ * @param {...(Node | string | null | undefined | false)} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (typeof value === "function") {
+      el.addEventListener(name.replace(/^on/, ""), /** @type {EventListener} */ (value));
+    } else if (name === "class") {
+      el.className = String(value);
+    } else if (name === "text") {
+      el.textContent = String(value);
+    } else if (name in el && typeof value === "boolean") {
+      /** @type {any} */ (el)[name] = value;
+    } else {
+      el.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child);
+  }
+  return el;
+}
+
+/**
+ * A big button with a text label (never an icon alone).
+ * @param {string} label
+ * @param {string} testid
+ * @param {() => void} onClick
+ * @param {{kind?: string, disabled?: boolean, key?: string, pressed?: boolean, describedby?: string}} [options]
+ * @returns {HTMLElement}
+ */
+export function button(label, testid, onClick, options = {}) {
+  return h("button", {
+    type: "button",
+    class: `btn ${options.kind || "secondary"}`,
+    "data-testid": testid,
+    "data-key": options.key || null,
+    "aria-pressed": options.pressed === undefined ? null : String(options.pressed),
+    "aria-describedby": options.describedby || null,
+    disabled: !!options.disabled,
+    onclick: onClick,
+  }, label);
+}
+
+/**
+ * Replace the children of `container`, then give the focus back to the element with the
+ * same `data-key` if the focus was inside (a list rebuilt by a push must not throw a
+ * keyboard user back to the top of the page).
+ * @param {HTMLElement} container
+ * @param {Node[]} children
+ * @returns {void}
+ */
+export function replaceKeepingFocus(container, children) {
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
+  const key = active && container.contains(active) ? active.dataset.key : undefined;
+  container.replaceChildren(...children);
+  if (!key) return;
+  const again = /** @type {HTMLElement | null} */ (container.querySelector(`[data-key="${CSS.escape(key)}"]`));
+  if (again && !(/** @type {any} */ (again).disabled)) again.focus({ preventScroll: true });
+}
+
+/**
+ * @typedef {object} ConfirmOptions
+ * @property {string} title
+ * @property {string} [text]
+ * @property {string} confirm label of the confirming button
+ * @property {boolean} [danger]
+ * @property {{label: string, value?: string, choices?: string[]}} [input] ask for a short text
+ */
+
+/**
+ * Ask before doing something that cannot be undone. Resolves with the text typed (or ""
+ * without an input) when confirmed, and with `null` when cancelled.
+ * @param {ConfirmOptions} options
+ * @returns {Promise<string | null>}
+ */
+export function confirmDialog(options) {
+  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
+  /** @type {HTMLInputElement | null} */
+  let input = null;
+  const body = [];
+  if (options.text) body.push(h("p", { class: "dialog-text" }, options.text));
+  if (options.input) {
+    input = /** @type {HTMLInputElement} */ (h("input", {
+      type: "text", class: "text-input", "data-testid": "dialog-input", maxlength: 200,
+      value: options.input.value || "", autocomplete: "off",
+    }));
+    body.push(h("label", { class: "field" }, h("span", {}, options.input.label), input));
+    if (options.input.choices?.length) {
+      const field = /** @type {HTMLInputElement} */ (input);
+      body.push(h("div", { class: "choices", role: "group", "aria-label": options.input.label },
+        ...options.input.choices.map((choice) => button(choice, "dialog-choice", () => {
+          field.value = choice;
+          field.focus();
+        }))));
+    }
+  }
+  const dialog = /** @type {HTMLDialogElement} */ (h("dialog", {
+    class: "confirm", "data-testid": "dialog", "aria-labelledby": "dialog-title",
+  }));
+  return new Promise((resolve) => {
+    /** @param {string | null} result */
+    const finish = (result) => {
+      dialog.close();
+      dialog.remove();
+      opener?.focus?.({ preventScroll: true });
+      resolve(result);
+    };
+    const confirm = button(options.confirm, "dialog-confirm", () => {
+      if (input && !input.value.trim()) {
+        input.focus();
+        return;
+      }
+      finish(input ? input.value.trim() : "");
+    }, { kind: options.danger ? "danger" : "primary" });
+    dialog.append(
+      h("h2", { id: "dialog-title" }, options.title),
+      ...body,
+      h("div", { class: "dialog-buttons" },
+        button(t("common.cancel"), "dialog-cancel", () => finish(null)),
+        confirm),
+    );
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    (input || confirm).focus();
+  });
+}

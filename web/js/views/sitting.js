@@ -1,0 +1,391 @@
+/**
+ * The sitting panel of the meeting screen: the state of the sitting, who has the floor
+ * and for how long, whether my microphone is heard, my own request for the floor, and
+ * the lists (queue, agenda; the chair's console; the clerk's roster). DOM only: it is
+ * told the state and reports what the member asks for through `command`.
+ */
+import { t, pick } from "../i18n.js";
+import { h, button, replaceKeepingFocus, confirmDialog } from "./dom.js";
+import { ChairControls } from "./console.js";
+import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
+import {
+  REQUEST_KINDS, isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
+  timerPhase, clock, person, selfId, presenceOf, attendanceOf,
+} from "../sitting.js";
+
+/**
+ * @typedef {import("../store.js").State} State
+ * @typedef {import("./lists.js").Command} Command
+ * @typedef {{name: string, at: number, actor_id: string|null, agenda_item_id: string|null,
+ *   data: Record<string, any>}} SittingEvent
+ * @typedef {object} SittingCallbacks
+ * @property {Command} command send a sitting command; resolves true when accepted
+ * @property {() => void} dismissError
+ */
+
+/** Choices offered when the chair records a decision; any short text is allowed. */
+const RESULT_CHOICES = ["result.adopted", "result.rejected", "result.amended", "result.continued", "result.noted"];
+
+export class SittingView {
+  /**
+   * @param {HTMLElement} root the panel element (empty)
+   * @param {SittingCallbacks} callbacks
+   */
+  constructor(root, callbacks) {
+    this.root = root;
+    this.callbacks = callbacks;
+    /** @type {State | null} */
+    this.state = null;
+    this.listKey = "";
+    this.timerText = "";
+    this.requestKind = "speech";
+    /** @type {import("./lists.js").ListActions} */
+    this.actions = {
+      command: (name, fields) => this.callbacks.command(name, fields),
+      decide: (itemId, title) => this.decide(itemId, title),
+      remove: (participantId, name) => this.remove(participantId, name),
+    };
+    this.build();
+  }
+
+  /** Create the panel's fixed parts (again after a language change). */
+  build() {
+    this.listKey = "";
+    this.timerText = "";
+    this.stateBadge = h("span", { class: "state-badge", "data-testid": "sitting-state" });
+    this.currentItem = h("p", { class: "current-item", "data-testid": "current-item" });
+    this.floorWho = h("p", { class: "floor-who", "data-testid": "floor-holder" });
+    this.floorTimer = h("p", { class: "floor-timer", role: "timer", "data-testid": "floor-timer" });
+    this.endOwn = button(t("member.end_speech"), "end-own-speech", () => this.callbacks.command("end_speech"),
+      { kind: "primary big" });
+    this.chair = new ChairControls((name, fields) => this.callbacks.command(name, fields));
+    this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
+      this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
+    this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
+    this.myPresence = h("p", { class: "my-presence", "data-testid": "my-presence", "aria-live": "polite", hidden: true });
+
+    this.kindSelect = /** @type {HTMLSelectElement} */ (h("select", {
+      id: "request-kind", class: "select", "data-testid": "request-kind",
+      onchange: () => { this.requestKind = this.kindSelect.value; },
+    }, ...REQUEST_KINDS.map((kind) => new Option(t(`speech.${kind}`), kind, false, kind === this.requestKind))));
+    this.requestButton = button(t("member.request"), "request-floor",
+      () => this.callbacks.command("request_floor", { kind: this.kindSelect.value }), { kind: "primary big" });
+    this.requestHint = h("p", { class: "hint", "data-testid": "request-hint" });
+    this.idleBlock = h("div", { class: "request-block" },
+      h("label", { class: "kind-field", for: "request-kind" }, h("span", {}, t("member.kind")), this.kindSelect),
+      this.requestButton, this.requestHint);
+    this.myRequestText = h("p", { class: "my-request", "data-testid": "my-request" });
+    this.withdrawButton = button(t("member.withdraw"), "withdraw", () => this.withdraw(), { kind: "secondary big" });
+    this.pendingBlock = h("div", { class: "pending-block" }, this.myRequestText, this.withdrawButton);
+    this.memberBlock = h("div", { class: "member-actions", "data-testid": "member-actions" },
+      this.idleBlock, this.pendingBlock);
+
+    this.errorText = h("p", { class: "error-text" });
+    this.errorBanner = h("div", { class: "command-error", role: "alert", "data-testid": "command-error" },
+      this.errorText, button(t("common.close"), "command-error-close", () => this.callbacks.dismissError()));
+    this.announcer = h("p", { class: "visually-hidden", "aria-live": "polite", "data-testid": "announce" });
+
+    this.queueList = h("ol", { class: "rows", "data-testid": "queue" });
+    this.queueNote = h("p", { class: "hint", "data-testid": "queue-note" });
+    this.agendaList = h("ol", { class: "rows", "data-testid": "agenda" });
+    this.quorumBox = h("div", { class: "quorum", "data-testid": "quorum" });
+    this.rosterList = h("ul", { class: "rows", "data-testid": "roster" });
+    const section = (/** @type {string} */ id, /** @type {string} */ title, /** @type {Node[]} */ ...body) =>
+      h("section", { class: "panel-section", "aria-labelledby": id }, h("h3", { id }, title), ...body);
+    this.queueSection = section("queue-title", t("sitting.queue.title"), this.queueNote, this.queueList);
+    this.agendaSection = section("agenda-title", t("sitting.agenda.title"), this.agendaList);
+    this.quorumSection = section("quorum-title", t("quorum.title"), this.quorumBox);
+    this.rosterSection = section("roster-title", t("roster.title"), this.rosterList);
+    this.more = h("div", { class: "sitting-more", "data-testid": "sitting-more" });
+
+    this.root.replaceChildren(
+      h("div", { class: "sitting-now" },
+        h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
+        h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem),
+        this.chair.fixed, this.floorBox, this.myMic, this.myPresence, this.memberBlock, this.errorBanner),
+      this.more, this.announcer);
+    this.arranged = "";
+  }
+
+  /**
+   * Put the sections in the order that suits this screen's role.
+   * @param {"chair" | "clerk" | "other"} who
+   * @returns {void}
+   */
+  arrange(who) {
+    if (this.arranged === who) return;
+    this.arranged = who;
+    const c = this.chair;
+    const order = {
+      chair: [this.queueSection, this.agendaSection, c.callSection, c.audioSection, this.quorumSection, this.rosterSection],
+      clerk: [this.quorumSection, this.rosterSection, this.queueSection, this.agendaSection],
+      other: [this.queueSection, this.agendaSection],
+    }[who];
+    this.more.replaceChildren(...order);
+  }
+
+  /**
+   * @param {State} state
+   * @returns {void}
+   */
+  render(state) {
+    this.state = state;
+    const sitting = state.sitting;
+    this.root.hidden = !sitting;
+    if (!sitting) return;
+    const presiding = isPresiding(state);
+    const clerk = state.self?.role === "clerk";
+    const who = presiding ? "chair" : clerk ? "clerk" : "other";
+    this.arrange(who);
+    this.root.dataset.role = who;
+    const online = state.connection === "connected";
+    this.root.dataset.online = String(online);
+
+    this.stateBadge.textContent = t(`meeting_state.${sitting.state}`);
+    this.stateBadge.dataset.state = sitting.state;
+    const current = sitting.agenda.find((i) => i.id === sitting.current_item_id);
+    this.currentItem.textContent = current ? current.title : t("sitting.no_item");
+    this.currentItem.classList.toggle("none", !current);
+
+    this.renderFloor(state, online);
+    this.renderMyMic(state);
+    this.renderMyPresence(state);
+    this.renderMemberBlock(state, presiding, online);
+    this.chair.fixed.hidden = !presiding;
+    this.chair.floorControls.hidden = !presiding || !sitting.floor;
+    if (presiding) this.chair.render(state);
+
+    this.errorBanner.hidden = !state.commandError;
+    if (state.commandError) {
+      this.errorText.textContent = pick(state.commandError.message) || state.commandError.code;
+    }
+
+    const key = JSON.stringify([{ ...sitting, server_now: 0, floor: sitting.floor?.holder_id },
+      state.participants.length, selfId(state), who, online]);
+    if (key !== this.listKey) {
+      this.listKey = key;
+      this.renderLists(state, who, online);
+    }
+    this.tick();
+  }
+
+  /**
+   * @param {State} state
+   * @param {boolean} online
+   * @returns {void}
+   */
+  renderFloor(state, online) {
+    const floor = /** @type {NonNullable<State["sitting"]>} */ (state.sitting).floor;
+    const mine = holdsFloor(state);
+    this.floorBox.classList.toggle("mine", mine);
+    this.floorBox.classList.toggle("empty", !floor);
+    this.endOwn.hidden = !mine;
+    /** @type {HTMLButtonElement} */ (this.endOwn).disabled = !online;
+    this.floorTimer.hidden = !floor;
+    if (!floor) {
+      this.floorWho.replaceChildren(t("sitting.floor.none"));
+    } else if (mine) {
+      this.floorWho.replaceChildren(h("strong", { "data-testid": "you-have-floor" }, t("sitting.floor.you")),
+        h("span", { class: "chip kind" }, t(`speech.${floor.kind}`)));
+    } else {
+      this.floorWho.replaceChildren(h("span", { class: "label" }, t("sitting.floor.label")),
+        h("strong", {}, nameWithRole(state, floor.holder_id)),
+        h("span", { class: "chip kind" }, t(`speech.${floor.kind}`)));
+    }
+  }
+
+  /**
+   * Whether my microphone is forwarded to the others now, in plain words.
+   * @param {State} state
+   * @returns {void}
+   */
+  renderMyMic(state) {
+    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
+    const me = selfId(state);
+    /** @type {[string, string]} */
+    let shown;
+    if (amAudible(state)) {
+      shown = state.audioMuted ? ["off", "mic.heard_but_off"] : ["live", "mic.heard"];
+    } else if (sitting.muted.includes(me)) {
+      shown = ["silent", "mic.muted_by_chair"];
+    } else if (myRequest(state)) {
+      shown = ["waiting", "mic.waiting"];
+    } else if (isMemberRole(state.self?.role) && sitting.state === "open" && !isPresiding(state)) {
+      shown = ["silent", "mic.not_heard_ask"];
+    } else {
+      shown = ["silent", "mic.not_heard"];
+    }
+    this.myMic.dataset.level = shown[0];
+    this.myMic.textContent = t(shown[1]);
+  }
+
+  /**
+   * Whether the camera analysis counts me as attending, and what to do if it does not.
+   * Only members count toward quorum; someone checked in in the chamber needs no camera.
+   * @param {State} state
+   * @returns {void}
+   */
+  renderMyPresence(state) {
+    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
+    const me = selfId(state);
+    const presence = presenceOf(sitting, me);
+    const show = !!presence && presence !== "disconnected" && isMemberRole(state.self?.role)
+      && attendanceOf(sitting, me) !== "in_room";
+    this.myPresence.hidden = !show;
+    if (!show) return;
+    this.myPresence.dataset.state = presence;
+    this.myPresence.textContent = t(`my_presence.${presence}`);
+  }
+
+  /**
+   * A member who is not presiding: ask for the floor, or see and withdraw the request.
+   * @param {State} state
+   * @param {boolean} presiding
+   * @param {boolean} online
+   * @returns {void}
+   */
+  renderMemberBlock(state, presiding, online) {
+    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
+    const show = isMemberRole(state.self?.role) && !presiding && !sitting.removed.includes(selfId(state));
+    this.memberBlock.hidden = !show || holdsFloor(state);
+    if (!show) return;
+    const pending = myRequest(state);
+    const hadFocus = this.memberBlock.contains(document.activeElement);
+    this.idleBlock.hidden = !!pending;
+    this.pendingBlock.hidden = !pending;
+    if (pending) {
+      this.myRequestText.textContent = t("member.pending", {
+        kind: t(`speech.${pending.request.kind}`), position: pending.position,
+      });
+    }
+    const open = sitting.state === "open";
+    /** @type {HTMLButtonElement} */ (this.requestButton).disabled = !open || !online;
+    /** @type {HTMLButtonElement} */ (this.withdrawButton).disabled = !online;
+    this.kindSelect.disabled = !open;
+    this.requestHint.textContent = t(open ? "member.request_hint" : `member.request_when.${sitting.state}`);
+    // The button pressed has just been hidden: keep the keyboard in the block.
+    if (hadFocus && !this.memberBlock.contains(document.activeElement)) {
+      (pending ? this.withdrawButton : this.requestButton).focus({ preventScroll: true });
+    }
+  }
+
+  /**
+   * @param {State} state
+   * @param {"chair" | "clerk" | "other"} who
+   * @param {boolean} online
+   * @returns {void}
+   */
+  renderLists(state, who, online) {
+    const chair = who === "chair";
+    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
+    replaceKeepingFocus(this.queueList, queueItems(state, chair, this.actions));
+    this.queueNote.hidden = !(chair && sitting.floor && sitting.queue.requests.length);
+    this.queueNote.textContent = t("chair.queue_note");
+    replaceKeepingFocus(this.agendaList, agendaItems(state, chair, this.actions));
+    if (who !== "other") {
+      this.quorumBox.replaceChildren(...quorumParts(state));
+      replaceKeepingFocus(this.rosterList, rosterItems(state, who, this.actions));
+    }
+    // While reconnecting the lists stay readable, but nothing can be sent.
+    if (!online) {
+      for (const b of this.more.querySelectorAll(".rows button")) /** @type {HTMLButtonElement} */ (b).disabled = true;
+    }
+  }
+
+  /** Update the speech timer; called a few times a second. */
+  tick() {
+    const state = this.state;
+    const sitting = state?.sitting;
+    if (!state || !sitting || !sitting.floor) return;
+    const left = /** @type {number} */ (remainingMs(sitting, state.clockOffset, Date.now()));
+    const phase = timerPhase(left, sitting.warning_seconds);
+    const key = phase === "overrun" ? "sitting.timer.overrun" : phase === "warning" ? "sitting.timer.warning" : "sitting.timer.left";
+    const text = t(key, { time: clock(left) });
+    if (text === this.timerText && this.floorBox.dataset.phase === phase) return;
+    this.timerText = text;
+    this.floorBox.dataset.phase = phase;
+    this.floorTimer.textContent = text;
+  }
+
+  async withdraw() {
+    const pending = this.state && myRequest(this.state);
+    if (pending) await this.callbacks.command("withdraw_request", { request_id: pending.request.id });
+  }
+
+  /**
+   * @param {string} itemId
+   * @param {string} title
+   */
+  async decide(itemId, title) {
+    const result = await confirmDialog({
+      title: t("chair.decide_dialog.title"), text: title, confirm: t("chair.decide_dialog.confirm"),
+      input: { label: t("chair.decide_dialog.label"), choices: RESULT_CHOICES.map((k) => t(k)) },
+    });
+    if (result) await this.callbacks.command("decide", { item_id: itemId, result });
+  }
+
+  /**
+   * @param {string} participantId
+   * @param {string} name
+   */
+  async remove(participantId, name) {
+    const ok = await confirmDialog({
+      title: t("chair.remove_confirm.title", { name }), text: t("chair.remove_confirm.text"),
+      confirm: t("chair.remove"), danger: true,
+    });
+    if (ok !== null) await this.callbacks.command("remove", { participant_id: participantId });
+  }
+
+  /**
+   * Say what just happened, for screen readers (the panel shows it too).
+   * @param {SittingEvent[]} events
+   * @returns {void}
+   */
+  announce(events) {
+    const state = this.state;
+    if (!state || !events?.length) return;
+    const me = selfId(state);
+    const lines = [];
+    for (const e of events) {
+      const name = (/** @type {string} */ id) => person(state, id).name;
+      switch (e.name) {
+        case "meeting_opened": case "meeting_recessed": case "meeting_resumed": case "meeting_adjourned":
+          lines.push(t(`announce.${e.name}`));
+          break;
+        case "item_taken_up":
+          lines.push(t("announce.item_taken_up", { title: e.data.title || "" }));
+          break;
+        case "item_decided":
+          lines.push(t("announce.item_decided", { result: e.data.result || "" }));
+          break;
+        case "floor_granted":
+          lines.push(e.data.holder_id === me ? t("announce.your_turn") : t("announce.floor_granted", { name: name(e.data.holder_id) }));
+          break;
+        case "speech_ended":
+          lines.push(t("announce.speech_ended", { name: name(e.data.holder_id) }));
+          break;
+        case "floor_requested":
+          if (isPresiding(state)) lines.push(t("announce.floor_requested", { name: name(e.actor_id || "") }));
+          break;
+        case "floor_denied":
+          if (e.data.participant_id === me) lines.push(t("announce.denied"));
+          break;
+        case "participant_muted": case "participant_unmuted":
+          if (e.data.participant_id === me) lines.push(t(`announce.${e.name}`));
+          break;
+        case "audio_mode_changed":
+          lines.push(t(`announce.audio.${e.data.mode}`));
+          break;
+        default:
+          break;
+      }
+    }
+    if (lines.length) this.announcer.textContent = lines.join(" ");
+  }
+
+  /** Rebuild every text after a language change. */
+  retranslate() {
+    this.build();
+    if (this.state) this.render(this.state);
+  }
+}
