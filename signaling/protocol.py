@@ -102,6 +102,13 @@ class Reception:
 
 
 @dataclass(frozen=True)
+class AttendanceQuery:
+    """The attendance intervals of the sitting so far."""
+
+    id: RequestId
+
+
+@dataclass(frozen=True)
 class Command:
     """A sitting command; ``args`` are validated by signaling.commands."""
 
@@ -110,7 +117,7 @@ class Command:
     args: dict[str, Any]
 
 
-Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception]
+Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception, AttendanceQuery]
 
 
 def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: int = 0) -> Any:
@@ -167,6 +174,8 @@ def parse(text: str) -> Request:
         return Ping(rid)
     if kind == "leave":
         return Leave(rid)
+    if kind == "attendance":
+        return AttendanceQuery(rid)
     if kind == "reception":
         return Reception(rid, _field(msg, "frames_decoded", int, rid))
     if kind == "command":

@@ -67,3 +67,12 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
 def event_view(e: Event) -> dict[str, Any]:
     return {"name": e.name, "at": epoch_ms(e.at), "actor_id": e.actor_id,
             "agenda_item_id": e.agenda_item_id, "data": e.data}
+
+
+def attendance_view(s: Sitting) -> list[dict[str, Any]]:
+    """Every attendance interval of the sitting, oldest first (end is null while open)."""
+    return [
+        {"participant_id": i.participant_id, "mode": i.mode.value, "start": epoch_ms(i.start),
+         "end": epoch_ms(i.end) if i.end else None}
+        for i in sorted(s.attendance.intervals, key=lambda i: i.start)
+    ]

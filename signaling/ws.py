@@ -20,9 +20,11 @@ from . import protocol
 from .hub import Attendee
 from . import commands
 from .api import current
-from .protocol import Answer, Command, Join, Leave, MediaState, Ping, ProtocolError, Reception, Request
+from .protocol import (
+    Answer, AttendanceQuery, Command, Join, Leave, MediaState, Ping, ProtocolError, Reception, Request,
+)
 from .services import Services
-from .views import sitting_view
+from .views import attendance_view, sitting_view
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,10 @@ class Connection:
             return {}, lambda: self.media_state(request)
         if isinstance(request, Leave):
             return {}, lambda: self.close(1000, "left")
+        if isinstance(request, AttendanceQuery):
+            assert self.meeting_id is not None
+            sitting = await self.s.sittings.get(self.meeting_id)
+            return {"intervals": attendance_view(sitting)}, None
         if isinstance(request, Reception):
             if self.s.presence is not None:
                 self.s.presence.reception(self.attendee.participant.id, request.frames_decoded)

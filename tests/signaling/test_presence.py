@@ -65,6 +65,9 @@ async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_no
         sitting_now = await services.sittings.get(view["meeting_id"])
         ended = [i for i in sitting_now.attendance.intervals if i.participant_id == leaver.me]
         assert len(ended) == 1 and ended[0].end is not None
+        table = (await chair.request("attendance"))["data"]["intervals"]
+        mine = [i for i in table if i["participant_id"] == leaver.me]
+        assert len(mine) == 1 and mine[0]["mode"] == "remote" and mine[0]["end"] > mine[0]["start"]
     finally:
         for s in sessions:
             await s.close()
