@@ -140,6 +140,9 @@ class Peer:
             transceiver = self.pc.addTransceiver(down, direction="sendonly")
             _set_codec_preferences(transceiver)
             tap_sender(transceiver.sender, down)
+            # A send-only transceiver's receiver never receives: drop its bitrate estimator
+            # (a thousand small objects each, which the garbage collector would walk forever).
+            transceiver.receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
             self._all_downs.append(down)
         transceiver.sender._stream_id = publisher_id  # msid names the publisher
         down.bind(up)
