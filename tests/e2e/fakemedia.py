@@ -45,13 +45,20 @@ def write_y4m(path: Path, seconds: float = 3.0, hue: int = 0, width: int = WIDTH
 def write_face_y4m(path: Path, frames: int = 45) -> Path:
     """A person in front of the camera (the face scene of tests/support/scenes.py), for
     presence detection: 640x360, 15 fps, the face drifting slightly."""
+    return write_scene_y4m(path, "face", frames)
+
+
+def write_scene_y4m(path: Path, scene: str, frames: int = 45) -> Path:
+    """A scene of tests/support/scenes.py ("face" or "empty": a room with light moving
+    across the wall and nobody in it) as a 640x360, 15 fps clip."""
     import av
 
-    from tests.support.scenes import face_frames
+    from tests.support.scenes import empty_room_frames, face_frames
 
+    make = {"face": face_frames, "empty": empty_room_frames}[scene]
     with open(path, "wb") as out:
         out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in face_frames(frames):
+        for rgb in make(frames):
             planes = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
             out.write(b"FRAME\n")
             out.write(planes.tobytes())

@@ -205,7 +205,7 @@ def test_the_member_logs_in_with_the_passkey_and_joins_the_sitting(
     page.screenshot(path=str(artifacts / "e2e-member-meeting-present-1024x768.png"))
     # ...and says plainly when it no longer does, and why.
     page.get_by_test_id("camera-toggle").click()
-    wait_for("not counted without a picture", lambda: "カメラの映像が届いていない" in text_of(page, "my-presence"),
+    wait_for("not counted without a picture", lambda: "カメラの映像が届いていません" in text_of(page, "my-presence"),
              timeout=20)
     page.get_by_test_id("camera-toggle").click()
     wait_for("counted again", lambda: "出席に数えられています" in text_of(page, "my-presence"), timeout=20)

@@ -89,6 +89,7 @@ export class App {
     this.sitting = new SittingView(/** @type {HTMLElement} */ (document.getElementById("sitting")), {
       command: (name, fields) => this.command(name, fields),
       dismissError: () => this.dispatch({ type: "dismiss_error" }),
+      attendance: () => this.signaling ? this.signaling.request("attendance") : Promise.reject(new ConnectionLost()),
     });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());

@@ -105,12 +105,28 @@ export function agendaItems(state, chair, actions) {
 }
 
 /**
- * Counted vs needed of the fixed membership, and who is not counted and why.
+ * Why a member is not counted, in the chair's words: absent, remote (a plenary that does not
+ * count remote members), or what the camera analysis sees of a connected member.
+ * @param {Sitting} sitting
+ * @param {{id: string, reason: string}} entry
+ * @returns {string} a `quorum.why.*` suffix
+ */
+export function notCountedWhy(sitting, entry) {
+  if (entry.reason !== "absent") return entry.reason;
+  const seen = presenceOf(sitting, entry.id);
+  return seen === "away" || seen === "camera_off" || seen === "link_lost" ? seen : "absent";
+}
+
+const WHY_ORDER = ["away", "camera_off", "link_lost", "remote_not_counted", "absent"];
+
+/**
+ * Counted vs needed of the fixed membership, who is counted, and who is not and why.
  * @param {State} state
  * @returns {Node[]}
  */
 export function quorumParts(state) {
-  const q = /** @type {Sitting} */ (state.sitting).quorum;
+  const sitting = /** @type {Sitting} */ (state.sitting);
+  const q = sitting.quorum;
   const counted = q.counted.length;
   const percent = Math.min(100, Math.round((counted / Math.max(1, q.fixed)) * 100));
   const needPercent = Math.min(100, Math.round((q.needed / Math.max(1, q.fixed)) * 100));
@@ -125,18 +141,20 @@ export function quorumParts(state) {
       style: `--counted:${percent}%;--needed:${needPercent}%`,
     }, h("div", { class: "quorum-bar" }), h("div", { class: "quorum-mark" })),
   ];
-  const sitting = /** @type {Sitting} */ (state.sitting);
-  for (const reason of ["absent", "remote_not_counted"]) {
-    // Connected but not seen on camera is absent for the quorum: say why, so it can be fixed.
-    const names = q.not_counted.filter((n) => n.reason === reason).map((n) => {
-      const why = presenceOf(sitting, n.id);
-      const name = person(state, n.id).name;
-      return why && why !== "disconnected" && why !== "present" ? `${name}(${t(`presence.${why}`)})` : name;
-    });
-    if (!names.length) continue;
-    parts.push(h("p", { class: "not-counted", "data-testid": `not-counted-${reason}` },
-      h("strong", {}, t("quorum.reason_count", { reason: t(`quorum.reason.${reason}`), n: names.length })),
-      " ", names.join("、")));
+  const list = (/** @type {string} */ testid, /** @type {string} */ heading, /** @type {string[]} */ ids,
+    /** @type {string} */ cls) => h("div", { class: `quorum-group ${cls}`, "data-testid": testid },
+    h("strong", {}, heading),
+    h("ul", { class: "quorum-names" }, ...ids.map((id) =>
+      h("li", { "data-participant-id": id }, person(state, id).name))));
+  if (counted) parts.push(list("counted", t("quorum.counted", { n: counted }), q.counted, "counted"));
+  /** @type {Record<string, string[]>} */
+  const byWhy = {};
+  for (const entry of q.not_counted) (byWhy[notCountedWhy(sitting, entry)] ??= []).push(entry.id);
+  for (const why of WHY_ORDER) {
+    const ids = byWhy[why];
+    if (!ids?.length) continue;
+    parts.push(list(`not-counted-${why}`, t("quorum.reason_count", { reason: t(`quorum.why.${why}`), n: ids.length }),
+      ids, `not-counted why-${why}`));
   }
   return parts;
 }

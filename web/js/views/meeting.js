@@ -4,7 +4,7 @@
  */
 import { t } from "../i18n.js";
 import { othersPresent, selfEntry } from "../store.js";
-import { amAudible } from "../sitting.js";
+import { amAudible, presenceOf, attendanceOf } from "../sitting.js";
 import { Tile, MIC_OFF_ICON } from "./tile.js";
 
 /**
@@ -89,10 +89,24 @@ export class MeetingView {
       if (at !== tile.el) this.gallery.insertBefore(tile.el, at);
       position += 1;
     }
+    this.renderPresence(state);
     this.alone.hidden = others.length > 0;
     this.count.textContent = t("meeting.participants", { n: others.length + (me ? 1 : 0) });
     this.renderControls(state);
     this.layout();
+  }
+
+  /**
+   * Each tile's presence badge; someone checked in in the chamber needs no camera.
+   * @param {State} state
+   * @returns {void}
+   */
+  renderPresence(state) {
+    const sitting = state.sitting;
+    const of = (/** @type {string} */ id) =>
+      !sitting || attendanceOf(sitting, id) === "in_room" ? "" : presenceOf(sitting, id);
+    if (this.selfTile) this.selfTile.setPresence(of(this.selfTile.id));
+    for (const [id, tile] of this.tiles) tile.setPresence(of(id));
   }
 
   /**

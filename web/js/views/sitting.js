@@ -7,6 +7,8 @@
 import { t, pick } from "../i18n.js";
 import { h, button, replaceKeepingFocus, confirmDialog } from "./dom.js";
 import { ChairControls } from "./console.js";
+import { QuorumAlarm } from "./quorum.js";
+import { AttendanceRecord } from "./record.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
 import {
   REQUEST_KINDS, isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
@@ -21,6 +23,7 @@ import {
  * @typedef {object} SittingCallbacks
  * @property {Command} command send a sitting command; resolves true when accepted
  * @property {() => void} dismissError
+ * @property {import("./record.js").FetchAttendance} attendance the sitting's attendance intervals
  */
 
 /** Choices offered when the chair records a decision; any short text is allowed. */
@@ -45,6 +48,8 @@ export class SittingView {
       decide: (itemId, title) => this.decide(itemId, title),
       remove: (participantId, name) => this.remove(participantId, name),
     };
+    this.quorumAlarm = new QuorumAlarm();
+    this.record = new AttendanceRecord(() => this.callbacks.attendance());
     this.build();
   }
 
@@ -63,6 +68,8 @@ export class SittingView {
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
     this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
     this.myPresence = h("p", { class: "my-presence", "data-testid": "my-presence", "aria-live": "polite", hidden: true });
+    this.myPresenceTitle = h("strong", { class: "my-presence-title" });
+    this.myPresenceText = h("span", { class: "my-presence-text" });
 
     this.kindSelect = /** @type {HTMLSelectElement} */ (h("select", {
       id: "request-kind", class: "select", "data-testid": "request-kind",
@@ -101,9 +108,10 @@ export class SittingView {
     this.root.replaceChildren(
       h("div", { class: "sitting-now" },
         h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
+        this.quorumAlarm.banner,
         h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem),
-        this.chair.fixed, this.floorBox, this.myMic, this.myPresence, this.memberBlock, this.errorBanner),
-      this.more, this.announcer);
+        this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.memberBlock, this.errorBanner),
+      this.more, this.announcer, this.quorumAlarm.announcer);
     this.arranged = "";
   }
 
@@ -117,9 +125,10 @@ export class SittingView {
     this.arranged = who;
     const c = this.chair;
     const order = {
-      chair: [this.queueSection, this.agendaSection, c.callSection, c.audioSection, this.quorumSection, this.rosterSection],
-      clerk: [this.quorumSection, this.rosterSection, this.queueSection, this.agendaSection],
-      other: [this.queueSection, this.agendaSection],
+      chair: [this.quorumSection, this.queueSection, this.agendaSection, c.callSection, c.audioSection,
+        this.rosterSection, this.record.el],
+      clerk: [this.quorumSection, this.rosterSection, this.record.el, this.queueSection, this.agendaSection],
+      other: [this.queueSection, this.agendaSection, this.record.el],
     }[who];
     this.more.replaceChildren(...order);
   }
@@ -150,6 +159,8 @@ export class SittingView {
     this.renderFloor(state, online);
     this.renderMyMic(state);
     this.renderMyPresence(state);
+    this.quorumAlarm.render(state, who !== "other");
+    this.record.render(state);
     this.renderMemberBlock(state, presiding, online);
     this.chair.fixed.hidden = !presiding;
     this.chair.floorControls.hidden = !presiding || !sitting.floor;
@@ -233,8 +244,16 @@ export class SittingView {
       && attendanceOf(sitting, me) !== "in_room";
     this.myPresence.hidden = !show;
     if (!show) return;
+    // Not counted: a heading that says so, then why and what to do. Written only when it
+    // changes, so the live region does not repeat it on every push.
+    const text = t(`my_presence.${presence}`);
+    if (this.myPresence.dataset.text === text) return;
+    this.myPresence.dataset.text = text;
     this.myPresence.dataset.state = presence;
-    this.myPresence.textContent = t(`my_presence.${presence}`);
+    const [title, ...rest] = presence === "present" ? [text] : text.split(/(?<=。|\. )/);
+    this.myPresenceTitle.textContent = title.trim();
+    this.myPresenceText.textContent = rest.join("").trim();
+    this.myPresence.replaceChildren(this.myPresenceTitle, rest.length ? this.myPresenceText : "");
   }
 
   /**
@@ -344,6 +363,7 @@ export class SittingView {
   announce(events) {
     const state = this.state;
     if (!state || !events?.length) return;
+    this.record.onEvents(events);
     const me = selfId(state);
     const lines = [];
     for (const e of events) {
@@ -385,6 +405,7 @@ export class SittingView {
 
   /** Rebuild every text after a language change. */
   retranslate() {
+    this.record.build();
     this.build();
     if (this.state) this.render(this.state);
   }

@@ -48,10 +48,12 @@ export class Tile {
       <video class="tile-video" data-testid="tile-video" autoplay playsinline muted></video>
       <div class="placeholder" aria-hidden="true"><span class="placeholder-name"></span></div>
       <div class="badges">
+        <span class="badge badge-presence" data-testid="tile-presence" hidden></span>
         <span class="badge badge-muted" data-testid="tile-muted" hidden>${MIC_OFF_ICON}<span class="text"></span></span>
         <span class="badge badge-camera" data-testid="tile-camera-off" hidden></span>
         <span class="badge badge-speaking" data-testid="tile-speaking" hidden></span>
       </div>
+      <p class="tile-notice" data-testid="tile-notice" hidden></p>
       <div class="caption">
         <span class="role" data-testid="tile-role"></span>
         <span class="name" data-testid="tile-name"></span>
@@ -63,6 +65,10 @@ export class Tile {
     this.mutedBadge = /** @type {HTMLElement} */ (el.querySelector(".badge-muted"));
     this.speakingBadge = /** @type {HTMLElement} */ (el.querySelector(".badge-speaking"));
     this.cameraBadge = /** @type {HTMLElement} */ (el.querySelector(".badge-camera"));
+    this.presenceBadge = /** @type {HTMLElement} */ (el.querySelector(".badge-presence"));
+    this.notice = /** @type {HTMLElement} */ (el.querySelector(".tile-notice"));
+    /** What the server's camera analysis says of this participant ("" when not judged by camera). */
+    this.presence = "";
     this.roleEl = /** @type {HTMLElement} */ (el.querySelector(".role"));
     this.nameEl = /** @type {HTMLElement} */ (el.querySelector(".name"));
     this.youEl = /** @type {HTMLElement} */ (el.querySelector(".you"));
@@ -97,12 +103,37 @@ export class Tile {
     this.mutedBadge.hidden = !entry.audio_muted;
     /** @type {HTMLElement} */ (this.mutedBadge.querySelector(".text")).textContent = t("meeting.muted");
     this.speakingBadge.textContent = t("meeting.speaking");
-    this.cameraBadge.hidden = !entry.video_muted;
+    // The presence badge already says "camera off" once the server has noticed.
+    this.cameraBadge.hidden = !entry.video_muted || this.presence === "camera_off";
     this.cameraBadge.textContent = t("meeting.camera_off");
+    this.presenceBadge.hidden = !this.presence;
+    this.presenceBadge.dataset.state = this.presence;
+    const label = this.presence ? t(`presence.${this.presence}`) : "";
+    const notCounted = !!this.presence && this.presence !== "present" && this.presence !== "disconnected";
+    this.presenceBadge.textContent = label;
+    this.presenceBadge.title = notCounted ? t("tile.not_counted") : "";
+    // On my own tile, say what it means for me, across my picture.
+    this.notice.hidden = !(this.self && notCounted);
+    this.notice.textContent = t("tile.not_counted");
     const parts = [role, entry.name, this.self ? t("meeting.you") : "",
-      entry.audio_muted ? t("meeting.muted") : "", entry.video_muted ? t("meeting.camera_off") : ""];
+      this.presence ? t(`presence.${this.presence}`) : "",
+      entry.audio_muted ? t("meeting.muted") : "",
+      entry.video_muted && this.presence !== "camera_off" ? t("meeting.camera_off") : ""];
     this.el.setAttribute("aria-label", parts.filter(Boolean).join("、"));
     this.renderVideoState();
+  }
+
+  /**
+   * Show whether the server counts this participant present on camera: a text badge
+   * (出席 / カメラオフ / 離席 / 接続不良 / 未接続), not a colour alone.
+   * @param {string} presence "" when attendance is not judged by camera
+   * @returns {void}
+   */
+  setPresence(presence) {
+    if (presence === this.presence) return;
+    this.presence = presence;
+    this.el.dataset.presence = presence;
+    this.update(this.entry);
   }
 
   /**
