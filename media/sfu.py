@@ -10,6 +10,7 @@ from aiortc import RTCIceServer
 
 from .peer import Peer
 from .room import Room
+from .udp import drain_datagram_reads
 
 
 class SFU:
@@ -18,6 +19,7 @@ class SFU:
         ice_servers: Optional[list[RTCIceServer]] = None,
         on_peer_failed: Optional[Callable[[str, str], None]] = None,
     ) -> None:
+        drain_datagram_reads()
         self.rooms: dict[str, Room] = {}
         self._ice_servers = ice_servers or []
         self._on_peer_failed = on_peer_failed
