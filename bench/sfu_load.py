@@ -70,6 +70,7 @@ from media import SFU  # noqa: E402
 from media.assembler import FrameAssembler  # noqa: E402
 from media.ice import set_host_addresses  # noqa: E402
 from media.peer import Offer, tap_receiver  # noqa: E402
+from media.presence import PresenceMonitor  # noqa: E402
 from tests.support.client import MediaClient  # noqa: E402
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8  # noqa: E402
 
@@ -259,12 +260,20 @@ class _Signaling:
 
 
 class GikaiServer:
-    def __init__(self) -> None:
+    def __init__(self, presence: bool = False) -> None:
         self.sfu = SFU()
         self.room = self.sfu.room(ROOM)
+        self.observations = 0
+        # "presence" mode: every published camera is also decoded and analysed, as in a sitting.
+        self.monitor = PresenceMonitor(self._observed) if presence else None
+
+    def _observed(self, peer_id: str, observation: Any) -> None:
+        self.observations += 1
 
     def add_peer(self, peer_id: str, send_offer: Callable[[Any], Any]) -> None:
-        self.room.add_peer(peer_id, send_offer)
+        peer = self.room.add_peer(peer_id, send_offer)
+        if self.monitor is not None:
+            self.monitor.watch(peer_id, peer.ups)
 
     async def accept_answer(self, peer_id: str, sdp: str, revision: int) -> None:
         await self.room.peers[peer_id].accept_answer(sdp, revision)
@@ -280,7 +289,8 @@ class GikaiServer:
                     dropped += down.frames_dropped
                     kf += down.keyframe_requests
         return {"frames_out": out, "frames_in": frames_in, "dropped": dropped,
-                "keyframe_requests": kf, "assembler_lost": lost}
+                "keyframe_requests": kf, "assembler_lost": lost,
+                "analyses": self.monitor.analyses() if self.monitor else 0}
 
     def longest_queue(self) -> int:
         """Frames waiting in the fullest down-track queue (bench instrumentation)."""
@@ -288,6 +298,8 @@ class GikaiServer:
                     for down in peer.subscriptions().values()), default=0)
 
     async def close(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.close()
         await self.sfu.close()
 
 
@@ -408,7 +420,7 @@ async def _sfu(conn: Any, mode: str, slow_callbacks: float = 0.0) -> None:
     if slow_callbacks > 0:
         _watch_slow_callbacks(slow_callbacks / 1000, slow)
     set_host_addresses([LOOPBACK])
-    server: Any = GikaiServer() if mode == "gikai" else BaselineServer()
+    server: Any = BaselineServer() if mode == "baseline" else GikaiServer(presence=mode == "presence")
     stalls = _Stalls(probe=getattr(server, "longest_queue", None))
     watcher = asyncio.ensure_future(stalls.watch())
     app = web.Application()
@@ -930,7 +942,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
             continue
         if t0 <= ta < t1:
             per_stream[(pub, sub)] += 1
-        if mode != "gikai":
+        if mode == "baseline":
             continue  # re-encoded frames cannot be matched by their bytes
         times = send_times.get((pub, idx))
         j = bisect.bisect_right(times, ta) - 1 if times else -1
@@ -952,7 +964,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
                 join_latencies.append(ta - ts)
     expected_frames = sum(sent_in_window[p] for p in counted) * (len(counted) - 1)
     received = sum(per_stream.values())
-    if mode != "gikai":
+    if mode == "baseline":
         delivered = received  # counted by arrival time in the window instead
     if args.dump_raw:
         raw = {"t0": t0, "t1": t1, "t_stop": t_stop, "sends": sends, "arrivals": arrivals,
@@ -1019,7 +1031,7 @@ def _print_table(results: list[dict[str, Any]], kbps: float, max_others: float) 
     print("-" * len(head))
     for r in results:
         gen = "+".join(f"{v:.0f}" for v in r["gen_cpu"].values()) + "%"
-        if r["mode"] == "gikai":
+        if r["mode"] != "baseline":
             lat = (f"{r['lat_p50']:>9.1f}{r['lat_p99']:>7.1f}{r['lat_max']:>7.0f}"
                    f"{r['quiet_p99']:>11.1f}{r['quiet_max']:>7.0f}{100 * r['quiet_share']:>6.0f}%"
                    ).replace("nan", " - ")
@@ -1048,10 +1060,11 @@ def _print_table(results: list[dict[str, Any]], kbps: float, max_others: float) 
               f" UDP socket-buffer drops {r['udp'].get('RcvbufErrors', '?')} (machine-wide);"
               f" SFU CPU {r['sfu_cpu'] - r['sfu_sys']:.1f}% user + {r['sfu_sys']:.1f}% system"
               + (f"; --stress hogs used {r['hog_cpu']:.0f}%" if r.get("hog_cpu") else ""))
-        if r["mode"] == "gikai":
+        if r["mode"] != "baseline":
             print(f"    SFU received {s['frames_in'] / r['window']:.0f} fps; down-track queue drops"
                   f" {s['dropped']}; assembler losses {s['assembler_lost']}; PLI/FIR from subscribers"
-                  f" {s['keyframe_requests']}; latency samples {r['lat_n']} (unmatched {r['unmatched']})")
+                  f" {s['keyframe_requests']}; latency samples {r['lat_n']} (unmatched {r['unmatched']})"
+                  + (f"; presence analyses {s['analyses']} in the run" if r["mode"] == "presence" else ""))
         stalls = "; ".join(
             f"{name} {v['lag_n']} (max {v['lag_max']:.0f} ms), GC pauses >2 ms {v['gc_n']}"
             f" (max {v['gc_max']:.0f} ms)" for name, v in r["stalls"].items())
@@ -1065,7 +1078,7 @@ def _print_table(results: list[dict[str, Any]], kbps: float, max_others: float) 
         if r.get("slow") and not r.get("late"):
             print("    slow SFU callbacks in the window (s, ms, what): " + "; ".join(
                 f"{t:.2f} {ms:.0f} {what}" for t, ms, what in sorted(r["slow"], key=lambda x: -x[1])[:8]))
-        if r["mode"] == "gikai":
+        if r["mode"] != "baseline":
             print(f"    longest down-track queue seen (sampled every 100 ms): {info['queue_max']} frames")
 
 
@@ -1112,7 +1125,22 @@ def _ratio(results: list[dict[str, Any]]) -> None:
                   f"{per_stream(b) / per_stream(g):.1f}x (target >= 15x)")
 
 
+def _presence(results: list[dict[str, Any]]) -> None:
+    off = {r["P"]: r for r in results if r["mode"] == "gikai" and not r.get("late")}
+    for r in results:
+        if r["mode"] != "presence" or r["P"] not in off:
+            continue
+        base = off[r["P"]]
+        per_member = (r["sfu_cpu"] - base["sfu_cpu"]) / r["P"]
+        print()
+        print(f"presence analysis at P={r['P']} (analysis off / on): SFU CPU {base['sfu_cpu']:.1f}% / "
+              f"{r['sfu_cpu']:.1f}% -> {per_member:.2f}% of one core per member (target <= 5%); "
+              f"delivered {100 * base['delivered']:.2f}% / {100 * r['delivered']:.2f}% (target >= 99.5%); "
+              f"latency p99 {base['lat_p99']:.1f} / {r['lat_p99']:.1f} ms")
+
+
 def _targets(results: list[dict[str, Any]]) -> None:
+    _presence(results)
     for r in results:
         if r["mode"] == "gikai" and r["P"] == 16 and not r.get("late"):
             checks = [
@@ -1129,6 +1157,8 @@ def _targets(results: list[dict[str, Any]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="4,8,16", help="participant counts for gikai (default 4,8,16)")
+    parser.add_argument("--presence", action="store_true",
+                        help="also run the largest size with presence analysis on every camera")
     parser.add_argument("--baseline-sizes", default="4",
                         help="participant counts for the decode/re-encode baseline ('' for none)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds after set-up before measuring")
@@ -1196,6 +1226,8 @@ def main() -> int:
     plan = [("gikai", s, False) for s in sizes] + [("baseline", s, False) for s in baseline_sizes]
     if args.join_test and sizes:
         plan.append(("gikai", max(sizes), True))
+    if args.presence and sizes:
+        plan.append(("presence", max(sizes), False))  # the same load with presence analysis on
     try:
         for mode, size, late_join in plan:
             best = None

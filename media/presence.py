@@ -80,8 +80,10 @@ class _TrackAnalyser:
     """Receives one track's encoded frames on the event loop; decodes and analyses in the pool."""
 
     def __init__(self, kind: str, report: Callable[[Observation], None], pool: ThreadPoolExecutor,
-                 loop: asyncio.AbstractEventLoop, faces: Optional[FaceDetector]) -> None:
+                 loop: asyncio.AbstractEventLoop, faces: Optional[FaceDetector],
+                 request_keyframe: Callable[[], None] = lambda: None) -> None:
         self.kind = kind
+        self._request_keyframe = request_keyframe
         self._report = report
         self._pool = pool
         self._loop = loop
@@ -101,9 +103,12 @@ class _TrackAnalyser:
     def push(self, frame: EncodedFrame) -> None:
         now = time.monotonic()
         self._arrivals.append(now)
+        if self._need_keyframe and not frame.keyframe:
+            self._request_keyframe()  # rate-limited by the up-track
         if len(self._pending) >= MAX_PENDING:
             self._pending.clear()  # the pool is behind: start again from a keyframe
             self._need_keyframe = self.kind == "video"
+            self._request_keyframe()
         self._pending.append(frame)
         if not self._busy and not self._closed:
             self._busy = True
@@ -140,7 +145,9 @@ class _TrackAnalyser:
         try:
             decoded = self._decoder.decode(av.Packet(frame.data))
         except av.FFmpegError:
-            self._need_keyframe = self.kind == "video"
+            if self.kind == "video":
+                self._need_keyframe = True
+                self._loop.call_soon_threadsafe(self._request_keyframe)
             return
         for picture in decoded:
             if self.kind == "video":
@@ -251,11 +258,13 @@ class PresenceMonitor:
         loop = asyncio.get_running_loop()
         for kind, up in ups.items():
             analyser = _TrackAnalyser(kind, lambda obs, p=peer_id: self._report(p, obs), self._pool, loop,
-                                      self._faces if kind == "video" else None)
+                                      self._faces if kind == "video" else None, up.request_keyframe)
             self._untap(peer_id, kind)
             self._tracks[(peer_id, kind)] = analyser
             self._taps[(peer_id, kind)] = (up, analyser.push)
             up.listeners.append(analyser.push)
+            # The decoder can only start on a keyframe, and a camera may send one rarely.
+            up.request_keyframe()
         if self._watchdog is None:
             self._watchdog = asyncio.ensure_future(self._watch_silence())
 

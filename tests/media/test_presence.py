@@ -67,3 +67,23 @@ async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_
         for c in clients.values():
             await c.close()
     await wait_for(lambda: threading.active_count() <= threads_before, timeout=5)
+
+
+async def test_a_lone_publisher_with_rare_keyframes_is_analysed_at_once():
+    latest = {}
+    sfu = SFU()
+    room = sfu.room("alone")
+    monitor = PresenceMonitor(lambda peer, obs: latest.__setitem__(type(obs).__name__, obs))
+    rare = scenes.encode_video(scenes.face_frames(150), gop=150)  # one keyframe per 10 s loop
+    source = EncodedSourceTrack("video", rare, 15)
+    source._index = 20  # joins mid-loop: the next keyframe is 8 s away unless one is asked for
+    client = MediaClient("alone", video=source)
+    try:
+        join(room, "alone", client)
+        monitor.watch("alone", room.peers["alone"].ups)
+        await wait_for(lambda: "VideoObservation" in latest and latest["VideoObservation"].faces == 1, timeout=4)
+        assert source.keyframe_requests >= 1
+    finally:
+        await monitor.close()
+        await sfu.close()
+        await client.close()
