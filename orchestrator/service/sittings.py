@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..domain.attendance import Mode
 from ..domain.errors import NotFound
+from ..domain.model import MeetingState
 from ..domain.presence import Presence, Seen
 from ..domain.sitting import Event, Sitting
 from ..persistence.database import Database
@@ -24,6 +25,17 @@ Command = Callable[[Sitting, datetime], list[Event]]
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def quorum_change(before: Sitting, after: Sitting, now: datetime) -> list[Event]:
+    """A sitting in session that loses or regains its quorum: an event of its own."""
+    if after.meeting.state is not MeetingState.OPEN or before.meeting.state is not MeetingState.OPEN:
+        return []
+    was, now_met = before.quorum(), after.quorum()
+    if was.met == now_met.met:
+        return []
+    name = "quorum_restored" if now_met.met else "quorum_lost"
+    return [Event(name, now, None, {"counted": len(now_met.counted), "needed": now_met.needed})]
 
 
 class SittingService:
@@ -65,9 +77,11 @@ class SittingService:
         async with self._lock(meeting_id):
             live = await self._load(meeting_id)
             draft = copy.deepcopy(live)
-            events = command(draft, self.clock())
+            now = self.clock()
+            events = command(draft, now)
             if not events:
                 return []
+            events += quorum_change(live, draft, now)
             async with self.db.session() as session:
                 await Repository(session).save_sitting(draft, events)
                 await session.commit()

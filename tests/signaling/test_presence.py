@@ -62,6 +62,7 @@ async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_no
         assert leaver.me not in view["quorum"]["counted"] and not view["quorum"]["met"]
         names = [e.name for e in await services.sittings.events(view["meeting_id"])]
         assert "presence_changed" in names and names.count("attendance_started") >= 6
+        assert "quorum_lost" in names, "losing quorum in session is on the record"
         sitting_now = await services.sittings.get(view["meeting_id"])
         ended = [i for i in sitting_now.attendance.intervals if i.participant_id == leaver.me]
         assert len(ended) == 1 and ended[0].end is not None
