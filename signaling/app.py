@@ -13,6 +13,7 @@ from orchestrator.persistence.database import Database, sqlite_url
 from orchestrator.service.accounts import AccountService
 from orchestrator.service.admin import AdminService
 from orchestrator.service.directory import Directory
+from orchestrator.service.signing import Signer
 from orchestrator.service.sittings import SittingService
 
 from . import protocol
@@ -61,7 +62,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     sfu = SFU(on_peer_failed=peer_failed)
     media_control = SfuMediaControl(sfu, hub)
     sittings = SittingService(db, media_control, HubNotifier(hub),
-                              presence_by_camera=config.presence_detection)
+                              presence_by_camera=config.presence_detection,
+                              signer=Signer.load_or_create(config.data_dir))
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
     services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
                         AccountService(db), AdminService(db), Ceremonies())

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from orchestrator.domain.agenda import ItemKind
 from orchestrator.domain.errors import DomainError
+from orchestrator.domain.ledger import verify_chain
 from orchestrator.domain.model import BodyKind, Role
 from orchestrator.persistence.database import Database, sqlite_url
 from orchestrator.service.accounts import AccountService
 from orchestrator.service.admin import AdminService
+from orchestrator.service.signing import Signer, signature_checker
+from orchestrator.service.sittings import SittingService
 
 
 def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -52,11 +57,41 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--role", choices=["presenter", "expert", "observer", "clerk"], default="presenter")
     meeting.add_parser("list", parents=[common], help="list sittings")
 
+    record = sub.add_parser("record", help="a sitting's signed record").add_subparsers(dest="action", required=True)
+    p = record.add_parser("export", parents=[common], help="write a sitting's record (JSON) for checking")
+    p.add_argument("meeting_id")
+    p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("verify", help="check an exported record offline; names the first bad entry")
+    p.add_argument("file", type=Path)
+    p.add_argument("--public-key", type=Path, help="the council's published key (PEM); default: the file's")
+
     clerk = sub.add_parser("clerk", help="the clerk's account").add_subparsers(dest="action", required=True)
     clerk.add_parser("password", parents=[common], help="set the clerk's password (asked twice)")
 
 
+def verify_file(path: Path, public_key: Optional[Path]) -> int:
+    """``gikai verify``: 0 when every entry checks out, 1 naming the first that does not."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        entries, meeting_id = record["entries"], record["meeting_id"]
+        pem = public_key.read_text() if public_key else record["public_key"]
+        checker = signature_checker(pem)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        print(f"not a gikai record: {exc}", file=sys.stderr)
+        return 2
+    problem = verify_chain(meeting_id, entries, checker)
+    fingerprint = hashlib.sha256(pem.encode()).hexdigest()[:16]
+    if problem is not None:
+        print(f"FAILED at entry {problem.seq}: {problem.reason}", file=sys.stderr)
+        return 1
+    head = entries[-1]["hash"] if entries else "(empty)"
+    print(f"ok: {len(entries)} entries, chain head {head}, signed by key {fingerprint}")
+    return 0
+
+
 async def run_admin(args: argparse.Namespace) -> int:
+    if args.command == "verify":
+        return verify_file(args.file, args.public_key)
     db = Database(args.database_url or sqlite_url(args.data))
     args.data.mkdir(parents=True, exist_ok=True)
     try:
@@ -70,7 +105,21 @@ async def run_admin(args: argparse.Namespace) -> int:
         await db.close()
 
 
+class _NoMedia:
+    """Exporting needs no SFU and tells no one."""
+
+    def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
+        pass
+
+    async def remove(self, meeting_id: str, participant_id: str) -> None:
+        pass
+
+    async def sitting_changed(self, sitting: Any, events: Any) -> None:
+        pass
+
+
 async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: AccountService) -> int:
+    db = admin.db
     what = (args.command, args.action)
     if what == ("body", "create"):
         body = await admin.create_body(args.name, BodyKind(args.kind), args.fixed)
@@ -106,6 +155,11 @@ async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: Acc
     elif what == ("meeting", "list"):
         for m in (await admin.overview())["meetings"]:
             print(f"{m['id']}  {m['scheduled_at']}  {m['title']} [{m['state']}]")
+    elif what == ("record", "export"):
+        service = SittingService(db, _NoMedia(), _NoMedia(), signer=Signer.load_or_create(args.data))
+        record = await service.export_record(args.meeting_id)
+        args.out.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"wrote {len(record['entries'])} entries to {args.out}")
     elif what == ("clerk", "password"):
         first = getpass.getpass("new password: ")
         if first != getpass.getpass("again: "):

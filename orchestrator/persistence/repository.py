@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import json
+from collections.abc import Callable
+from typing import Any, Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.agenda import Agenda, AgendaItem, Document, ItemKind, ItemState
 from ..domain.attendance import Attendance, AttendanceInterval, Mode
 from ..domain.floor import FloorRequest, SpeakerQueue
+from ..domain.ledger import GENESIS, canonical, entry_hash
 from ..domain.model import Body, BodyKind, Meeting, MeetingState, Member, Participant, Role
 from ..domain.rules import SpeechKind
 from ..domain.sitting import AudioMode, Event, Sitting
@@ -140,7 +143,7 @@ class Repository:
             AudioMode(row.audio_mode), set(row.muted), set(row.removed), attendance,
         )
 
-    async def save_sitting(self, sitting: Sitting, events: list[Event]) -> None:
+    async def save_sitting(self, sitting: Sitting, events: list[Event], sign: Callable[[str], str]) -> None:
         """Write the sitting's state and append its events, in the caller's transaction."""
         meeting_id = sitting.meeting.id
         row = await self.session.get(MeetingRow, meeting_id)
@@ -167,12 +170,38 @@ class Repository:
                                                start=interval.start, end=interval.end))
             else:
                 a.end = interval.end
+        await self.append_events(meeting_id, events, sign)
+
+    async def append_events(self, meeting_id: str, events: list[Event], sign: Callable[[str], str]) -> None:
+        """Append events to the sitting's hash chain, each signed, in the caller's transaction."""
+        last = (await self.session.execute(
+            select(EventRow.seq, EventRow.hash).where(EventRow.meeting_id == meeting_id)
+            .order_by(EventRow.seq.desc()).limit(1)
+        )).first()
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS)
         for e in events:
+            seq += 1
+            data = json.loads(canonical(e.data))  # exactly what the JSON column gives back
+            digest = entry_hash(meeting_id, seq, e.at.isoformat(), e.name, e.actor_id, e.agenda_item_id, data, prev)
             self.session.add(EventRow(meeting_id=meeting_id, at=e.at, actor_id=e.actor_id, name=e.name,
-                                      agenda_item_id=e.agenda_item_id, data=e.data))
+                                      agenda_item_id=e.agenda_item_id, data=data, seq=seq, prev_hash=prev,
+                                      hash=digest, signature=sign(digest)))
+            prev = digest
 
     async def events(self, meeting_id: str) -> list[Event]:
         rows = await self.session.scalars(
-            select(EventRow).where(EventRow.meeting_id == meeting_id).order_by(EventRow.id)
+            select(EventRow).where(EventRow.meeting_id == meeting_id).order_by(EventRow.seq)
         )
         return [Event(r.name, r.at, r.actor_id, dict(r.data), r.agenda_item_id) for r in rows]
+
+    async def record(self, meeting_id: str) -> list[dict[str, Any]]:
+        """The sitting's chained, signed record, as exported for anyone to check."""
+        rows = await self.session.scalars(
+            select(EventRow).where(EventRow.meeting_id == meeting_id).order_by(EventRow.seq)
+        )
+        return [
+            {"seq": r.seq, "at": r.at.isoformat(), "name": r.name, "actor_id": r.actor_id,
+             "agenda_item_id": r.agenda_item_id, "data": r.data, "prev_hash": r.prev_hash,
+             "hash": r.hash, "signature": r.signature}
+            for r in rows
+        ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -107,6 +107,7 @@ class EventRow(Base):
     """The append-only event log: who did what, when, in which meeting and agenda item."""
 
     __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("meeting_id", "seq", name="uq_events_meeting_seq"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     at: Mapped[datetime]
@@ -114,6 +115,11 @@ class EventRow(Base):
     name: Mapped[str] = mapped_column(String(50))
     agenda_item_id: Mapped[Optional[str]] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The hash chain of the sitting's record (see orchestrator/domain/ledger.py).
+    seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))
 
 
 class AccountRow(Base):

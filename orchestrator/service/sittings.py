@@ -6,7 +6,7 @@ import asyncio
 import copy
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from ..persistence.database import Database
 from ..persistence.repository import Repository
 from ..persistence.rows import AttendanceRow
 from .ports import MediaControl, Notifier
+from .signing import Signer
 
 Command = Callable[[Sitting, datetime], list[Event]]
 
@@ -46,8 +47,10 @@ class SittingService:
     """
 
     def __init__(self, db: Database, media: MediaControl, notifier: Notifier,
-                 clock: Callable[[], datetime] = utcnow, presence_by_camera: bool = False) -> None:
+                 clock: Callable[[], datetime] = utcnow, presence_by_camera: bool = False,
+                 signer: Optional[Signer] = None) -> None:
         self.db = db
+        self.signer = signer or Signer.ephemeral()
         self.presence_by_camera = presence_by_camera
         self.media = media
         self.notifier = notifier
@@ -83,7 +86,7 @@ class SittingService:
                 return []
             events += quorum_change(live, draft, now)
             async with self.db.session() as session:
-                await Repository(session).save_sitting(draft, events)
+                await Repository(session).save_sitting(draft, events, self.signer.sign)
                 await session.commit()
             self._live[meeting_id] = draft
             self.media.set_audible(meeting_id, draft.audible())
@@ -103,6 +106,16 @@ class SittingService:
         if change is not None:
             await self.execute(meeting_id, lambda s, now: s.presence_changed(participant_id, change, now))
         return change
+
+    async def export_record(self, meeting_id: str) -> dict[str, Any]:
+        async with self.db.session() as session:
+            repo = Repository(session)
+            meeting = await repo.meeting(meeting_id)
+            if meeting is None:
+                raise NotFound(f"meeting {meeting_id}")
+            entries = await repo.record(meeting_id)
+        return {"format": "gikai-record/1", "meeting_id": meeting_id, "title": meeting.title,
+                "public_key": self.signer.public_pem(), "entries": entries}
 
     async def events(self, meeting_id: str) -> list[Event]:
         async with self.db.session() as session:

@@ -30,8 +30,8 @@ async def test_the_event_log_refuses_updates_and_deletes(database):
 
     meeting, _, _ = await Directory(database).ensure_rehearsal()
     async with database.engine.begin() as conn:
-        await conn.execute(text("INSERT INTO events (meeting_id, at, name, data) VALUES (:m, '2026-03-10', 'x', '{}')"),
-                           {"m": meeting.id})
+        await conn.execute(text("INSERT INTO events (meeting_id, at, name, data, seq, prev_hash, hash, signature) "
+                                "VALUES (:m, '2026-03-10', 'x', '{}', 1, '', '', '')"), {"m": meeting.id})
     for statement in ("UPDATE events SET name = 'forged'", "DELETE FROM events"):
         with pytest.raises(DBAPIError):
             async with database.engine.begin() as conn:

@@ -78,8 +78,13 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.Column('agenda_item_id', sa.String(length=32), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('signature', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('meeting_id', 'seq', name='uq_events_meeting_seq')
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_meeting_id'), ['meeting_id'], unique=False)
