@@ -158,3 +158,41 @@ class SessionRow(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+
+
+class BallotRow(Base):
+    __tablename__ = "ballots"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    agenda_item_id: Mapped[Optional[str]] = mapped_column(String(32))
+    motion: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(10))
+    majority: Mapped[str] = mapped_column(String(30))
+    abstain_allowed: Mapped[bool]
+    state: Mapped[str] = mapped_column(String(12))
+    entitled: Mapped[list[Any]] = mapped_column(default=list)
+    fixed_membership: Mapped[int]
+    chair_id: Mapped[Optional[str]] = mapped_column(String(32))
+    opened_at: Mapped[Optional[datetime]]
+    closed_at: Mapped[Optional[datetime]]
+    chair_decision: Mapped[Optional[str]] = mapped_column(String(10))
+    # Totals per choice. For a secret ballot these are the only record of the choices.
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class NamedVoteRow(Base):
+    """A named ballot's vote: who chose what. One row per member and ballot, enforced here."""
+
+    __tablename__ = "named_votes"
+    ballot_id: Mapped[str] = mapped_column(ForeignKey("ballots.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    choice: Mapped[str] = mapped_column(String(10))
+    cast_at: Mapped[datetime]
+
+
+class SecretVoterRow(Base):
+    """A secret ballot's voter: who voted, with no choice and no time."""
+
+    __tablename__ = "secret_voters"
+    ballot_id: Mapped[str] = mapped_column(ForeignKey("ballots.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -1,0 +1,67 @@
+"""Ballots persisted on SQLite and PostgreSQL: entitlement, one vote each, secrecy, the record."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from orchestrator.domain.voting import AlreadyVoted, BallotKind, Choice, NotEntitled, NotPresent, Outcome
+from orchestrator.persistence.rows import Base, NamedVoteRow, SecretVoterRow
+from orchestrator.service.ballots import BallotService
+from orchestrator.service.sittings import SittingService
+from tests.persistence.test_sittings import Clock, Recorder, setup
+
+
+async def opened_sitting(database):
+    meeting_id, roles = await setup(database)
+    service = SittingService(database, Recorder(), Recorder(), Clock())
+    chair, members = roles["chair"][0], roles["member"]
+    for pid in [chair, *roles["vice_chair"], *members[:6]]:
+        await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
+    await service.execute(meeting_id, lambda s, now: s.open(chair, now))
+    return service, meeting_id, chair, roles["vice_chair"][0], members
+
+
+async def test_a_named_ballot_counts_each_present_member_once(database):
+    service, meeting_id, chair, vice, members = await opened_sitting(database)
+    ballots = BallotService(service)
+    ballot = await ballots.open(meeting_id, chair, "議案第1号を原案のとおり可決する")
+    assert chair not in ballot.entitled and vice in ballot.entitled and len(ballot.entitled) == 7
+    with pytest.raises(NotEntitled):
+        await ballots.cast(meeting_id, ballot.id, members[9], Choice.YES)  # absent at opening
+    await service.execute(meeting_id, lambda s, now: s.disconnected(members[5], now))
+    with pytest.raises(NotPresent):
+        await ballots.cast(meeting_id, ballot.id, members[5], Choice.YES)  # left before casting
+    # Two concurrent casts by the same member: exactly one is counted.
+    results = await asyncio.gather(*(ballots.cast(meeting_id, ballot.id, members[0], Choice.YES)
+                                     for _ in range(2)), return_exceptions=True)
+    assert results.count(True) == 1 and all(r in (True, False) or isinstance(r, AlreadyVoted) for r in results)
+    for m, c in [(vice, Choice.YES), (members[1], Choice.YES), (members[2], Choice.NO), (members[3], Choice.NO)]:
+        await ballots.cast(meeting_id, ballot.id, m, c)
+    assert await ballots.cast(meeting_id, ballot.id, members[3], Choice.NO) is False  # a retry
+    with pytest.raises(AlreadyVoted):
+        await ballots.cast(meeting_id, ballot.id, members[3], Choice.YES)
+    tally = await ballots.close(meeting_id, ballot.id, chair)
+    assert (tally.yes, tally.no, tally.outcome) == (3, 2, Outcome.ADOPTED)
+    await ballots.publish(meeting_id, ballot.id, chair)
+    names = [e.name for e in await service.events(meeting_id)]
+    assert names.count("vote_cast") == 5 and names[-2:] == ["ballot_closed", "result_published"]
+
+
+async def test_a_tie_goes_to_the_chair_and_a_secret_ballot_stores_no_choice_per_member(database):
+    service, meeting_id, chair, vice, members = await opened_sitting(database)
+    ballots = BallotService(service)
+    ballot = await ballots.open(meeting_id, chair, "無記名投票", kind=BallotKind.SECRET)
+    for m, c in [(vice, Choice.YES), (members[0], Choice.NO)]:
+        await ballots.cast(meeting_id, ballot.id, m, c)
+    assert (await ballots.close(meeting_id, ballot.id, chair)).outcome is Outcome.TIED
+    decided = await ballots.decide_tie(meeting_id, ballot.id, chair, Choice.YES)
+    assert decided.outcome is Outcome.ADOPTED and decided.decided_by_chair
+    async with database.session() as session:
+        assert (await session.scalars(select(NamedVoteRow))).all() == []
+        voters = (await session.scalars(select(SecretVoterRow))).all()
+        assert sorted(v.member_id for v in voters) == sorted([vice, members[0]])
+    columns = {c.name for c in Base.metadata.tables["secret_voters"].columns}
+    assert columns == {"ballot_id", "member_id"}, "no choice, no time, no sequence next to a voter"
+    record = [e for e in await service.events(meeting_id) if e.name == "vote_received"]
+    assert all("choice" not in e.data for e in record)
