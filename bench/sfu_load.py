@@ -71,6 +71,7 @@ from media.assembler import FrameAssembler  # noqa: E402
 from media.ice import set_host_addresses  # noqa: E402
 from media.peer import Offer, tap_receiver  # noqa: E402
 from media.presence import PresenceMonitor  # noqa: E402
+from media.udp import drain_datagram_reads  # noqa: E402
 from tests.support.client import MediaClient  # noqa: E402
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8  # noqa: E402
 
@@ -82,34 +83,9 @@ ROOM = "bench"
 # ---------------------------------------------------------------------------------
 # child process plumbing
 # ---------------------------------------------------------------------------------
-def _drain_datagram_sockets(limit: int = 64) -> None:
-    """Read up to ``limit`` waiting datagrams per readiness event, not one.
-
-    asyncio's selector loop reads a single datagram per socket per loop iteration, so a
-    socket that receives many streams (a subscriber's bundled connection: P-1 videos)
-    falls behind as soon as an iteration takes longer than the gap between packets.
-    """
-    from asyncio import selector_events
-
-    def _read_ready(self: Any) -> None:
-        for _ in range(limit):
-            if self._conn_lost:
-                return
-            try:
-                data, addr = self._sock.recvfrom(self.max_size)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                self._protocol.error_received(exc)
-                return
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                self._fatal_error(exc, "Fatal read error on datagram transport")
-                return
-            self._protocol.datagram_received(data, addr)
-
-    selector_events._SelectorDatagramTransport._read_ready = _read_ready  # type: ignore[method-assign]
+def _drain_datagram_sockets() -> None:
+    """Read every waiting datagram per readiness event (the SFU does this itself: media/udp.py)."""
+    drain_datagram_reads()
 
 
 def _child_setup(lifetime: float, level: str, drain: bool = False) -> None:
