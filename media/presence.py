@@ -3,7 +3,9 @@
 Each analysed track gets a decoder of its own, fed from the same encoded frames the SFU
 forwards (the forwarding path itself never decodes). Decoding and analysis run in a small
 shared thread pool, one batch per track at a time; about two analyses per second per track.
-Nothing is stored: frames live in memory only as long as the analysis of them takes.
+Nothing is stored by this module: the last analysed picture of each camera stays in memory
+until the next one replaces it (half a second later), so that a vote can keep a still of the
+voter at the moment of casting (``PresenceMonitor.still``) — the only picture gikai keeps.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ FROZEN_DIFF = 0.6  # mean absolute change between analysed pictures below which 
 FROZEN_AFTER = 3  # analyses in a row without change
 VOICE_LEVEL_DB = -45.0  # a 20 ms frame louder than this is "active"
 TONAL_PEAK_SHARE = 0.9  # an active frame with this share of its energy in one spectral peak is a tone (speech: < 0.8)
+STILL_WIDTH = 320  # evidence stills: enough to recognise a person, small enough to keep with each vote
+STILL_MAX_AGE = 2.0  # seconds: an older picture is not "the moment of casting"
 MAX_PENDING = 120  # encoded frames waiting for a busy decoder before it starts over at a keyframe
 
 
@@ -99,6 +103,7 @@ class _TrackAnalyser:
         self._unchanged = 0
         self._levels: deque[tuple[float, bool, bool]] = deque()  # (time, active, tonal) per 20 ms
         self.analyses = 0
+        self.latest: Optional[tuple[float, av.VideoFrame]] = None  # the last analysed picture
 
     def push(self, frame: EncodedFrame) -> None:
         now = time.monotonic()
@@ -162,6 +167,7 @@ class _TrackAnalyser:
         if now - self._last_analysis < ANALYSE_EVERY:
             return
         self._last_analysis = now
+        self.latest = (now, picture)
         # 160x90 is enough for a member in front of a tablet (the face is a fifth of the
         # height or more) and keeps the face search to a few milliseconds.
         gray = picture.reformat(width=160, height=90, format="gray").to_ndarray()
@@ -237,6 +243,15 @@ class _TrackAnalyser:
         self._pending.clear()
 
 
+def _jpeg(picture: av.VideoFrame) -> Optional[bytes]:
+    import cv2
+
+    height = max(2, round(picture.height * STILL_WIDTH / max(1, picture.width)) // 2 * 2)
+    pixels = picture.reformat(width=STILL_WIDTH, height=height, format="bgr24").to_ndarray()
+    ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return bytes(encoded) if ok else None
+
+
 class PresenceMonitor:
     """Analyses published tracks and reports observations as ``report(peer_id, observation)``.
 
@@ -282,6 +297,14 @@ class PresenceMonitor:
 
     def analyses(self) -> int:
         return sum(a.analyses for a in self._tracks.values())
+
+    async def still(self, peer_id: str) -> Optional[bytes]:
+        """A JPEG of the peer's camera as last analysed (at most two seconds old), or None."""
+        analyser = self._tracks.get((peer_id, "video"))
+        latest = analyser.latest if analyser is not None else None
+        if latest is None or time.monotonic() - latest[0] > STILL_MAX_AGE:
+            return None
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _jpeg, latest[1])
 
     async def _watch_silence(self) -> None:
         while True:

@@ -12,6 +12,7 @@ from media.ice import set_host_addresses
 from orchestrator.persistence.database import Database, sqlite_url
 from orchestrator.service.accounts import AccountService
 from orchestrator.service.admin import AdminService
+from orchestrator.service.ballots import BallotService
 from orchestrator.service.directory import Directory
 from orchestrator.service.signing import Signer
 from orchestrator.service.sittings import SittingService
@@ -66,7 +67,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                               signer=Signer.load_or_create(config.data_dir))
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
     services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
-                        AccountService(db), AdminService(db), Ceremonies())
+                        AccountService(db), AdminService(db), Ceremonies(), BallotService(sittings))
     app[Services.KEY] = services
     if config.presence_detection:
         services.presence = PresenceBridge(sittings, services.spawn)

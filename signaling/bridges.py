@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from orchestrator.domain.model import Role
 from orchestrator.domain.sitting import Event, Sitting
+from orchestrator.domain.voting import Ballot, BallotState
 from orchestrator.service.sittings import utcnow
 from media import SFU
 
 from .hub import Hub
-from .views import event_view, sitting_view
+from .views import ballot_view, event_view, sitting_view
 
 CLOSE_REMOVED = 4003
 
@@ -53,3 +55,19 @@ class HubNotifier:
             "sitting": sitting_view(sitting, utcnow()),
             "events": [event_view(e) for e in events],
         })
+
+    async def ballot_changed(self, sitting: Sitting, ballot: Ballot) -> None:
+        """Everyone sees who has voted; between closing and publication only the chair and
+        the clerk see the tally (the chair announces it)."""
+        hub = self.hub.meetings.get(sitting.meeting.id)
+        if hub is None:
+            return
+        public = {"type": "ballot", "ballot": ballot_view(ballot, with_tally=False)}
+        if ballot.state is not BallotState.CLOSED:
+            await hub.broadcast(public)
+            return
+        chair = sitting.acting_chair_id()
+        insiders = {pid for pid, a in hub.attendees.items() if pid == chair or a.participant.role is Role.CLERK}
+        full = {"type": "ballot", "ballot": ballot_view(ballot, with_tally=True)}
+        await hub.broadcast(public, exclude=insiders)
+        await hub.broadcast(full, only=insiders)

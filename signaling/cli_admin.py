@@ -7,11 +7,13 @@ import getpass
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
 
 from orchestrator.domain.agenda import ItemKind
+from orchestrator.domain.audit import audit
 from orchestrator.domain.errors import DomainError
 from orchestrator.domain.ledger import verify_chain
 from orchestrator.domain.model import BodyKind, Role
@@ -64,13 +66,18 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("verify", help="check an exported record offline; names the first bad entry")
     p.add_argument("file", type=Path)
     p.add_argument("--public-key", type=Path, help="the council's published key (PEM); default: the file's")
+    p.add_argument("--receipt", action="append", default=[], metavar="HASH",
+                   help="a voter's receipt (entry hash) that must be in the record; may be repeated")
 
     clerk = sub.add_parser("clerk", help="the clerk's account").add_subparsers(dest="action", required=True)
     clerk.add_parser("password", parents=[common], help="set the clerk's password (asked twice)")
 
 
-def verify_file(path: Path, public_key: Optional[Path]) -> int:
-    """``gikai verify``: 0 when every entry checks out, 1 naming the first that does not."""
+def verify_file(path: Path, public_key: Optional[Path], receipts: Sequence[str] = ()) -> int:
+    """``gikai verify``: 0 when every entry checks out, 1 naming the first that does not.
+
+    Checks the hash chain and every signature, then recomputes every quorum decision from the
+    attendance recorded before it and every tally from the votes (orchestrator/domain/audit.py)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         entries, meeting_id = record["entries"], record["meeting_id"]
@@ -81,17 +88,27 @@ def verify_file(path: Path, public_key: Optional[Path]) -> int:
         return 2
     problem = verify_chain(meeting_id, entries, checker)
     fingerprint = hashlib.sha256(pem.encode()).hexdigest()[:16]
+    if problem is None:
+        problem, auditor = audit(entries)
     if problem is not None:
         print(f"FAILED at entry {problem.seq}: {problem.reason}", file=sys.stderr)
         return 1
+    by_hash = {e["hash"]: e for e in entries}
+    for receipt in receipts:
+        found = by_hash.get(receipt.strip().lower())
+        if found is None or found["name"] not in ("vote_cast", "vote_received"):
+            print(f"FAILED: receipt {receipt} is not a vote in this record", file=sys.stderr)
+            return 1
+        print(f"receipt {receipt[:16]}…: entry {found['seq']}, {found['name']} on ballot {found['data']['ballot_id']}")
     head = entries[-1]["hash"] if entries else "(empty)"
-    print(f"ok: {len(entries)} entries, chain head {head}, signed by key {fingerprint}")
+    print(f"ok: {len(entries)} entries, chain head {head}, signed by key {fingerprint}; "
+          f"{auditor.checked_quorum} quorum decisions and {auditor.checked_ballots} tallies recomputed")
     return 0
 
 
 async def run_admin(args: argparse.Namespace) -> int:
     if args.command == "verify":
-        return verify_file(args.file, args.public_key)
+        return verify_file(args.file, args.public_key, args.receipt)
     db = Database(args.database_url or sqlite_url(args.data))
     args.data.mkdir(parents=True, exist_ok=True)
     try:
@@ -115,6 +132,9 @@ class _NoMedia:
         pass
 
     async def sitting_changed(self, sitting: Any, events: Any) -> None:
+        pass
+
+    async def ballot_changed(self, sitting: Any, ballot: Any) -> None:
         pass
 
 

@@ -42,8 +42,11 @@ class MeetingHub:
     def roster(self) -> list[dict[str, Any]]:
         return [a.state() for a in self.attendees.values()]
 
-    async def broadcast(self, message: dict[str, Any], exclude: Optional[str] = None) -> None:
-        targets = [a for pid, a in self.attendees.items() if pid != exclude]
+    async def broadcast(self, message: dict[str, Any], exclude: Optional[str | set[str]] = None,
+                        only: Optional[set[str]] = None) -> None:
+        left_out = {exclude} if isinstance(exclude, str) else (exclude or set())
+        targets = [a for pid, a in self.attendees.items()
+                   if pid not in left_out and (only is None or pid in only)]
         results = await asyncio.gather(*(a.send(message) for a in targets), return_exceptions=True)
         for attendee, result in zip(targets, results):
             if isinstance(result, Exception):

@@ -42,14 +42,16 @@ class Ceremonies:
     def __init__(self) -> None:
         self._open: dict[str, Ceremony] = {}
 
-    def start(self, purpose: str, subject: Optional[str] = None) -> tuple[str, bytes]:
+    def start(self, purpose: str, subject: Optional[str] = None,
+              challenge: Optional[bytes] = None) -> tuple[str, bytes]:
+        """A new ceremony; ``challenge`` when it is derived from what is signed (a vote)."""
         now = time.monotonic()
         if len(self._open) >= MAX_CEREMONIES:
             self._open = {k: c for k, c in self._open.items() if c.expires > now}
             if len(self._open) >= MAX_CEREMONIES:
                 raise PasskeyError("too many passkey ceremonies in progress")
         ceremony_id = secrets.token_urlsafe(18)
-        challenge = secrets.token_bytes(32)
+        challenge = challenge or secrets.token_bytes(32)
         self._open[ceremony_id] = Ceremony(challenge, purpose, subject, now + CEREMONY_SECONDS)
         return ceremony_id, challenge
 

@@ -41,6 +41,14 @@ class PresenceBridge:
         self._watched.pop(participant_id, None)
         self.monitor.unwatch(participant_id)
 
+    async def still(self, participant_id: str) -> Optional[bytes]:
+        """A JPEG of the participant's camera now (for a vote's evidence), or None."""
+        try:
+            return await self.monitor.still(participant_id)
+        except Exception:
+            logger.exception("could not take an evidence still")
+            return None
+
     def reception(self, participant_id: str, frames_decoded: int) -> None:
         """The client's report of how many remote video frames it has decoded so far."""
         w = self._watched.get(participant_id)

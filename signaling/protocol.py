@@ -46,6 +46,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_command": ("この操作には対応していません。", "Unknown command."),
     "removed": ("委員長の指示により、この会議から退出しました。",
                 "The chair has removed you from this meeting."),
+    "passkey_failed": ("パスキーで本人確認できませんでした。もう一度やり直してください。",
+                       "Your passkey could not be verified. Please try again."),
     "internal": ("サーバーで問題が起きました。もう一度お試しください。",
                  "The server had a problem. Please try again."),
 }
@@ -117,7 +119,44 @@ class Command:
     args: dict[str, Any]
 
 
-Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception, AttendanceQuery]
+@dataclass(frozen=True)
+class BallotAction:
+    """The chair's side of a vote: open, close, decide_tie, publish."""
+
+    id: RequestId
+    action: str
+    ballot_id: str = ""
+    motion: str = ""
+    kind: str = "named"
+    majority: str = "simple"
+    abstain_allowed: bool = False
+    choice: str = ""
+
+
+@dataclass(frozen=True)
+class VoteOptions:
+    """Step one of casting: the passkey request bound to this ballot and choice."""
+
+    id: RequestId
+    ballot_id: str
+    choice: str
+
+
+@dataclass(frozen=True)
+class Vote:
+    """Step two: the choice with the passkey's assertion over it."""
+
+    id: RequestId
+    ballot_id: str
+    choice: str
+    ceremony: str
+    credential: dict[str, Any]
+
+
+Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception, AttendanceQuery,
+                BallotAction, VoteOptions, Vote]
+BALLOT_ACTIONS = ("open", "close", "decide_tie", "publish")
+CHOICE_CHARS = 10
 
 
 def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: int = 0) -> Any:
@@ -178,12 +217,37 @@ def parse(text: str) -> Request:
         return AttendanceQuery(rid)
     if kind == "reception":
         return Reception(rid, _field(msg, "frames_decoded", int, rid))
+    if kind == "ballot":
+        return _ballot_action(msg, rid)
+    if kind == "vote_options":
+        return VoteOptions(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS),
+                           _field(msg, "choice", str, rid, CHOICE_CHARS))
+    if kind == "vote":
+        credential = _field(msg, "credential", dict, rid)
+        return Vote(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS), _field(msg, "choice", str, rid, CHOICE_CHARS),
+                    _field(msg, "ceremony", str, rid, MAX_ID_CHARS), credential)
     if kind == "command":
         from .commands import validate  # the command table knows the domain's values
 
         name = msg.get("name")
         return Command(rid, str(name), validate(name, msg, rid))
     raise ProtocolError("unknown_type", f"unknown type '{kind[:40]}'", rid)
+
+
+def _ballot_action(msg: dict[str, Any], rid: RequestId) -> BallotAction:
+    action = _field(msg, "action", str, rid, 20)
+    if action not in BALLOT_ACTIONS:
+        raise ProtocolError("bad_message", f"field 'action' must be one of {', '.join(BALLOT_ACTIONS)}", rid)
+    if action == "open":
+        motion = _field(msg, "motion", str, rid, 500)
+        if not motion.strip():
+            raise ProtocolError("bad_message", "field 'motion' must not be empty", rid)
+        return BallotAction(rid, action, motion=motion, kind=_field(msg, "kind", str, rid, 20),
+                            majority=_field(msg, "majority", str, rid, 30),
+                            abstain_allowed=_field(msg, "abstain_allowed", bool, rid))
+    ballot_id = _field(msg, "ballot_id", str, rid, MAX_ID_CHARS)
+    choice = _field(msg, "choice", str, rid, CHOICE_CHARS) if action == "decide_tie" else ""
+    return BallotAction(rid, action, ballot_id=ballot_id, choice=choice)
 
 
 def reply(rid: RequestId, data: Optional[dict[str, Any]] = None) -> dict[str, Any]:

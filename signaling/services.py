@@ -14,6 +14,7 @@ from media import SFU
 from orchestrator.persistence.database import Database
 from orchestrator.service.accounts import AccountService
 from orchestrator.service.admin import AdminService
+from orchestrator.service.ballots import BallotService
 from orchestrator.service.directory import Directory
 from orchestrator.service.sittings import SittingService
 
@@ -53,6 +54,7 @@ class Services:
     accounts: AccountService
     admin: AdminService
     ceremonies: Ceremonies
+    ballots: BallotService
     presence: Optional["PresenceBridge"] = None
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from orchestrator.domain.sitting import Event, Sitting
+from orchestrator.domain.voting import Ballot, BallotKind, BallotState
 
 
 def epoch_ms(at: datetime) -> int:
@@ -76,3 +77,25 @@ def attendance_view(s: Sitting) -> list[dict[str, Any]]:
          "end": epoch_ms(i.end) if i.end else None}
         for i in sorted(s.attendance.intervals, key=lambda i: i.start)
     ]
+
+
+def ballot_view(b: Ballot, with_tally: bool) -> dict[str, Any]:
+    """A ballot for clients: who has voted, never what; the tally once published (or to the chair
+    and clerk once closed); a named ballot's votes once published."""
+    published = b.state is BallotState.PUBLISHED
+    tally = None
+    if b.state is not BallotState.OPEN and (published or with_tally):
+        t = b.tally()
+        tally = {"yes": t.yes, "no": t.no, "abstain": t.abstain, "entitled": t.entitled,
+                 "fixed_membership": t.fixed_membership, "outcome": t.outcome.value,
+                 "decided_by_chair": t.decided_by_chair}
+    return {
+        "id": b.id, "motion": b.motion, "kind": b.kind.value, "majority": b.majority.value,
+        "abstain_allowed": b.abstain_allowed, "state": b.state.value, "agenda_item_id": b.agenda_item_id,
+        "entitled": sorted(b.entitled), "voted": sorted(b.voters),
+        "opened_at": epoch_ms(b.opened_at) if b.opened_at else None,
+        "closed_at": epoch_ms(b.closed_at) if b.closed_at else None,
+        "tally": tally,
+        "votes": ({m: c.value for m, c in sorted(b.named.items())}
+                  if published and b.kind is BallotKind.NAMED else None),
+    }

@@ -21,10 +21,12 @@ from .hub import Attendee
 from . import commands
 from .api import current
 from .protocol import (
-    Answer, AttendanceQuery, Command, Join, Leave, MediaState, Ping, ProtocolError, Reception, Request,
+    Answer, AttendanceQuery, BallotAction, Command, Join, Leave, MediaState, Ping, ProtocolError, Reception,
+    Request, Vote, VoteOptions,
 )
 from .services import Services
 from .views import attendance_view, sitting_view
+from .voting import VoteDesk, latest_view
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +57,10 @@ class _RateLimit:
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, services: Services, account: Optional[Account] = None) -> None:
+    def __init__(self, ws: web.WebSocketResponse, services: Services, account: Optional[Account] = None,
+                 rp_id: str = "localhost", origin: str = "") -> None:
         self.ws = ws
+        self.votes = VoteDesk(services, rp_id, origin)
         self.account = account
         self.s = services
         self.attendee: Optional[Attendee] = None
@@ -141,11 +145,17 @@ class Connection:
             if self.s.presence is not None:
                 self.s.presence.reception(self.attendee.participant.id, request.frames_decoded)
             return {}, None
+        assert self.meeting_id is not None
         if isinstance(request, Command):
-            assert self.meeting_id is not None
             actor = self.attendee.participant.id
             await self.s.sittings.execute(self.meeting_id, commands.bind(request.name, actor, request.args))
             return {}, None
+        if isinstance(request, BallotAction):
+            return await self.votes.ballot(self.meeting_id, self.attendee.participant.id, request), None
+        if isinstance(request, VoteOptions):
+            return await self.votes.options(self.meeting_id, self.attendee.participant, request), None
+        if isinstance(request, Vote):
+            return await self.votes.vote(self.meeting_id, self.attendee.participant, request), None
         raise ProtocolError("unknown_type", "", request.id)
 
     # -- requests -------------------------------------------------------------------
@@ -177,6 +187,7 @@ class Connection:
                 for q in sitting.participants.values()
             ],
             "sitting": sitting_view(sitting, utcnow()),
+            "ballot": latest_view(await self.s.ballots.latest(meeting_id), p, sitting.acting_chair_id()),
         }
         return data, self._after_join
 
@@ -268,7 +279,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(max_msg_size=WS_MAX_FRAME, heartbeat=20.0)
     await ws.prepare(request)
     found = await current(request)
-    connection = Connection(ws, services, found[0] if found else None)
+    connection = Connection(ws, services, found[0] if found else None,
+                            rp_id=request.url.host or "localhost", origin=f"{request.scheme}://{request.host}")
     services.connections.add(connection)
     try:
         await connection.run()

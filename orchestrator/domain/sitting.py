@@ -106,6 +106,23 @@ class Sitting:
             self.rules, self.plenary,
         )
 
+    def quorum_record(self) -> dict[str, Any]:
+        """A quorum decision as the record keeps it, so that ``gikai verify`` can recompute it."""
+        status = self.quorum()
+        return {"counted": sorted(status.counted), "needed": status.needed, "met": status.met}
+
+    def record_context(self) -> dict[str, Any]:
+        """What an auditor needs to recompute quorum and entitlement from the record alone."""
+        r = self.rules
+        return {
+            "body": self.body.name, "plenary": self.plenary, "fixed_membership": self.body.fixed_membership,
+            "quorum_fraction": f"{r.quorum_fraction.numerator}/{r.quorum_fraction.denominator}",
+            "remote_counts": r.remote_counts(self.plenary), "remote_votes": r.remote_votes(self.plenary),
+            "chair_votes_only_on_tie": r.chair_votes_only_on_tie,
+            "participants": {p.id: {"name": p.name, "role": p.role.value, "member": p.role.is_member}
+                             for p in sorted(self.participants.values(), key=lambda p: p.id)},
+        }
+
     def _require_quorum(self) -> None:
         status = self.quorum()
         if not status.met:
@@ -124,7 +141,12 @@ class Sitting:
             self._require_quorum()
         events = self._end_floor(now, actor, "interrupted") if target is not MeetingState.OPEN else []
         self.meeting.state = target
-        return events + [self._event(name, now, actor, state=target.value)]
+        extra: dict[str, Any] = {}
+        if need_quorum:
+            extra["quorum"] = self.quorum_record()
+        if name == "meeting_opened":
+            extra["context"] = self.record_context()
+        return events + [self._event(name, now, actor, state=target.value, **extra)]
 
     def open(self, actor: str, now: datetime) -> list[Event]:
         return self._transition(actor, now, (MeetingState.SCHEDULED,), MeetingState.OPEN, "meeting_opened", True)

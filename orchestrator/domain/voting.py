@@ -9,6 +9,7 @@ cannot be changed, and repeating the same vote changes nothing (a retried reques
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
@@ -75,6 +76,30 @@ class ChoiceNotAllowed(DomainError):
     code = "choice_not_allowed"
     ja = "この採決では選べない選択肢です。"
     en = "That choice is not available in this ballot."
+
+
+class BallotAlreadyOpen(DomainError):
+    code = "ballot_already_open"
+    ja = "ほかの採決がまだ終わっていません。先にその採決を締め切ってください。"
+    en = "Another ballot is still open. Close it first."
+
+
+class NoPasskey(DomainError):
+    code = "no_passkey"
+    ja = "本人確認用のパスキーが登録されていません。事務局に登録用リンクを依頼してください。"
+    en = "You have no passkey yet. Please ask the clerk for an enrolment link."
+
+
+class VoteNotConfirmed(DomainError):
+    code = "passkey_failed"
+    ja = "パスキーで本人確認できませんでした。もう一度投票をやり直してください。"
+    en = "Your passkey could not confirm this vote. Please vote again."
+
+
+def vote_challenge(ballot_id: str, choice: "Choice", voter_id: str, nonce: bytes) -> bytes:
+    """The WebAuthn challenge for one vote: the passkey signs this ballot and this choice only."""
+    bound = "\0".join(("gikai-vote", ballot_id, choice.value, voter_id)).encode()
+    return hashlib.sha256(bound + b"\0" + nonce).digest()
 
 
 @dataclass(frozen=True)

@@ -56,4 +56,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Overwrite deleted and replaced content instead of leaving it in free space: a secret
+    # ballot's earlier running totals must not be recoverable from the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

@@ -172,8 +172,12 @@ class Repository:
                 a.end = interval.end
         await self.append_events(meeting_id, events, sign)
 
-    async def append_events(self, meeting_id: str, events: list[Event], sign: Callable[[str], str]) -> None:
-        """Append events to the sitting's hash chain, each signed, in the caller's transaction."""
+    async def append_events(self, meeting_id: str, events: list[Event],
+                            sign: Callable[[str], str]) -> list[tuple[int, str]]:
+        """Append events to the sitting's hash chain, each signed, in the caller's transaction.
+
+        Returns each entry's (seq, hash). Callers hold the meeting's lock (one writer per chain)."""
+        appended: list[tuple[int, str]] = []
         last = (await self.session.execute(
             select(EventRow.seq, EventRow.hash).where(EventRow.meeting_id == meeting_id)
             .order_by(EventRow.seq.desc()).limit(1)
@@ -186,7 +190,9 @@ class Repository:
             self.session.add(EventRow(meeting_id=meeting_id, at=e.at, actor_id=e.actor_id, name=e.name,
                                       agenda_item_id=e.agenda_item_id, data=data, seq=seq, prev_hash=prev,
                                       hash=digest, signature=sign(digest)))
+            appended.append((seq, digest))
             prev = digest
+        return appended
 
     async def events(self, meeting_id: str) -> list[Event]:
         rows = await self.session.scalars(

@@ -188,6 +188,12 @@ class NamedVoteRow(Base):
     member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     choice: Mapped[str] = mapped_column(String(10))
     cast_at: Mapped[datetime]
+    # Evidence: the member's camera at the moment of casting (JPEG) and the passkey's
+    # assertion over this ballot and choice; the record entry carries their digests.
+    evidence_jpeg: Mapped[Optional[bytes]] = mapped_column(LargeBinary, default=None)
+    evidence_sha256: Mapped[Optional[str]] = mapped_column(String(64), default=None)
+    assertion: Mapped[Optional[dict[str, Any]]] = mapped_column(default=None)
+    receipt: Mapped[Optional[str]] = mapped_column(String(64), default=None)
 
 
 class SecretVoterRow(Base):
@@ -196,3 +202,7 @@ class SecretVoterRow(Base):
     __tablename__ = "secret_voters"
     ballot_id: Mapped[str] = mapped_column(ForeignKey("ballots.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Evidence of presence only: the camera at casting. Nothing here names or implies the choice
+    # (the passkey assertion, whose challenge is bound to the choice, is verified and dropped).
+    evidence_jpeg: Mapped[Optional[bytes]] = mapped_column(LargeBinary, default=None)
+    evidence_sha256: Mapped[Optional[str]] = mapped_column(String(64), default=None)

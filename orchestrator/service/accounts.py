@@ -164,6 +164,21 @@ class AccountService:
                 CredentialRow.account_id == account_id, CredentialRow.revoked_at.is_(None)))
             return [Credential(r.credential_id, r.account_id, r.public_key, r.sign_count, r.created_at) for r in rows]
 
+    async def member_credentials(self, member_id: str) -> list[Credential]:
+        """A member's passkeys that are not revoked (none when the member has no account yet)."""
+        async with self.db.session() as session:
+            account_id = await session.scalar(select(AccountRow.id).where(
+                AccountRow.member_id == member_id, AccountRow.disabled.is_(False)))
+        return await self.credentials(account_id) if account_id else []
+
+    async def record_sign_count(self, credential_id: str, new_sign_count: int) -> None:
+        """After an assertion verified: remember the authenticator's counter (replays then fail)."""
+        async with self.db.session() as session:
+            r = await session.get(CredentialRow, credential_id, with_for_update=True)
+            if r is not None:
+                r.sign_count = new_sign_count
+                await session.commit()
+
     async def credential(self, credential_id: str) -> Optional[Credential]:
         async with self.db.session() as session:
             r = await session.get(CredentialRow, credential_id)

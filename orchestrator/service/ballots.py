@@ -1,25 +1,33 @@
 """Ballots over a live sitting: opened by the chair, cast by present members, on the record.
 
-Each step commits the ballot, its votes and its signed record entries in one transaction.
-A member's second vote is refused by the database itself (a primary key per member and
-ballot), so two concurrent casts count once. Identity confirmation (passkeys) and evidence
-are added at the edge (voting issue, next part).
+Each step commits the ballot, its votes and its signed record entries in one transaction,
+under the meeting's lock (one writer per record chain), and only then tells the clients.
+A member's second vote is refused by the database itself as well (a primary key per member
+and ballot). Identity is confirmed at the edge (a passkey assertion over this ballot and
+choice, see signaling/voting.py); this service keeps the evidence it is given.
+
+Secret ballots: the voter's row holds who voted and the presence evidence, never the choice;
+the choice only increments the ballot's totals. See docs/secret-ballots.md.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import copy
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.attendance import Mode
 from ..domain.errors import NotChair, NotFound, WrongMeetingState
 from ..domain.model import MeetingState
+from ..domain.presence import Presence
 from ..domain.sitting import Event, Sitting
 from ..domain.voting import (
-    AlreadyVoted, Ballot, BallotKind, BallotState, Choice, Majority, Tally, entitled_members,
+    AlreadyVoted, Ballot, BallotAlreadyOpen, BallotKind, BallotState, Choice, Majority, Tally, entitled_members,
 )
 from ..persistence.repository import Repository
 from ..persistence.rows import BallotRow, NamedVoteRow, SecretVoterRow
@@ -47,55 +55,73 @@ def _tally_data(t: Tally) -> dict[str, object]:
             "outcome": t.outcome.value, "decided_by_chair": t.decided_by_chair}
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What is kept with a vote: the camera at casting, and (named ballots) the passkey's assertion."""
+
+    still_jpeg: Optional[bytes] = None
+    assertion: Optional[dict[str, Any]] = None
+    credential_id: Optional[str] = None
+
+    @property
+    def still_sha256(self) -> Optional[str]:
+        return hashlib.sha256(self.still_jpeg).hexdigest() if self.still_jpeg else None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The voter's receipt: the hash of their entry in the sitting's record."""
+
+    ballot_id: str
+    seq: int
+    hash: str
+    new: bool = True  # False: an identical retry of a vote already recorded
+
+
+def present_on_camera(sitting: Sitting, participant_id: str) -> bool:
+    """Present at this moment: counted present and, when attendance comes from cameras, seen now
+    (a member in a grace period after looking away is still counted, but does not vote)."""
+    mode = sitting.attendance.present().get(participant_id)
+    if mode is None:
+        return False
+    if mode is Mode.IN_ROOM or not sitting.presence_by_camera:
+        return True
+    tracker = sitting.presence.get(participant_id)
+    return tracker is not None and tracker.state is Presence.PRESENT
+
+
 class BallotService:
     def __init__(self, sittings: SittingService) -> None:
         self.sittings = sittings
+        self._latest: dict[str, Optional[Ballot]] = {}
 
-    async def open(self, meeting_id: str, actor: str, motion: str, kind: BallotKind = BallotKind.NAMED,
-                   majority: Majority = Majority.SIMPLE, abstain_allowed: bool = False) -> Ballot:
-        sitting = await self.sittings.get(meeting_id)
-        if sitting.meeting.state is not MeetingState.OPEN:
-            raise WrongMeetingState("ballots are taken while the sitting is open")
-        if actor != sitting.acting_chair_id():
-            raise NotChair()
-        present = sitting.attendance.present()
-        quorum = sitting.quorum()
-        entitled = entitled_members(
-            set(quorum.counted), {p for p, m in present.items() if m is Mode.REMOTE}, sitting.acting_chair_id(),
-            remote_may_vote=sitting.rules.remote_votes(sitting.plenary),
-            chair_votes_only_on_tie=sitting.rules.chair_votes_only_on_tie, majority=majority,
-        )
-        current = sitting.agenda.current
-        ballot = Ballot(meeting_id, current.id if current else None, motion.strip()[:500], kind, majority,
-                        abstain_allowed)
-        now = self.sittings.clock()
-        ballot.open(entitled, sitting.body.fixed_membership, actor, quorum.met, now)
-        row = BallotRow(id=ballot.id, meeting_id=meeting_id, agenda_item_id=ballot.agenda_item_id,
-                        motion=ballot.motion, kind=kind.value, majority=majority.value,
-                        abstain_allowed=abstain_allowed, state=ballot.state.value, entitled=sorted(entitled),
-                        fixed_membership=ballot.fixed_membership, chair_id=actor, opened_at=now, counts={})
-        event = Event("ballot_opened", now, actor, {
-            "ballot_id": ballot.id, "motion": ballot.motion, "kind": kind.value, "majority": majority.value,
-            "entitled": sorted(entitled)}, ballot.agenda_item_id)
-        async with self.sittings.db.session() as session:
-            session.add(row)
-            await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
-            await session.commit()
-        return ballot
+    # -- reading -------------------------------------------------------------------
+    async def load(self, ballot_id: str, session: Optional[AsyncSession] = None) -> Ballot:
+        if session is None:
+            async with self.sittings.db.session() as own:
+                return await self.load(ballot_id, own)
+        row = await session.get(BallotRow, ballot_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"ballot {ballot_id}")
+        named = await self._named(session, ballot_id)
+        voters = await self._voters(session, ballot_id, BallotKind(row.kind), named)
+        return _ballot(row, named, voters)
 
-    async def load(self, ballot_id: str) -> Ballot:
-        async with self.sittings.db.session() as session:
-            row = await session.get(BallotRow, ballot_id)
-            if row is None:
-                raise NotFound(f"ballot {ballot_id}")
-            named = await self._named(session, ballot_id)
-            voters = await self._voters(session, ballot_id, BallotKind(row.kind), named)
-            return _ballot(row, named, voters)
+    async def latest(self, meeting_id: str) -> Optional[Ballot]:
+        """The sitting's most recent ballot (what a joining client is shown), or None."""
+        if meeting_id not in self._latest:
+            async with self.sittings.db.session() as session:
+                ballot_id = await session.scalar(
+                    select(BallotRow.id).where(BallotRow.meeting_id == meeting_id)
+                    .order_by(BallotRow.opened_at.desc()).limit(1))
+                self._latest[meeting_id] = await self.load(ballot_id, session) if ballot_id else None
+        return self._latest[meeting_id]
 
     @staticmethod
     async def _named(session: AsyncSession, ballot_id: str) -> dict[str, Choice]:
-        rows = await session.scalars(select(NamedVoteRow).where(NamedVoteRow.ballot_id == ballot_id))
-        return {r.member_id: Choice(r.choice) for r in rows}
+        rows = await session.execute(select(NamedVoteRow.member_id, NamedVoteRow.choice)
+                                     .where(NamedVoteRow.ballot_id == ballot_id))
+        return {m: Choice(c) for m, c in rows}
 
     @staticmethod
     async def _voters(session: AsyncSession, ballot_id: str, kind: BallotKind, named: dict[str, Choice]) -> set[str]:
@@ -104,69 +130,177 @@ class BallotService:
         rows = await session.scalars(select(SecretVoterRow.member_id).where(SecretVoterRow.ballot_id == ballot_id))
         return set(rows)
 
-    async def cast(self, meeting_id: str, ballot_id: str, member_id: str, choice: Choice) -> bool:
-        """Record a vote; False for a repeated identical named vote. Raises on any refusal."""
-        sitting = await self.sittings.get(meeting_id)
-        ballot = await self.load(ballot_id)
+    async def _in_meeting(self, meeting_id: str, ballot_id: str, session: AsyncSession) -> Ballot:
+        ballot = await self.load(ballot_id, session)
         if ballot.meeting_id != meeting_id:
             raise NotFound(f"ballot {ballot_id}")
-        present_now = member_id in sitting.attendance.present()
-        if not ballot.cast(member_id, choice, present_now):
-            return False
-        now = self.sittings.clock()
-        if ballot.kind is BallotKind.NAMED:
-            vote_row: object = NamedVoteRow(ballot_id=ballot_id, member_id=member_id, choice=choice.value, cast_at=now)
-            event = Event("vote_cast", now, member_id, {"ballot_id": ballot_id, "choice": choice.value})
-        else:
-            vote_row = SecretVoterRow(ballot_id=ballot_id, member_id=member_id)
-            event = Event("vote_received", now, member_id, {"ballot_id": ballot_id})
-        try:
+        return ballot
+
+    async def _changed(self, sitting: Sitting, ballot: Ballot) -> None:
+        self._latest[ballot.meeting_id] = ballot
+        await self.sittings.notifier.ballot_changed(sitting, ballot)
+
+    # -- the chair -----------------------------------------------------------------
+    async def open(self, meeting_id: str, actor: str, motion: str, kind: BallotKind = BallotKind.NAMED,
+                   majority: Majority = Majority.SIMPLE, abstain_allowed: bool = False) -> Ballot:
+        async with self.sittings.hold(meeting_id) as sitting:
+            if sitting.meeting.state is not MeetingState.OPEN:
+                raise WrongMeetingState("ballots are taken while the sitting is open")
+            if actor != sitting.acting_chair_id():
+                raise NotChair()
+            present = sitting.attendance.present()
+            quorum = sitting.quorum()
+            chair = sitting.acting_chair_id()
+            entitled = entitled_members(
+                set(quorum.counted), {p for p, m in present.items() if m is Mode.REMOTE}, chair,
+                remote_may_vote=sitting.rules.remote_votes(sitting.plenary),
+                chair_votes_only_on_tie=sitting.rules.chair_votes_only_on_tie, majority=majority,
+            )
+            current = sitting.agenda.current
+            ballot = Ballot(meeting_id, current.id if current else None, motion.strip()[:500], kind, majority,
+                            abstain_allowed)
+            now = self.sittings.clock()
+            ballot.open(entitled, sitting.body.fixed_membership, actor, quorum.met, now)
             async with self.sittings.db.session() as session:
-                row = await session.get(BallotRow, ballot_id, with_for_update=True)
-                assert row is not None
-                counts = dict(row.counts)
-                counts[choice.value] = int(counts.get(choice.value, 0)) + 1
-                row.counts = counts
-                session.add(vote_row)
+                still_open = await session.scalar(select(BallotRow.id).where(
+                    BallotRow.meeting_id == meeting_id, BallotRow.state == BallotState.OPEN.value).limit(1))
+                if still_open is not None:
+                    raise BallotAlreadyOpen()
+                session.add(BallotRow(
+                    id=ballot.id, meeting_id=meeting_id, agenda_item_id=ballot.agenda_item_id,
+                    motion=ballot.motion, kind=kind.value, majority=majority.value, abstain_allowed=abstain_allowed,
+                    state=ballot.state.value, entitled=sorted(entitled), fixed_membership=ballot.fixed_membership,
+                    chair_id=actor, opened_at=now, counts={}))
+                event = Event("ballot_opened", now, actor, {
+                    "ballot_id": ballot.id, "motion": ballot.motion, "kind": kind.value,
+                    "majority": majority.value, "abstain_allowed": abstain_allowed,
+                    "fixed_membership": ballot.fixed_membership, "entitled": sorted(entitled),
+                    "quorum": sitting.quorum_record()}, ballot.agenda_item_id)
                 await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
                 await session.commit()
-        except IntegrityError:
-            raise AlreadyVoted("a vote from this member was already recorded") from None
-        return True
+        await self._changed(sitting, ballot)
+        return ballot
 
     async def close(self, meeting_id: str, ballot_id: str, actor: str) -> Tally:
-        sitting: Sitting = await self.sittings.get(meeting_id)
-        if actor != sitting.acting_chair_id():
-            raise NotChair()
-        ballot = await self.load(ballot_id)
-        now = self.sittings.clock()
-        tally = ballot.close(sitting.quorum().met, now)
-        await self._save(meeting_id, ballot, Event("ballot_closed", now, actor,
-                                                   {"ballot_id": ballot_id, **_tally_data(tally)}))
+        async with self.sittings.hold(meeting_id) as sitting:
+            if actor != sitting.acting_chair_id():
+                raise NotChair()
+            async with self.sittings.db.session() as session:
+                ballot = await self._in_meeting(meeting_id, ballot_id, session)
+                now = self.sittings.clock()
+                tally = ballot.close(sitting.quorum().met, now)
+                await self._save(session, meeting_id, ballot, Event(
+                    "ballot_closed", now, actor,
+                    {"ballot_id": ballot_id, **_tally_data(tally), "quorum": sitting.quorum_record()}))
+        if ballot.kind is BallotKind.SECRET:
+            await self._scrub()
+        await self._changed(sitting, ballot)
         return tally
 
     async def decide_tie(self, meeting_id: str, ballot_id: str, actor: str, choice: Choice) -> Tally:
-        ballot = await self.load(ballot_id)
-        tally = ballot.decide_tie(actor, choice)
-        now = self.sittings.clock()
-        await self._save(meeting_id, ballot, Event("tie_decided_by_chair", now, actor,
-                                                   {"ballot_id": ballot_id, **_tally_data(tally)}))
+        async with self.sittings.hold(meeting_id) as sitting:
+            async with self.sittings.db.session() as session:
+                ballot = await self._in_meeting(meeting_id, ballot_id, session)
+                tally = ballot.decide_tie(actor, choice)
+                await self._save(session, meeting_id, ballot, Event(
+                    "tie_decided_by_chair", self.sittings.clock(), actor, {"ballot_id": ballot_id, **_tally_data(tally)}))
+        await self._changed(sitting, ballot)
         return tally
 
     async def publish(self, meeting_id: str, ballot_id: str, actor: Optional[str]) -> Tally:
-        ballot = await self.load(ballot_id)
-        tally = ballot.publish()
-        now = self.sittings.clock()
-        data: dict[str, object] = {"ballot_id": ballot_id, **_tally_data(tally)}
-        if ballot.kind is BallotKind.NAMED:
-            data["votes"] = {m: c.value for m, c in sorted(ballot.named.items())}
-        await self._save(meeting_id, ballot, Event("result_published", now, actor, data))
+        async with self.sittings.hold(meeting_id) as sitting:
+            if actor is not None and actor != sitting.acting_chair_id():
+                raise NotChair()
+            async with self.sittings.db.session() as session:
+                ballot = await self._in_meeting(meeting_id, ballot_id, session)
+                tally = ballot.publish()
+                data: dict[str, object] = {"ballot_id": ballot_id, **_tally_data(tally)}
+                if ballot.kind is BallotKind.NAMED:
+                    data["votes"] = {m: c.value for m, c in sorted(ballot.named.items())}
+                await self._save(session, meeting_id, ballot, Event("result_published", self.sittings.clock(), actor, data))
+        await self._changed(sitting, ballot)
         return tally
 
-    async def _save(self, meeting_id: str, ballot: Ballot, event: Event) -> None:
+    async def _save(self, session: AsyncSession, meeting_id: str, ballot: Ballot, event: Event) -> None:
+        row = await session.get(BallotRow, ballot.id)
+        assert row is not None
+        _store(row, ballot)
+        await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
+        await session.commit()
+
+    async def _scrub(self) -> None:
+        """After a secret ballot closes, drop the database's old copies of its running totals
+        (PostgreSQL's dead row versions, SQLite's write-ahead log): see docs/secret-ballots.md."""
+        engine = self.sittings.db.engine
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("VACUUM ballots"))
+        elif engine.dialect.name == "sqlite":
+            async with engine.connect() as conn:
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+    # -- a member ------------------------------------------------------------------
+    async def check(self, meeting_id: str, ballot_id: str, voter_id: str, choice: Choice) -> Ballot:
+        """Would this vote be accepted now? Raises the refusal; asked before the passkey prompt."""
+        sitting = await self.sittings.get(meeting_id)
         async with self.sittings.db.session() as session:
-            row = await session.get(BallotRow, ballot.id, with_for_update=True)
-            assert row is not None
-            _store(row, ballot)
-            await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
-            await session.commit()
+            ballot = await self._in_meeting(meeting_id, ballot_id, session)
+        copy.deepcopy(ballot).cast(voter_id, choice, present_on_camera(sitting, voter_id))
+        return ballot
+
+    async def cast(self, meeting_id: str, ballot_id: str, voter_id: str, choice: Choice,
+                   evidence: Evidence = Evidence()) -> Receipt:
+        """Record a confirmed vote and its evidence; raises on any refusal."""
+        async with self.sittings.hold(meeting_id) as sitting:
+            async with self.sittings.db.session() as session:
+                ballot = await self._in_meeting(meeting_id, ballot_id, session)
+                if not ballot.cast(voter_id, choice, present_on_camera(sitting, voter_id)):
+                    row = await session.get(NamedVoteRow, (ballot_id, voter_id))
+                    seq, digest = await self._entry_of(session, meeting_id, row.receipt if row else None)
+                    return Receipt(ballot_id, seq, digest, new=False)
+                now = self.sittings.clock()
+                if ballot.kind is BallotKind.NAMED:
+                    vote_row: Any = NamedVoteRow(
+                        ballot_id=ballot_id, member_id=voter_id, choice=choice.value, cast_at=now,
+                        evidence_jpeg=evidence.still_jpeg, evidence_sha256=evidence.still_sha256,
+                        assertion=evidence.assertion)
+                    data: dict[str, Any] = {"ballot_id": ballot_id, "choice": choice.value,
+                                            "evidence": evidence.still_sha256, "passkey": evidence.credential_id}
+                    event = Event("vote_cast", now, voter_id, data, ballot.agenda_item_id)
+                else:
+                    vote_row = SecretVoterRow(ballot_id=ballot_id, member_id=voter_id,
+                                              evidence_jpeg=evidence.still_jpeg, evidence_sha256=evidence.still_sha256)
+                    event = Event("vote_received", now, voter_id,
+                                  {"ballot_id": ballot_id, "evidence": evidence.still_sha256}, ballot.agenda_item_id)
+                row = await session.get(BallotRow, ballot_id)
+                assert row is not None
+                row.counts = {c.value: n for c, n in ballot.counts.items()}
+                session.add(vote_row)
+                try:
+                    await session.flush()
+                except IntegrityError:
+                    raise AlreadyVoted("a vote from this member was already recorded") from None
+                [(seq, digest)] = await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
+                if ballot.kind is BallotKind.NAMED:
+                    vote_row.receipt = digest
+                await session.commit()
+        await self._changed(sitting, ballot)
+        return Receipt(ballot_id, seq, digest)
+
+    @staticmethod
+    async def _entry_of(session: AsyncSession, meeting_id: str, digest: Optional[str]) -> tuple[int, str]:
+        from ..persistence.rows import EventRow
+
+        seq = await session.scalar(select(EventRow.seq).where(EventRow.meeting_id == meeting_id,
+                                                              EventRow.hash == digest)) if digest else None
+        return int(seq or 0), digest or ""
+
+    async def refused(self, meeting_id: str, voter_id: str, ballot_id: str, code: str) -> None:
+        """A refused vote, on the record with its reason (never its choice)."""
+        async with self.sittings.hold(meeting_id):
+            async with self.sittings.db.session() as session:
+                event = Event("vote_refused", self.sittings.clock(), voter_id,
+                              {"ballot_id": str(ballot_id)[:64], "reason": code})
+                await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
+                await session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..domain.sitting import Event, Sitting
+from ..domain.voting import Ballot
 
 
 class MediaControl(Protocol):
@@ -19,3 +20,5 @@ class Notifier(Protocol):
     """Tells connected clients what changed, after it has been committed."""
 
     async def sitting_changed(self, sitting: Sitting, events: list[Event]) -> None: ...
+
+    async def ballot_changed(self, sitting: Sitting, ballot: Ballot) -> None: ...

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -36,7 +37,7 @@ def quorum_change(before: Sitting, after: Sitting, now: datetime) -> list[Event]
     if was.met == now_met.met:
         return []
     name = "quorum_restored" if now_met.met else "quorum_lost"
-    return [Event(name, now, None, {"counted": len(now_met.counted), "needed": now_met.needed})]
+    return [Event(name, now, None, after.quorum_record())]
 
 
 class SittingService:
@@ -75,6 +76,12 @@ class SittingService:
     async def get(self, meeting_id: str) -> Sitting:
         async with self._lock(meeting_id):
             return await self._load(meeting_id)
+
+    @asynccontextmanager
+    async def hold(self, meeting_id: str) -> AsyncIterator[Sitting]:
+        """The live sitting under the meeting's lock: for writers of the same record (ballots)."""
+        async with self._lock(meeting_id):
+            yield await self._load(meeting_id)
 
     async def execute(self, meeting_id: str, command: Command) -> list[Event]:
         async with self._lock(meeting_id):

@@ -35,10 +35,11 @@ async def test_a_named_ballot_counts_each_present_member_once(database):
     # Two concurrent casts by the same member: exactly one is counted.
     results = await asyncio.gather(*(ballots.cast(meeting_id, ballot.id, members[0], Choice.YES)
                                      for _ in range(2)), return_exceptions=True)
-    assert results.count(True) == 1 and all(r in (True, False) or isinstance(r, AlreadyVoted) for r in results)
+    assert [r.new for r in results] in ([True, False], [False, True]), results
+    assert results[0].hash == results[1].hash, "a retry gets the same receipt"
     for m, c in [(vice, Choice.YES), (members[1], Choice.YES), (members[2], Choice.NO), (members[3], Choice.NO)]:
         await ballots.cast(meeting_id, ballot.id, m, c)
-    assert await ballots.cast(meeting_id, ballot.id, members[3], Choice.NO) is False  # a retry
+    assert (await ballots.cast(meeting_id, ballot.id, members[3], Choice.NO)).new is False  # a retry
     with pytest.raises(AlreadyVoted):
         await ballots.cast(meeting_id, ballot.id, members[3], Choice.YES)
     tally = await ballots.close(meeting_id, ballot.id, chair)
@@ -62,6 +63,67 @@ async def test_a_tie_goes_to_the_chair_and_a_secret_ballot_stores_no_choice_per_
         voters = (await session.scalars(select(SecretVoterRow))).all()
         assert sorted(v.member_id for v in voters) == sorted([vice, members[0]])
     columns = {c.name for c in Base.metadata.tables["secret_voters"].columns}
-    assert columns == {"ballot_id", "member_id"}, "no choice, no time, no sequence next to a voter"
+    assert columns == {"ballot_id", "member_id", "evidence_jpeg", "evidence_sha256"}, \
+        "no choice, no time, no sequence next to a voter"
     record = [e for e in await service.events(meeting_id) if e.name == "vote_received"]
     assert all("choice" not in e.data for e in record)
+
+
+async def _secret_ballot_database(path, choices, monkeypatch):
+    """A whole sitting with one secret ballot, made deterministically: same ids, same clock, same key."""
+    import itertools
+    import uuid as uuid_module
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from orchestrator.persistence.database import Database
+    from orchestrator.service.signing import Signer
+
+    counter = itertools.count(1)
+    monkeypatch.setattr(uuid_module, "uuid4", lambda: uuid_module.UUID(int=next(counter)))
+    db = Database(f"sqlite:///{path}")
+    await db.migrate()
+    meeting_id, roles = await setup(db)
+    service = SittingService(db, Recorder(), Recorder(), Clock(),
+                             signer=Signer(Ed25519PrivateKey.from_private_bytes(bytes(32))))
+    chair, vice, members = roles["chair"][0], roles["vice_chair"][0], roles["member"]
+    for pid in [chair, vice, *members[:6]]:
+        await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
+    await service.execute(meeting_id, lambda s, now: s.open(chair, now))
+    ballots = BallotService(service)
+    ballot = await ballots.open(meeting_id, chair, "人事案件", kind=BallotKind.SECRET)
+    for voter, choice in zip([vice, *members[:3]], choices):
+        await ballots.cast(meeting_id, ballot.id, voter, choice)
+    await ballots.close(meeting_id, ballot.id, chair)
+    await ballots.publish(meeting_id, ballot.id, chair)
+    # What someone copying the files of the running server would get (database and its log).
+    wal = path.with_name(path.name + "-wal")
+    files = path.read_bytes(), _wal_pages(wal.read_bytes() if wal.exists() else b"")
+    await db.close()
+    return files
+
+
+def _wal_pages(wal: bytes) -> list[tuple[bytes, bytes]]:
+    """The write-ahead log's frames (page number, page content), without its random salts and checksums."""
+    import struct
+
+    if len(wal) < 32:
+        return []
+    page_size = struct.unpack(">I", wal[8:12])[0]
+    frames = []
+    for at in range(32, len(wal) - 24 - page_size + 1, 24 + page_size):
+        frames.append((wal[at:at + 4], wal[at + 24:at + 24 + page_size]))
+    return frames
+
+
+async def test_a_secret_ballot_leaves_no_trace_of_who_chose_what(tmp_path, monkeypatch):
+    """Two sittings in which the same members vote in the same order, with the choices swapped
+    between them, leave byte-identical database files: nothing stored, not even freed space or
+    the write-ahead log, can link a member to a choice."""
+    yes, no = Choice.YES, Choice.NO
+    first = await _secret_ballot_database(tmp_path / "a.db", [yes, no, yes, yes], monkeypatch)
+    second = await _secret_ballot_database(tmp_path / "b.db", [no, yes, yes, yes], monkeypatch)
+    assert first == second
+    # The same file with a different total differs: the comparison can fail.
+    third = await _secret_ballot_database(tmp_path / "c.db", [no, no, no, yes], monkeypatch)
+    assert third != first

@@ -26,6 +26,9 @@ class Recorder:
     async def sitting_changed(self, sitting, events):
         self.told.append([e.name for e in events])
 
+    async def ballot_changed(self, sitting, ballot):
+        self.told.append(["ballot:" + ballot.state.value])
+
 
 class Clock:
     def __init__(self):

@@ -1,0 +1,215 @@
+"""Recomputing a sitting's decisions from its record alone: quorum and every tally.
+
+The hash chain (ledger.py) proves the record was not edited; this module proves the record
+is consistent with itself: that each quorum decision follows from the attendance recorded
+before it, that each ballot's entitlement follows from who was counted, that every vote came
+from an entitled member once, and that every result follows from the votes and the majority
+rule. ``gikai verify`` runs both. Standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Optional
+
+from .ledger import Problem
+from .voting import Majority, Outcome, outcome_of
+
+QUORUM_DECISIONS = ("meeting_opened", "meeting_resumed", "ballot_opened", "ballot_closed",
+                    "quorum_lost", "quorum_restored")
+CHOICES = ("yes", "no", "abstain")
+
+
+@dataclass
+class _Ballot:
+    kind: str
+    majority: Majority
+    abstain_allowed: bool
+    entitled: frozenset[str]
+    fixed_membership: int
+    state: str = "open"
+    voters: set[str] = field(default_factory=set)
+    named: dict[str, str] = field(default_factory=dict)
+    received: int = 0
+    closed: Optional[dict[str, Any]] = None
+
+
+class _Bad(Exception):
+    pass
+
+
+@dataclass
+class Auditor:
+    context: Optional[dict[str, Any]] = None
+    present: dict[str, str] = field(default_factory=dict)  # participant id -> remote | in_room
+    ballots: dict[str, _Ballot] = field(default_factory=dict)
+    checked_quorum: int = 0
+    checked_ballots: int = 0
+
+    # -- what the record says, replayed -----------------------------------------
+    def counted(self) -> list[str]:
+        assert self.context is not None
+        people = self.context["participants"]
+        remote_counts = bool(self.context["remote_counts"])
+        return sorted(pid for pid, mode in self.present.items()
+                      if people.get(pid, {}).get("member") and (mode == "in_room" or remote_counts))
+
+    def needed(self) -> int:
+        assert self.context is not None
+        fixed = int(self.context["fixed_membership"])
+        needed = fixed * Fraction(self.context["quorum_fraction"])
+        return int(needed) if needed.denominator == 1 else int(needed) + 1
+
+    def check_quorum(self, name: str, data: dict[str, Any]) -> bool:
+        """The decision's quorum as recomputed; raises when the record says otherwise."""
+        recorded = data.get("quorum", data if name.startswith("quorum_") else None)
+        if not isinstance(recorded, dict):
+            raise _Bad(f"{name} does not record its quorum")
+        counted, needed = self.counted(), self.needed()
+        if sorted(recorded.get("counted", [])) != counted:
+            raise _Bad(f"{name} counts {len(recorded.get('counted', []))} present, "
+                       f"but the attendance recorded before it gives {len(counted)}")
+        if recorded.get("needed") != needed:
+            raise _Bad(f"{name} needs {recorded.get('needed')}, the rules give {needed}")
+        self.checked_quorum += 1
+        return len(counted) >= needed
+
+    # -- one entry -----------------------------------------------------------------
+    def apply(self, e: dict[str, Any]) -> None:
+        name, data, actor = e["name"], e.get("data") or {}, e.get("actor_id")
+        if name == "attendance_started":
+            self.present[data["participant_id"]] = data.get("mode", "remote")
+        elif name == "attendance_ended":
+            self.present.pop(data["participant_id"], None)
+        if name == "meeting_opened":
+            if not isinstance(data.get("context"), dict):
+                raise _Bad("the opening does not record the body's rules and roster")
+            self.context = data["context"]
+        if name in QUORUM_DECISIONS and self.context is not None:
+            met = self.check_quorum(name, data)
+            if name in ("meeting_opened", "meeting_resumed", "ballot_opened", "ballot_closed") and not met:
+                raise _Bad(f"{name} without quorum")
+            if name == "quorum_lost" and met or name == "quorum_restored" and not met:
+                raise _Bad(f"{name} contradicts the attendance recorded before it")
+        handler = getattr(self, "_" + name, None)
+        if handler is not None and (name.startswith("ballot") or name.startswith("vote")
+                                    or name in ("tie_decided_by_chair", "result_published")):
+            handler(data, actor)
+
+    def _ballot(self, data: dict[str, Any]) -> _Ballot:
+        ballot = self.ballots.get(data.get("ballot_id", ""))
+        if ballot is None:
+            raise _Bad(f"ballot {data.get('ballot_id')} was never opened")
+        return ballot
+
+    def _ballot_opened(self, data: dict[str, Any], actor: Optional[str]) -> None:
+        if self.context is None:
+            raise _Bad("a ballot opened before the sitting")
+        majority = Majority(data["majority"])
+        counted = set(self.counted())
+        entitled = set(counted)
+        if not self.context.get("remote_votes", True):
+            entitled -= {pid for pid, mode in self.present.items() if mode == "remote"}
+        if self.context.get("chair_votes_only_on_tie", True) and majority is Majority.SIMPLE and actor:
+            entitled.discard(actor)
+        if sorted(entitled) != sorted(data.get("entitled", [])):
+            raise _Bad("the ballot's list of who may vote does not follow from the attendance")
+        if data["ballot_id"] in self.ballots:
+            raise _Bad("the same ballot opened twice")
+        self.ballots[data["ballot_id"]] = _Ballot(
+            data["kind"], majority, bool(data.get("abstain_allowed", False)), frozenset(entitled),
+            int(data.get("fixed_membership", self.context["fixed_membership"])))
+
+    def _vote(self, data: dict[str, Any], actor: Optional[str]) -> _Ballot:
+        ballot = self._ballot(data)
+        if ballot.state != "open":
+            raise _Bad("a vote after the ballot closed")
+        if actor not in ballot.entitled:
+            raise _Bad("a vote from a member not entitled to vote")
+        if actor in ballot.voters:
+            raise _Bad("a second vote from the same member")
+        ballot.voters.add(actor)
+        return ballot
+
+    def _vote_cast(self, data: dict[str, Any], actor: Optional[str]) -> None:
+        ballot = self._vote(data, actor)
+        choice = data.get("choice")
+        if ballot.kind != "named" or choice not in CHOICES or (choice == "abstain" and not ballot.abstain_allowed):
+            raise _Bad("a vote that this ballot does not allow")
+        assert actor is not None
+        ballot.named[actor] = choice
+
+    def _vote_received(self, data: dict[str, Any], actor: Optional[str]) -> None:
+        ballot = self._vote(data, actor)
+        if ballot.kind != "secret" or "choice" in data:
+            raise _Bad("a secret vote on the record with its choice, or on a named ballot")
+        ballot.received += 1
+
+    def _counts(self, ballot: _Ballot, data: dict[str, Any]) -> dict[str, int]:
+        counts = {c: int(data.get(c, -1)) for c in CHOICES}
+        if ballot.kind == "named":
+            expected = {c: sum(1 for v in ballot.named.values() if v == c) for c in CHOICES}
+            if counts != expected:
+                raise _Bad(f"the tally {counts} does not match the votes recorded {expected}")
+        elif sum(counts.values()) != ballot.received or min(counts.values()) < 0:
+            raise _Bad(f"the tally counts {sum(counts.values())} votes, {ballot.received} were received")
+        if data.get("entitled") != len(ballot.entitled):
+            raise _Bad("the tally's number entitled does not match the ballot")
+        return counts
+
+    def _outcome(self, ballot: _Ballot, counts: dict[str, int]) -> Outcome:
+        return outcome_of(ballot.majority, counts["yes"], counts["no"], len(ballot.entitled),
+                          ballot.fixed_membership)
+
+    def _ballot_closed(self, data: dict[str, Any], actor: Optional[str]) -> None:
+        ballot = self._ballot(data)
+        if ballot.state != "open":
+            raise _Bad("a ballot closed twice")
+        counts = self._counts(ballot, data)
+        if data.get("outcome") != self._outcome(ballot, counts).value:
+            raise _Bad(f"the result '{data.get('outcome')}' does not follow from the votes")
+        ballot.state, ballot.closed = "closed", dict(counts)
+        self.checked_ballots += 1
+
+    def _tie_decided_by_chair(self, data: dict[str, Any], actor: Optional[str]) -> None:
+        ballot = self._ballot(data)
+        if ballot.state != "closed" or ballot.closed is None:
+            raise _Bad("a tie decided before the ballot closed")
+        if self._outcome(ballot, ballot.closed) is not Outcome.TIED:
+            raise _Bad("the chair decided a ballot that was not tied")
+        if data.get("outcome") not in (Outcome.ADOPTED.value, Outcome.REJECTED.value):
+            raise _Bad("the chair's decision is neither adopted nor rejected")
+        ballot.state = "decided:" + data["outcome"]
+
+    def _result_published(self, data: dict[str, Any], actor: Optional[str]) -> None:
+        ballot = self._ballot(data)
+        if ballot.closed is None or ballot.state == "published":
+            raise _Bad("a result published before closing, or twice")
+        counts = self._counts(ballot, data)
+        if counts != ballot.closed:
+            raise _Bad("the published tally differs from the tally at closing")
+        expected = self._outcome(ballot, counts)
+        if expected is Outcome.TIED:
+            if not ballot.state.startswith("decided:"):
+                raise _Bad("a tied result published without the chair's decision")
+            expected = Outcome(ballot.state.split(":", 1)[1])
+        if data.get("outcome") != expected.value:
+            raise _Bad(f"the published result '{data.get('outcome')}' does not follow from the votes")
+        if ballot.kind == "named" and data.get("votes") != dict(sorted(ballot.named.items())):
+            raise _Bad("the published list of votes differs from the votes recorded")
+        ballot.state = "published"
+
+
+def audit(entries: Sequence[dict[str, Any]]) -> tuple[Optional[Problem], Auditor]:
+    """Replay a chain-verified record; the first entry whose decision does not follow."""
+    auditor = Auditor()
+    for e in entries:
+        try:
+            auditor.apply(e)
+        except _Bad as bad:
+            return Problem(int(e.get("seq", 0)), f"entry {e.get('seq')} ({e.get('name')}): {bad}"), auditor
+        except (KeyError, TypeError, ValueError) as exc:
+            return Problem(int(e.get("seq", 0)), f"entry {e.get('seq')} ({e.get('name')}) is malformed: {exc}"), auditor
+    return None, auditor
