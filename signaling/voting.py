@@ -66,8 +66,12 @@ class VoteDesk:
     # -- a member ------------------------------------------------------------------
     async def options(self, meeting_id: str, voter: Participant, r: VoteOptions) -> dict[str, Any]:
         choice = _enum(Choice, r.choice, "choice", r.id)
-        await self.s.ballots.check(meeting_id, r.ballot_id, voter.id, choice)
-        allowed = await self._credentials(voter)
+        try:
+            await self.s.ballots.check(meeting_id, r.ballot_id, voter.id, choice)
+            allowed = await self._credentials(voter)
+        except DomainError as refused:
+            await self._log_refusal(meeting_id, voter.id, r.ballot_id, refused.code)
+            raise
         nonce = secrets.token_bytes(16)
         challenge = vote_challenge(r.ballot_id, choice, voter.id, nonce)
         ceremony, _ = self.s.ceremonies.start("vote", self._subject(r.ballot_id, choice, voter.id), challenge)

@@ -104,6 +104,11 @@ class PresenceTracker:
         # Not counted either way: show the problem as it is now.
         return self._become(problem)
 
+    def on_camera(self, now: datetime, tolerance: timedelta = timedelta(seconds=2)) -> bool:
+        """Seen right now: counted present, and no problem (no face, no picture, no link) for
+        longer than a moment (one missed detection is not a walk-out)."""
+        return self.state is Presence.PRESENT and all(now - since < tolerance for since in self.problem_since.values())
+
     def _become(self, state: Presence) -> Optional[Presence]:
         if state is self.state:
             return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import select, text
@@ -24,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.attendance import Mode
 from ..domain.errors import NotChair, NotFound, WrongMeetingState
 from ..domain.model import MeetingState
-from ..domain.presence import Presence
 from ..domain.sitting import Event, Sitting
 from ..domain.voting import (
     AlreadyVoted, Ballot, BallotAlreadyOpen, BallotKind, BallotState, Choice, Majority, Tally, entitled_members,
@@ -78,7 +78,7 @@ class Receipt:
     new: bool = True  # False: an identical retry of a vote already recorded
 
 
-def present_on_camera(sitting: Sitting, participant_id: str) -> bool:
+def present_on_camera(sitting: Sitting, participant_id: str, now: datetime) -> bool:
     """Present at this moment: counted present and, when attendance comes from cameras, seen now
     (a member in a grace period after looking away is still counted, but does not vote)."""
     mode = sitting.attendance.present().get(participant_id)
@@ -87,7 +87,7 @@ def present_on_camera(sitting: Sitting, participant_id: str) -> bool:
     if mode is Mode.IN_ROOM or not sitting.presence_by_camera:
         return True
     tracker = sitting.presence.get(participant_id)
-    return tracker is not None and tracker.state is Presence.PRESENT
+    return tracker is not None and tracker.on_camera(now)
 
 
 class BallotService:
@@ -246,7 +246,7 @@ class BallotService:
         sitting = await self.sittings.get(meeting_id)
         async with self.sittings.db.session() as session:
             ballot = await self._in_meeting(meeting_id, ballot_id, session)
-        copy.deepcopy(ballot).cast(voter_id, choice, present_on_camera(sitting, voter_id))
+        copy.deepcopy(ballot).cast(voter_id, choice, present_on_camera(sitting, voter_id, self.sittings.clock()))
         return ballot
 
     async def cast(self, meeting_id: str, ballot_id: str, voter_id: str, choice: Choice,
@@ -255,7 +255,7 @@ class BallotService:
         async with self.sittings.hold(meeting_id) as sitting:
             async with self.sittings.db.session() as session:
                 ballot = await self._in_meeting(meeting_id, ballot_id, session)
-                if not ballot.cast(voter_id, choice, present_on_camera(sitting, voter_id)):
+                if not ballot.cast(voter_id, choice, present_on_camera(sitting, voter_id, self.sittings.clock())):
                     row = await session.get(NamedVoteRow, (ballot_id, voter_id))
                     seq, digest = await self._entry_of(session, meeting_id, row.receipt if row else None)
                     return Receipt(ballot_id, seq, digest, new=False)

@@ -72,3 +72,63 @@ async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_no
     finally:
         for s in sessions:
             await s.close()
+
+
+async def test_a_vote_needs_the_voter_on_camera_and_keeps_a_still_of_them(server):
+    import cv2
+    import numpy as np
+
+    from orchestrator.persistence.rows import NamedVoteRow
+    from tests.signaling.test_voting_ws import enrol, vote
+
+    client, services, tokens = server
+    _, participants, _ = await services.directory.ensure_rehearsal()
+    keys = {i: await enrol(client, services, participants[i]) for i in (1, 2, 6)}
+    sessions = []
+    try:
+        for i, token in enumerate(tokens[:7]):
+            s = Session(await client.ws_connect("/ws"), member(f"m{i}", "empty" if i == 6 else "face"))
+            s.me = (await s.request("join", token=token))["data"]["participant"]["id"]
+            sessions.append(s)
+        chair, voter, leaver, empty = sessions[0], sessions[1], sessions[2], sessions[6]
+        await wait_for(lambda: sitting(chair).get("quorum", {}).get("met"), timeout=20)
+        assert (await chair.request("command", name="open"))["ok"]
+        opened = await chair.request("ballot", action="open", motion="議案第3号", kind="named",
+                                     majority="simple", abstain_allowed=False)
+        bid = opened["data"]["ballot"]["id"]
+        assert empty.me not in opened["data"]["ballot"]["entitled"] and leaver.me in opened["data"]["ballot"]["entitled"]
+
+        # Seen on camera: the vote counts, with a still of the voter at that moment.
+        assert (await vote(voter, keys[1], bid, "yes"))["ok"]
+        async with services.db.session() as session:
+            row = await session.get(NamedVoteRow, (bid, voter.me))
+        picture = cv2.imdecode(np.frombuffer(row.evidence_jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert picture is not None and picture.shape[1] == 320
+        import hashlib
+        assert row.evidence_sha256 == hashlib.sha256(row.evidence_jpeg).hexdigest()
+
+        # An empty room never counted: refused. A member entitled at opening whose camera then
+        # stops is refused too, although the grace period has not yet ended their attendance.
+        assert (await vote(empty, keys[6], bid, "no"))["code"] == "not_entitled"
+        for t in leaver.media.pc.getTransceivers():
+            if t.sender.track is leaver.media.video:
+                t.sender.replaceTrack(None)
+        meeting_id = sitting(chair)["meeting_id"]
+
+        async def not_on_camera() -> bool:
+            live = await services.sittings.get(meeting_id)
+            return not live.presence[leaver.me].on_camera(services.sittings.clock())
+
+        for _ in range(100):
+            if await not_on_camera():
+                break
+            import asyncio
+            await asyncio.sleep(0.2)
+        assert (await vote(leaver, keys[2], bid, "no"))["code"] == "not_present"
+        events = await services.sittings.events(meeting_id)
+        assert [e.name for e in events].count("vote_cast") == 1
+        refused = [(e.actor_id, e.data["reason"]) for e in events if e.name == "vote_refused"]
+        assert refused == [(empty.me, "not_entitled"), (leaver.me, "not_present")]
+    finally:
+        for s in sessions:
+            await s.close()

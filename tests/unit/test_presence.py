@@ -106,3 +106,16 @@ def test_quorum_follows_the_cameras_twelve_members_six_seen_is_quorate_five_is_n
     assert not s.quorum().met and len(s.quorum().counted) == 5
     intervals = [i for i in s.attendance.intervals if i.participant_id == "m6"]
     assert len(intervals) == 1 and intervals[0].end == T0 + timedelta(seconds=14)
+
+
+def test_on_camera_for_a_vote_means_seen_now_not_merely_still_counted():
+    tracker = present_tracker()
+    at = lambda t: T0 + timedelta(seconds=t)  # noqa: E731
+    assert tracker.on_camera(at(3))
+    run(tracker, NO_FACE, 4, 5)  # looked down for a moment: still on camera
+    assert tracker.on_camera(at(5.5))
+    run(tracker, NO_FACE, 5.5, 7)  # three seconds without a face: counted, but not on camera
+    assert tracker.state is Presence.PRESENT and not tracker.on_camera(at(7))
+    run(tracker, FACE, 7.5, 8)
+    assert tracker.on_camera(at(8))
+    assert not PresenceTracker().on_camera(at(8)), "never seen: not on camera"
