@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url", help="base URL for printed links (default http://HOST:PORT)")
     serve.add_argument("--no-presence-detection", action="store_true",
                        help="count remote members while connected instead of while seen on camera")
+    serve.add_argument("--recording-segment-seconds", type=float, default=300.0,
+                       help="length of each recording file; a crash loses at most the tail of one (default 300)")
+    serve.add_argument("--recording-min-free-mb", type=int, default=1024,
+                       help="stop recording, with an alert, when the disk has less free (default 1024)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -94,6 +98,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,
             media_addresses=args.media_addresses or ["auto", "127.0.0.1"], public_url=args.public_url,
             presence_detection=not args.no_presence_detection,
+            recording_segment_seconds=max(1.0, args.recording_segment_seconds),
+            recording_min_free_bytes=max(0, args.recording_min_free_mb) << 20,
         )
         asyncio.run(serve(config))
         return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -15,6 +17,7 @@ from orchestrator.service.admin import AdminService
 from orchestrator.service.ballots import BallotService
 from orchestrator.service.directory import Directory
 from orchestrator.service.signing import Signer
+from orchestrator.domain.sitting import Event, Sitting
 from orchestrator.service.sittings import SittingService
 
 from . import protocol
@@ -24,6 +27,7 @@ from .bridges import HubNotifier, SfuMediaControl
 from .hub import Hub
 from .passkeys import Ceremonies
 from .presence_bridge import PresenceBridge
+from .recordings import Recordings
 from .routes import setup_routes
 from .services import ServerConfig, Services
 from .ws import CLOSE_MEDIA_ENDED
@@ -61,7 +65,16 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             app[Services.KEY].spawn(_end_media(attendee.send, attendee.close))
 
     sfu = SFU(on_peer_failed=peer_failed)
-    media_control = SfuMediaControl(sfu, hub)
+
+    def recording_report(meeting_id: str, name: str, data: dict[str, Any]) -> None:
+        def command(s: Sitting, now: datetime) -> list[Event]:
+            return s.recording_failed(now, data) if name == "recording_failed" else s.recording_event(name, now, data)
+
+        app[Services.KEY].spawn(_quietly(app[Services.KEY].sittings.execute(meeting_id, command)))
+
+    recordings = Recordings(sfu, config.data_dir / "recordings", recording_report,
+                            config.recording_segment_seconds, config.recording_min_free_bytes)
+    media_control = SfuMediaControl(sfu, hub, recordings)
     sittings = SittingService(db, media_control, HubNotifier(hub),
                               presence_by_camera=config.presence_detection,
                               signer=Signer.load_or_create(config.data_dir))
@@ -71,6 +84,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[Services.KEY] = services
     if config.presence_detection:
         services.presence = PresenceBridge(sittings, services.spawn)
+    await _recover_recordings(recordings, sittings)
     recovered = await sittings.recover_after_restart()
     if recovered:
         logger.info("closed %d attendance intervals left open by the previous run", recovered)
@@ -78,6 +92,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await _close_connections(app)
+        await recordings.close()
+        await services.drain()  # the last segments' record entries
         if services.presence is not None:
             await services.presence.close()
         await sfu.close()
@@ -93,6 +109,26 @@ async def _close_connections(app: web.Application) -> None:
         except Exception:
             logger.debug("close on shutdown failed", exc_info=True)
     await services.drain()
+
+
+async def _recover_recordings(recordings: Recordings, sittings: SittingService) -> None:
+    """Segments a killed server left open are finished and put on the record, with where
+    recording stopped."""
+    for meeting_id, (segments, stopped) in recordings.recover_all().items():
+        try:
+            for data in segments:
+                await sittings.execute(meeting_id, lambda s, now, d=data: s.recording_event("recording_segment", now, d))
+            await sittings.execute(meeting_id, lambda s, now, at=stopped, n=len(segments): s.recording_event(
+                "recording_interrupted", now, {"stopped_at": at, "segments_recovered": n}))
+        except Exception:
+            logger.exception("could not record the recovery of %s's recordings", meeting_id)
+
+
+async def _quietly(awaitable: Any) -> None:
+    try:
+        await awaitable
+    except Exception:
+        logger.exception("could not record what the recorder reported")
 
 
 async def _end_media(send, close) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Optional
+
 from orchestrator.domain.model import Role
 from orchestrator.domain.sitting import Event, Sitting
 from orchestrator.domain.voting import Ballot, BallotState
@@ -9,18 +12,25 @@ from orchestrator.service.sittings import utcnow
 from media import SFU
 
 from .hub import Hub
+from .recordings import Recordings
 from .views import ballot_view, event_view, sitting_view
 
 CLOSE_REMOVED = 4003
 
 
 class SfuMediaControl:
-    """Forwards a participant's microphone only while the sitting's rules say they may be heard."""
+    """Forwards a participant's microphone only while the sitting's rules say they may be heard,
+    and records the sitting while its rules say so."""
 
-    def __init__(self, sfu: SFU, hub: Hub) -> None:
+    def __init__(self, sfu: SFU, hub: Hub, recordings: Optional[Recordings] = None) -> None:
         self.sfu = sfu
         self.hub = hub
+        self.recordings = recordings
         self._audible: dict[str, set[str]] = {}
+
+    def set_recording(self, meeting_id: str, on: bool, started_at: Optional[datetime]) -> None:
+        if self.recordings is not None:
+            self.recordings.set_recording(meeting_id, on, started_at)
 
     def may_be_heard(self, meeting_id: str, participant_id: str) -> bool:
         return participant_id in self._audible.get(meeting_id, set())

@@ -128,6 +128,9 @@ class _NoMedia:
     def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
         pass
 
+    def set_recording(self, meeting_id: str, on: bool, started_at: Any) -> None:
+        pass
+
     async def remove(self, meeting_id: str, participant_id: str) -> None:
         pass
 

@@ -29,6 +29,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "remove": {"participant_id": str},
     "check_in": {"participant_id": str},
     "check_out": {"participant_id": str},
+    "recording": {"on": bool},
 }
 MAX_TEXT = 500
 
@@ -78,5 +79,6 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "remove": lambda s, now: s.remove(actor, a.get("participant_id", ""), now),
         "check_in": lambda s, now: s.check_in(actor, a.get("participant_id", ""), now),
         "check_out": lambda s, now: s.check_out(actor, a.get("participant_id", ""), now),
+        "recording": lambda s, now: s.switch_recording(actor, bool(a.get("on")), now),
     }
     return table[name]

@@ -37,6 +37,8 @@ class ServerConfig:
     media_addresses: Optional[list[str]] = None  # None: every non-loopback interface
     public_url: Optional[str] = None  # base of printed links; default http://host:port
     presence_detection: bool = True  # attendance from cameras; off: from connections
+    recording_segment_seconds: float = 300.0  # a crash loses at most the tail of one segment
+    recording_min_free_bytes: int = 1 << 30  # recording stops (with an alert) below this much free disk
 
 
 @dataclass

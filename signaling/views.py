@@ -61,6 +61,7 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
         "muted": sorted(s.muted),
         "removed": sorted(s.removed),
         "audible": sorted(s.audible()),
+        "recording": s.recording(),
         "server_now": epoch_ms(now),
     }
 

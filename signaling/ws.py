@@ -226,6 +226,8 @@ class Connection:
         room = self.s.sfu.room(self.meeting_id)
         self.peer = room.add_peer(pid, self._send_offer)
         room.set_forwarding(pid, "audio", self.s.media_control.may_be_heard(self.meeting_id, pid))
+        if self.s.media_control.recordings is not None:
+            self.s.media_control.recordings.track_peer(self.meeting_id, pid, self.peer.ups)
         if self.s.presence is not None:
             self.s.presence.watch(self.meeting_id, pid, self.peer.ups)
 
@@ -257,8 +259,11 @@ class Connection:
                 except Exception:
                     logger.exception("could not record that %s left", pid)
             if peer is not None:
-                if self.s.presence is not None and self.s.sfu.room(meeting_id).peers.get(pid) in (None, peer):
-                    self.s.presence.unwatch(pid)
+                if self.s.sfu.room(meeting_id).peers.get(pid) in (None, peer):
+                    if self.s.presence is not None:
+                        self.s.presence.unwatch(pid)
+                    if self.s.media_control.recordings is not None:
+                        self.s.media_control.recordings.untrack_peer(meeting_id, pid)
                 await self.s.sfu.leave(meeting_id, pid, peer)
         if not self.ws.closed:
             await self.ws.close()

@@ -50,6 +50,11 @@ class StandingRules:
     camera_off_after_seconds: int = 5  # no live picture (off, black, frozen)
     link_lost_after_seconds: int = 10  # not receiving the chamber
     return_after_seconds: int = 3
+    # The archive: record sittings while open (the chair can switch it off and on), whether a
+    # recess is recorded too, and how many years recordings are kept (0: for ever).
+    record_sittings: bool = True
+    record_recess: bool = False
+    retention_years: int = 0
 
     def __post_init__(self) -> None:
         if not (0 < self.quorum_fraction <= 1):

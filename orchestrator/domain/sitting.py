@@ -55,6 +55,10 @@ class Sitting:
     # (no analysis available), while connected.
     presence_by_camera: bool = False
     presence: dict[str, PresenceTracker] = field(default_factory=dict)
+    # The archive: when the sitting first opened (the recordings' clock starts there) and the
+    # chair's recording switch (None: the body's rule decides).
+    started_at: Optional[datetime] = None
+    recording_switch: Optional[bool] = None
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:
@@ -149,7 +153,10 @@ class Sitting:
         return events + [self._event(name, now, actor, state=target.value, **extra)]
 
     def open(self, actor: str, now: datetime) -> list[Event]:
-        return self._transition(actor, now, (MeetingState.SCHEDULED,), MeetingState.OPEN, "meeting_opened", True)
+        events = self._transition(actor, now, (MeetingState.SCHEDULED,), MeetingState.OPEN, "meeting_opened", True)
+        if events and self.started_at is None:
+            self.started_at = now
+        return events
 
     def recess(self, actor: str, now: datetime) -> list[Event]:
         return self._transition(actor, now, (MeetingState.OPEN,), MeetingState.RECESSED, "meeting_recessed", False)
@@ -163,6 +170,33 @@ class Sitting:
         self.queue.requests.clear()
         self.queue.version += 1
         return events
+
+    # -- recording ------------------------------------------------------------
+    def recording(self) -> bool:
+        """Whether the sitting is being recorded now: the chair's switch (or the body's rule),
+        while open, and in recess only where the rules say so."""
+        wanted = self.rules.record_sittings if self.recording_switch is None else self.recording_switch
+        states = (MeetingState.OPEN, MeetingState.RECESSED) if self.rules.record_recess else (MeetingState.OPEN,)
+        return wanted and self.started_at is not None and self.meeting.state in states
+
+    def switch_recording(self, actor: str, on: bool, now: datetime) -> list[Event]:
+        self._require_not_adjourned()
+        self._require_chair(actor)
+        current = self.rules.record_sittings if self.recording_switch is None else self.recording_switch
+        if current == on:
+            return []
+        self.recording_switch = on
+        return [self._event("recording_switched", now, actor, on=on)]
+
+    def recording_event(self, name: str, now: datetime, data: dict[str, Any]) -> list[Event]:
+        """What the recorder reports (a finished segment, a recovery): on the record as it is."""
+        return [self._event(name, now, None, **data)]
+
+    def recording_failed(self, now: datetime, data: dict[str, Any]) -> list[Event]:
+        """Recording stopped by itself (a full disk, a write error): the switch goes off so that
+        it does not restart behind the chair's back; the sitting goes on."""
+        self.recording_switch = False
+        return [self._event("recording_failed", now, None, **data)]
 
     # -- agenda ----------------------------------------------------------------
     def take_up(self, actor: str, item_id: str, now: datetime) -> list[Event]:

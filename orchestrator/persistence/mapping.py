@@ -20,6 +20,9 @@ def rules_to_json(rules: StandingRules) -> dict[str, Any]:
         "chair_votes_only_on_tie": rules.chair_votes_only_on_tie,
         "speech_limits": {k.value: v for k, v in rules.speech_limits.items()},
         "warning_seconds": rules.warning_seconds,
+        "record_sittings": rules.record_sittings,
+        "record_recess": rules.record_recess,
+        "retention_years": rules.retention_years,
     }
 
 
@@ -37,6 +40,9 @@ def rules_from_json(data: dict[str, Any]) -> StandingRules:
         speech_limits={SpeechKind(k): int(v) for k, v in data.get("speech_limits", {}).items()}
         or dict(defaults.speech_limits),
         warning_seconds=int(data.get("warning_seconds", defaults.warning_seconds)),
+        record_sittings=bool(data.get("record_sittings", defaults.record_sittings)),
+        record_recess=bool(data.get("record_recess", defaults.record_recess)),
+        retention_years=int(data.get("retention_years", defaults.retention_years)),
     )
 
 

@@ -138,10 +138,21 @@ class Repository:
         attendance = Attendance([
             AttendanceInterval(a.participant_id, Mode(a.mode), a.start, a.end, a.id) for a in intervals
         ])
-        return Sitting(
+        sitting = Sitting(
             _meeting(row), body, body.rules, participants, agenda, queue, floor_from_json(row.floor),
             AudioMode(row.audio_mode), set(row.muted), set(row.removed), attendance,
         )
+        # The recording clock and the chair's switch are in the record itself.
+        marks = await self.session.execute(
+            select(EventRow.name, EventRow.at, EventRow.data).where(
+                EventRow.meeting_id == meeting_id, EventRow.name.in_(("meeting_opened", "recording_switched")))
+            .order_by(EventRow.seq))
+        for name, at, data in marks:
+            if name == "meeting_opened" and sitting.started_at is None:
+                sitting.started_at = at
+            elif name == "recording_switched":
+                sitting.recording_switch = bool(data.get("on"))
+        return sitting
 
     async def save_sitting(self, sitting: Sitting, events: list[Event], sign: Callable[[str], str]) -> None:
         """Write the sitting's state and append its events, in the caller's transaction."""

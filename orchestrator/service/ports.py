@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Optional, Protocol
 
 from ..domain.sitting import Event, Sitting
 from ..domain.voting import Ballot
@@ -14,6 +15,8 @@ class MediaControl(Protocol):
     def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None: ...
 
     async def remove(self, meeting_id: str, participant_id: str) -> None: ...
+
+    def set_recording(self, meeting_id: str, on: bool, started_at: Optional[datetime]) -> None: ...
 
 
 class Notifier(Protocol):

@@ -97,6 +97,7 @@ class SittingService:
                 await session.commit()
             self._live[meeting_id] = draft
             self.media.set_audible(meeting_id, draft.audible())
+            self.media.set_recording(meeting_id, draft.recording(), draft.started_at)
             removed = [e.data["participant_id"] for e in events if e.name == "participant_removed"]
         for participant_id in removed:
             await self.media.remove(meeting_id, participant_id)

@@ -20,6 +20,9 @@ class Recorder:
     def set_audible(self, meeting_id, participant_ids):
         self.audible[meeting_id] = set(participant_ids)
 
+    def set_recording(self, meeting_id, on, started_at):
+        self.recording = on
+
     async def remove(self, meeting_id, participant_id):
         self.removed.append(participant_id)
 
