@@ -14,6 +14,7 @@ from media.ice import set_host_addresses
 from orchestrator.persistence.database import Database, sqlite_url
 from orchestrator.service.accounts import AccountService
 from orchestrator.service.admin import AdminService
+from orchestrator.service.archive import ArchiveService
 from orchestrator.service.ballots import BallotService
 from orchestrator.service.directory import Directory
 from orchestrator.service.signing import Signer
@@ -22,12 +23,14 @@ from orchestrator.service.sittings import SittingService
 
 from . import protocol
 from .api import domain_errors, setup_api
+from .archive_api import setup_archive
 from .auth import JoinTokens, load_or_create_secret
 from .bridges import HubNotifier, SfuMediaControl
 from .hub import Hub
 from .passkeys import Ceremonies
 from .presence_bridge import PresenceBridge
 from .recordings import Recordings
+from .render_jobs import RenderJobs
 from .routes import setup_routes
 from .services import ServerConfig, Services
 from .ws import CLOSE_MEDIA_ENDED
@@ -44,6 +47,7 @@ def create_app(config: ServerConfig) -> web.Application:
     app.on_shutdown.append(_close_connections)
     setup_routes(app)
     setup_api(app)
+    setup_archive(app)
     return app
 
 
@@ -79,8 +83,10 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                               presence_by_camera=config.presence_detection,
                               signer=Signer.load_or_create(config.data_dir))
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
+    archive = ArchiveService(db, sittings.signer, config.data_dir / "recordings", config.data_dir / "imported")
     services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
-                        AccountService(db), AdminService(db), Ceremonies(), BallotService(sittings))
+                        AccountService(db), AdminService(db), Ceremonies(), BallotService(sittings),
+                        archive, RenderJobs(archive, config.data_dir / "renders"))
     app[Services.KEY] = services
     if config.presence_detection:
         services.presence = PresenceBridge(sittings, services.spawn)
@@ -93,6 +99,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     finally:
         await _close_connections(app)
         await recordings.close()
+        await services.render_jobs.close()
         await services.drain()  # the last segments' record entries
         if services.presence is not None:
             await services.presence.close()

@@ -69,6 +69,10 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--receipt", action="append", default=[], metavar="HASH",
                    help="a voter's receipt (entry hash) that must be in the record; may be repeated")
 
+    from .cli_archive import add_archive_commands
+
+    add_archive_commands(sub, common)
+
     clerk = sub.add_parser("clerk", help="the clerk's account").add_subparsers(dest="action", required=True)
     clerk.add_parser("password", parents=[common], help="set the clerk's password (asked twice)")
 
@@ -113,6 +117,10 @@ async def run_admin(args: argparse.Namespace) -> int:
     args.data.mkdir(parents=True, exist_ok=True)
     try:
         await db.migrate()
+        if args.command == "archive":
+            from .cli_archive import run_archive
+
+            return await run_archive(args, db)
         admin, accounts = AdminService(db), AccountService(db)
         return await _dispatch(args, admin, accounts)
     except DomainError as exc:

@@ -23,6 +23,9 @@ from .hub import Hub
 from .passkeys import Ceremonies
 
 if TYPE_CHECKING:
+    from orchestrator.service.archive import ArchiveService
+
+    from .render_jobs import RenderJobs
     from .bridges import SfuMediaControl
     from .presence_bridge import PresenceBridge
     from .ws import Connection
@@ -57,6 +60,8 @@ class Services:
     admin: AdminService
     ceremonies: Ceremonies
     ballots: BallotService
+    archive: "ArchiveService"
+    render_jobs: "RenderJobs"
     presence: Optional["PresenceBridge"] = None
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
