@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,13 +74,32 @@ class AgendaItemRow(Base):
 
 
 class DocumentRow(Base):
+    """A PDF attached to an agenda item. The file itself is stored once per content hash."""
+
     __tablename__ = "documents"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     agenda_item_id: Mapped[str] = mapped_column(ForeignKey("agenda_items.id"), index=True)
-    name: Mapped[str] = mapped_column(String(300))
-    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))  # the title people see
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(300), default="")  # as uploaded
+    pages: Mapped[int] = mapped_column(default=0)
+    uploaded_at: Mapped[datetime]
+    uploaded_by: Mapped[Optional[str]] = mapped_column(String(32))  # the clerk's participant id
+
+
+class DocumentPageRow(Base):
+    """One page of a document: its size and its text, as extracted and as searched."""
+
+    __tablename__ = "document_pages"
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    page: Mapped[int] = mapped_column(primary_key=True)  # from 1
+    width: Mapped[float] = mapped_column(Float)  # points, as displayed
+    height: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, default="")
+    # NFKC, case-folded, without white space: what a search matches against (see service/documents.py)
+    folded: Mapped[str] = mapped_column(Text, default="")
 
 
 class FloorRequestRow(Base):

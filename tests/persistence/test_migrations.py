@@ -18,7 +18,7 @@ async def test_migrating_twice_changes_nothing(database):
     await database.migrate()
     async with database.engine.connect() as conn:
         version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0005"
+    assert version == "0006"
 
 
 async def test_the_event_log_refuses_updates_and_deletes(database):
