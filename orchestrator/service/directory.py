@@ -26,7 +26,7 @@ class Directory:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def ensure_rehearsal(self) -> Optional[tuple[Meeting, list[Participant], bool]]:
+    async def ensure_rehearsal(self, now: Optional[datetime] = None) -> Optional[tuple[Meeting, list[Participant], bool]]:
         """Create the rehearsal committee when the database has no meeting at all.
 
         Returns the rehearsal meeting, its participants, and whether it was just created;
@@ -37,7 +37,7 @@ class Directory:
             created = False
             if await repo.count_meetings() == 0:
                 body, members, meeting, participants, agenda = rehearsal_committee(
-                    datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+                    now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
                 )
                 repo.add_body(body)
                 await session.flush()

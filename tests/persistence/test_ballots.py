@@ -69,7 +69,7 @@ async def test_a_tie_goes_to_the_chair_and_a_secret_ballot_stores_no_choice_per_
     assert all("choice" not in e.data for e in record)
 
 
-async def _secret_ballot_database(path, choices, monkeypatch):
+async def _secret_ballot_database(path, choices, monkeypatch, template=None):
     """A whole sitting with one secret ballot, made deterministically: same ids, same clock, same key."""
     import itertools
     import uuid as uuid_module
@@ -81,9 +81,20 @@ async def _secret_ballot_database(path, choices, monkeypatch):
 
     counter = itertools.count(1)
     monkeypatch.setattr(uuid_module, "uuid4", lambda: uuid_module.UUID(int=next(counter)))
+    if template is not None:  # the same empty schema, byte for byte (migrations may order indexes freely)
+        import shutil
+
+        shutil.copyfile(template, path)
     db = Database(f"sqlite:///{path}")
     await db.migrate()
-    meeting_id, roles = await setup(db)
+    from datetime import datetime
+
+    from orchestrator.service.directory import Directory
+
+    meeting, participants, _ = await Directory(db).ensure_rehearsal(now=datetime(2026, 3, 10, 9, 0))
+    meeting_id, roles = meeting.id, {}
+    for p in participants:
+        roles.setdefault(p.role.value, []).append(p.id)
     service = SittingService(db, Recorder(), Recorder(), Clock(),
                              signer=Signer(Ed25519PrivateKey.from_private_bytes(bytes(32))))
     chair, vice, members = roles["chair"][0], roles["vice_chair"][0], roles["member"]
@@ -120,10 +131,16 @@ async def test_a_secret_ballot_leaves_no_trace_of_who_chose_what(tmp_path, monke
     """Two sittings in which the same members vote in the same order, with the choices swapped
     between them, leave byte-identical database files: nothing stored, not even freed space or
     the write-ahead log, can link a member to a choice."""
+    from orchestrator.persistence.database import Database
+
+    template = tmp_path / "empty.db"
+    empty = Database(f"sqlite:///{template}")
+    await empty.migrate()
+    await empty.close()
     yes, no = Choice.YES, Choice.NO
-    first = await _secret_ballot_database(tmp_path / "a.db", [yes, no, yes, yes], monkeypatch)
-    second = await _secret_ballot_database(tmp_path / "b.db", [no, yes, yes, yes], monkeypatch)
+    first = await _secret_ballot_database(tmp_path / "a.db", [yes, no, yes, yes], monkeypatch, template)
+    second = await _secret_ballot_database(tmp_path / "b.db", [no, yes, yes, yes], monkeypatch, template)
     assert first == second
     # The same file with a different total differs: the comparison can fail.
-    third = await _secret_ballot_database(tmp_path / "c.db", [no, no, no, yes], monkeypatch)
+    third = await _secret_ballot_database(tmp_path / "c.db", [no, no, no, yes], monkeypatch, template)
     assert third != first
