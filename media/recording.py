@@ -202,6 +202,8 @@ class _Track:
     def on_frame(self, frame: EncodedFrame) -> None:
         if self.failed:
             return
+        if self.kind == "audio" and not self.up.forwarding:
+            return  # a microphone the floor rules keep closed is not heard, so not recorded
         try:
             self._write(frame)
         except Exception as exc:  # the forwarding path must never see it

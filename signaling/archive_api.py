@@ -51,7 +51,7 @@ def chronicle_view(c: Chronicle) -> dict[str, Any]:
         return round(c.offset(at), 3)
 
     return {
-        "id": c.meeting_id, "title": c.title, "body": c.body_name, "place": c.place,
+        "id": c.meeting_id, "title": c.title, "body": c.body_name, "body_kind": c.body_kind, "place": c.place,
         "start": c.start.isoformat(), "duration": t(c.end), "chain_head": c.chain_head,
         "people": [{"id": p.id, "name": p.name, "role": p.role, "seat": p.seat} for p in c.people.values()],
         "items": [{"id": i.id, "title": i.title, "result": i.result,
@@ -119,6 +119,17 @@ async def recording(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "video/webm", "Cache-Control": "max-age=86400"})
 
 
+async def record(request: web.Request) -> web.Response:
+    """The sitting's signed record, as `gikai record export` writes it, for `gikai verify`."""
+    meeting_id = await _readable(request)
+    services = request.app[Services.KEY]
+    facts, entries = await services.archive.record(meeting_id)
+    body = {"format": "gikai-record/1", "meeting_id": meeting_id, "title": facts["title"],
+            "public_key": services.sittings.signer.public_pem(), "entries": entries}
+    return web.json_response(body, headers={
+        "Content-Disposition": f'attachment; filename="record-{meeting_id}.json"'})
+
+
 async def render_status(request: web.Request) -> web.Response:
     meeting_id = await _readable(request)
     return _ok({"render": request.app[Services.KEY].render_jobs.status(meeting_id)})
@@ -154,6 +165,7 @@ def setup_archive(app: web.Application) -> None:
     r.add_get("/api/archive/{meeting_id}/timeline.svg", timeline)
     r.add_get("/api/archive/{meeting_id}/minutes.{fmt}", minutes)
     r.add_get("/api/archive/{meeting_id}/recordings/{path:.+}", recording)
+    r.add_get("/api/archive/{meeting_id}/record.json", record)
     r.add_get("/api/archive/{meeting_id}/render", render_status)
     r.add_post("/api/archive/{meeting_id}/render", render_start)
     r.add_delete("/api/archive/{meeting_id}/render", render_cancel)

@@ -67,7 +67,7 @@ class _Canvas:
         return _LABEL + seconds / self.total * self.plot
 
     def seek(self, at: datetime) -> str:
-        return str(int(max(0.0, min(self.c.offset(at), self.total))))
+        return f"{max(0.0, min(self.c.offset(at), self.total)):.3f}".rstrip("0").rstrip(".")
 
     def mark(self, kind: str, start: datetime, end: datetime, y: float, fill: str, title: str,
              label: str = "", height: float = _LANE, extra: str = "") -> None:
@@ -172,6 +172,7 @@ def timeline_svg(c: Chronicle, lang: str = "ja") -> str:
     desc = _t(lang, "desc", start=clock(c, c.start), end=clock(c, c.end))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" '
             f'height="{height}" role="img" aria-labelledby="timeline-title timeline-desc" lang="{lang}" '
+            f'data-seconds="{cv.total:.3f}" data-x0="{_LABEL}" data-x1="{_LABEL + cv.plot}" '
             f"font-family={quoteattr(_FONT)}>"
             f'<title id="timeline-title">{escape(title)}</title><desc id="timeline-desc">{escape(desc)}</desc>'
             '<defs><pattern id="recess" width="8" height="8" patternUnits="userSpaceOnUse" '

@@ -414,3 +414,21 @@ def test_recover_deletes_a_part_with_nothing_readable_and_lists_unlisted_finishe
     assert (info.start, info.end) == (7.0, 8.0)
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.jsonl", "p-audio-0002.webm"]
     check_files(tmp_path, "p-audio", [info], numbered=False)
+
+
+async def test_a_microphone_the_sfu_does_not_forward_is_not_recorded(tmp_path):
+    now = [0.0]
+    recorder = Recorder(tmp_path, lambda: now[0])
+    up = UpTrack("audio", lambda: None)
+    recorder.add_track("p-audio", "audio", up)
+    frames = encode_opus()[:100]
+    for i, data in enumerate(frames):
+        now[0] = i * 0.02
+        up.forwarding = not 25 <= i < 75  # the floor rules close the microphone for a second
+        up.push(EncodedFrame(data, i * 960, AUDIO_TIME_BASE, True))
+    await recorder.stop()
+    packets = []
+    for m in manifest(tmp_path, "p-audio"):
+        packets += read_segment(tmp_path / "p-audio" / m["path"])[0]
+    assert len(packets) == 50
+    assert {bytes(p[1]) for p in packets} == {bytes(d) for i, d in enumerate(frames) if not 25 <= i < 75}

@@ -75,6 +75,14 @@ async def test_the_archive_of_a_finished_sitting(finished):
 
     svg = await (await client.get(f"/api/archive/{meeting_id}/timeline.svg")).text()
     assert ET.fromstring(svg).tag.endswith("svg") and "data-t" in svg
+    root_svg = ET.fromstring(svg)
+    assert float(root_svg.get("data-seconds")) >= sitting["duration"] - 0.01
+    exported = await (await client.get(f"/api/archive/{meeting_id}/record.json")).json()
+    from orchestrator.domain.audit import audit
+    from orchestrator.domain.ledger import verify_chain
+    from orchestrator.service.signing import signature_checker
+    assert verify_chain(meeting_id, exported["entries"], signature_checker(exported["public_key"])) is None
+    assert audit(exported["entries"])[0] is None
     pdf = await (await client.get(f"/api/archive/{meeting_id}/minutes.pdf")).read()
     assert pdf.startswith(b"%PDF")
     html = await (await client.get(f"/api/archive/{meeting_id}/minutes.html", params={"lang": "en"})).text()
