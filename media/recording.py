@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 SEGMENT_SECONDS = 300.0
 MAX_SKEW_MS = 2000  # a frame this far from where its RTP time says: a discontinuity, re-anchor
 IDLE_MS = 2000  # a segment past its end with no frame for this long is finished anyway
+HOLD_MS = 500  # a new track's first frames wait this long: its first anchor is the best of them
 TICK_SECONDS = 1.0
 # A cluster (and with flush_packets, a write to the file) at least once a second: the most a
 # killed process can lose. Without flush_packets FFmpeg's file buffer would hold 256 KiB.
@@ -184,16 +185,18 @@ class _Track:
     """One key's recording state; ``on_frame`` is the up-track listener.
 
     Timing: sitting ms = anchor + the frame's RTP time in ms. The anchor is the smallest
-    arrival-minus-RTP offset seen in the previous segment (the least delayed frame, so a
-    keyframe that took long to arrive does not shift a whole segment), renewed at each
-    segment: clock drift between publisher and server stays within one segment.
+    arrival-minus-RTP offset seen (the least-delayed frame: a big keyframe that took long to
+    arrive must not shift a segment), renewed at each segment so that clock drift between
+    publisher and server stays within one segment. A new track's first frames are held for
+    HOLD_MS so that its first anchor, too, is the least-delayed of several.
     """
 
     def __init__(self, recorder: Recorder, key: str, kind: str, up: UpTrack) -> None:
         self.recorder, self.key, self.kind, self.up = recorder, key, kind, up
         self.segment: Optional[_SegmentFile] = None
-        self.anchor_ms = 0
-        self.min_offset_ms = 0
+        self.anchor_ms: Optional[int] = None  # None until the held frames are placed
+        self.min_offset_ms: Optional[int] = None
+        self.held: list[tuple[EncodedFrame, int]] = []
         self.last_ms = -1
         self.dropped = 0  # video frames dropped while waiting for a keyframe
         self.failed = False
@@ -205,7 +208,7 @@ class _Track:
         if self.kind == "audio" and not self.up.forwarding:
             return  # a microphone the floor rules keep closed is not heard, so not recorded
         try:
-            self._write(frame)
+            self._write(frame, int(self.recorder.clock() * 1000))
         except Exception as exc:  # the forwarding path must never see it
             self.failed = True
             try:
@@ -213,14 +216,31 @@ class _Track:
             except Exception:
                 logger.exception("stopping the recording of %s failed", self.key)
 
-    def _write(self, frame: EncodedFrame) -> None:
-        now_ms = int(self.recorder.clock() * 1000)
-        media_ms = frame.pts // self._ticks
-        offset = now_ms - media_ms
-        if self.last_ms < 0 or abs(self.anchor_ms + media_ms - now_ms) > MAX_SKEW_MS:
-            self.anchor_ms = self.min_offset_ms = offset  # first frame, or the timestamps jumped
-        elif offset < self.min_offset_ms:
+    def _write(self, frame: EncodedFrame, now_ms: int) -> None:
+        offset = now_ms - frame.pts // self._ticks
+        if self.anchor_ms is not None and abs(self.anchor_ms - offset) > MAX_SKEW_MS:
+            self.anchor_ms = self.min_offset_ms = offset  # the publisher's timestamps jumped
+        elif self.min_offset_ms is None or offset < self.min_offset_ms:
             self.min_offset_ms = offset
+        if self.anchor_ms is not None:
+            self._place(frame, now_ms)
+        elif not self.held and self.kind == "video" and vp8_dimensions(frame.data) is None:
+            self.dropped += 1  # a segment plays on its own only from a keyframe
+            self.up.request_keyframe()
+        else:
+            self.held.append((frame, now_ms))
+            if now_ms - self.held[0][1] >= HOLD_MS:
+                self._place_held()
+
+    def _place_held(self) -> None:
+        self.anchor_ms = self.min_offset_ms
+        held, self.held = self.held, []
+        for frame, arrived in held:
+            self._place(frame, arrived)
+
+    def _place(self, frame: EncodedFrame, now_ms: int) -> None:
+        assert self.anchor_ms is not None
+        media_ms = frame.pts // self._ticks
         segment, old, crossed = self.segment, None, 0
         if segment is not None and self.anchor_ms + media_ms >= segment.boundary_ms:
             if self.kind == "audio" or frame.keyframe:
@@ -233,13 +253,13 @@ class _Track:
         if segment is None:
             dimensions = vp8_dimensions(frame.data) if self.kind == "video" else None
             if self.kind == "video" and dimensions is None:
-                self.dropped += 1  # a segment plays on its own only from a keyframe
+                self.dropped += 1
                 self.up.request_keyframe()
                 if old is not None:
                     self.segment = None
                     self.recorder._finish(old, self.anchor_ms + media_ms)
                 return
-            self.anchor_ms, self.min_offset_ms = self.min_offset_ms, offset
+            self.anchor_ms, self.min_offset_ms = self.min_offset_ms, now_ms - media_ms
             start_ms = max(self.anchor_ms + media_ms, self.last_ms + 1)
             # Re-anchoring may put the first frame a few ms before the line just crossed.
             segment = self.segment = self.recorder._open(self, max(start_ms, crossed), dimensions)
@@ -250,7 +270,21 @@ class _Track:
         segment.arrived_ms = now_ms
         self.last_ms = ms
 
+    def flush(self) -> bool:
+        """Place held frames now (the track was removed or went quiet); False if that failed."""
+        if not self.held or self.failed:
+            return not self.failed
+        try:
+            self._place_held()
+            return True
+        except Exception as exc:
+            self.failed = True
+            self.recorder._fail(self, exc)
+            return False
+
     def close(self) -> None:
+        if not self.flush():
+            return
         segment, self.segment = self.segment, None
         if segment is not None:
             self.recorder._finish(segment, segment.last_ms + segment.step_ms)
@@ -410,7 +444,9 @@ class Recorder:
         if self._stopped or self._loop is None:
             return
         now_ms = int(self.clock() * 1000)
-        for track in self._tracks.values():
+        for track in list(self._tracks.values()):
+            if track.held and now_ms - track.held[0][1] >= HOLD_MS:
+                track.flush()  # frames stopped (a microphone closed) within HOLD_MS of the start
             segment = track.segment
             if (segment is not None and now_ms >= segment.boundary_ms + IDLE_MS
                     and now_ms - segment.arrived_ms >= IDLE_MS):

@@ -271,6 +271,7 @@ async def test_disk_full_stops_that_track_reports_it_and_forwarding_goes_on(sfu,
         join(room, "b", b)
         await wait_for(lambda: b.frame_counts[("a", "video")] > 0)
         record_room(room, recorder)
+        a_video = room.peers["a"].ups["video"]
         await wait_for(lambda: bool(errors), timeout=5)
         assert [(k, e.errno) for k, e in errors] == [("a-video", errno.ENOSPC)]
         assert sorted(recorder.keys) == ["a-audio", "b-audio", "b-video"]
@@ -283,7 +284,7 @@ async def test_disk_full_stops_that_track_reports_it_and_forwarding_goes_on(sfu,
         await b.close()
     disk_full = False
     assert len(errors) == 1
-    assert room.peers["a"].ups["video"].listeners == []
+    assert a_video.listeners == []
     # What was written before the disk filled up is kept as a .part for recover().
     assert [p.name for p in (tmp_path / "a-video").iterdir()] == ["a-video-0001.webm.part"]
     (info,) = recover(tmp_path)
@@ -309,13 +310,13 @@ async def test_a_recorder_error_never_reaches_the_forwarding_path(tmp_path, monk
     recorder.add_track("p-audio", "audio", up)
     after: list[EncodedFrame] = []
     up.listeners.append(after.append)  # a listener behind the recorder's
-    for i, data in enumerate(encode_opus()[:10]):
+    for i, data in enumerate(encode_opus()[:50]):
         now[0] = i * 0.02
         up.push(EncodedFrame(data, i * 960, AUDIO_TIME_BASE, True))  # must not raise
     await asyncio.sleep(0)
     assert calls == [failing], "a failed track must not be written again"
     assert [(k, e.errno) for k, e in errors] == [("p-audio", errno.ENOSPC)]
-    assert len(after) == 10, "every other listener still gets every frame"
+    assert len(after) == 50, "every other listener still gets every frame"
     assert up.listeners == [after.append] and recorder.keys == []
     await recorder.stop()
 
@@ -334,6 +335,40 @@ async def test_a_new_recorder_numbers_segments_after_those_already_on_disk(tmp_p
     assert [i.index for i in infos] == [1, 2]
     assert infos[0].end <= infos[1].start
     check_files(tmp_path, "p-video", infos)
+
+
+async def test_a_first_keyframe_that_arrives_late_does_not_shift_the_segment(tmp_path):
+    now = [0.0]
+    recorder = Recorder(tmp_path, lambda: now[0])
+    up = UpTrack("video", lambda: None)
+    recorder.add_track("p-video", "video", up)
+    frames = encode_vp8()[:30]
+    assert vp8_is_keyframe(frames[0])
+    for i, data in enumerate(frames):
+        captured = 10.0 + i / 15
+        # The big keyframe takes 300 ms to arrive; the frames queued behind it come right after.
+        now[0] = max(captured + 0.01, 10.3 + i * 0.001)
+        up.push(EncodedFrame(data, i * 6000, VIDEO_TIME_BASE, vp8_is_keyframe(data)))
+    await recorder.stop()
+    (info,) = recorder.segments
+    packets, _ = read_segment(info.path)
+    assert len(packets) == 30
+    for i, (pts, _, _) in enumerate(packets):
+        assert abs(pts / 1000 - (10.0 + i / 15)) <= 0.02, f"frame {i} at {pts} ms"
+
+
+async def test_frames_held_at_the_start_are_written_when_the_track_goes_quiet(tmp_path):
+    now = [0.0]
+    recorder = Recorder(tmp_path, lambda: now[0], segment_seconds=1.0)
+    up = UpTrack("audio", lambda: None)
+    recorder.add_track("p-audio", "audio", up)
+    for i, data in enumerate(encode_opus()[:10]):  # 0.2 s, then the microphone is closed
+        now[0] = i * 0.02
+        up.push(EncodedFrame(data, i * 960, AUDIO_TIME_BASE, True))
+    now[0] = 5.0
+    await asyncio.sleep(recording.TICK_SECONDS * 2.5)  # the recorder's idle check runs
+    assert [(i.packets, i.start) for i in recorder.segments] == [(10, 0.0)]
+    await recorder.stop()
 
 
 def test_keys_must_be_plain_file_names(tmp_path):
