@@ -48,18 +48,20 @@ def write_face_y4m(path: Path, frames: int = 45) -> Path:
     return write_scene_y4m(path, "face", frames)
 
 
-def write_scene_y4m(path: Path, scene: str, frames: int = 45) -> Path:
+def write_scene_y4m(path: Path, scene: str, frames: int = 45, width: int = WIDTH, height: int = HEIGHT) -> Path:
     """A scene of tests/support/scenes.py ("face" or "empty": a room with light moving
-    across the wall and nobody in it) as a 640x360, 15 fps clip."""
+    across the wall and nobody in it) as a 15 fps clip, 640x360 unless smaller is asked for
+    (several browsers on two cores)."""
     import av
 
     from tests.support.scenes import empty_room_frames, face_frames
 
     make = {"face": face_frames, "empty": empty_room_frames}[scene]
     with open(path, "wb") as out:
-        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        out.write(f"YUV4MPEG2 W{width} H{height} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
         for rgb in make(frames):
-            planes = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            planes = frame.reformat(width=width, height=height, format="yuv420p").to_ndarray()
             out.write(b"FRAME\n")
             out.write(planes.tobytes())
     return path

@@ -12,6 +12,10 @@ LANDSCAPE = {"width": 1024, "height": 768}
 PORTRAIT = {"width": 768, "height": 1024}
 HEARD = 0.05  # analyser level (0..1 on a 60 dB scale): clearly a voice
 SILENT = 0.0  # below -60 dBFS the analyser reads exactly zero
+AUTHENTICATOR = {
+    "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+    "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+}
 
 
 def wait_for(what: str, probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.1) -> T:
@@ -33,6 +37,14 @@ def open_and_join(browser: Any, url: str, viewport: dict[str, int] = LANDSCAPE) 
     page.goto(url)
     page.get_by_test_id("join-button").click()
     return page
+
+
+def virtual_authenticator(context: Any, page: Any) -> tuple[Any, str]:
+    """A platform authenticator for ``page`` (DevTools WebAuthn): a fingerprint that always matches."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+    return cdp, added["authenticatorId"]
 
 
 def self_id(page: Any) -> str:

@@ -116,6 +116,10 @@ class SocketMembers:
     def command(self, index: int, name: str, **fields: Any) -> dict[str, Any]:
         return self._run(self.members[index].request("command", name=name, **fields))
 
+    def request(self, index: int, message_type: str, **fields: Any) -> dict[str, Any]:
+        """Any request (e.g. the chair's ``ballot``); returns the reply or error message."""
+        return self._run(self.members[index].request(message_type, **fields))
+
     def sitting(self, index: int = 0) -> dict[str, Any]:
         return self.members[index].last_sitting
 

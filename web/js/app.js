@@ -15,6 +15,8 @@ import { CheckView } from "./views/check.js";
 import { MeetingView } from "./views/meeting.js";
 import { renderScreens } from "./views/screens.js";
 import { SittingView } from "./views/sitting.js";
+import { VotePanel } from "./views/vote.js";
+import { Votes } from "./voting.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
 
@@ -90,6 +92,25 @@ export class App {
       command: (name, fields) => this.command(name, fields),
       dismissError: () => this.dispatch({ type: "dismiss_error" }),
       attendance: () => this.signaling ? this.signaling.request("attendance") : Promise.reject(new ConnectionLost()),
+      ballot: (action, fields) => this.votes.ballotAction(action, fields),
+      showResult: (ballotId) => this.vote.showResult(ballotId),
+    });
+    this.vote = new VotePanel(/** @type {HTMLElement} */ (document.getElementById("vote-panel")), {
+      choose: (choice) => this.votes.step("confirm", { choice }),
+      back: () => this.votes.step("choose"),
+      cast: () => this.votes.cast(),
+      dismiss: () => this.votes.step("dismissed"),
+    });
+    this.votes = new Votes({
+      state: () => this.state,
+      dispatch: (event) => this.dispatch(event),
+      signaling: () => this.signaling,
+      refused: (error) => this.refused(error),
+      announced: (before, after, news) => {
+        this.sitting.announceBallot(before, after);
+        // The announcement is shown to everyone, large, until they close it.
+        if (after && news === "published") this.vote.showResult(after.id);
+      },
     });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
@@ -101,6 +122,7 @@ export class App {
       this.check.retranslate();
       this.meeting.retranslate();
       this.sitting.retranslate();
+      this.vote.retranslate();
       this.render();
     });
     // A headset plugged in during the check shows up in the lists at once.
@@ -159,6 +181,7 @@ export class App {
     if (this.state.screen === "meeting") {
       this.meeting.render(this.state);
       this.sitting.render(this.state);
+      this.vote.render(this.state);
     }
   }
 
@@ -247,6 +270,8 @@ export class App {
     this.mark("joined");
     this.dispatch({ type: "joined", data, receivedAt: Date.now() });
     this.meeting.setLocalMedia(this.localStream);
+    this.vote.setLocalStream(this.localStream);
+    this.votes.restoreReceipt();
     if (this.state.audioMuted || this.state.videoMuted) this.sendMediaState();
   }
 
@@ -269,6 +294,9 @@ export class App {
         if (!push.sitting) break;
         this.dispatch({ type: "sitting", sitting: push.sitting, receivedAt: Date.now() });
         this.sitting.announce(push.events || []);
+        break;
+      case "ballot":
+        if (push.ballot) this.votes.apply(push.ballot);
         break;
       default:
         break; // newer servers may push more; ignore what we do not know
@@ -324,6 +352,7 @@ export class App {
     }
     // Nothing follows on this screen: the camera light goes off.
     this.meeting.clear();
+    this.vote.setLocalStream(null);
     stopStream(this.localStream);
     this.localStream = null;
     this.dispatch({ type: "fatal", code: error.code, message: error.serverMessage });
@@ -345,14 +374,23 @@ export class App {
       this.dispatch({ type: "command_ok" });
       return true;
     } catch (error) {
-      if (error instanceof ProtocolError) {
-        this.dispatch({ type: "command_error", code: error.code, message: error.serverMessage });
-      } else {
-        this.dispatch({ type: "command_error", code: "connection_lost", message: {
-          ja: translateFor("ja", "sitting.error.offline"), en: translateFor("en", "sitting.error.offline"),
-        } });
-      }
+      this.refused(error);
       return false;
+    }
+  }
+
+  /**
+   * Show why the server (or the connection) refused a command, in the panel's banner.
+   * @param {unknown} error
+   * @returns {void}
+   */
+  refused(error) {
+    if (error instanceof ProtocolError) {
+      this.dispatch({ type: "command_error", code: error.code, message: error.serverMessage });
+    } else {
+      this.dispatch({ type: "command_error", code: "connection_lost", message: {
+        ja: translateFor("ja", "sitting.error.offline"), en: translateFor("en", "sitting.error.offline"),
+      } });
     }
   }
 
@@ -388,6 +426,7 @@ export class App {
     await signaling?.leave();
     this.teardownPeer();
     this.meeting.clear();
+    this.vote.setLocalStream(null);
     stopStream(this.localStream); // the camera light goes off
     this.localStream = null;
     this.dispatch({ type: "left" });

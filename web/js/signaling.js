@@ -2,9 +2,9 @@
  * The wire protocol (docs/protocol.md): one WebSocket to `/ws` on this origin.
  *
  * Requests carry an id and get a promise that the server's `reply` resolves and its
- * `error` rejects. Pushes (`offer`, `participant_*`, `sitting`) go to `onPush`. When the
- * socket drops the client reconnects with backoff and sends `join` again with the same
- * token (or meeting id); the server then starts over with a fresh offer.
+ * `error` rejects. Pushes (`offer`, `participant_*`, `sitting`, `ballot`) go to `onPush`.
+ * When the socket drops the client reconnects with backoff and sends `join` again with the
+ * same token (or meeting id); the server then starts over with a fresh offer.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -39,9 +39,16 @@ const CLOSE_RECONNECT = 4900;
  *   presence_by_camera?: boolean,
  *   presence?: Record<string, {state: string, faces: number, voice: boolean}>,
  *   server_now: number}} Sitting
+ * @typedef {{yes: number, no: number, abstain: number, entitled: number, fixed_membership: number,
+ *   outcome: string, decided_by_chair: boolean}} Tally
+ * @typedef {{id: string, motion: string, kind: string, majority: string, abstain_allowed: boolean,
+ *   state: string, agenda_item_id: string|null, entitled: string[], voted: string[],
+ *   opened_at: number|null, closed_at: number|null, tally: Tally|null,
+ *   votes: Record<string, string>|null}} Ballot
+ * @typedef {{ballot_id: string, seq: number, hash: string}} Receipt
  * @typedef {{participant: {id: string, name: string, reading?: string, role: string},
  *   meeting: {id: string, title: string, body?: string}, roster: RosterEntry[],
- *   participants?: Person[], sitting?: Sitting}} JoinData
+ *   participants?: Person[], sitting?: Sitting, ballot?: Ballot|null}} JoinData
  * @typedef {{type: string, [field: string]: any}} Push
  * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "closed"} SocketStatus
  */

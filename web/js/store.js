@@ -3,11 +3,15 @@
  * `apply(state, event)` returns a new state and never mutates the old one.
  */
 
+import { newerBallot } from "./ballot.js";
+
 /**
  * @typedef {import("./signaling.js").RosterEntry} RosterEntry
  * @typedef {import("./signaling.js").JoinData} JoinData
  * @typedef {import("./signaling.js").Person} Person
  * @typedef {import("./signaling.js").Sitting} Sitting
+ * @typedef {import("./signaling.js").Ballot} Ballot
+ * @typedef {import("./signaling.js").Receipt} Receipt
  * @typedef {"check" | "meeting" | "left" | "error"} Screen
  * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "media_failed" | "left"} Connection
  *
@@ -25,6 +29,18 @@
  * @property {number} clockOffset server clock minus this device's clock, ms
  * @property {{code: string, message?: {ja?: string, en?: string}} | null} commandError
  *   the last refused sitting command, until dismissed or the next one succeeds
+ * @property {Ballot | null} ballot the sitting's latest ballot
+ * @property {VoteProgress | null} vote this screen's own vote in that ballot
+ *
+ * @typedef {"choose" | "confirm" | "signing" | "receipt" | "refused" | "dismissed"} VoteStep
+ *   choose → confirm → signing (vote_options, the passkey, vote) → receipt or refused;
+ *   "dismissed": the receipt was closed and lives on in the sitting panel
+ * @typedef {object} VoteProgress
+ * @property {string} ballotId
+ * @property {VoteStep} step
+ * @property {string | null} choice
+ * @property {Receipt | null} receipt
+ * @property {{code: string, message?: {ja?: string, en?: string}} | null} error
  *
  * @typedef {{type: "joined", data: JoinData}
  *   | {type: "participant_joined", participant: RosterEntry}
@@ -39,7 +55,10 @@
  *   | {type: "sitting", sitting: Sitting, receivedAt: number}
  *   | {type: "command_error", code: string, message?: {ja?: string, en?: string}}
  *   | {type: "command_ok"}
- *   | {type: "dismiss_error"}} StoreEvent
+ *   | {type: "dismiss_error"}
+ *   | {type: "ballot", ballot: Ballot}
+ *   | {type: "vote", ballotId: string, step: VoteStep, choice?: string | null,
+ *      receipt?: Receipt | null, error?: {code: string, message?: {ja?: string, en?: string}} | null}} StoreEvent
  */
 
 /** @returns {State} */
@@ -57,6 +76,8 @@ export function initialState() {
     sitting: null,
     clockOffset: 0,
     commandError: null,
+    ballot: null,
+    vote: null,
   };
 }
 
@@ -87,13 +108,47 @@ function upsert(roster, entry) {
 }
 
 /**
+ * My progress only belongs to the ballot it was made in: a new ballot starts afresh. A vote
+ * whose answer was lost with the connection is settled by the server's `voted`.
+ * @param {VoteProgress | null} vote
+ * @param {Ballot | null} ballot
+ * @param {string | undefined} me
+ * @returns {VoteProgress | null}
+ */
+function voteFor(vote, ballot, me) {
+  if (!vote || !ballot || vote.ballotId !== ballot.id) return null;
+  const lost = vote.step === "refused" && vote.error?.code === "connection_lost";
+  return lost && me && ballot.voted.includes(me) ? { ...vote, step: "dismissed", error: null } : vote;
+}
+
+/**
+ * The next step of my vote; what the step does not say is kept from before (the choice,
+ * the receipt) as long as it is the same ballot.
+ * @param {VoteProgress | null} vote
+ * @param {Extract<StoreEvent, {type: "vote"}>} event
+ * @returns {VoteProgress}
+ */
+function nextVote(vote, event) {
+  const same = vote && vote.ballotId === event.ballotId ? vote : null;
+  return {
+    ballotId: event.ballotId,
+    step: event.step,
+    choice: event.choice !== undefined ? event.choice : same?.choice ?? null,
+    receipt: event.receipt !== undefined ? event.receipt : same?.receipt ?? null,
+    error: event.error ?? null,
+  };
+}
+
+/**
  * @param {State} state
  * @param {StoreEvent} event
  * @returns {State}
  */
 export function apply(state, event) {
   switch (event.type) {
-    case "joined":
+    case "joined": {
+      // The join reply is the truth after a reconnect: the ballot may have moved on meanwhile.
+      const ballot = event.data.ballot ?? null;
       return {
         ...state,
         screen: "meeting",
@@ -105,7 +160,18 @@ export function apply(state, event) {
         participants: event.data.participants || state.participants,
         sitting: event.data.sitting || state.sitting,
         clockOffset: offsetOf(event.data.sitting, event.receivedAt, state.clockOffset),
+        ballot,
+        vote: voteFor(state.vote, ballot, event.data.participant?.id),
       };
+    }
+    case "ballot": {
+      const ballot = newerBallot(state.ballot, event.ballot);
+      return ballot === state.ballot ? state : { ...state, ballot, vote: voteFor(state.vote, ballot, state.self?.id) };
+    }
+    case "vote":
+      // A late answer about a ballot that has since been replaced changes nothing.
+      if (state.ballot?.id !== event.ballotId) return state;
+      return { ...state, vote: nextVote(state.vote, event) };
     case "sitting":
       return {
         ...state,

@@ -9,6 +9,9 @@ import { h, button, replaceKeepingFocus, confirmDialog } from "./dom.js";
 import { ChairControls } from "./console.js";
 import { QuorumAlarm } from "./quorum.js";
 import { AttendanceRecord } from "./record.js";
+import { BallotCard } from "./ballot.js";
+import { BallotConsole } from "./ballotconsole.js";
+import { voteStatus, ballotNews } from "../ballot.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
 import {
   REQUEST_KINDS, isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
@@ -24,6 +27,8 @@ import {
  * @property {Command} command send a sitting command; resolves true when accepted
  * @property {() => void} dismissError
  * @property {import("./record.js").FetchAttendance} attendance the sitting's attendance intervals
+ * @property {import("./ballotconsole.js").BallotAction} ballot the chair's ballot actions
+ * @property {(ballotId: string) => void} showResult show an announced result large
  */
 
 /** Choices offered when the chair records a decision; any short text is allowed. */
@@ -64,6 +69,8 @@ export class SittingView {
     this.endOwn = button(t("member.end_speech"), "end-own-speech", () => this.callbacks.command("end_speech"),
       { kind: "primary big" });
     this.chair = new ChairControls((name, fields) => this.callbacks.command(name, fields));
+    this.ballotCard = new BallotCard((ballotId) => this.callbacks.showResult(ballotId));
+    this.ballotConsole = new BallotConsole((action, fields) => this.callbacks.ballot(action, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
     this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
@@ -110,7 +117,8 @@ export class SittingView {
         h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
         this.quorumAlarm.banner,
         h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem),
-        this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.memberBlock, this.errorBanner),
+        this.ballotCard.el, this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.memberBlock,
+        this.errorBanner),
       this.more, this.announcer, this.quorumAlarm.announcer);
     this.arranged = "";
   }
@@ -125,9 +133,10 @@ export class SittingView {
     this.arranged = who;
     const c = this.chair;
     const order = {
-      chair: [this.quorumSection, this.queueSection, this.agendaSection, c.callSection, c.audioSection,
-        this.rosterSection, this.record.el],
-      clerk: [this.quorumSection, this.rosterSection, this.record.el, this.queueSection, this.agendaSection],
+      chair: [this.ballotConsole.el, this.quorumSection, this.queueSection, this.agendaSection, c.callSection,
+        c.audioSection, this.rosterSection, this.record.el],
+      clerk: [this.ballotConsole.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
+        this.agendaSection],
       other: [this.queueSection, this.agendaSection, this.record.el],
     }[who];
     this.more.replaceChildren(...order);
@@ -161,6 +170,8 @@ export class SittingView {
     this.renderMyPresence(state);
     this.quorumAlarm.render(state, who !== "other");
     this.record.render(state);
+    this.ballotCard.render(state);
+    if (who !== "other") this.ballotConsole.render(state, presiding);
     this.renderMemberBlock(state, presiding, online);
     this.chair.fixed.hidden = !presiding;
     this.chair.floorControls.hidden = !presiding || !sitting.floor;
@@ -401,6 +412,23 @@ export class SittingView {
       }
     }
     if (lines.length) this.announcer.textContent = lines.join(" ");
+  }
+
+  /**
+   * Say what just happened to the ballot (opened, closed, decided, announced).
+   * @param {import("../signaling.js").Ballot | null} before
+   * @param {import("../signaling.js").Ballot | null} after
+   * @returns {void}
+   */
+  announceBallot(before, after) {
+    const news = ballotNews(before, after);
+    const state = this.state;
+    if (!news || !after || !state) return;
+    const chair = t("role.chair");
+    const mine = news === "opened" && voteStatus(after, selfId(state)) === "can_vote";
+    this.announcer.textContent = t(mine ? "ballot_news.opened_you" : `ballot_news.${news}`, {
+      motion: after.motion, chair, outcome: after.tally ? t(`outcome.${after.tally.outcome}`) : "",
+    });
   }
 
   /** Rebuild every text after a language change. */
