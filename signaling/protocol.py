@@ -153,8 +153,20 @@ class Vote:
     credential: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Present:
+    """Showing a document to everyone: start, page, point (x, y: fractions of the page), stop."""
+
+    id: RequestId
+    action: str
+    document_id: str = ""
+    page: int = 1
+    x: float = 0.0
+    y: float = 0.0
+
+
 Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception, AttendanceQuery,
-                BallotAction, VoteOptions, Vote]
+                BallotAction, VoteOptions, Vote, Present]
 BALLOT_ACTIONS = ("open", "close", "decide_tie", "publish")
 CHOICE_CHARS = 10
 
@@ -226,6 +238,8 @@ def parse(text: str) -> Request:
         credential = _field(msg, "credential", dict, rid)
         return Vote(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS), _field(msg, "choice", str, rid, CHOICE_CHARS),
                     _field(msg, "ceremony", str, rid, MAX_ID_CHARS), credential)
+    if kind == "present":
+        return _present(msg, rid)
     if kind == "command":
         from .commands import validate  # the command table knows the domain's values
 
@@ -248,6 +262,30 @@ def _ballot_action(msg: dict[str, Any], rid: RequestId) -> BallotAction:
     ballot_id = _field(msg, "ballot_id", str, rid, MAX_ID_CHARS)
     choice = _field(msg, "choice", str, rid, CHOICE_CHARS) if action == "decide_tie" else ""
     return BallotAction(rid, action, ballot_id=ballot_id, choice=choice)
+
+
+PRESENT_ACTIONS = ("start", "page", "point", "stop")
+
+
+def _fraction(msg: dict[str, Any], name: str, rid: RequestId) -> float:
+    value = msg.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ProtocolError("bad_message", f"field '{name}' must be a number from 0 to 1", rid)
+    return float(value)
+
+
+def _present(msg: dict[str, Any], rid: RequestId) -> Present:
+    action = _field(msg, "action", str, rid, 20)
+    if action not in PRESENT_ACTIONS:
+        raise ProtocolError("bad_message", f"field 'action' must be one of {', '.join(PRESENT_ACTIONS)}", rid)
+    if action == "start":
+        page = _field(msg, "page", int, rid) if "page" in msg else 1
+        return Present(rid, action, document_id=_field(msg, "document_id", str, rid, MAX_ID_CHARS), page=page)
+    if action == "page":
+        return Present(rid, action, page=_field(msg, "page", int, rid))
+    if action == "point":
+        return Present(rid, action, x=_fraction(msg, "x", rid), y=_fraction(msg, "y", rid))
+    return Present(rid, action)
 
 
 def reply(rid: RequestId, data: Optional[dict[str, Any]] = None) -> dict[str, Any]:

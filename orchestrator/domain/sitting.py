@@ -307,6 +307,27 @@ class Sitting:
         return [self._event("speech_ended", now, actor, holder_id=f.holder_id, kind=f.kind.value,
                             seconds=spoken, reason=reason)]
 
+    # -- presenting a document ---------------------------------------------------------
+    def may_present(self, participant_id: str) -> bool:
+        """The acting chair and whoever holds the floor may show a document to everyone."""
+        holder = self.floor.holder_id if self.floor is not None else None
+        return participant_id not in self.removed and participant_id in (self.acting_chair_id(), holder)
+
+    def presentation(self, actor: Optional[str], started: bool, document_id: str, presenter_id: str,
+                     now: datetime, reason: str = "") -> list[Event]:
+        """A presentation starts (by the presenter) or ends (by the presenter, the chair, or the
+        server when the presenter lost the floor: ``actor`` None). Page turns are not recorded."""
+        if started:
+            self._require_not_adjourned()
+            if actor != presenter_id or not self.may_present(presenter_id):
+                raise NotAllowed("only the chair or whoever has the floor can present a document")
+            return [self._event("presentation_started", now, actor, document_id=document_id,
+                                presenter_id=presenter_id)]
+        if actor is not None and actor != presenter_id:
+            self._require_chair(actor)
+        return [self._event("presentation_ended", now, actor, document_id=document_id,
+                            presenter_id=presenter_id, reason=reason or "stopped")]
+
     # -- microphones ---------------------------------------------------------------
     def set_audio_mode(self, actor: str, mode: AudioMode, now: datetime) -> list[Event]:
         self._require_not_adjourned()
