@@ -16,6 +16,7 @@ import { MeetingView } from "./views/meeting.js";
 import { renderScreens } from "./views/screens.js";
 import { SittingView } from "./views/sitting.js";
 import { VotePanel } from "./views/vote.js";
+import { DocumentsView } from "./views/documents.js";
 import { Votes } from "./voting.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
@@ -101,6 +102,10 @@ export class App {
       cast: () => this.votes.cast(),
       dismiss: () => this.votes.step("dismissed"),
     });
+    this.documents = new DocumentsView(/** @type {HTMLElement} */ (document.getElementById("screen-meeting")), {
+      present: (action, fields) => this.signaling ? this.signaling.request("present", fields) : Promise.reject(new ConnectionLost()),
+      token: () => this.token,
+    });
     this.votes = new Votes({
       state: () => this.state,
       dispatch: (event) => this.dispatch(event),
@@ -123,6 +128,7 @@ export class App {
       this.meeting.retranslate();
       this.sitting.retranslate();
       this.vote.retranslate();
+      this.documents.retranslate();
       this.render();
     });
     // A headset plugged in during the check shows up in the lists at once.
@@ -182,6 +188,7 @@ export class App {
       this.meeting.render(this.state);
       this.sitting.render(this.state);
       this.vote.render(this.state);
+      this.documents.render(this.state);
     }
   }
 
@@ -297,6 +304,9 @@ export class App {
         break;
       case "ballot":
         if (push.ballot) this.votes.apply(push.ballot);
+        break;
+      case "presentation":
+        this.dispatch({ type: "presentation", presentation: /** @type {any} */ (push).presentation ?? null });
         break;
       default:
         break; // newer servers may push more; ignore what we do not know

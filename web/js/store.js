@@ -31,6 +31,9 @@ import { newerBallot } from "./ballot.js";
  *   the last refused sitting command, until dismissed or the next one succeeds
  * @property {Ballot | null} ballot the sitting's latest ballot
  * @property {VoteProgress | null} vote this screen's own vote in that ballot
+ * @property {Presentation | null} presentation the document being presented, if any
+ * @typedef {{document_id: string, title: string, page: number, pages: number, presenter_id: string,
+ *   pointer: {x: number, y: number} | null}} Presentation
  *
  * @typedef {"choose" | "confirm" | "signing" | "receipt" | "refused" | "dismissed"} VoteStep
  *   choose → confirm → signing (vote_options, the passkey, vote) → receipt or refused;
@@ -57,6 +60,7 @@ import { newerBallot } from "./ballot.js";
  *   | {type: "command_ok"}
  *   | {type: "dismiss_error"}
  *   | {type: "ballot", ballot: Ballot}
+ *   | {type: "presentation", presentation: Presentation | null}
  *   | {type: "vote", ballotId: string, step: VoteStep, choice?: string | null,
  *      receipt?: Receipt | null, error?: {code: string, message?: {ja?: string, en?: string}} | null}} StoreEvent
  */
@@ -78,6 +82,7 @@ export function initialState() {
     commandError: null,
     ballot: null,
     vote: null,
+    presentation: null,
   };
 }
 
@@ -162,6 +167,7 @@ export function apply(state, event) {
         clockOffset: offsetOf(event.data.sitting, event.receivedAt, state.clockOffset),
         ballot,
         vote: voteFor(state.vote, ballot, event.data.participant?.id),
+        presentation: /** @type {any} */ (event.data).presentation ?? null,
       };
     }
     case "ballot": {
@@ -178,6 +184,8 @@ export function apply(state, event) {
         sitting: event.sitting,
         clockOffset: offsetOf(event.sitting, event.receivedAt, state.clockOffset),
       };
+    case "presentation":
+      return { ...state, presentation: event.presentation };
     case "command_error":
       return { ...state, commandError: { code: event.code, message: event.message } };
     case "command_ok":

@@ -1,0 +1,190 @@
+"""Documents in the meeting screen, in real browsers: the clerk uploads a PDF, the chair presents it,
+everyone follows the pages; a member reads ahead on their own and comes back.
+
+One Chromium with three pages (the chair 山田 and members 鈴木 and 高橋), to keep it light on two
+cores; a third member (伊藤) joins over a plain WebSocket mid-presentation and is shown it at once. The clerk uses the HTTP API as the admin page does;
+a file that is not a PDF is refused and the sitting carries on. The tests of this module run in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Server, launch_browser
+from .fakemedia import write_wav, write_y4m
+from .helpers import LANDSCAPE, screenshots, self_id, text_of, wait_for
+
+pytestmark = pytest.mark.e2e
+
+CHAIR, M1, M2, SOCKET_MEMBER = 0, 2, 3, 6
+SERVER_ARGS = ["--no-presence-detection"]
+
+
+def three_page_pdf() -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    width, height = A4
+    for n in (1, 2, 3):
+        pdf.setFont("Helvetica-Bold", 220)
+        pdf.drawCentredString(width / 2, height / 2 - 80, str(n))
+        pdf.setFont("Helvetica", 28)
+        pdf.drawCentredString(width / 2, height - 100, f"Budget bill, page {n}")
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+async def join_over_socket(server: Server, link: str) -> dict[str, Any]:
+    """Join with a rehearsal link over a plain WebSocket; the join reply's data (then leave)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.ws_connect(server.base_url + "/ws") as ws:
+        await ws.send_json({"v": 1, "id": 1, "type": "join", "token": link.split("#", 1)[1]})
+        while True:
+            message = await ws.receive_json(timeout=10)
+            if message.get("re") == 1:
+                assert message["type"] == "reply", message
+                return message["data"]
+
+
+def join(page: Any, url: str) -> str:
+    page.goto(url)
+    page.get_by_test_id("join-button").click()
+    return self_id(page)
+
+
+@pytest.fixture(scope="module")
+def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("documents-media")
+    browser = launch_browser(playwright_instance, write_y4m(folder / "camera.y4m", seconds=2, hue=200, width=320, height=180),
+                             write_wav(folder / "voice.wav", seconds=2))
+    contexts: list[Any] = []
+    api = playwright_instance.request.new_context(base_url=server.base_url,
+                                                  extra_http_headers={"Origin": server.base_url})
+    try:
+        pages: dict[str, Any] = {}
+        ids: dict[str, str] = {}
+        for who, link in (("chair", CHAIR), ("m1", M1), ("m2", M2)):
+            context = browser.new_context(viewport=LANDSCAPE, locale="ja-JP")
+            contexts.append(context)
+            pages[who] = context.new_page()
+            ids[who] = join(pages[who], server.links[link])
+        login = api.post("/api/login", data={"username": "clerk", "password": server.clerk_password})
+        assert login.ok, login.text()
+        yield {"server": server, "pages": pages, "ids": ids, "api": api,
+               "csrf": {"X-CSRF-Token": login.json()["csrf"]}}
+    finally:
+        api.dispose()
+        for context in contexts:
+            context.close()
+        browser.close()
+
+
+def upload(sitting: dict[str, Any], data: bytes, filename: str) -> Any:
+    chair = sitting["pages"]["chair"]
+    meeting_id = chair.evaluate("window.gikai.state.meeting.id")
+    item_id = chair.evaluate("window.gikai.state.sitting.agenda[0].id")
+    return sitting["api"].post(f"/api/admin/meetings/{meeting_id}/items/{item_id}/documents", headers=sitting["csrf"],
+                               multipart={"title": "予算書", "file": {"name": filename, "mimeType": "application/pdf",
+                                                                     "buffer": data}})
+
+
+def page_number(page: Any) -> str:
+    return page.get_by_test_id("docs-page").get_attribute("data-page") or ""
+
+
+def shown_page(page: Any) -> int:
+    """Which page the viewer shows, once its image has loaded."""
+    return page.evaluate("""() => {
+        const img = document.querySelector('[data-testid=docs-page]');
+        return img && img.complete && img.naturalWidth > 0 ? Number(img.dataset.page) : 0;
+    }""")
+
+
+def test_the_clerk_uploads_a_pdf_and_every_member_sees_it(sitting: dict[str, Any], artifacts: Path) -> None:
+    answer = upload(sitting, three_page_pdf(), "予算書.pdf")
+    assert answer.ok, answer.text()
+    assert answer.json()["document"]["pages"] == 3
+    sitting["document_id"] = answer.json()["document"]["id"]
+    for who in ("chair", "m1", "m2"):
+        page = sitting["pages"][who]
+        page.get_by_test_id("docs-toggle").click()
+        wait_for(f"{who} sees the document", lambda pg=page: pg.get_by_test_id("docs-card").count() == 1)
+        assert "予算書" in text_of(page, "docs-card") and "3ページ" in text_of(page, "docs-card")
+    m1 = sitting["pages"]["m1"]
+    m1.get_by_test_id("docs-card").click()
+    wait_for("page 1 drawn", lambda: shown_page(m1) == 1)
+    m1.get_by_test_id("docs-next").click()
+    wait_for("m1 turns to page 2 by themselves", lambda: shown_page(m1) == 2)
+    assert "2 / 3" in text_of(m1, "docs-pagenumber")
+    m1.get_by_test_id("docs-back").click()
+    screenshots(sitting["pages"]["m2"], artifacts, "e2e-documents-list")
+
+
+def test_the_chair_presents_and_the_others_follow(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
+    chair.get_by_test_id("docs-card").click()
+    assert m1.get_by_test_id("docs-present").count() == 0, "a member without the floor cannot present"
+    chair.get_by_test_id("docs-present").click()
+    wait_for("the chair is presenting", lambda: chair.get_by_test_id("docs-stop").is_visible())
+    for page in (m1, m2):
+        wait_for("following the presenter", lambda pg=page: "説明者の資料を表示中" in text_of(pg, "docs-follow")
+                 and shown_page(pg) == 1)
+    chair.get_by_test_id("docs-next").click()
+    chair.get_by_test_id("docs-next").click()
+    for page in (m1, m2):
+        wait_for("page 3 followed", lambda pg=page: shown_page(pg) == 3)
+        assert page.get_by_test_id("docs-next").is_disabled(), "a follower's page is the presenter's"
+    # A third member joining now (over a plain socket) is shown the presentation at once.
+    with ThreadPoolExecutor(1) as pool:  # Playwright's own loop runs in this thread
+        joined = pool.submit(asyncio.run, join_over_socket(sitting["server"], sitting["server"].links[SOCKET_MEMBER])).result()
+    assert joined["presentation"]["page"] == 3 and joined["presentation"]["presenter_id"] == sitting["ids"]["chair"]
+    # The chair points at the page: everyone sees a marker there.
+    box = chair.get_by_test_id("docs-page").bounding_box()
+    chair.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
+    wait_for("the pointer shown to m2", lambda: m2.get_by_test_id("docs-pointer").count() == 1)
+    pointer = m2.evaluate("window.gikai.state.presentation.pointer")
+    assert abs(pointer["x"] - 0.5) < 0.05 and abs(pointer["y"] - 0.3) < 0.05
+    screenshots(m2, artifacts, "e2e-documents-following")
+    screenshots(chair, artifacts, "e2e-documents-presenter")
+
+
+def test_a_member_reads_ahead_and_comes_back(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
+    chair.get_by_test_id("docs-prev").click()
+    wait_for("everyone on page 2", lambda: shown_page(m1) == 2 and shown_page(m2) == 2)
+    m1.get_by_test_id("docs-unfollow").click()
+    m1.get_by_test_id("docs-next").click()
+    wait_for("m1 reads page 3 alone", lambda: shown_page(m1) == 3)
+    assert "自分で読んでいます" in text_of(m1, "docs-follow")
+    chair.get_by_test_id("docs-prev").click()
+    wait_for("m2 follows to page 1", lambda: shown_page(m2) == 1)
+    m1.wait_for_timeout(300)
+    assert shown_page(m1) == 3, "m1 reads on, undisturbed by the presenter's page turn"
+    screenshots(m1, artifacts, "e2e-documents-reading")
+    m1.get_by_test_id("docs-refollow").click()
+    wait_for("m1 back on the presenter's page", lambda: shown_page(m1) == 1)
+    assert "説明者の資料を表示中" in text_of(m1, "docs-follow")
+
+
+def test_a_bad_upload_is_refused_and_the_sitting_carries_on(sitting: dict[str, Any]) -> None:
+    chair, m1 = sitting["pages"]["chair"], sitting["pages"]["m1"]
+    refused = upload(sitting, b"this is not a pdf at all", "memo.pdf")
+    assert refused.status == 400 and refused.json()["detail"] == "not_pdf"
+    chair.get_by_test_id("docs-next").click()
+    wait_for("page turns still followed", lambda: shown_page(m1) == 2)
+    chair.get_by_test_id("docs-stop").click()
+    wait_for("the presentation ended for m1", lambda: m1.evaluate("window.gikai.state.presentation") is None)
+    assert m1.get_by_test_id("docs-follow").is_hidden()
+    m1.get_by_test_id("docs-back").click()
+    wait_for("still one document", lambda: m1.get_by_test_id("docs-card").count() == 1)
