@@ -301,6 +301,7 @@ export class App {
         if (!push.sitting) break;
         this.dispatch({ type: "sitting", sitting: push.sitting, receivedAt: Date.now() });
         this.sitting.announce(push.events || []);
+        this.documents.announce(push.events || []);
         break;
       case "ballot":
         if (push.ballot) this.votes.apply(push.ballot);

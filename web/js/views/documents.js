@@ -412,6 +412,18 @@ export class DocumentsView {
     this.panel.querySelector(".docs-head")?.after(note);
   }
 
+  /**
+   * The clerk added or removed a document: an open list shows it at once.
+   * @param {{name: string}[]} events
+   * @returns {Promise<void>}
+   */
+  async announce(events) {
+    if (!events.some((e) => e.name === "document_added" || e.name === "document_removed")) return;
+    if (this.panel.hidden) return; // loaded again when opened
+    await this.load();
+    if (!this.doc) this.draw();
+  }
+
   retranslate() {
     this.draw();
   }
