@@ -80,6 +80,7 @@ class Presenting:
         self.now: dict[str, Presentation] = {}
         self._pointer_at: dict[str, float] = {}
         self._pointer_due: set[str] = set()
+        self._locks: dict[str, asyncio.Lock] = {}  # starts and ends of one meeting, one at a time
         services.sittings.notifier = _Watch(services.sittings.notifier, self)
 
     @classmethod
@@ -96,10 +97,12 @@ class Presenting:
 
     # -- requests ------------------------------------------------------------------------
     async def handle(self, meeting_id: str, actor: str, r: Present) -> dict[str, Any]:
-        if r.action == "start":
-            await self._start(meeting_id, actor, r.document_id, r.page)
-        elif r.action == "stop":
-            await self._stop(meeting_id, actor)
+        if r.action in ("start", "stop"):
+            async with self._locks.setdefault(meeting_id, asyncio.Lock()):
+                if r.action == "start":
+                    await self._start(meeting_id, actor, r.document_id, r.page)
+                else:
+                    await self._stop(meeting_id, actor)
         else:
             shown = self._presenter_only(meeting_id, actor)
             if r.action == "page":
@@ -205,10 +208,10 @@ class Presenting:
             self.s.spawn(self._end_quietly(meeting_id, shown, reason))
 
     async def _end_quietly(self, meeting_id: str, shown: Presentation, reason: str) -> None:
-        if self.now.get(meeting_id) is not shown:
-            return
         try:
-            await self._end(meeting_id, None, reason)
+            async with self._locks.setdefault(meeting_id, asyncio.Lock()):
+                if self.now.get(meeting_id) is shown:
+                    await self._end(meeting_id, None, reason)
         except Exception:
             logger.exception("could not end the presentation in %s", meeting_id)
 

@@ -123,3 +123,20 @@ async def test_a_member_with_the_floor_presents_until_the_floor_ends(server):  #
     finally:
         for s in sessions:
             await s.close()
+
+
+async def test_removing_the_presented_document_ends_the_presentation(server):  # noqa: F811
+    client, services, participants, tokens = server
+    meeting_id = participants[0].meeting_id
+    doc = await add_document(services, client.app, meeting_id, pages=2)
+    chair, m1 = sessions = [await _join(client, t) for t in tokens[:2]]
+    try:
+        assert (await chair.request("present", action="start", document_id=doc["id"]))["ok"]
+        await wait_for(lambda: (shown(m1) or {}).get("document_id") == doc["id"])
+        await client.app[Documents.KEY].service.remove(doc["id"])
+        await wait_for(lambda: m1.pushed("presentation")[-1]["presentation"] is None)
+        entries = await record(services, meeting_id, "presentation_ended")
+        assert [(e.actor_id, e.data["reason"]) for e in entries] == [(None, "document_removed")]
+    finally:
+        for s in sessions:
+            await s.close()
