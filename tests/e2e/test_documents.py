@@ -2,7 +2,9 @@
 everyone follows the pages; a member reads ahead on their own and comes back.
 
 One Chromium with three pages (the chair 山田 and members 鈴木 and 高橋), to keep it light on two
-cores; a third member (伊藤) joins over a plain WebSocket mid-presentation and is shown it at once. The clerk uses the HTTP API as the admin page does;
+cores; a third member (伊藤) joins over a plain WebSocket mid-presentation and is shown it at once.
+Then three socket members make a quorum, the sitting opens, 鈴木 is granted the floor and presents
+until the speech ends. The clerk uses the HTTP API as the admin page does;
 a file that is not a PDF is refused and the sitting carries on. The tests of this module run in order.
 """
 
@@ -20,10 +22,12 @@ import pytest
 from .conftest import Server, launch_browser
 from .fakemedia import write_wav, write_y4m
 from .helpers import LANDSCAPE, screenshots, self_id, text_of, wait_for
+from .socketmembers import SocketMembers
 
 pytestmark = pytest.mark.e2e
 
 CHAIR, M1, M2, SOCKET_MEMBER = 0, 2, 3, 6
+QUORUM_SOCKETS = (7, 8, 9)
 SERVER_ARGS = ["--no-presence-detection"]
 
 
@@ -188,3 +192,34 @@ def test_a_bad_upload_is_refused_and_the_sitting_carries_on(sitting: dict[str, A
     assert m1.get_by_test_id("docs-follow").is_hidden()
     m1.get_by_test_id("docs-back").click()
     wait_for("still one document", lambda: m1.get_by_test_id("docs-card").count() == 1)
+
+
+def test_a_member_granted_the_floor_presents_until_the_speech_ends(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
+    members = SocketMembers(sitting["server"].base_url)  # three more members make a quorum
+    try:
+        for link in QUORUM_SOCKETS:
+            members.join(sitting["server"].links[link])
+        wait_for("quorum", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"))
+        chair.get_by_test_id("lifecycle-open").click()
+        wait_for("開会中", lambda: text_of(m1, "sitting-state") == "開会中")
+        m1.get_by_test_id("request-kind").select_option("question")
+        m1.get_by_test_id("request-floor").click()
+        row = chair.locator(f"[data-testid=queue-item][data-participant-id='{sitting['ids']['m1']}']")
+        wait_for("m1 in the queue", lambda: row.count() == 1)
+        row.get_by_test_id("grant").click()
+        wait_for("m1 has the floor", lambda: m1.get_by_test_id("you-have-floor").is_visible())
+
+        m1.get_by_test_id("docs-card").click()
+        m1.get_by_test_id("docs-present").click()
+        wait_for("m2 follows m1", lambda: "鈴木" in text_of(m2, "docs-follow") and shown_page(m2) == 1)
+        m1.get_by_test_id("docs-next").click()
+        wait_for("m2 and the chair on page 2", lambda: shown_page(m2) == 2 and shown_page(chair) == 2)
+
+        # The speech ends: so does the presentation, for everyone.
+        m1.get_by_test_id("end-own-speech").click()
+        wait_for("the presentation ended", lambda: m2.evaluate("window.gikai.state.presentation") is None)
+        assert m1.get_by_test_id("docs-stop").count() == 0
+        assert m1.get_by_test_id("docs-present").count() == 0, "no floor, no presenting"
+    finally:
+        members.close()

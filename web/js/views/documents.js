@@ -303,6 +303,11 @@ export class DocumentsView {
     const img = /** @type {HTMLImageElement} */ (el("img", { class: "docs-page", "data-testid": "docs-page",
       "data-page": String(this.page), alt: t("docs.page.alt", { title: doc.title, page: String(this.page) }) }));
     frame.append(img);
+    if (this.img?.style.width) {
+      // Keep the last page's size until this one loads: the page does not jump while turning.
+      img.style.width = this.img.style.width;
+      img.style.height = this.img.style.height;
+    }
     const p = this.presentation;
     if (this.amPresenter() && p?.document_id === doc.id) {
       frame.classList.add("pointing");
