@@ -48,7 +48,8 @@ from tests.support.encoded import encode_opus, encode_vp8  # noqa: E402
 # the recorder alone, on a simulated clock
 # ---------------------------------------------------------------------------------
 async def recorder_alone(members: int, seconds: float, segment: float, directory: Path,
-                         video: tuple[bytes, ...], audio: tuple[bytes, ...]) -> dict[str, float]:
+                         video: tuple[bytes, ...], audio: tuple[bytes, ...],
+                         with_audio: bool = True) -> dict[str, float]:
     now = [0.0]
     recorder = Recorder(directory, lambda: now[0], segment_seconds=segment)
     ups = [(UpTrack("video", lambda: None), UpTrack("audio", lambda: None)) for _ in range(members)]
@@ -60,9 +61,10 @@ async def recorder_alone(members: int, seconds: float, segment: float, directory
     for n in range(int(seconds * 50)):  # 20 ms steps
         now[0] = n * 0.02
         opus = EncodedFrame(audio[n % len(audio)], n * 960, AUDIO_TIME_BASE, True)
-        for _, a in ups:
-            a.push(opus)
-        frames["audio"] += members
+        if with_audio:
+            for _, a in ups:
+                a.push(opus)
+            frames["audio"] += members
         if n % 10 in (0, 3, 7):  # 15 of the 50 steps of a second
             k = n // 10 * 3 + (0, 0, 0, 1, 1, 1, 1, 2, 2, 2)[n % 10]
             data = video[k % len(video)]
@@ -118,6 +120,8 @@ def sfu_main(conn: Any, lifetime: float, level: str, directory: str, segment: fl
 
 
 async def _sfu(conn: Any, directory: Path, segment: float) -> None:
+    slow: list[tuple[float, float, str]] = []  # event-loop callbacks >= 50 ms: (at, took, what)
+    load._watch_slow_callbacks(0.05, slow)
     set_host_addresses([load.LOOPBACK])
     server = RecordingServer(directory, segment)
     app = web.Application()
@@ -132,7 +136,7 @@ async def _sfu(conn: Any, directory: Path, segment: float) -> None:
         while True:
             msg = await commands.get()
             if msg["cmd"] == "stats":
-                conn.send({**server.stats(), "peers": len(server.room.peers),
+                conn.send({**server.stats(), "peers": len(server.room.peers), "slow": list(slow),
                            "written": dict(server.written), "errors": list(server.errors)})
             elif msg["cmd"] == "record":
                 if msg["on"]:
@@ -167,6 +171,7 @@ def run(args: argparse.Namespace, packets: tuple[bytes, ...], directory: Path) -
     procs: list[Any] = []
     conns: list[Any] = []
     windows: list[dict[str, Any]] = []
+    failure = None
     try:
         sfu_conn, child = ctx.Pipe()
         sfu = ctx.Process(target=sfu_main, name="sfu", daemon=True,
@@ -199,13 +204,19 @@ def run(args: argparse.Namespace, packets: tuple[bytes, ...], directory: Path) -
             return time.monotonic(), {p.name: sum(load._cpu(p.pid)) for p in procs}, stats
 
         for mode in plan:
-            sfu_conn.send({"cmd": "record", "on": mode == "on"})
-            load._recv(sfu_conn, 30, "sfu record", sfu)
-            time.sleep(args.settle)  # keyframes asked for at the start are not the steady state
-            psutil.cpu_percent(None)
-            t0, cpu0, stats0 = sample()
-            time.sleep(args.measure)
-            t1, cpu1, stats1 = sample()
+            if failure is not None:
+                break
+            try:
+                sfu_conn.send({"cmd": "record", "on": mode == "on"})
+                load._recv(sfu_conn, 30, "sfu record", sfu)
+                time.sleep(args.settle)  # keyframes asked for at the start are not the steady state
+                psutil.cpu_percent(None)
+                t0, cpu0, stats0 = sample()
+                time.sleep(args.measure)
+                t1, cpu1, stats1 = sample()
+            except load.ChildError as exc:
+                failure = f"window {len(windows) + 1} (recording {mode}): {exc}"
+                break
             machine = psutil.cpu_percent(None) * (psutil.cpu_count() or 1)
             window = t1 - t0
             cpu = {name: 100 * (cpu1[name] - cpu0[name]) / window for name in cpu0}
@@ -217,13 +228,18 @@ def run(args: argparse.Namespace, packets: tuple[bytes, ...], directory: Path) -
                 "in_fps": (stats1["frames_in"] - stats0["frames_in"]) / window,
                 "dropped": stats1["dropped"] - stats0["dropped"],
                 "peers": stats1["peers"],
+                "slow": [(at - t0, took, what) for at, took, what in stats1["slow"] if t0 <= at < t1],
             })
             print(f"  window {len(windows)} recording {mode}: SFU {cpu['sfu']:.1f}%", file=sys.stderr,
                   flush=True)
-        sfu_conn.send({"cmd": "record", "on": False})
-        load._recv(sfu_conn, 30, "sfu record", sfu)
-        _, _, final = sample()
-        windows.append({"mode": "totals", **final})
+        try:
+            sfu_conn.send({"cmd": "record", "on": False})
+            load._recv(sfu_conn, 60, "sfu record", sfu)
+            _, _, final = sample()
+        except load.ChildError as exc:
+            failure = failure or f"final stop: {exc}"
+            final = {"written": {"segments": 0, "packets": 0, "bytes": 0}, "errors": []}
+        windows.append({"mode": "totals", "failure": failure, **final})
     finally:
         for c in conns:
             try:
@@ -243,20 +259,20 @@ def run(args: argparse.Namespace, packets: tuple[bytes, ...], directory: Path) -
     return windows
 
 
-def check_files(directory: Path) -> tuple[int, int, int]:
-    """Demux every segment written (and decode the first of each track): (files, packets, decoded)."""
-    files = packets = decoded = 0
+def check_files(directory: Path) -> dict[str, Any]:
+    """Demux every segment written and decode every packet; list what fails to decode."""
+    out: dict[str, Any] = {"files": 0, "packets": 0, "decoded": 0, "errors": []}
     for path in sorted(directory.rglob("*.webm")):
-        files += 1
+        out["files"] += 1
         with av.open(str(path)) as container:
             stream = container.streams[0]
-            decode = path.name.endswith("-0001.webm")
-            for packet in container.demux(stream):
-                if packet.size:
-                    packets += 1
-                    if decode:
-                        decoded += len(stream.codec_context.decode(packet))
-    return files, packets, decoded
+            for i, packet in enumerate(p for p in container.demux(stream) if p.size):
+                out["packets"] += 1
+                try:
+                    out["decoded"] += len(stream.codec_context.decode(packet))
+                except av.FFmpegError as exc:
+                    out["errors"].append(f"{path.relative_to(directory)} packet {i}: {exc}")
+    return out
 
 
 def main() -> int:
@@ -276,16 +292,18 @@ def main() -> int:
     parser.add_argument("--join-interval", type=float, default=0.1)
     parser.add_argument("--wait-idle", type=float, default=30.0,
                         help="wait up to this long for a quiet machine first (0: do not wait)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the recorded files in DIR")
     parser.add_argument("--log-level", default="ERROR")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.measure, args.warmup = 1, 4.0, 2.0
     packets = encode_vp8(bitrate=args.bitrate, frames=10 * load.FPS)
     opus = encode_opus()
-    directory = Path(tempfile.mkdtemp(prefix="gikai-recording-bench-"))
+    directory = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gikai-recording-bench-"))
+    directory.mkdir(parents=True, exist_ok=True)
     try:
         alone = asyncio.run(recorder_alone(args.members, 30.0 if not args.quick else 10.0, args.segment,
-                                           directory / "alone", packets, opus))
+                                           directory / "alone", packets, opus, args.audio))
         if args.wait_idle > 0:
             quiet, busy = load._wait_for_quiet(15.0, args.wait_idle)
             if not quiet:
@@ -293,16 +311,17 @@ def main() -> int:
                       file=sys.stderr)
         calibration = load._calibrate()
         windows = run(args, packets, directory / "sfu")
-        files, demuxed, decoded = check_files(directory / "sfu")
-        size = sum(p.stat().st_size for p in (directory / "sfu").rglob("*.webm"))
+        checked = check_files(directory / "sfu")
+        checked["size"] = sum(p.stat().st_size for p in (directory / "sfu").rglob("*.webm"))
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
-    report(args, alone, windows, calibration, files, demuxed, decoded, size)
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+    report(args, alone, windows, calibration, checked)
     return 0
 
 
 def report(args: argparse.Namespace, alone: dict[str, float], windows: list[dict[str, Any]],
-           calibration: float, files: int, demuxed: int, decoded: int, size: int) -> None:
+           calibration: float, checked: dict[str, Any]) -> None:
     totals = windows.pop()
     p = args.members
     streams = p * (p - 1)
@@ -317,8 +336,18 @@ def report(args: argparse.Namespace, alone: dict[str, float], windows: list[dict
     for i, w in enumerate(windows, 1):
         print(f"{i:>6} {w['mode']:>9} {w['sfu_cpu']:>7.1f}% {w['gen_cpu']:>7.0f}% {w['others']:>6.0f}%"
               f" {w['fwd_fps']:>8.0f} {streams * load.FPS:>6} {w['dropped']:>6} {w['peers']:>6}")
+    for i, w in enumerate(windows, 1):
+        if w["slow"]:
+            worst = sorted(w["slow"], key=lambda x: -x[1])[:4]
+            print(f"  window {i}: {len(w['slow'])} SFU event-loop callbacks >= 50 ms; longest: "
+                  + "; ".join(f"{took * 1000:.0f} ms {what}" for _, took, what in worst))
+    if totals.get("failure"):
+        print(f"RUN CUT SHORT: {totals['failure']}")
     off = [w["sfu_cpu"] for w in windows if w["mode"] == "off"]
     on = [w["sfu_cpu"] for w in windows if w["mode"] == "on"]
+    if not off or not on:
+        print("not enough windows to compare")
+        return
     mean_off, mean_on = sum(off) / len(off), sum(on) / len(on)
     cost = mean_on - mean_off
     print("others: CPU used by processes outside this benchmark during the window (the machine may be"
@@ -335,8 +364,11 @@ def report(args: argparse.Namespace, alone: dict[str, float], windows: list[dict
           f" forwarding path, the rest closing/hashing {alone['segments']} segments in the worker thread)")
     written = totals["written"]
     print(f"written by the SFU: {written['segments']} segments, {written['packets']} packets,"
-          f" {size / 1e6:.1f} MB; {files} files demuxed ({demuxed} packets), first segment of each"
-          f" track decoded ({decoded} frames); recorder errors: {len(totals['errors']) or 'none'}")
+          f" {checked['size'] / 1e6:.1f} MB; {checked['files']} files, {checked['packets']} packets"
+          f" demuxed and decoded into {checked['decoded']} frames; packets that failed to decode:"
+          f" {len(checked['errors']) or 'none'}; recorder errors: {len(totals['errors']) or 'none'}")
+    for line in checked["errors"][:10]:
+        print(f"  decode error: {line}")
     print(f"calibration: a fixed pure-Python loop took {calibration:.1f} ms (compare runs only at"
           " similar values; this VM's speed drifts)")
 
