@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from aiortc import clock as aiortc_clock
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -24,6 +26,8 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
+from aiortc.rtcpeerconnection import and_direction, reverse_direction
+from aiortc.sdp import SessionDescription
 
 from .assembler import FrameAssembler
 from .errors import NegotiationError, PeerClosed, UnsupportedCodec
@@ -46,6 +50,29 @@ class Offer:
 
 
 SendOffer = Callable[[Offer], Awaitable[None]]
+
+
+_NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+
+
+def _current_ntp_time() -> int:
+    now = time.time()
+    seconds = int(now)
+    return ((seconds + _NTP_EPOCH_OFFSET) << 32) | int((now - seconds) * 4294967296.0)
+
+
+def _current_ms() -> int:
+    return int((time.time() + _NTP_EPOCH_OFFSET) * 1000)
+
+
+def use_fast_clock() -> None:
+    """aiortc stamps every RTP packet it sends with the NTP time (twice) and every packet it
+    receives with the time in ms, each computed through timezone-aware datetime objects:
+    about a tenth of the server's time when it sends to 100 gallery viewers
+    (bench/gallery_load.py). Same clock (the wall clock), read with time.time()."""
+    if callable(getattr(aiortc_clock, "current_ntp_time", None)) and callable(getattr(aiortc_clock, "current_ms", None)):
+        aiortc_clock.current_ntp_time = _current_ntp_time
+        aiortc_clock.current_ms = _current_ms
 
 
 def _set_codec_preferences(transceiver: RTCRtpTransceiver) -> None:
@@ -79,6 +106,11 @@ def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
     sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]
 
 
+def _directions(sdp: str) -> dict[str, str]:
+    return {m.rtp.muxId: m.direction or "sendrecv" for m in SessionDescription.parse(sdp).media
+            if m.kind in KINDS and m.rtp.muxId}
+
+
 class Peer:
     def __init__(
         self,
@@ -86,6 +118,7 @@ class Peer:
         send_offer: SendOffer,
         ice_servers: Optional[list[RTCIceServer]] = None,
         on_failed: Optional[Callable[[Peer], None]] = None,
+        publish: bool = True,
     ) -> None:
         self.id = peer_id
         self.pc = RTCPeerConnection(
@@ -104,9 +137,11 @@ class Peer:
         self._dirty = True
         self._negotiating: Optional[asyncio.Task[None]] = None
         self._answered: Optional[asyncio.Future[None]] = None
+        self._offered: dict[str, str] = {}  # mid -> direction in the offer waiting for an answer
         self._closed = False
-        for kind in KINDS:
-            self._add_publication(kind)
+        if publish:  # a viewer (publish=False) has no receiving transceiver at all
+            for kind in KINDS:
+                self._add_publication(kind)
         self.pc.on("connectionstatechange", self._on_connection_state)
 
     # -- publishing ---------------------------------------------------------------
@@ -136,18 +171,22 @@ class Peer:
             transceiver, down = free.pop()
             transceiver.direction = "sendonly"
         else:
-            down = DownTrack(up.kind)
-            transceiver = self.pc.addTransceiver(down, direction="sendonly")
-            _set_codec_preferences(transceiver)
-            tap_sender(transceiver.sender, down)
-            # A send-only transceiver's receiver never receives: drop its bitrate estimator
-            # (a thousand small objects each, which the garbage collector would walk forever).
-            transceiver.receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
-            self._all_downs.append(down)
+            transceiver, down = self._add_down(up.kind)
         transceiver.sender._stream_id = publisher_id  # msid names the publisher
         down.bind(up)
         self._subs[key] = (transceiver, down)
         self.renegotiate()
+
+    def _add_down(self, kind: str) -> tuple[RTCRtpTransceiver, DownTrack]:
+        down = DownTrack(kind)
+        transceiver = self.pc.addTransceiver(down, direction="sendonly")
+        _set_codec_preferences(transceiver)
+        tap_sender(transceiver.sender, down)
+        # A send-only transceiver's receiver never receives: drop its bitrate estimator
+        # (a thousand small objects each, which the garbage collector would walk forever).
+        transceiver.receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
+        self._all_downs.append(down)
+        return transceiver, down
 
     def unsubscribe(self, publisher_id: str) -> None:
         for kind in KINDS:
@@ -176,6 +215,7 @@ class Peer:
             while self._dirty and not self._closed:
                 self._dirty = False
                 await self.pc.setLocalDescription(await self.pc.createOffer())
+                self._offered = _directions(self.pc.localDescription.sdp)
                 self._revision += 1
                 streams = {
                     transceiver.mid: {"participant": publisher_id, "kind": kind}
@@ -202,6 +242,7 @@ class Peer:
         answered = self._answered
         if answered is None or answered.done() or revision != self._revision:
             raise NegotiationError(f"no offer {revision} is waiting for an answer")
+        self._check_directions(sdp)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         except Exception as exc:
@@ -212,9 +253,25 @@ class Peer:
             raise NegotiationError(f"the answer could not be applied: {exc}") from exc
         answered.set_result(None)
 
+    def _check_directions(self, sdp: str) -> None:
+        """aiortc applies an answer's directions as they come: a client answering "sendrecv"
+        to a send-only m-line would make the server receive (and decode) what it sends."""
+        try:
+            answered = _directions(sdp)
+        except Exception as exc:
+            self._fail()
+            raise NegotiationError(f"the answer could not be read: {exc}") from exc
+        for mid, direction in answered.items():
+            offered = self._offered.get(mid)
+            if offered is not None and and_direction(direction, reverse_direction(offered)) != direction:
+                self._fail()
+                raise NegotiationError(f"m-line {mid} was offered {offered} and answered {direction}")
+
     # -- lifecycle ----------------------------------------------------------------
     def _on_connection_state(self) -> None:
-        if self.pc.connectionState == "failed":
+        # "closed" without close(): aiortc shut the connection itself (ICE consent expired,
+        # the remote ended DTLS). The peer is as dead as after "failed".
+        if self.pc.connectionState in ("failed", "closed") and not self._closed:
             self._fail()
 
     def _fail(self) -> None:

@@ -20,11 +20,15 @@ class Room:
         room_id: str,
         ice_servers: Optional[list[RTCIceServer]] = None,
         on_peer_failed: Optional[Callable[[str, str], None]] = None,
+        on_peers_changed: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.id = room_id
         self.peers: dict[str, Peer] = {}
         self._ice_servers = ice_servers or []
         self._on_peer_failed = on_peer_failed
+        # Told (with the room id) after a peer joined or left, so that viewers who are sent
+        # a chosen publication can follow it to the new peer.
+        self._on_peers_changed = on_peers_changed
 
     def add_peer(self, peer_id: str, send_offer: SendOffer) -> Peer:
         """Create the peer, wire it to everyone else, and start its first offer."""
@@ -38,6 +42,7 @@ class Room:
                 other.subscribe(peer.id, up)
         self.peers[peer_id] = peer
         peer.renegotiate()
+        self._changed()
         return peer
 
     async def remove_peer(self, peer_id: str, expected: Optional[Peer] = None) -> None:
@@ -50,6 +55,7 @@ class Room:
         del self.peers[peer_id]
         for other in self.peers.values():
             other.unsubscribe(peer_id)
+        self._changed()
         await peer.close()
 
     def set_forwarding(self, peer_id: str, kind: str, forwarding: bool) -> None:
@@ -57,6 +63,13 @@ class Room:
         peer = self.peers.get(peer_id)
         if peer is not None:
             peer.ups[kind].forwarding = forwarding
+
+    def _changed(self) -> None:
+        if self._on_peers_changed is not None:
+            try:
+                self._on_peers_changed(self.id)
+            except Exception:  # an observer's bug must not break joining or leaving
+                logger.exception("peers-changed observer of room %s failed", self.id)
 
     def _peer_failed(self, peer: Peer) -> None:
         if self.peers.get(peer.id) is not peer:

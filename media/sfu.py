@@ -8,9 +8,10 @@ from typing import Optional
 
 from aiortc import RTCIceServer
 
-from .peer import Peer
+from .peer import Peer, SendOffer, use_fast_clock
 from .room import Room
 from .udp import drain_datagram_reads
+from .viewer import Viewer
 
 
 class SFU:
@@ -20,15 +21,30 @@ class SFU:
         on_peer_failed: Optional[Callable[[str, str], None]] = None,
     ) -> None:
         drain_datagram_reads()
+        use_fast_clock()
         self.rooms: dict[str, Room] = {}
         self._ice_servers = ice_servers or []
         self._on_peer_failed = on_peer_failed
+        # Called with a room id after a peer joined or left that room.
+        self.peer_listeners: list[Callable[[str], None]] = []
+
+    def _peers_changed(self, room_id: str) -> None:
+        for listener in list(self.peer_listeners):
+            listener(room_id)
 
     def room(self, room_id: str) -> Room:
         room = self.rooms.get(room_id)
         if room is None:
-            room = self.rooms[room_id] = Room(room_id, self._ice_servers, self._on_peer_failed)
+            room = self.rooms[room_id] = Room(
+                room_id, self._ice_servers, self._on_peer_failed, self._peers_changed
+            )
         return room
+
+    def viewer(self, viewer_id: str, send_offer: SendOffer,
+               on_failed: Optional[Callable[[Peer], None]] = None) -> Viewer:
+        """A receive-only peer in no room: its owner chooses what it is shown (Viewer.show)
+        and closes it."""
+        return Viewer(viewer_id, send_offer, self._ice_servers, on_failed)
 
     async def leave(self, room_id: str, peer_id: str, expected: Optional[Peer] = None) -> None:
         room = self.rooms.get(room_id)

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="length of each recording file; a crash loses at most the tail of one (default 300)")
     serve.add_argument("--recording-min-free-mb", type=int, default=1024,
                        help="stop recording, with an alert, when the disk has less free (default 1024)")
+    serve.add_argument("--gallery-max-viewers", type=int, default=200,
+                       help="public gallery viewers at most, all sittings together (default 200)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -79,6 +81,7 @@ async def serve(config: ServerConfig, stop: Optional[asyncio.Event] = None) -> N
         for p in participants:
             link = f"{base}/join#{services.tokens.issue(p.id)}"
             print(f"  {ROLE_LABELS[p.role]} {p.name}: {link}", flush=True)
+        print(f"public gallery (傍聴席): {base}/gallery/{meeting.id}", flush=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,6 +103,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             presence_detection=not args.no_presence_detection,
             recording_segment_seconds=max(1.0, args.recording_segment_seconds),
             recording_min_free_bytes=max(0, args.recording_min_free_mb) << 20,
+            gallery_max_viewers=max(0, args.gallery_max_viewers),
         )
         asyncio.run(serve(config))
         return 0

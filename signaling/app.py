@@ -26,6 +26,8 @@ from .api import domain_errors, setup_api
 from .archive_api import setup_archive
 from .auth import JoinTokens, load_or_create_secret
 from .bridges import HubNotifier, SfuMediaControl
+from .documents_api import setup_documents_api
+from .gallery import Gallery, setup_gallery
 from .hub import Hub
 from .passkeys import Ceremonies
 from .presence_bridge import PresenceBridge
@@ -45,8 +47,10 @@ def create_app(config: ServerConfig) -> web.Application:
     app[CONFIG] = config
     app.cleanup_ctx.append(_services)
     app.on_shutdown.append(_close_connections)
+    setup_gallery(app)  # before setup_routes: /gallery/ws, then the page at /gallery/{meeting_id}
     setup_routes(app)
     setup_api(app)
+    setup_documents_api(app)
     setup_archive(app)
     return app
 
@@ -79,7 +83,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     recordings = Recordings(sfu, config.data_dir / "recordings", recording_report,
                             config.recording_segment_seconds, config.recording_min_free_bytes)
     media_control = SfuMediaControl(sfu, hub, recordings)
-    sittings = SittingService(db, media_control, HubNotifier(hub),
+    notifier = HubNotifier(hub)
+    sittings = SittingService(db, media_control, notifier,
                               presence_by_camera=config.presence_detection,
                               signer=Signer.load_or_create(config.data_dir))
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
@@ -88,6 +93,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                         AccountService(db), AdminService(db), Ceremonies(), BallotService(sittings),
                         archive, RenderJobs(archive, config.data_dir / "renders"))
     app[Services.KEY] = services
+    services.gallery = media_control.gallery = notifier.gallery = Gallery(
+        sfu, sittings, services.ballots, config.gallery_max_viewers, services.spawn)
     if config.presence_detection:
         services.presence = PresenceBridge(sittings, services.spawn)
     await _recover_recordings(recordings, sittings)
@@ -110,6 +117,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 async def _close_connections(app: web.Application) -> None:
     """Runs before aiohttp waits for handlers: tell every client the server is stopping."""
     services = app[Services.KEY]
+    if services.gallery is not None:
+        await services.gallery.close()
     for connection in list(services.connections):
         try:
             await connection.close(SHUTDOWN, "server stopping")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from orchestrator.domain.model import Role
 from orchestrator.domain.sitting import Event, Sitting
@@ -14,6 +14,9 @@ from media import SFU
 from .hub import Hub
 from .recordings import Recordings
 from .views import ballot_view, event_view, sitting_view
+
+if TYPE_CHECKING:
+    from .gallery import Gallery
 
 CLOSE_REMOVED = 4003
 
@@ -26,6 +29,7 @@ class SfuMediaControl:
         self.sfu = sfu
         self.hub = hub
         self.recordings = recordings
+        self.gallery: Optional["Gallery"] = None
         self._audible: dict[str, set[str]] = {}
 
     def set_recording(self, meeting_id: str, on: bool, started_at: Optional[datetime]) -> None:
@@ -37,6 +41,8 @@ class SfuMediaControl:
 
     def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
         self._audible[meeting_id] = set(participant_ids)
+        if self.gallery is not None:
+            self.gallery.set_audible(meeting_id, self._audible[meeting_id])
         room = self.sfu.rooms.get(meeting_id)
         if room is None:
             return
@@ -55,8 +61,11 @@ class SfuMediaControl:
 class HubNotifier:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self.gallery: Optional["Gallery"] = None
 
     async def sitting_changed(self, sitting: Sitting, events: list[Event]) -> None:
+        if self.gallery is not None:
+            self.gallery.sitting_changed(sitting)
         hub = self.hub.meetings.get(sitting.meeting.id)
         if hub is None:
             return
@@ -69,6 +78,8 @@ class HubNotifier:
     async def ballot_changed(self, sitting: Sitting, ballot: Ballot) -> None:
         """Everyone sees who has voted; between closing and publication only the chair and
         the clerk see the tally (the chair announces it)."""
+        if self.gallery is not None:
+            self.gallery.ballot_changed(sitting, ballot)  # published results only
         hub = self.hub.meetings.get(sitting.meeting.id)
         if hub is None:
             return

@@ -47,6 +47,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/login", _page("login.html"))
     app.router.add_get("/enrol", _page("enrol.html"))
     app.router.add_get("/admin", _page("admin.html"))
+    app.router.add_get("/gallery/{meeting_id}", _page("gallery.html"))  # the public gallery, no login
     app.router.add_get("/healthz", health)
     app.router.add_get("/ws", websocket_handler)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .render_jobs import RenderJobs
     from .bridges import SfuMediaControl
+    from .gallery import Gallery
     from .presence_bridge import PresenceBridge
     from .ws import Connection
 
@@ -42,6 +43,7 @@ class ServerConfig:
     presence_detection: bool = True  # attendance from cameras; off: from connections
     recording_segment_seconds: float = 300.0  # a crash loses at most the tail of one segment
     recording_min_free_bytes: int = 1 << 30  # recording stops (with an alert) below this much free disk
+    gallery_max_viewers: int = 200  # public gallery viewers on this server, all sittings together
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Services:
     archive: "ArchiveService"
     render_jobs: "RenderJobs"
     presence: Optional["PresenceBridge"] = None
+    gallery: Optional["Gallery"] = None
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
 

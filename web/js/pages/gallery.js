@@ -1,0 +1,432 @@
+/**
+ * The public gallery (傍聴席) at /gallery/<meeting id>: no login, watch and listen only.
+ *
+ * One WebSocket to /gallery/ws with three requests (docs/protocol.md, "The public gallery"):
+ * `watch`, `answer`, `ping`. The server pushes `gallery` (the whole view, the same for every
+ * viewer) and `offer`s; the browser answers and only receives. Sound needs a press of the
+ * sound button (browsers do not play sound by themselves).
+ */
+import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
+import strings from "../i18n/gallery.js";
+import { gatheringComplete } from "../peer.js";
+import { LevelMeter, resumeAudio } from "../media.js";
+
+Object.assign(TABLES.ja, strings.ja);
+Object.assign(TABLES.en, strings.en);
+
+const PROTOCOL_VERSION = 1;
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+const FULL_RETRY_MS = 30000;
+const PING_MS = 15000;
+const GATHER_TIMEOUT_MS = 2000;
+const CLOSE_FULL = 4004;
+
+/**
+ * @typedef {{name: string, role: string, kind?: string}} Person
+ * @typedef {{id: string, position: number, title: string, state: string, result: string}} Item
+ * @typedef {{id: string, motion: string, kind: string, majority: string, outcome: string, yes: number,
+ *   no: number, abstain: number, decided_by_chair: boolean,
+ *   votes: {name: string, choice: string}[] | null}} Result
+ * @typedef {{meeting_id: string, title: string, body: string, plenary: boolean, state: string,
+ *   agenda: Item[], current_item_id: string | null, speaker: Person | null, chair: Person | null,
+ *   on_screen: "speaker" | "chair" | null, result: Result | null}} View
+ */
+
+/** @param {string} id @returns {HTMLElement} */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} [attrs]
+ * @param {(Node | string)[]} [children]
+ * @returns {HTMLElement}
+ */
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+/** The receive-only media connection; the server makes every offer. */
+class GalleryPeer {
+  /**
+   * @param {(sdp: string, revision: number) => void} sendAnswer
+   * @param {(event: RTCTrackEvent) => void} onTrack
+   */
+  constructor(sendAnswer, onTrack) {
+    this.pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    this.pc.addEventListener("track", onTrack);
+    /** Called when the media path breaks (ICE failed): the page starts over. */
+    this.onFailed = () => {};
+    this.pc.addEventListener("connectionstatechange", () => {
+      if (this.pc.connectionState === "failed") this.onFailed();
+    });
+    this.sendAnswer = sendAnswer;
+    /** @type {Promise<void>} */
+    this.queue = Promise.resolve();
+  }
+
+  /** @param {{sdp: string, revision: number}} offer */
+  offer(offer) {
+    this.queue = this.queue.then(() => this.apply(offer)).catch((e) => console.warn("offer failed", e));
+  }
+
+  /** @param {{sdp: string, revision: number}} offer */
+  async apply({ sdp, revision }) {
+    const pc = this.pc;
+    if (pc.signalingState === "closed") return;
+    await pc.setRemoteDescription({ type: "offer", sdp });
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.mid !== null && transceiver.direction !== "recvonly") transceiver.direction = "recvonly";
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gatheringComplete(pc, GATHER_TIMEOUT_MS);
+    if (pc.signalingState !== "closed" && pc.localDescription) this.sendAnswer(pc.localDescription.sdp, revision);
+  }
+
+  close() {
+    try { this.pc.close(); } catch { /* closed */ }
+  }
+}
+
+class GalleryPage {
+  /** @param {string} meetingId */
+  constructor(meetingId) {
+    this.meetingId = meetingId;
+    /** @type {View | null} */
+    this.view = null;
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    /** @type {GalleryPeer | null} */
+    this.peer = null;
+    this.nextId = 1;
+    this.attempt = 0;
+    this.soundOn = false;
+    this.framesShown = 0;
+    /** @type {"watching" | "full" | "missing" | "connecting"} */
+    this.mode = "connecting";
+    /** @type {Map<string, {audio: HTMLAudioElement, stream: MediaStream, meter: LevelMeter | null}>} */
+    this.sinks = new Map();
+    /** @type {number | undefined} */
+    this.timer = undefined;
+    /** @type {number | undefined} */
+    this.pinger = undefined;
+    this.video = /** @type {HTMLVideoElement} */ ($("video"));
+    $("sound").addEventListener("click", () => this.toggleSound());
+    $("retry").addEventListener("click", () => this.connect());
+    this.countFrames();
+    this.meterLoop();
+  }
+
+  // -- the socket ----------------------------------------------------------------------------
+  connect() {
+    clearTimeout(this.timer);
+    this.closeMedia();
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+    }
+    this.status(this.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/gallery/ws`);
+    this.ws = ws;
+    ws.onopen = () => this.send("watch", { meeting_id: this.meetingId });
+    ws.onmessage = (event) => this.receive(JSON.parse(event.data));
+    ws.onclose = (event) => this.closed(event.code);
+    clearInterval(this.pinger);
+    this.pinger = window.setInterval(() => this.send("ping"), PING_MS);
+  }
+
+  /** @param {string} type @param {Record<string, unknown>} [fields] */
+  send(type, fields = {}) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: this.nextId++, type, ...fields }));
+    }
+  }
+
+  /** @param {any} message */
+  receive(message) {
+    if (message.type === "reply" && message.data && message.data.view) {
+      this.attempt = 0;
+      this.show("watching");
+      this.status("");
+      this.render(message.data.view);
+    } else if (message.type === "gallery") {
+      this.render(message.view);
+    } else if (message.type === "offer") {
+      if (!this.peer) {
+        this.peer = new GalleryPeer((sdp, revision) => this.send("answer", { sdp, revision }),
+          (event) => this.track(event));
+        this.peer.onFailed = () => this.ws?.close(4900, "media failed"); // reconnects, with a new peer
+      }
+      this.peer.offer(message);
+    } else if (message.type === "error") {
+      if (message.code === "gallery_full") this.show("full");
+      else if (message.code === "not_found") {
+        this.show("missing");
+        this.ws?.close();
+      }
+      else console.warn("gallery:", message.code, message.detail || "");
+    }
+  }
+
+  /** @param {number} code */
+  closed(code) {
+    clearInterval(this.pinger);
+    this.closeMedia();
+    if (code === CLOSE_FULL || this.mode === "full") {
+      this.show("full");
+      this.timer = window.setTimeout(() => this.connect(), FULL_RETRY_MS);
+      return;
+    }
+    if (this.mode === "missing") return;
+    this.status("gallery.status.reconnecting");
+    const wait = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    this.attempt += 1;
+    this.timer = window.setTimeout(() => this.connect(), wait);
+  }
+
+  // -- media ---------------------------------------------------------------------------------
+  /** @param {RTCTrackEvent} event */
+  track(event) {
+    const stream = new MediaStream([event.track]);
+    if (event.track.kind === "video") {
+      this.video.srcObject = stream;
+      this.video.play().catch(() => {});
+      return;
+    }
+    const key = event.transceiver.mid || String(this.sinks.size);
+    const audio = el("audio");
+    const sink = { audio: /** @type {HTMLAudioElement} */ (audio), stream, meter: /** @type {LevelMeter | null} */ (null) };
+    sink.audio.autoplay = true;
+    sink.audio.muted = !this.soundOn;
+    sink.audio.srcObject = stream;
+    $("audio-sinks").append(sink.audio);
+    if (this.soundOn) sink.meter = new LevelMeter(stream);
+    this.sinks.get(key)?.audio.remove();
+    this.sinks.set(key, sink);
+  }
+
+  async toggleSound() {
+    this.soundOn = !this.soundOn;
+    if (this.soundOn) await resumeAudio();
+    for (const sink of this.sinks.values()) {
+      sink.audio.muted = !this.soundOn;
+      if (this.soundOn) {
+        sink.audio.play().catch(() => {});
+        sink.meter ??= new LevelMeter(sink.stream);
+      }
+    }
+    this.renderSound();
+  }
+
+  closeMedia() {
+    this.peer?.close();
+    this.peer = null;
+    for (const sink of this.sinks.values()) {
+      sink.meter?.close();
+      sink.audio.remove();
+    }
+    this.sinks.clear();
+    this.video.srcObject = null;
+  }
+
+  /** The loudest received voice now, 0..1 (only while sound is on). */
+  audioLevel() {
+    let level = 0;
+    for (const sink of this.sinks.values()) if (sink.meter) level = Math.max(level, sink.meter.level());
+    return level;
+  }
+
+  meterLoop() {
+    const bar = $("sound-meter-bar");
+    const tick = () => {
+      bar.style.transform = `scaleX(${this.audioLevel().toFixed(3)})`;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  countFrames() {
+    const video = /** @type {any} */ (this.video);
+    if (typeof video.requestVideoFrameCallback !== "function") return;
+    const next = () => video.requestVideoFrameCallback(() => { this.framesShown += 1; next(); });
+    next();
+  }
+
+  // -- what is shown -------------------------------------------------------------------------
+  /** @param {"watching" | "full" | "missing" | "connecting"} mode */
+  show(mode) {
+    this.mode = mode;
+    $("screen-watch").hidden = mode !== "watching";
+    $("screen-full").hidden = mode !== "full";
+    $("screen-missing").hidden = mode !== "missing";
+    if (mode !== "watching") this.status("");
+    this.renderOtherLanguage();
+  }
+
+  /** @param {string} key */
+  status(key) {
+    const status = $("status");
+    status.textContent = key ? t(key) : "";
+    status.hidden = !key;
+  }
+
+  /**
+   * @param {string} role
+   * @returns {string}
+   */
+  role(role) {
+    const plenary = this.view?.plenary && ["chair", "vice_chair", "member"].includes(role);
+    return t(`gallery.role.${role}${plenary ? "_plenary" : ""}`);
+  }
+
+  /** @param {Person} person @returns {string} */
+  person(person) {
+    return t("gallery.speaker.line", { name: person.name, role: this.role(person.role) });
+  }
+
+  /** @param {View} view */
+  render(view) {
+    this.view = view;
+    $("title").textContent = view.title;
+    $("body-name").textContent = view.body;
+    document.title = `${view.title} — ${t("gallery.page_title")}`;
+    const badge = $("state-badge");
+    badge.textContent = t(`gallery.state.${view.state}`);
+    badge.dataset.state = view.state;
+    const notice = view.state !== "open" ? t(`gallery.notice.${view.state}`)
+      : view.on_screen ? "" : t("gallery.notice.no_video");
+    $("screen-notice").textContent = notice;
+    $("screen-notice").hidden = !notice;
+    this.video.hidden = !!notice;
+    const shown = view.on_screen === "speaker" ? view.speaker : view.on_screen === "chair" ? view.chair : null;
+    $("caption").hidden = !shown || !!notice;
+    $("caption-tag").textContent = view.on_screen ? t(`gallery.on_screen.${view.on_screen}`) : "";
+    $("caption-name").textContent = shown ? this.person(shown) : "";
+    const speaker = $("speaker");
+    speaker.replaceChildren(...(view.speaker
+      ? [el("span", { class: "speaker-name", "data-testid": "gallery-speaker-name" }, [this.person(view.speaker)]),
+        el("span", { class: "chip" }, [t(`gallery.kind.${view.speaker.kind}`)])]
+      : [el("span", { class: "none" }, [t("gallery.speaker.none")])]));
+    this.renderAgenda(view);
+    this.renderResult(view.result);
+    this.renderSound();
+  }
+
+  /** @param {View} view */
+  renderAgenda(view) {
+    const items = view.agenda.map((item) => {
+      const current = item.id === view.current_item_id;
+      const li = el("li", { class: `item${current ? " current" : ""}`, "data-state": item.state },
+        [el("span", { class: "item-title" }, [item.title]),
+          el("span", { class: "chip" }, [current ? t("gallery.agenda.current") : t(`gallery.item.${item.state}`)])]);
+      if (current) li.setAttribute("aria-current", "step");
+      if (item.result) li.append(el("span", { class: "item-result" }, [t("gallery.agenda.result", { result: item.result })]));
+      return li;
+    });
+    $("agenda").replaceChildren(...(items.length ? items : [el("li", { class: "none" }, [t("gallery.agenda.none")])]));
+  }
+
+  /** @param {Result | null} result */
+  renderResult(result) {
+    const box = $("result");
+    if (!result) {
+      box.replaceChildren(el("p", { class: "none" }, [t("gallery.result.none")]));
+      return;
+    }
+    const parts = [
+      el("p", { class: "motion", "data-testid": "gallery-motion" }, [result.motion]),
+      el("p", { class: `outcome ${result.outcome}`, "data-testid": "gallery-outcome" }, [t(`gallery.result.${result.outcome}`)]),
+      el("p", { class: "counts", "data-testid": "gallery-counts" }, [
+        t("gallery.result.counts", { yes: result.yes, no: result.no }),
+        ...(result.abstain ? ["・", t("gallery.result.abstain", { abstain: result.abstain })] : [])]),
+      el("p", { class: "hint" }, [t(`gallery.result.${result.kind}`)]),
+    ];
+    if (result.decided_by_chair) parts.push(el("p", { class: "by-chair" }, [t("gallery.result.by_chair", { chair: this.role("chair") })]));
+    if (result.votes && result.votes.length) {
+      const rows = result.votes.map((v) => el("tr", {}, [el("th", { scope: "row" }, [v.name]),
+        el("td", { class: `choice ${v.choice}` }, [t(`gallery.choice.${v.choice}`)])]));
+      parts.push(el("table", { class: "votes", "data-testid": "gallery-votes" }, [
+        el("caption", {}, [t("gallery.result.votes")]), el("tbody", {}, rows)]));
+    }
+    box.replaceChildren(...parts);
+  }
+
+  renderSound() {
+    const button = $("sound");
+    button.textContent = t(this.soundOn ? "gallery.sound.off" : "gallery.sound.on");
+    button.classList.toggle("primary", !this.soundOn);
+    button.classList.toggle("secondary", this.soundOn);
+    $("sound-hint").hidden = this.soundOn;
+  }
+
+  renderOtherLanguage() {
+    const other = /** @type {HTMLElement} */ (document.querySelector("#screen-full .other-lang"));
+    const ja = language() === "ja";
+    other.lang = ja ? "en" : "ja";
+    other.textContent = ja ? strings.en["gallery.full.title"] : strings.ja["gallery.full.title"];
+  }
+
+  rerender() {
+    translate(document);
+    for (const button of document.querySelectorAll(".lang-button")) {
+      button.setAttribute("aria-pressed", String(/** @type {HTMLElement} */ (button).dataset.lang === language()));
+    }
+    document.title = this.view ? `${this.view.title} — ${t("gallery.page_title")}` : t("gallery.app");
+    if (this.view) this.render(this.view);
+    else this.renderSound();
+    this.renderOtherLanguage();
+    if (!$("status").hidden) this.status(this.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
+  }
+}
+
+/** @param {GalleryPage} page */
+function exposeHooks(page) {
+  /** @type {any} */ (window).gikaiGallery = {
+    get view() { return page.view; },
+    get mode() { return page.mode; },
+    get soundOn() { return page.soundOn; },
+    get framesShown() { return page.framesShown; },
+    get connectionState() { return page.peer ? page.peer.pc.connectionState : "none"; },
+    audioLevel() { return page.audioLevel(); },
+    videoSize() { return { width: page.video.videoWidth, height: page.video.videoHeight }; },
+    /** Average colour of the picture shown now, [r, g, b]. */
+    colour() {
+      const canvas = document.createElement("canvas");
+      canvas.width = 64;
+      canvas.height = 36;
+      const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+      ctx.drawImage(page.video, 0, 0, 64, 36);
+      const data = ctx.getImageData(0, 0, 64, 36).data;
+      const sum = [0, 0, 0];
+      for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+      return sum.map((s) => s / (data.length / 4));
+    },
+    /** inbound-rtp statistics: one video entry, one per audio slot. */
+    async stats() {
+      /** @type {{video: Record<string, number> | null, audio: Record<string, number>[]}} */
+      const out = { video: null, audio: [] };
+      if (!page.peer) return out;
+      (await page.peer.pc.getStats()).forEach((s) => {
+        if (s.type !== "inbound-rtp") return;
+        const entry = { packetsReceived: s.packetsReceived ?? 0, framesDecoded: s.framesDecoded ?? 0,
+          totalAudioEnergy: s.totalAudioEnergy ?? 0, frameWidth: s.frameWidth ?? 0 };
+        if (s.kind === "video") out.video = entry;
+        else out.audio.push(entry);
+      });
+      return out;
+    },
+  };
+}
+
+const meetingId = decodeURIComponent(location.pathname.replace(/\/+$/, "").split("/").pop() || "");
+const page = new GalleryPage(meetingId);
+for (const button of document.querySelectorAll(".lang-button")) {
+  button.addEventListener("click", () => setLanguage(/** @type {any} */ (button).dataset.lang));
+}
+onLanguageChange(() => page.rerender());
+page.rerender();
+exposeHooks(page);
+page.connect();
