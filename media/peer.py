@@ -138,6 +138,7 @@ class Peer:
         self._negotiating: Optional[asyncio.Task[None]] = None
         self._answered: Optional[asyncio.Future[None]] = None
         self._offered: dict[str, str] = {}  # mid -> direction in the offer waiting for an answer
+        self._failed = False
         self._closed = False
         if publish:  # a viewer (publish=False) has no receiving transceiver at all
             for kind in KINDS:
@@ -275,8 +276,9 @@ class Peer:
             self._fail()
 
     def _fail(self) -> None:
-        if self._closed:
+        if self._closed or self._failed:
             return
+        self._failed = True  # "failed" and then "closed" report one failure
         if self._on_failed is not None:
             self._on_failed(self)
         else:

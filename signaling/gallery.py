@@ -221,9 +221,13 @@ class Gallery:
             self._post(stage)
 
     def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
+        """The SFU's forwarding changed. A microphone that may no longer be heard is cut at once;
+        one that may now be heard waits for ``sitting_changed``, which always follows with the
+        sitting's state (before opening or in recess the SFU forwards everyone to the members,
+        but the gallery carries nothing)."""
         stage = self.stages.get(meeting_id)
-        if stage is not None and stage.audible != participant_ids:
-            stage.audible = set(participant_ids)
+        if stage is not None and not stage.audible <= participant_ids:
+            stage.audible &= participant_ids
             self._rebind(stage)
 
     def _peers_changed(self, room_id: str) -> None:
