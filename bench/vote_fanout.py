@@ -123,7 +123,8 @@ def _set_media(mode: str) -> None:
 
 
 async def _seed(services: Any, voters: int, watchers: int) -> dict[str, Any]:
-    """A rehearsal committee: a chair, ``voters`` members, ``watchers`` observers."""
+    """A rehearsal committee: a chair, ``voters`` members, ``watchers`` observers. Written with
+    the repository directly: AdminService makes no rehearsal bodies, and join tokens need one."""
     from orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
     from orchestrator.persistence.repository import Repository
     from orchestrator.service.sittings import utcnow
