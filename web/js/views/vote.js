@@ -28,7 +28,7 @@ const RETRYABLE = new Set([
   "not_present", "passkey_failed", "choice_not_allowed", "cancelled", "failed", "connection_lost", "internal",
 ]);
 /** Refusals with their own "what to do" line; anything else gets a general one. */
-const TODO = new Set([
+const ADVICE = new Set([
   "not_present", "no_passkey", "already_voted", "not_entitled", "ballot_not_open", "choice_not_allowed",
   "passkey_failed", "cancelled", "unsupported", "failed", "connection_lost",
 ]);
@@ -259,7 +259,7 @@ export class VotePanel {
         h("h2", { id: "vote-heading", class: "vote-heading", tabindex: "-1" }, t("vote.refused.title")),
         h("p", { class: "vote-refusal-why", "data-testid": "vote-refusal-message" }, message),
         h("p", { class: "vote-refusal-todo", "data-testid": "vote-refusal-todo" },
-          t(TODO.has(code) ? `vote.todo.${code}` : "vote.todo.other"))),
+          t(ADVICE.has(code) ? `vote.advice.${code}` : "vote.advice.other"))),
       h("div", { class: "vote-actions" },
         canRetry ? button(t("vote.retry"), "vote-retry", () => this.callbacks.back(), { kind: "primary vote-action" }) : null,
         button(t("vote.close_panel"), "vote-dismiss", () => this.callbacks.dismiss(),
