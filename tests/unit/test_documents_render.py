@@ -203,7 +203,10 @@ async def test_a_worker_that_aborts_is_replaced(renderer, tmp_path):
     renderer.inspect_op = "_test_abort"
     with pytest.raises(DocumentRejected) as refused:
         await renderer.inspect(path)
-    assert refused.value.reason == "crashed" and "SIGABRT" in refused.value.detail
+    assert refused.value.reason == "crashed"
+    # The detail names the signal; asyncio reports 255 when another waiter in the process reaped
+    # the child first (it happened once in CI, after the end-to-end tests), and then says so.
+    assert "SIGABRT" in refused.value.detail or "exit code 255" in refused.value.detail
     renderer.inspect_op = "inspect"
     assert (await renderer.inspect(path)).page_count == 1 and renderer.inspector.restarts == 1
 

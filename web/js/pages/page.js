@@ -4,6 +4,7 @@
  */
 import { translate, setLanguage, onLanguageChange, pick, t } from "../i18n.js";
 import { ApiError } from "../api.js";
+import { eraDate, clockTime } from "../archive/format.js";
 
 /**
  * Translate the page and wire the language buttons.
@@ -66,7 +67,8 @@ export function announce(text) {
 }
 
 /**
- * A date and time the way members read it: 2026年3月10日(火) 10:00.
+ * A date and time the way members read it: 令和8年3月10日(火) 10:00 (the Japanese era, as the
+ * council's papers write it), or Tue 10 March 2026, 10:00 in English.
  * @param {string} iso
  * @param {string} lang
  * @returns {string}
@@ -74,9 +76,7 @@ export function announce(text) {
 export function formatWhen(iso, lang) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "ja-JP", {
-    year: "numeric", month: "long", day: "numeric", weekday: "short", hour: "2-digit", minute: "2-digit",
-  }).format(date);
+  return `${eraDate(date, lang)} ${clockTime(date)}`;
 }
 
 /**
