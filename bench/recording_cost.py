@@ -100,7 +100,7 @@ class RecordingServer(load.GikaiServer):
                                  segment_seconds=self.segment,
                                  on_error=lambda key, exc: self.errors.append(f"{key}: {exc}"))
         for peer_id, peer in self.room.peers.items():
-            for kind, up in peer.ups.items():
+            for kind, up in peer.camera_and_microphone():
                 self.recorder.add_track(f"{peer_id}-{kind}", kind, up)
 
     async def stop_recording(self) -> None:

@@ -72,7 +72,7 @@ from media.ice import set_host_addresses  # noqa: E402
 from media.peer import Offer, tap_receiver  # noqa: E402
 from media.presence import PresenceMonitor  # noqa: E402
 from media.udp import drain_datagram_reads  # noqa: E402
-from tests.support.client import MediaClient  # noqa: E402
+from tests.support.client import MediaClient, upload_slots  # noqa: E402
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8  # noqa: E402
 
 FPS = 15
@@ -492,14 +492,14 @@ def _make_client(name: str, packets: tuple[bytes, ...], index_of: dict[bytes, in
             self.offers += 1
             self.streams = dict(offer.streams)
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
-            for t in self.pc.getTransceivers():
-                if t.mid in offer.streams:
+            for t, slot in upload_slots(self.pc, offer.streams):
+                if slot is None:
                     t.direction = "recvonly"
                     if id(t.receiver) not in self._tapped:
                         self._tapped.add(id(t.receiver))
                         tap_receiver(t.receiver, FrameAssembler(t.kind, self._sink_for(t.mid, t.kind)))
-                elif t.sender.track is None and (t.kind == "video" or (t.kind == "audio" and audio)):
-                    source = self.video if t.kind == "video" else self.audio
+                elif t.sender.track is None and (slot == "video" or (slot == "audio" and audio)):
+                    source = self.video if slot == "video" else self.audio
                     t.sender.replaceTrack(source)
                     t.sender._send_keyframe = source.request_keyframe
                     t.direction = "sendonly"

@@ -28,8 +28,9 @@ FRAME_STEP = {"video": 6000, "audio": 960}  # nominal pts step used when the sou
 class UpTrack:
     """A published track: frames come in once and go out to every bound down-track."""
 
-    def __init__(self, kind: str, send_keyframe_request: Callable[[], None]) -> None:
+    def __init__(self, kind: str, send_keyframe_request: Callable[[], None], slot: str = "") -> None:
         self.kind = kind
+        self.slot = slot or kind  # which of the publisher's slots: "audio", "video" (camera), "screen"
         self.frames_in = 0
         self.forwarding = True  # False: frames arrive but reach no subscriber
         # Called with every frame, forwarded or not (presence analysis, recording).

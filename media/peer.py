@@ -1,9 +1,10 @@
 """One participant's peer connection to the SFU, negotiated by the server.
 
 The server is always the offerer (aiortc has no ``negotiationneeded``): each peer
-publishes on two receive-only transceivers made up front (microphone and camera), and
-receives every other participant on send-only transceivers, which are reused when a
-participant leaves so that the SDP does not grow with every reconnect.
+publishes on three receive-only transceivers made up front (microphone, camera, and a
+screen share that stays empty until the participant shares a screen), and receives every
+other participant on send-only transceivers, which are reused when a participant leaves so
+that the SDP does not grow with every reconnect.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -36,6 +37,8 @@ from .forwarding import DownTrack, UpTrack
 logger = logging.getLogger(__name__)
 
 KINDS = ("audio", "video")
+# A publisher's slots, in the order of its receive-only m-lines, and each slot's media kind.
+SLOTS = {"audio": "audio", "video": "video", "screen": "video"}
 FORWARDED_CODECS = {"audio": ["audio/opus"], "video": ["video/VP8", "video/rtx"]}
 ANSWER_TIMEOUT = 20.0
 
@@ -106,6 +109,15 @@ def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
     sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]
 
 
+def _stream_info(publisher_id: str, slot: str) -> dict[str, str]:
+    """What an offer says of a send-only m-line: whose it is, its kind, and (for a screen
+    share, which is video too) its slot."""
+    info = {"participant": publisher_id, "kind": SLOTS[slot]}
+    if slot != info["kind"]:
+        info["slot"] = slot
+    return info
+
+
 def _directions(sdp: str) -> dict[str, str]:
     return {m.rtp.muxId: m.direction or "sendrecv" for m in SessionDescription.parse(sdp).media
             if m.kind in KINDS and m.rtp.muxId}
@@ -141,12 +153,12 @@ class Peer:
         self._failed = False
         self._closed = False
         if publish:  # a viewer (publish=False) has no receiving transceiver at all
-            for kind in KINDS:
-                self._add_publication(kind)
+            for slot, kind in SLOTS.items():
+                self._add_publication(slot, kind)
         self.pc.on("connectionstatechange", self._on_connection_state)
 
     # -- publishing ---------------------------------------------------------------
-    def _add_publication(self, kind: str) -> None:
+    def _add_publication(self, slot: str, kind: str) -> None:
         transceiver = self.pc.addTransceiver(kind, direction="recvonly")
         _set_codec_preferences(transceiver)
         receiver = transceiver.receiver
@@ -156,15 +168,21 @@ class Peer:
             if assembler is not None and assembler.ssrc is not None and not self._closed:
                 asyncio.ensure_future(receiver._send_rtcp_pli(assembler.ssrc))
 
-        up = UpTrack(kind, send_pli)
+        up = UpTrack(kind, send_pli, slot)
         assembler = FrameAssembler(kind, up.push, on_loss=up.request_keyframe)
         tap_receiver(receiver, assembler)
-        self.ups[kind] = up
-        self.assemblers[kind] = assembler
+        self.ups[slot] = up
+        self.assemblers[slot] = assembler
+        if slot == "screen":
+            up.forwarding = False  # until the room lets this peer share its screen
+
+    def camera_and_microphone(self) -> list[tuple[str, UpTrack]]:
+        """The peer's microphone and camera publications (not its screen share)."""
+        return [(kind, self.ups[kind]) for kind in KINDS if kind in self.ups]
 
     # -- subscribing --------------------------------------------------------------
     def subscribe(self, publisher_id: str, up: UpTrack) -> None:
-        key = (publisher_id, up.kind)
+        key = (publisher_id, up.slot)
         if self._closed or key in self._subs:
             return
         free = self._free[up.kind]
@@ -189,16 +207,19 @@ class Peer:
         self._all_downs.append(down)
         return transceiver, down
 
-    def unsubscribe(self, publisher_id: str) -> None:
-        for kind in KINDS:
-            entry = self._subs.pop((publisher_id, kind), None)
+    def unsubscribe(self, publisher_id: str, slots: Iterable[str] = tuple(SLOTS)) -> None:
+        changed = False
+        for slot in slots:
+            entry = self._subs.pop((publisher_id, slot), None)
             if entry is None:
                 continue
             transceiver, down = entry
             down.unbind()
             transceiver.direction = "inactive"
-            self._free[kind].append(entry)
-        self.renegotiate()
+            self._free[down.kind].append(entry)
+            changed = True
+        if changed:
+            self.renegotiate()
 
     def subscriptions(self) -> dict[tuple[str, str], DownTrack]:
         return {key: down for key, (_, down) in self._subs.items()}
@@ -219,8 +240,8 @@ class Peer:
                 self._offered = _directions(self.pc.localDescription.sdp)
                 self._revision += 1
                 streams = {
-                    transceiver.mid: {"participant": publisher_id, "kind": kind}
-                    for (publisher_id, kind), (transceiver, _) in self._subs.items()
+                    transceiver.mid: _stream_info(publisher_id, slot)
+                    for (publisher_id, slot), (transceiver, _) in self._subs.items()
                     if transceiver.mid is not None
                 }
                 self._answered = asyncio.get_running_loop().create_future()

@@ -269,9 +269,10 @@ class PresenceMonitor:
         self._watchdog: Optional[asyncio.Task[None]] = None
 
     def watch(self, peer_id: str, ups: dict[str, Any]) -> None:
-        """Start analysing a peer's up-tracks (``{"audio": UpTrack, "video": UpTrack}``)."""
+        """Start analysing a peer's microphone and camera (``ups["audio"]``, ``ups["video"]``;
+        a shared screen says nothing of who sits in front of it)."""
         loop = asyncio.get_running_loop()
-        for kind, up in ups.items():
+        for kind, up in ((k, ups[k]) for k in ("audio", "video") if k in ups):
             analyser = _TrackAnalyser(kind, lambda obs, p=peer_id: self._report(p, obs), self._pool, loop,
                                       self._faces if kind == "video" else None, up.request_keyframe)
             self._untap(peer_id, kind)

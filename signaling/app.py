@@ -28,6 +28,7 @@ from .auth import JoinTokens, load_or_create_secret
 from .bridges import HubNotifier, SfuMediaControl
 from .documents_api import setup_documents_api
 from .gallery import Gallery, setup_gallery
+from .presenting import Presenting
 from .hub import Hub
 from .passkeys import Ceremonies
 from .presence_bridge import PresenceBridge
@@ -95,6 +96,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[Services.KEY] = services
     services.gallery = media_control.gallery = notifier.gallery = Gallery(
         sfu, sittings, services.ballots, config.gallery_max_viewers, services.spawn)
+    services.presenting = notifier.presenting = Presenting(services)
     if config.presence_detection:
         services.presence = PresenceBridge(sittings, services.spawn)
     await _recover_recordings(recordings, sittings)

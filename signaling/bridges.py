@@ -17,6 +17,7 @@ from .views import ballot_view, event_view, sitting_view
 
 if TYPE_CHECKING:
     from .gallery import Gallery
+    from .presenting import Presenting
 
 CLOSE_REMOVED = 4003
 
@@ -62,18 +63,20 @@ class HubNotifier:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.gallery: Optional["Gallery"] = None
+        self.presenting: Optional["Presenting"] = None
 
     async def sitting_changed(self, sitting: Sitting, events: list[Event]) -> None:
         if self.gallery is not None:
             self.gallery.sitting_changed(sitting)
         hub = self.hub.meetings.get(sitting.meeting.id)
-        if hub is None:
-            return
-        await hub.broadcast({
-            "type": "sitting",
-            "sitting": sitting_view(sitting, utcnow()),
-            "events": [event_view(e) for e in events],
-        })
+        if hub is not None:
+            await hub.broadcast({
+                "type": "sitting",
+                "sitting": sitting_view(sitting, utcnow()),
+                "events": [event_view(e) for e in events],
+            })
+        if self.presenting is not None:  # after the push: a presentation it ends is pushed later
+            self.presenting.sitting_changed(sitting, events)
 
     async def ballot_changed(self, sitting: Sitting, ballot: Ballot) -> None:
         """Everyone sees who has voted; between closing and publication only the chair and

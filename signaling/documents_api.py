@@ -335,6 +335,8 @@ def setup_documents_api(app: web.Application, *, max_bytes: int = DEFAULT_MAX_BY
         for stale in (data_dir / "documents" / "tmp").glob("upload-*.part"):
             stale.unlink(missing_ok=True)  # uploads cut short by a previous run
         app[Documents.KEY] = Documents(service, renderer)
+        if services.presenting is not None:
+            services.presenting.documents = service  # documents to present
         try:
             yield
         finally:

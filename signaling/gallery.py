@@ -117,7 +117,8 @@ class Stage:
     chair_id: Optional[str]
     audible: set[str]
     result: Optional[dict[str, Any]] = None
-    on_screen: Optional[str] = None  # "speaker" or "chair": whose camera the video is
+    on_screen: Optional[str] = None  # "speaker" or "chair": whose camera the video is; "screen": a shared screen
+    screen_of: Optional[str] = None  # with a shared screen: "speaker" or "chair", whose it is
     viewers: set["GalleryViewer"] = field(default_factory=set)
     text: str = ""
 
@@ -132,7 +133,7 @@ class Stage:
         self.audible = set(sitting.audible())
 
     def view(self) -> dict[str, Any]:
-        return {**self.base, "on_screen": self.on_screen, "result": self.result}
+        return {**self.base, "on_screen": self.on_screen, "screen_of": self.screen_of, "result": self.result}
 
 
 # -- the registry ------------------------------------------------------------------------
@@ -242,10 +243,12 @@ class Gallery:
             return None, [], []
         video: list[UpTrack] = []
         on_screen = None
-        for who, pid in (("speaker", stage.speaker_id), ("chair", stage.chair_id)):
+        # A shared screen takes the stage, as it does on the members' screens.
+        for who, pid in (("screen", room.screen), ("speaker", stage.speaker_id), ("chair", stage.chair_id)):
             peer = room.peers.get(pid) if pid else None
-            if peer is not None and "video" in peer.ups:
-                on_screen, video = who, [peer.ups["video"]]
+            slot = "screen" if who == "screen" else "video"
+            if peer is not None and slot in peer.ups:
+                on_screen, video = who, [peer.ups[slot]]
                 break
         audio = [room.peers[pid].ups["audio"] for pid in sorted(stage.audible)
                  if pid in room.peers and "audio" in room.peers[pid].ups]
@@ -260,6 +263,9 @@ class Gallery:
 
     def _rebind(self, stage: Stage, post: bool = True) -> None:
         stage.on_screen = self._sources(stage)[0]
+        room = self.sfu.rooms.get(stage.meeting_id)
+        sharer = room.screen if room is not None and stage.on_screen == "screen" else None
+        stage.screen_of = None if sharer is None else "speaker" if sharer == stage.speaker_id else "chair"
         self._show(stage, stage.viewers)
         if post:
             self._post(stage)

@@ -1,11 +1,14 @@
 """Presenting a document: the chair or the floor holder shows one of the sitting's documents,
-turns its pages and points at it; everyone in the meeting follows.
+turns its pages and points at it; everyone in the meeting follows. The same people may share
+their screen instead: the SFU then sends that participant's screen slot to everyone.
 
 One presentation per meeting, in memory. Its start and end are on the sitting's signed record
 (``presentation_started`` / ``presentation_ended``); page turns and pointer moves are only pushed,
 pointer moves at most ``POINTER_PER_SECOND`` times a second per meeting (the last one always
 arrives). When the presenter may no longer present (the floor ended, the chair changed, the
-document was removed), the server ends the presentation and says so on the record.
+document was removed), the server ends the presentation and says so on the record. A screen
+share works the same way (``screen_share_started`` / ``screen_share_ended``), and also ends when
+the sharer's media connection goes.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -21,7 +23,6 @@ from orchestrator.domain.errors import DomainError, NotFound
 from orchestrator.domain.sitting import Event, Sitting
 from orchestrator.service.documents import DocumentService
 
-from .hub import Hub
 from .protocol import Present
 from .services import Services
 
@@ -48,6 +49,12 @@ class NoPresentation(DomainError):
     en = "No document is being presented."
 
 
+class NoMediaConnection(DomainError):
+    code = "no_media_connection"
+    ja = "映像の接続がまだありません。少し待ってから、もう一度押してください。"
+    en = "Your video connection is not ready yet. Wait a moment and press again."
+
+
 class PageOutOfRange(DomainError):
     code = "page_out_of_range"
     ja = "そのページはありません。"
@@ -72,31 +79,35 @@ class Presentation:
 class Presenting:
     """The presentations of every meeting on this server."""
 
-    _by_hub: "weakref.WeakKeyDictionary[Hub, Presenting]" = weakref.WeakKeyDictionary()
-
-    def __init__(self, services: Services, documents: Optional[DocumentService]) -> None:
+    def __init__(self, services: Services, documents: Optional[DocumentService] = None) -> None:
         self.s = services
         self.documents = documents
         self.now: dict[str, Presentation] = {}
+        self.screens: dict[str, str] = {}  # meeting id -> whose screen everyone is shown
         self._pointer_at: dict[str, float] = {}
         self._pointer_due: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}  # starts and ends of one meeting, one at a time
-        services.sittings.notifier = _Watch(services.sittings.notifier, self)
-
-    @classmethod
-    def of(cls, services: Services, documents: Optional[DocumentService]) -> "Presenting":
-        """The server's one Presenting (made on first use: it watches the sittings from then on)."""
-        found = cls._by_hub.get(services.hub)
-        if found is None:
-            found = cls._by_hub[services.hub] = cls(services, documents)
-        return found
+        # The app also tells it of every sitting change (HubNotifier.presenting), and it sets
+        # ``documents`` once the document service is up.
+        services.sfu.peer_listeners.append(self._peers_changed)
 
     def current(self, meeting_id: str) -> Optional[dict[str, Any]]:
         shown = self.now.get(meeting_id)
         return shown.view() if shown else None
 
+    def screen(self, meeting_id: str) -> Optional[dict[str, Any]]:
+        sharer = self.screens.get(meeting_id)
+        return {"presenter_id": sharer} if sharer else None
+
     # -- requests ------------------------------------------------------------------------
     async def handle(self, meeting_id: str, actor: str, r: Present) -> dict[str, Any]:
+        if r.action in ("share_screen", "stop_screen"):
+            async with self._locks.setdefault(meeting_id, asyncio.Lock()):
+                if r.action == "share_screen":
+                    await self._share(meeting_id, actor)
+                else:
+                    await self._unshare(meeting_id, actor)
+            return {"screen": self.screen(meeting_id)}
         if r.action in ("start", "stop"):
             async with self._locks.setdefault(meeting_id, asyncio.Lock()):
                 if r.action == "start":
@@ -170,6 +181,73 @@ class Presenting:
             del self.now[meeting_id]
             await self._push(meeting_id)
 
+    # -- screens -----------------------------------------------------------------------------
+    async def _share(self, meeting_id: str, actor: str) -> None:
+        sitting = await self.s.sittings.get(meeting_id)
+        if not sitting.may_present(actor):
+            raise CannotPresent()
+        previous = self.screens.get(meeting_id)
+        if previous == actor:
+            return  # a second tap: already shown
+        if previous is not None and sitting.acting_chair_id() != actor:
+            raise NotPresenter("someone else is sharing a screen")
+        room = self.s.sfu.rooms.get(meeting_id)
+        if room is None or actor not in room.peers:
+            raise NoMediaConnection()
+        if previous is not None:
+            await self._end_screen(meeting_id, actor, "replaced")
+        await self.s.sittings.execute(meeting_id, lambda s, now: s.screen_share(actor, True, actor, now))
+        room = self.s.sfu.rooms.get(meeting_id)
+        if room is None or not room.share_screen(actor):  # gone while the record was written
+            await self._end_screen(meeting_id, None, "left", sharer=actor)
+            raise NoMediaConnection()
+        self.screens[meeting_id] = actor
+        await self._push_screen(meeting_id)
+
+    async def _unshare(self, meeting_id: str, actor: str) -> None:
+        sharer = self.screens.get(meeting_id)
+        if sharer is None:
+            return
+        if actor != sharer:
+            sitting = await self.s.sittings.get(meeting_id)
+            if sitting.acting_chair_id() != actor:
+                raise NotPresenter()
+        await self._end_screen(meeting_id, actor, "stopped")
+
+    async def _end_screen(self, meeting_id: str, actor: Optional[str], reason: str,
+                          sharer: Optional[str] = None) -> None:
+        sharer = sharer or self.screens.get(meeting_id)
+        if sharer is None:
+            return
+        if self.screens.get(meeting_id) == sharer:
+            del self.screens[meeting_id]
+            room = self.s.sfu.rooms.get(meeting_id)
+            if room is not None and room.screen == sharer:
+                room.share_screen(None)
+            await self._push_screen(meeting_id)
+        await self.s.sittings.execute(meeting_id, lambda s, now: s.screen_share(actor, False, sharer, now, reason))
+
+    def _peers_changed(self, meeting_id: str) -> None:
+        """A peer joined or left the meeting's room: if the sharer's media connection went (they
+        left, reloaded, lost the network), the room no longer sends their screen; end the share."""
+        sharer = self.screens.get(meeting_id)
+        room = self.s.sfu.rooms.get(meeting_id)
+        if sharer is not None and (room is None or room.screen != sharer):
+            self.s.spawn(self._end_screen_quietly(meeting_id, sharer, "left"))
+
+    async def _end_screen_quietly(self, meeting_id: str, sharer: str, reason: str) -> None:
+        try:
+            async with self._locks.setdefault(meeting_id, asyncio.Lock()):
+                if self.screens.get(meeting_id) == sharer:
+                    await self._end_screen(meeting_id, None, reason)
+        except Exception:
+            logger.exception("could not end the screen share in %s", meeting_id)
+
+    async def _push_screen(self, meeting_id: str) -> None:
+        hub = self.s.hub.meetings.get(meeting_id)
+        if hub is not None:
+            await hub.broadcast({"type": "screen", "screen": self.screen(meeting_id)})
+
     # -- telling everyone ----------------------------------------------------------------------
     async def _push(self, meeting_id: str) -> None:
         hub = self.s.hub.meetings.get(meeting_id)
@@ -198,6 +276,9 @@ class Presenting:
     # -- the sitting changed --------------------------------------------------------------------
     def sitting_changed(self, sitting: Sitting, events: list[Event]) -> None:
         meeting_id = sitting.meeting.id
+        sharer = self.screens.get(meeting_id)
+        if sharer is not None and not sitting.may_present(sharer):
+            self.s.spawn(self._end_screen_quietly(meeting_id, sharer, "floor_lost"))
         shown = self.now.get(meeting_id)
         if shown is None:
             return
@@ -214,18 +295,3 @@ class Presenting:
                     await self._end(meeting_id, None, reason)
         except Exception:
             logger.exception("could not end the presentation in %s", meeting_id)
-
-
-class _Watch:
-    """The sittings' notifier, also telling Presenting of every change."""
-
-    def __init__(self, inner: Any, presenting: Presenting) -> None:
-        self.inner = inner
-        self.presenting = presenting
-
-    async def sitting_changed(self, sitting: Sitting, events: list[Event]) -> None:
-        await self.inner.sitting_changed(sitting, events)
-        self.presenting.sitting_changed(sitting, events)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)

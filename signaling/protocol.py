@@ -155,7 +155,8 @@ class Vote:
 
 @dataclass(frozen=True)
 class Present:
-    """Showing a document to everyone: start, page, point (x, y: fractions of the page), stop."""
+    """Showing a document to everyone: start, page, point (x, y: fractions of the page), stop;
+    or one's screen: share_screen, stop_screen."""
 
     id: RequestId
     action: str
@@ -264,7 +265,7 @@ def _ballot_action(msg: dict[str, Any], rid: RequestId) -> BallotAction:
     return BallotAction(rid, action, ballot_id=ballot_id, choice=choice)
 
 
-PRESENT_ACTIONS = ("start", "page", "point", "stop")
+PRESENT_ACTIONS = ("start", "page", "point", "stop", "share_screen", "stop_screen")
 
 
 def _fraction(msg: dict[str, Any], name: str, rid: RequestId) -> float:

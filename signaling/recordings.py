@@ -2,7 +2,7 @@
 
 The orchestrator says whether a meeting is recorded now (``set_recording``); this bridge starts
 and stops the recorder, adds every connected participant's camera and microphone (keys
-``<participant id>-video`` / ``-audio``), and reports each finished segment, a failure or a
+``<participant id>-video`` / ``-audio``, and ``-screen`` for a shared screen), and reports each finished segment, a failure or a
 disk running full back to the orchestrator, which puts it on the record. Files live under
 ``<data>/recordings/<meeting id>/``; see docs/recording.md.
 """
@@ -79,17 +79,17 @@ class Recordings:
         recorder = self.active.get(meeting_id)
         if recorder is None:
             return
-        for kind, up in ups.items():
+        for slot, up in ups.items():  # "audio", "video" (the camera), "screen" (a video too)
             try:
-                recorder.add_track(f"{peer_id}-{kind}", kind, up)
+                recorder.add_track(f"{peer_id}-{slot}", up.kind, up)
             except (ValueError, RuntimeError, OSError) as exc:
-                logger.warning("could not record %s %s: %s", peer_id, kind, exc)
+                logger.warning("could not record %s %s: %s", peer_id, slot, exc)
 
     def untrack_peer(self, meeting_id: str, peer_id: str) -> None:
         recorder = self.active.get(meeting_id)
         if recorder is not None:
-            for kind in ("video", "audio"):
-                recorder.remove_track(f"{peer_id}-{kind}")
+            for slot in ("video", "audio", "screen"):
+                recorder.remove_track(f"{peer_id}-{slot}")
 
     def _marker(self, meeting_id: str) -> Path:
         return self.folder(meeting_id) / RECORDING_MARKER

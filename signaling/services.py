@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .bridges import SfuMediaControl
     from .gallery import Gallery
     from .presence_bridge import PresenceBridge
+    from .presenting import Presenting
     from .ws import Connection
 
 
@@ -66,6 +67,7 @@ class Services:
     render_jobs: "RenderJobs"
     presence: Optional["PresenceBridge"] = None
     gallery: Optional["Gallery"] = None
+    presenting: Optional["Presenting"] = None
     connections: set["Connection"] = field(default_factory=set)
     background: set["asyncio.Task[None]"] = field(default_factory=set)
 

@@ -14,14 +14,12 @@ from media import MediaError, Offer, Peer
 from orchestrator.domain.accounts import Account, AccountKind
 from orchestrator.domain.errors import DomainError, NotFound
 from orchestrator.service.directory import Seat
-from orchestrator.service.documents import DocumentService
 from orchestrator.service.sittings import utcnow
 
 from . import protocol
 from .hub import Attendee
 from . import commands
 from .api import current
-from .documents_api import Documents
 from .protocol import (
     Answer, AttendanceQuery, BallotAction, Command, Join, Leave, MediaState, Ping, Present, ProtocolError, Reception,
     Request, Vote, VoteOptions,
@@ -61,10 +59,11 @@ class _RateLimit:
 
 class Connection:
     def __init__(self, ws: web.WebSocketResponse, services: Services, account: Optional[Account] = None,
-                 rp_id: str = "localhost", origin: str = "", documents: Optional[DocumentService] = None) -> None:
+                 rp_id: str = "localhost", origin: str = "") -> None:
         self.ws = ws
         self.votes = VoteDesk(services, rp_id, origin)
-        self.presenting = Presenting.of(services, documents)
+        assert services.presenting is not None, "the app makes the Presenting"
+        self.presenting: Presenting = services.presenting
         self.account = account
         self.s = services
         self.attendee: Optional[Attendee] = None
@@ -195,6 +194,7 @@ class Connection:
             "sitting": sitting_view(sitting, utcnow()),
             "ballot": latest_view(await self.s.ballots.latest(meeting_id), p, sitting.acting_chair_id()),
             "presentation": self.presenting.current(meeting_id),
+            "screen": self.presenting.screen(meeting_id),
         }
         return data, self._after_join
 
@@ -291,10 +291,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(max_msg_size=WS_MAX_FRAME, heartbeat=20.0)
     await ws.prepare(request)
     found = await current(request)
-    edge = request.app.get(Documents.KEY)
     connection = Connection(ws, services, found[0] if found else None,
-                            rp_id=request.url.host or "localhost", origin=f"{request.scheme}://{request.host}",
-                            documents=edge.service if edge is not None else None)
+                            rp_id=request.url.host or "localhost", origin=f"{request.scheme}://{request.host}")
     services.connections.add(connection)
     try:
         await connection.run()

@@ -328,6 +328,19 @@ class Sitting:
         return [self._event("presentation_ended", now, actor, document_id=document_id,
                             presenter_id=presenter_id, reason=reason or "stopped")]
 
+    def screen_share(self, actor: Optional[str], started: bool, presenter_id: str, now: datetime,
+                     reason: str = "") -> list[Event]:
+        """A screen share starts (by the presenter, who may present) or ends (by the presenter,
+        the chair, or the server: ``actor`` None, when the presenter lost the floor or left)."""
+        if started:
+            self._require_not_adjourned()
+            if actor != presenter_id or not self.may_present(presenter_id):
+                raise NotAllowed("only the chair or whoever has the floor can share a screen")
+            return [self._event("screen_share_started", now, actor, presenter_id=presenter_id)]
+        if actor is not None and actor != presenter_id:
+            self._require_chair(actor)
+        return [self._event("screen_share_ended", now, actor, presenter_id=presenter_id, reason=reason or "stopped")]
+
     # -- microphones ---------------------------------------------------------------
     def set_audio_mode(self, actor: str, mode: AudioMode, now: datetime) -> list[Event]:
         self._require_not_adjourned()

@@ -39,9 +39,9 @@ class ArchiveError(Exception):
 
 @dataclass(frozen=True)
 class Track:
-    key: str  # <participant id>-<kind>
+    key: str  # <participant id>-<slot>: audio, video (the camera) or screen
     participant_id: str
-    kind: str
+    kind: str  # "audio", "video" or "screen" (a shared screen)
     segments: list[dict[str, Any]]  # {path, start, end, sha256} with start/end in seconds from the opening
 
 
@@ -244,7 +244,10 @@ def tracks_of(c: Chronicle) -> list[Track]:
         by_key.setdefault(seg.key, []).append({
             "path": seg.path, "sha256": seg.sha256, "start": round(c.offset(seg.start), 3),
             "end": round(c.offset(seg.end), 3) if seg.end else None})
-        kinds[seg.key] = seg.kind or seg.key.rsplit("-", 1)[-1]
+        # A shared screen is a video too; it is "screen" here so that a player looking for a
+        # participant's camera does not take it.
+        slot = seg.key.rsplit("-", 1)[-1]
+        kinds[seg.key] = "screen" if slot == "screen" else seg.kind or slot
     return [Track(key, key.rsplit("-", 1)[0], kinds[key], sorted(segs, key=lambda s: s["start"]))
             for key, segs in sorted(by_key.items())]
 

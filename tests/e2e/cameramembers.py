@@ -17,6 +17,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from media.ice import set_host_addresses
 from tests.support import scenes
+from tests.support.client import upload_slots
 from tests.support.encoded import EncodedSourceTrack
 
 from .socketmembers import _Member
@@ -32,12 +33,13 @@ class _CameraMember(_Member):
         if self.pc is None:
             self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
-        for t in self.pc.getTransceivers():
-            if t.mid in offer["streams"]:
-                # Publish only: the others' media would cost the test's two cores and prove nothing.
+        for t, slot in upload_slots(self.pc, offer["streams"]):
+            if slot not in ("audio", "video"):
+                # Publish only: the others' media would cost the test's two cores and prove
+                # nothing; no screen share either.
                 t.direction = "inactive"
-            elif t.kind in ("audio", "video"):
-                source = self.video if t.kind == "video" else self.audio
+            else:
+                source = self.video if slot == "video" else self.audio
                 if t.sender.track is None:
                     t.sender.replaceTrack(source)
                     t.sender._send_keyframe = source.request_keyframe

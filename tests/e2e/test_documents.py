@@ -4,7 +4,8 @@ everyone follows the pages; a member reads ahead on their own and comes back.
 One Chromium with three pages (the chair 山田 and members 鈴木 and 高橋), to keep it light on two
 cores; a third member (伊藤) joins over a plain WebSocket mid-presentation and is shown it at once.
 Then three socket members make a quorum, the sitting opens, 鈴木 is granted the floor and presents
-until the speech ends. The clerk uses the HTTP API as the admin page does;
+until the speech ends. The chair, then 鈴木 with the floor, share a screen (Chromium's fake
+capture), which reaches everyone's stage. The clerk uses the HTTP API as the admin page does;
 a file that is not a PDF is refused and the sitting carries on. The tests of this module run in order.
 """
 
@@ -194,6 +195,42 @@ def test_a_bad_upload_is_refused_and_the_sitting_carries_on(sitting: dict[str, A
     wait_for("still one document", lambda: m1.get_by_test_id("docs-card").count() == 1)
 
 
+def screen_on_stage(page: Any, presenter_id: str) -> bool:
+    """The stage shows ``presenter_id``'s screen, decoded and playing."""
+    shown = page.evaluate("window.gikai.sharedScreen()")
+    return shown["presenter"] == presenter_id and shown["shown"] and shown["width"] > 0 and shown["frames"] > 5
+
+
+def stage_gone(page: Any) -> bool:
+    shown = page.evaluate("window.gikai.sharedScreen()")
+    return shown["presenter"] is None and not shown["shown"] and not shown["sharing"]
+
+
+def test_the_chair_shares_a_screen_and_every_member_sees_it(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
+    chair_id = sitting["ids"]["chair"]
+    assert m1.get_by_test_id("share-screen").is_hidden(), "no floor, no screen to share"
+    button = chair.get_by_test_id("share-screen")
+    assert button.is_visible() and "画面共有" in button.inner_text()
+    button.click()  # Chromium's fake capture answers the picker: a 1280x720 test screen
+    wait_for("the chair shares", lambda: chair.evaluate("window.gikai.sharedScreen()")["sharing"])
+    for who, page in (("m1", m1), ("m2", m2)):
+        wait_for(f"the chair's screen on {who}'s stage", lambda pg=page: screen_on_stage(pg, chair_id), timeout=30)
+    assert text_of(m1, "stage-caption") == "山田 太郎 さんの画面"
+    assert text_of(chair, "stage-caption") == "あなたの画面を全員に見せています"
+    assert m1.get_by_test_id("stage-stop").is_hidden(), "a member cannot end the chair's share"
+    stats = m2.evaluate("window.gikai.stats()")[chair_id]
+    assert stats["screen"]["framesDecoded"] > 0 and stats["screen"]["frameWidth"] >= 640, stats
+    assert stats["video"]["framesDecoded"] > 0, "the chair's camera still arrives on its own"
+    assert chair.get_by_test_id("share-screen").get_attribute("aria-pressed") == "true"
+    screenshots(m1, artifacts, "e2e-screen-share-member")
+    screenshots(chair, artifacts, "e2e-screen-share-presenter")
+    chair.get_by_test_id("stage-stop").click()
+    for who, page in (("chair", chair), ("m1", m1), ("m2", m2)):
+        wait_for(f"the share ended for {who}", lambda pg=page: stage_gone(pg))
+    assert m1.get_by_test_id("docs-panel").is_visible(), "the documents are back"
+
+
 def test_a_member_granted_the_floor_presents_until_the_speech_ends(sitting: dict[str, Any], artifacts: Path) -> None:
     chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
     members = SocketMembers(sitting["server"].base_url)  # three more members make a quorum
@@ -215,10 +252,17 @@ def test_a_member_granted_the_floor_presents_until_the_speech_ends(sitting: dict
         wait_for("m2 follows m1", lambda: "鈴木" in text_of(m2, "docs-follow") and shown_page(m2) == 1)
         m1.get_by_test_id("docs-next").click()
         wait_for("m2 and the chair on page 2", lambda: shown_page(m2) == 2 and shown_page(chair) == 2)
+        # ...and shares a screen as well: it takes the stage over the document.
+        m1.get_by_test_id("share-screen").click()
+        wait_for("m1's screen on m2's stage", lambda: screen_on_stage(m2, sitting["ids"]["m1"]), timeout=30)
+        assert text_of(m2, "stage-caption") == "鈴木 一郎 さんの画面"
+        assert chair.get_by_test_id("stage-stop").is_visible(), "the chair may end it"
 
-        # The speech ends: so does the presentation, for everyone.
+        # The speech ends: so do the presentation and the screen share, for everyone.
         m1.get_by_test_id("end-own-speech").click()
         wait_for("the presentation ended", lambda: m2.evaluate("window.gikai.state.presentation") is None)
+        for who, page in (("m1", m1), ("m2", m2), ("chair", chair)):
+            wait_for(f"the screen share ended for {who}", lambda pg=page: stage_gone(pg))
         assert m1.get_by_test_id("docs-stop").count() == 0
         assert m1.get_by_test_id("docs-present").count() == 0, "no floor, no presenting"
     finally:

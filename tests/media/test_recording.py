@@ -134,7 +134,7 @@ class Capture:
 
 def record_room(room, recorder: Recorder, capture: Capture | None = None) -> None:
     for pid, peer in room.peers.items():
-        for kind, up in peer.ups.items():
+        for kind, up in peer.camera_and_microphone():
             if capture is not None:
                 capture.tap(f"{pid}-{kind}", up)
             recorder.add_track(f"{pid}-{kind}", kind, up)
@@ -228,7 +228,7 @@ async def test_a_participant_who_leaves_and_rejoins_keeps_one_timeline_with_a_ga
         await b.close()
         await asyncio.sleep(1.5)
         join(room, "b", rejoined)
-        for kind, up in room.peers["b"].ups.items():
+        for kind, up in room.peers["b"].camera_and_microphone():
             recorder.add_track(f"b-{kind}", kind, up)
         back = time.monotonic() - origin
         before = a.frame_counts[("b", "video")]

@@ -52,7 +52,13 @@ async def server(aiohttp_client, tmp_path):
 def publisher(n: int) -> MediaClient:
     video = EncodedSourceTrack("video", encode_vp8(colour=(0, 0, BLUE[n])), 15)
     audio = EncodedSourceTrack("audio", encode_opus(hz=TONE[n]), 50)
-    return MediaClient(f"p{n}", video=video, audio=audio, keep_frames=False)
+    # The speaker also has a screen to share (sent all along; forwarded only once shared).
+    screen = EncodedSourceTrack("video", screen_packets(), 10) if n == SPEAKER else None
+    return MediaClient(f"p{n}", video=video, audio=audio, keep_frames=False, screen=screen)
+
+
+def screen_packets() -> tuple[bytes, ...]:
+    return encode_vp8(width=320, height=180, frames=30, gop=10, colour=(230, 230, 230))
 
 
 class Silent:
@@ -216,7 +222,7 @@ async def test_the_gallery_shows_the_floor_and_plays_only_what_may_be_heard(serv
         assert view["state"] == "scheduled" and view["speaker"] is None and view["result"] is None
         assert view["chair"] == {"name": "山田 太郎", "role": "chair"}
         assert set(view) == {"meeting_id", "title", "body", "plenary", "state", "agenda", "current_item_id",
-                             "speaker", "chair", "on_screen", "result"}, "no roster, queue or presence"
+                             "speaker", "chair", "on_screen", "screen_of", "result"}, "no roster, queue or presence"
         await wait_for(lambda: w.pc.connectionState == "connected", timeout=WAIT)
         await asyncio.sleep(1.0)
         assert not w.frames["video"] and not w.frames["audio"], "nothing is carried before the sitting opens"
@@ -249,6 +255,17 @@ async def test_the_gallery_shows_the_floor_and_plays_only_what_may_be_heard(serv
         counts = await heard(w)
         assert set(counts) == {CHAIR, SPEAKER}, counts
         assert counts[SPEAKER] > 50, "the speaker at full rate"
+
+        # The speaker shares a screen: it takes the gallery's stage, and gives it back after.
+        screen = set(screen_packets())
+        t_share = time.monotonic()
+        assert (await speaker.request("present", action="share_screen"))["ok"]
+        await wait_for(lambda: (w.view()["on_screen"], w.view()["screen_of"]) == ("screen", "speaker"), timeout=WAIT)
+        await wait_for(lambda: sum(f.data in screen for f in w.since("video", t_share)) > 10, timeout=WAIT)
+        assert (await speaker.request("present", action="stop_screen"))["ok"]
+        await wait_for(lambda: (w.view()["on_screen"], w.view()["screen_of"]) == ("speaker", None), timeout=WAIT)
+        t_back = time.monotonic()
+        await wait_for(lambda: owner_of(w.since("video", t_back), "video").count(SPEAKER) > 10, timeout=WAIT)
         packets = [f.data for f in w.since("audio", t_grant)]
         assert sum(d[0] & 3 == 3 for d in packets) >= 0.8 * len(packets), "viewers get 60 ms packets"
 

@@ -17,6 +17,8 @@ import { renderScreens } from "./views/screens.js";
 import { SittingView } from "./views/sitting.js";
 import { VotePanel } from "./views/vote.js";
 import { DocumentsView } from "./views/documents.js";
+import { StageView } from "./views/stage.js";
+import { ScreenShare } from "./screenshare.js";
 import { Votes } from "./voting.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
@@ -106,6 +108,16 @@ export class App {
       present: (action, fields) => this.signaling ? this.signaling.request("present", fields) : Promise.reject(new ConnectionLost()),
       token: () => this.token,
     });
+    this.stage = new StageView(/** @type {HTMLElement} */ (document.getElementById("screen-meeting")), {
+      share: () => { this.screenShare.start(); },
+      stop: () => { this.screenShare.end(); },
+    });
+    this.screenShare = new ScreenShare({
+      peer: () => this.peer,
+      present: (fields) => this.signaling ? this.signaling.request("present", fields) : Promise.reject(new ConnectionLost()),
+      onLocal: (stream) => this.stage.setLocalScreen(stream),
+      onRefused: (error) => this.refused(error),
+    });
     this.votes = new Votes({
       state: () => this.state,
       dispatch: (event) => this.dispatch(event),
@@ -129,6 +141,7 @@ export class App {
       this.sitting.retranslate();
       this.vote.retranslate();
       this.documents.retranslate();
+      this.stage.retranslate();
       this.render();
     });
     // A headset plugged in during the check shows up in the lists at once.
@@ -189,7 +202,9 @@ export class App {
       this.sitting.render(this.state);
       this.vote.render(this.state);
       this.documents.render(this.state);
+      this.stage.render(this.state);
     }
+    this.screenShare.follow(this.state);
   }
 
   // -- device check ------------------------------------------------------------------
@@ -309,6 +324,9 @@ export class App {
       case "presentation":
         this.dispatch({ type: "presentation", presentation: /** @type {any} */ (push).presentation ?? null });
         break;
+      case "screen":
+        this.dispatch({ type: "shared_screen", screen: /** @type {any} */ (push).screen ?? null });
+        break;
       default:
         break; // newer servers may push more; ignore what we do not know
     }
@@ -324,7 +342,10 @@ export class App {
         this.mark("answer_sent");
         return signaling.request("answer", { sdp, revision });
       },
-      onRemoteMedia: (remote) => this.meeting.setRemoteMedia(remote),
+      onRemoteMedia: (remote) => {
+        this.meeting.setRemoteMedia(remote);
+        this.stage.setRemoteMedia(remote);
+      },
       onFailed: () => {
         if (this.peer !== peer) return;
         this.dispatch({ type: "connection", connection: "media_failed" });
@@ -340,9 +361,11 @@ export class App {
    * @returns {void}
    */
   teardownPeer() {
+    this.screenShare.release();
     this.peer?.close();
     this.peer = null;
     this.meeting.setRemoteMedia(new Map());
+    this.stage.setRemoteMedia(new Map());
   }
 
   /**

@@ -33,6 +33,18 @@ export function exposeHooks(app) {
       for (const tile of app.meeting.tiles.values()) if (tile.meter) out[tile.id] = tile.meter.level();
       return out;
     },
+    /** The shared screen on the stage: whose, and the video's decoded size and frames. */
+    sharedScreen() {
+      const video = app.stage.video;
+      return {
+        presenter: app.state.sharedScreen?.presenter_id ?? null,
+        shown: !app.stage.section.hidden,
+        width: video.videoWidth,
+        height: video.videoHeight,
+        frames: video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality().totalVideoFrames : 0,
+        sharing: !!app.screenShare.stream,
+      };
+    },
     /** inbound-rtp statistics per participant and kind. */
     stats() { return app.peer ? app.peer.receiveStats() : Promise.resolve({}); },
     get connectionState() { return app.peer ? app.peer.pc.connectionState : "none"; },

@@ -1,7 +1,8 @@
 /**
  * The browser's media connection to the SFU. The server makes every offer; the browser
  * only answers (docs/protocol.md). On the first offer the camera and microphone go on
- * the first video/audio m-lines that the offer's `streams` does not name; every other
+ * the first video/audio m-lines that the offer's `streams` does not name, and the second
+ * such video m-line is kept for a screen share (empty until one is shared); every other
  * m-line receives. After each offer the received tracks are mapped to participants
  * afresh from `streams`, because the server reuses m-lines after someone leaves.
  */
@@ -9,10 +10,10 @@
 const GATHER_TIMEOUT_MS = 2000;
 
 /**
- * @typedef {{participant: string, kind: "audio" | "video"}} StreamInfo
+ * @typedef {{participant: string, kind: "audio" | "video", slot?: "screen"}} StreamInfo
  * @typedef {{sdp: string, revision: number, streams: Record<string, StreamInfo>}} OfferPush
- * @typedef {Map<string, {audio: MediaStream | null, video: MediaStream | null}>} RemoteMedia
- *   participant id -> one fresh MediaStream per kind
+ * @typedef {Map<string, {audio: MediaStream | null, video: MediaStream | null, screen?: MediaStream | null}>} RemoteMedia
+ *   participant id -> one fresh MediaStream per kind (and their shared screen, if it is sent)
  */
 
 /**
@@ -28,8 +29,8 @@ export class MediaPeer {
   constructor(options) {
     this.options = options;
     this.pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
-    /** @type {{audio: RTCRtpTransceiver | null, video: RTCRtpTransceiver | null}} */
-    this.uplinks = { audio: null, video: null };
+    /** @type {{audio: RTCRtpTransceiver | null, video: RTCRtpTransceiver | null, screen: RTCRtpTransceiver | null}} */
+    this.uplinks = { audio: null, video: null, screen: null };
     /** @type {Record<string, StreamInfo>} */
     this.streams = {};
     this.closed = false;
@@ -65,7 +66,7 @@ export class MediaPeer {
     const first = this.uplinks.audio === null && this.uplinks.video === null;
     if (first) await this.attachLocal(streams);
     for (const transceiver of pc.getTransceivers()) {
-      if (transceiver === this.uplinks.audio || transceiver === this.uplinks.video) continue;
+      if (Object.values(this.uplinks).includes(transceiver)) continue;
       if (transceiver.currentDirection === "stopped" || transceiver.mid === null) continue;
       if (transceiver.direction !== "recvonly") transceiver.direction = "recvonly";
     }
@@ -82,19 +83,26 @@ export class MediaPeer {
   }
 
   /**
-   * Put the camera and microphone on the upload m-lines of the first offer.
+   * Put the camera and microphone on the upload m-lines of the first offer, and keep the
+   * second video one for a screen share.
    * @param {Record<string, StreamInfo>} streams
    * @returns {Promise<void>}
    */
   async attachLocal(streams) {
     const local = this.options.localStream;
-    for (const kind of /** @type {const} */ (["video", "audio"])) {
-      const transceiver = this.pc.getTransceivers().find(
-        (t) => t.mid !== null && !(t.mid in (streams || {})) && t.receiver.track.kind === kind,
-      );
+    const unnamed = this.pc.getTransceivers().filter((t) => t.mid !== null && !(t.mid in (streams || {})));
+    const videos = unnamed.filter((t) => t.receiver.track.kind === "video");
+    const slots = {
+      video: videos[0] || null,
+      audio: unnamed.find((t) => t.receiver.track.kind === "audio") || null,
+      screen: videos[1] || null,
+    };
+    for (const slot of /** @type {const} */ (["video", "audio", "screen"])) {
+      const transceiver = slots[slot];
       if (!transceiver) continue;
-      this.uplinks[kind] = transceiver;
-      const track = local ? local.getTracks().find((t) => t.kind === kind) || null : null;
+      this.uplinks[slot] = transceiver;
+      const kind = slot === "audio" ? "audio" : "video";
+      const track = local && slot !== "screen" ? local.getTracks().find((t) => t.kind === kind) || null : null;
       await transceiver.sender.replaceTrack(track);
       if (local && track) transceiver.sender.setStreams(local);
       // Sending even without a track keeps the slot ready for replaceLocalTrack().
@@ -103,14 +111,16 @@ export class MediaPeer {
   }
 
   /**
-   * Swap the camera or microphone without renegotiating.
-   * @param {"audio" | "video"} kind
+   * Swap the camera, microphone or shared screen without renegotiating.
+   * @param {"audio" | "video" | "screen"} slot
    * @param {MediaStreamTrack | null} track
-   * @returns {Promise<void>}
+   * @returns {Promise<boolean>} whether there is such a slot to send on
    */
-  async replaceLocalTrack(kind, track) {
-    const transceiver = this.uplinks[kind];
-    if (transceiver && !this.closed) await transceiver.sender.replaceTrack(track);
+  async replaceLocalTrack(slot, track) {
+    const transceiver = this.uplinks[slot];
+    if (!transceiver || this.closed) return false;
+    await transceiver.sender.replaceTrack(track);
+    return true;
   }
 
   /**
@@ -123,15 +133,16 @@ export class MediaPeer {
     for (const transceiver of this.pc.getTransceivers()) {
       const info = transceiver.mid !== null ? this.streams[transceiver.mid] : undefined;
       if (!info) continue;
-      const entry = media.get(info.participant) || { audio: null, video: null };
-      entry[info.kind] = new MediaStream([transceiver.receiver.track]);
+      const entry = media.get(info.participant) || { audio: null, video: null, screen: null };
+      entry[info.slot || info.kind] = new MediaStream([transceiver.receiver.track]);
       media.set(info.participant, entry);
     }
     return media;
   }
 
   /**
-   * Receiver statistics per participant and kind, for the status view and tests.
+   * Receiver statistics per participant and kind ("audio", "video", or "screen" for a shared
+   * screen), for the status view and tests.
    * @returns {Promise<Record<string, Record<string, Record<string, number>>>>}
    */
   async receiveStats() {
@@ -144,7 +155,7 @@ export class MediaPeer {
       report.forEach((stat) => {
         if (stat.type !== "inbound-rtp") return;
         out[info.participant] ??= {};
-        out[info.participant][info.kind] = {
+        out[info.participant][info.slot || info.kind] = {
           packetsReceived: stat.packetsReceived ?? 0,
           bytesReceived: stat.bytesReceived ?? 0,
           framesDecoded: stat.framesDecoded ?? 0,

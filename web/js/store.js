@@ -32,6 +32,7 @@ import { newerBallot } from "./ballot.js";
  * @property {Ballot | null} ballot the sitting's latest ballot
  * @property {VoteProgress | null} vote this screen's own vote in that ballot
  * @property {Presentation | null} presentation the document being presented, if any
+ * @property {{presenter_id: string} | null} sharedScreen whose screen everyone is shown, if anyone's
  * @typedef {{document_id: string, title: string, page: number, pages: number, presenter_id: string,
  *   pointer: {x: number, y: number} | null}} Presentation
  *
@@ -61,6 +62,7 @@ import { newerBallot } from "./ballot.js";
  *   | {type: "dismiss_error"}
  *   | {type: "ballot", ballot: Ballot}
  *   | {type: "presentation", presentation: Presentation | null}
+ *   | {type: "shared_screen", screen: {presenter_id: string} | null}
  *   | {type: "vote", ballotId: string, step: VoteStep, choice?: string | null,
  *      receipt?: Receipt | null, error?: {code: string, message?: {ja?: string, en?: string}} | null}} StoreEvent
  */
@@ -83,6 +85,7 @@ export function initialState() {
     ballot: null,
     vote: null,
     presentation: null,
+    sharedScreen: null,
   };
 }
 
@@ -168,6 +171,7 @@ export function apply(state, event) {
         ballot,
         vote: voteFor(state.vote, ballot, event.data.participant?.id),
         presentation: /** @type {any} */ (event.data).presentation ?? null,
+        sharedScreen: /** @type {any} */ (event.data).screen ?? null,
       };
     }
     case "ballot": {
@@ -186,6 +190,8 @@ export function apply(state, event) {
       };
     case "presentation":
       return { ...state, presentation: event.presentation };
+    case "shared_screen":
+      return { ...state, sharedScreen: event.screen };
     case "command_error":
       return { ...state, commandError: { code: event.code, message: event.message } };
     case "command_ok":

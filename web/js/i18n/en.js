@@ -511,6 +511,11 @@ export default {
   "archive.render.download": "Download the video (MP4)",
   // -- end of archive pages
   // -- documents in the meeting (資料)
+  "stage.share": "Share screen",
+  "stage.stop_mine": "Stop sharing",
+  "stage.stop_other": "End the screen share",
+  "stage.yours": "Everyone sees your screen",
+  "stage.whose": "{name}'s screen",
   "docs.open": "Documents",
   "docs.close": "Close documents",
   "docs.title": "Documents",

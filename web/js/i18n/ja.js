@@ -511,6 +511,11 @@ export default {
   "archive.render.download": "公開用動画(MP4)をダウンロード",
   // -- end of archive pages
   // -- documents in the meeting (資料)
+  "stage.share": "画面共有",
+  "stage.stop_mine": "共有をやめる",
+  "stage.stop_other": "画面共有を終わらせる",
+  "stage.yours": "あなたの画面を全員に見せています",
+  "stage.whose": "{name} さんの画面",
   "docs.open": "資料",
   "docs.close": "資料を閉じる",
   "docs.title": "資料",

@@ -29,7 +29,8 @@ const CLOSE_FULL = 4004;
  *   votes: {name: string, choice: string}[] | null}} Result
  * @typedef {{meeting_id: string, title: string, body: string, plenary: boolean, state: string,
  *   agenda: Item[], current_item_id: string | null, speaker: Person | null, chair: Person | null,
- *   on_screen: "speaker" | "chair" | null, result: Result | null}} View
+ *   on_screen: "speaker" | "chair" | "screen" | null,
+ *   screen_of?: "speaker" | "chair" | null, result: Result | null}} View
  */
 
 /** @param {string} id @returns {HTMLElement} */
@@ -301,7 +302,8 @@ class GalleryPage {
     $("screen-notice").textContent = notice;
     $("screen-notice").hidden = !notice;
     this.video.hidden = !!notice;
-    const shown = view.on_screen === "speaker" ? view.speaker : view.on_screen === "chair" ? view.chair : null;
+    const whose = view.on_screen === "screen" ? view.screen_of : view.on_screen;
+    const shown = whose === "speaker" ? view.speaker : whose === "chair" ? view.chair : null;
     $("caption").hidden = !shown || !!notice;
     $("caption-tag").textContent = view.on_screen ? t(`gallery.on_screen.${view.on_screen}`) : "";
     $("caption-name").textContent = shown ? this.person(shown) : "";

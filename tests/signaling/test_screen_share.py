@@ -1,0 +1,146 @@
+"""Sharing a screen through the SFU, with real aiortc peers: nothing on a screen slot reaches
+anyone until the server allows it; then exactly the sharer's screen frames reach every other
+member; who may share, the chair taking over, the end when the floor ends or the sharer's
+connection goes, and the record of it all."""
+
+from __future__ import annotations
+
+import asyncio
+
+from media.frames import vp8_is_keyframe
+from tests.signaling.test_presenting_ws import record
+from tests.signaling.test_sitting_ws import _join, latest
+from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
+from tests.support.client import MediaClient
+from tests.support.encoded import EncodedSourceTrack, encode_vp8
+from tests.support.room import wait_for
+
+_SCREENS: dict[str, tuple[bytes, ...]] = {}
+
+
+def screen_clip(name: str) -> EncodedSourceTrack:
+    """A screen share: a picture of its own, so received bytes tell whose screen and which slot."""
+    if name not in _SCREENS:
+        colour = (240, 240, 240) if name == "chair" else (20, 120, 40)
+        _SCREENS[name] = encode_vp8(width=320, height=180, frames=30, gop=10, colour=colour)
+    return EncodedSourceTrack("video", _SCREENS[name], 10)
+
+
+def shared(s: Session) -> dict | None:
+    pushes = s.pushed("screen")
+    return pushes[-1]["screen"] if pushes else None
+
+
+def screen_frames(s: Session, publisher: Session) -> int:
+    return s.media.frame_counts[(publisher.me, "screen")]
+
+
+async def test_a_shared_screen_reaches_every_member_and_only_while_allowed(server):  # noqa: F811
+    client, services, participants, tokens = server
+    meeting_id = participants[0].meeting_id
+    # Every client sends a screen picture from the start: the server must hold it back.
+    chair, m1, m2 = sessions = [await _join(client, t, MediaClient(n, screen=screen_clip(n)))
+                                for t, n in ((tokens[0], "chair"), (tokens[2], "m1"), (tokens[3], "m2"))]
+    try:
+        await wait_for(lambda: all(s.media.frame_counts[(o.me, "video")] > 10
+                                   for s in sessions for o in sessions if o is not s), timeout=20)
+        room = services.sfu.rooms[meeting_id]
+        assert all(room.peers[s.me].ups["screen"].frames_in > 0 for s in sessions), "screens are being sent"
+        assert all(screen_frames(s, o) == 0 for s in sessions for o in sessions), "and reach nobody"
+
+        # Only the chair or the floor holder; bad actions are refused at the edge.
+        assert (await m1.request("present", action="share_screen"))["code"] == "cannot_present"
+        assert (await chair.request("present", action="share"))["code"] == "bad_message"
+
+        reply = await chair.request("present", action="share_screen")
+        assert reply["ok"] and reply["data"]["screen"] == {"presenter_id": chair.me}
+        await wait_for(lambda: all(shared(s) == {"presenter_id": chair.me} for s in sessions))
+        await wait_for(lambda: all(screen_frames(s, chair) > 15 for s in (m1, m2)), timeout=20)
+        # The bytes are the chair's screen, not their camera nor anyone else's screen.
+        chair_screen = set(_SCREENS["chair"])
+        got = m2.media.frames_from(chair.me, "screen")
+        assert got and all(f.data in chair_screen for f in got)
+        assert any(vp8_is_keyframe(f.data) for f in got)
+        assert screen_frames(chair, chair) == 0 and all(screen_frames(s, o) == 0 for s in sessions for o in (m1, m2))
+        # The chair's camera still arrives as a camera.
+        assert all(f.data not in chair_screen for f in m2.media.frames_from(chair.me, "video"))
+
+        # Someone joining now is told in the join reply, and receives the screen too.
+        late = Session(await client.ws_connect("/ws"), MediaClient("late"))
+        sessions.append(late)
+        joined = await late.request("join", token=tokens[4])
+        assert joined["data"]["screen"] == {"presenter_id": chair.me}
+        late.me = joined["data"]["participant"]["id"]
+        await wait_for(lambda: screen_frames(late, chair) > 5, timeout=20)
+
+        # Stopping: nothing more arrives, everyone is told, and the record has both ends.
+        assert (await m1.request("present", action="stop_screen"))["code"] == "not_presenter"
+        assert (await chair.request("present", action="stop_screen"))["ok"]
+        await wait_for(lambda: all(shared(s) is None for s in sessions))
+        assert room.screen is None and not room.peers[chair.me].ups["screen"].forwarding
+        before = screen_frames(m1, chair)
+        await asyncio.sleep(1.0)
+        assert screen_frames(m1, chair) <= before + 2  # at most what was already on the wire
+        entries = await record(services, meeting_id, "screen_share_started", "screen_share_ended")
+        assert [(e.name, e.actor_id, e.data["presenter_id"], e.data.get("reason")) for e in entries] == [
+            ("screen_share_started", chair.me, chair.me, None),
+            ("screen_share_ended", chair.me, chair.me, "stopped")]
+    finally:
+        for s in sessions:
+            await s.close()
+
+
+async def test_the_floor_holder_shares_until_the_floor_ends_and_a_leaving_sharer_ends_it(server):  # noqa: F811
+    client, services, participants, tokens = server
+    meeting_id = participants[0].meeting_id
+    chair, m1, m2 = sessions = [await _join(client, t, MediaClient(n, screen=screen_clip(n)))
+                                for t, n in ((tokens[0], "chair"), (tokens[2], "m1"), (tokens[3], "m2"))]
+    sessions += [await _join(client, t) for t in tokens[4:7]]  # the quorum: six of twelve
+    try:
+        assert (await chair.request("command", name="open"))["ok"]
+        assert (await m1.request("command", name="request_floor", kind="question"))["ok"]
+        await wait_for(lambda: len(latest(chair).get("queue", {}).get("requests", [])) == 1)
+        request_id = latest(chair)["queue"]["requests"][0]["id"]
+        assert (await chair.request("command", name="grant", request_id=request_id))["ok"]
+
+        assert (await m2.request("present", action="share_screen"))["code"] == "cannot_present"
+        assert (await m1.request("present", action="share_screen"))["ok"]
+        await wait_for(lambda: screen_frames(m2, m1) > 10 and screen_frames(chair, m1) > 10, timeout=20)
+        # The chair takes over: one screen at a time, the member's stops reaching anyone.
+        assert (await chair.request("present", action="share_screen"))["ok"]
+        await wait_for(lambda: screen_frames(m2, chair) > 10, timeout=20)
+        assert (await m1.request("present", action="share_screen"))["code"] == "not_presenter"
+        assert (await chair.request("present", action="stop_screen"))["ok"]
+
+        # The member shares again; the chair ends the speech: the share ends with the floor.
+        assert (await m1.request("present", action="share_screen"))["ok"]
+        await wait_for(lambda: shared(m2) == {"presenter_id": m1.me})
+        assert (await chair.request("command", name="end_speech"))["ok"]
+        await wait_for(lambda: shared(m2) is None)
+        assert services.sfu.rooms[meeting_id].screen is None
+
+        # The chair shares and then drops off: the share ends with the connection.
+        assert (await chair.request("present", action="share_screen"))["ok"]
+        await wait_for(lambda: shared(m1) == {"presenter_id": chair.me})
+        await chair.close()
+        sessions.remove(chair)
+        await wait_for(lambda: shared(m1) is None, timeout=10)
+
+        for _ in range(50):  # the end goes on the record just after everyone is told
+            entries = await record(services, meeting_id, "screen_share_started", "screen_share_ended")
+            if len(entries) == 8:
+                break
+            await asyncio.sleep(0.1)
+        assert [(e.name, e.data["presenter_id"], e.data.get("reason")) for e in entries] == [
+            ("screen_share_started", m1.me, None),
+            ("screen_share_ended", m1.me, "replaced"),
+            ("screen_share_started", chair.me, None),
+            ("screen_share_ended", chair.me, "stopped"),
+            ("screen_share_started", m1.me, None),
+            ("screen_share_ended", m1.me, "floor_lost"),
+            ("screen_share_started", chair.me, None),
+            ("screen_share_ended", chair.me, "left")]
+        assert [e.actor_id for e in entries if e.name == "screen_share_ended"] == [chair.me, chair.me, None, None]
+    finally:
+        for s in sessions:
+            await s.close()
