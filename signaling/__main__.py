@@ -16,6 +16,8 @@ from aiohttp import web
 from orchestrator.domain.model import Role
 
 from .app import create_app
+from .documents_api import Documents
+from .rehearsal_papers import add_rehearsal_papers
 from .cli_admin import add_admin_commands, run_admin
 from .services import ServerConfig, Services
 
@@ -77,6 +79,11 @@ async def serve(config: ServerConfig, stop: Optional[asyncio.Event] = None) -> N
     else:
         meeting, participants, created = rehearsal
         note = "created" if created else "ready"
+        documents = app.get(Documents.KEY)
+        if created and documents is not None:
+            agenda = (await services.sittings.get(meeting.id)).agenda.items
+            if agenda and await add_rehearsal_papers(documents.service, meeting, agenda[0].id):
+                print(f"rehearsal agenda paper added to {agenda[0].title}", flush=True)
         print(f"rehearsal meeting {meeting.title} ({note}); join links, one per person:", flush=True)
         for p in participants:
             link = f"{base}/join#{services.tokens.issue(p.id)}"
