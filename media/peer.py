@@ -254,7 +254,10 @@ class Peer:
             raise
         except Exception:
             if not self._closed:
-                logger.exception("negotiation with peer %s failed", self.id)
+                if self.pc.connectionState == "closed":  # aiortc shut it (consent expired, DTLS ended)
+                    logger.info("peer %s closed while negotiating", self.id)
+                else:
+                    logger.exception("negotiation with peer %s failed", self.id)
                 self._fail()
 
     async def accept_answer(self, sdp: str, revision: int) -> None:

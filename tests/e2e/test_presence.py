@@ -65,11 +65,27 @@ def quorum(page: Any) -> dict[str, Any]:
     return page.evaluate("window.gikai.state.sitting?.quorum") or {}
 
 
+def diagnosis(page: Any, server: Server) -> str:
+    """Each participant's presence as the chair's screen has it, the connected roster, and the
+    server log's warnings: what a failed wait for the quorum needs to be understood."""
+    state = page.evaluate("""() => {
+        const s = window.gikai.state;
+        return {presence: s.sitting?.presence, counted: s.sitting?.quorum?.counted,
+                connected: s.roster.filter(p => p.connected).map(p => p.name)};
+    }""")
+    log = [line for line in server.log.read_text(errors="replace").splitlines()
+           if " WARNING " in line or " ERROR " in line]
+    return f"state: {state}\nserver warnings (last 30):\n" + "\n".join(log[-30:])
+
+
 def test_faces_on_camera_are_counted_and_an_empty_room_is_not(sitting: dict[str, Any], artifacts: Path) -> None:
     p, ids = sitting["pages"], sitting["ids"]
     chair, a, b = p["chair"], p["a"], p["b"]
-    wait_for("the quorum on the chair's screen", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"),
-             timeout=30)
+    try:
+        wait_for("the quorum on the chair's screen", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"),
+                 timeout=30)
+    except AssertionError as failed:  # say who was not seen, and what the server logged
+        raise AssertionError(f"{failed}\n{diagnosis(chair, sitting['server'])}") from None
     counted = quorum(chair)["counted"]
     assert ids["chair"] in counted and ids["a"] in counted and ids["b"] not in counted
     assert len(counted) == 6, "the chair, A and the four Python members; not B"
