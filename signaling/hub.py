@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from orchestrator.domain.model import Participant
 logger = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+SendText = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Attendee:
     close: Callable[[int, str], Awaitable[None]]
     audio_muted: bool = False
     video_muted: bool = False
+    send_text: Optional[SendText] = None  # the same, already encoded (a broadcast encodes once)
 
     def state(self) -> dict[str, Any]:
         p = self.participant
@@ -47,7 +50,9 @@ class MeetingHub:
         left_out = {exclude} if isinstance(exclude, str) else (exclude or set())
         targets = [a for pid, a in self.attendees.items()
                    if pid not in left_out and (only is None or pid in only)]
-        results = await asyncio.gather(*(a.send(message) for a in targets), return_exceptions=True)
+        text = json.dumps(message)  # once, not once per socket (200 watchers of a vote)
+        results = await asyncio.gather(*(a.send_text(text) if a.send_text else a.send(message) for a in targets),
+                                       return_exceptions=True)
         for attendee, result in zip(targets, results):
             if isinstance(result, Exception):
                 logger.debug("could not tell %s: %s", attendee.participant.id, result)

@@ -80,16 +80,26 @@ class VoteDesk:
 
     async def vote(self, meeting_id: str, voter: Participant, r: Vote) -> dict[str, Any]:
         choice = _enum(Choice, r.choice, "choice", r.id)
+        evidence: Optional[Evidence] = None
         try:
-            evidence = await self._confirm(voter, r, choice)
+            evidence = await self._confirm(meeting_id, voter, r, choice)
             receipt = await self.s.ballots.cast(meeting_id, r.ballot_id, voter.id, choice, evidence)
         except DomainError as refused:
+            await self._keep_sign_count(evidence)
             await self._log_refusal(meeting_id, voter.id, r.ballot_id, refused.code)
             raise
+        if not receipt.new:  # a retry of a vote already recorded: the counter still moved on
+            await self._keep_sign_count(evidence)
         return {"receipt": {"ballot_id": receipt.ballot_id, "seq": receipt.seq, "hash": receipt.hash,
                             "repeated": not receipt.new}}
 
-    async def _confirm(self, voter: Participant, r: Vote, choice: Choice) -> Evidence:
+    async def _keep_sign_count(self, evidence: Optional[Evidence]) -> None:
+        """A verified assertion whose vote was not recorded: its counter is stored on its own
+        (a recorded vote stores it in the vote's commit)."""
+        if evidence is not None and evidence.credential_id is not None and evidence.sign_count is not None:
+            await self.s.accounts.record_sign_count(evidence.credential_id, evidence.sign_count)
+
+    async def _confirm(self, meeting_id: str, voter: Participant, r: Vote, choice: Choice) -> Evidence:
         try:
             challenge = self.s.ceremonies.take(r.ceremony, "vote", self._subject(r.ballot_id, choice, voter.id))
             credential_id = passkeys.credential_id_of(r.credential)
@@ -101,11 +111,11 @@ class VoteDesk:
                                                    stored.public_key, stored.sign_count)
         except PasskeyError as exc:
             raise VoteNotConfirmed(str(exc)) from None
-        await self.s.accounts.record_sign_count(credential_id, count)
         still = await self.s.presence.still(voter.id) if self.s.presence is not None else None
-        ballot = await self.s.ballots.load(r.ballot_id)
+        known = await self.s.ballots.latest(meeting_id)  # kept in memory: a ballot's kind never changes
+        ballot = known if known is not None and known.id == r.ballot_id else await self.s.ballots.load(r.ballot_id)
         assertion = r.credential if ballot.kind is BallotKind.NAMED else None  # a secret choice is not kept
-        return Evidence(still, assertion, credential_id)
+        return Evidence(still, assertion, credential_id, count)
 
     async def _credentials(self, voter: Participant) -> list[Any]:
         if voter.member_id is None:

@@ -78,6 +78,12 @@ class Connection:
             if not self.ws.closed:
                 await self.ws.send_json(message)
 
+    async def send_text(self, text: str) -> None:
+        """A message already encoded as JSON (broadcasts encode once for every socket)."""
+        async with self._lock:
+            if not self.ws.closed:
+                await self.ws.send_str(text)
+
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self._closing = True
         if not self.ws.closed:
@@ -179,7 +185,7 @@ class Connection:
             # The same person joined again (a reload, a second tablet): the newest wins.
             await _quietly(previous.send(protocol.error("replaced")))
             await _quietly(previous.close(CLOSE_REPLACED, "replaced"))
-        self.attendee = Attendee(seat.participant, self.send, self.close)
+        self.attendee = Attendee(seat.participant, self.send, self.close, send_text=self.send_text)
         self.meeting_id = meeting_id
         hub.attendees[participant_id] = self.attendee
         p, m = seat.participant, seat.meeting

@@ -30,7 +30,7 @@ from ..domain.voting import (
     AlreadyVoted, Ballot, BallotAlreadyOpen, BallotKind, BallotState, Choice, Majority, Tally, entitled_members,
 )
 from ..persistence.repository import Repository
-from ..persistence.rows import BallotRow, NamedVoteRow, SecretVoterRow
+from ..persistence.rows import BallotRow, CredentialRow, NamedVoteRow, SecretVoterRow
 from .sittings import SittingService
 
 
@@ -62,6 +62,7 @@ class Evidence:
     still_jpeg: Optional[bytes] = None
     assertion: Optional[dict[str, Any]] = None
     credential_id: Optional[str] = None
+    sign_count: Optional[int] = None  # the passkey's counter in that assertion: stored with the vote
 
     @property
     def still_sha256(self) -> Optional[str]:
@@ -284,6 +285,11 @@ class BallotService:
                 [(seq, digest)] = await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
                 if ballot.kind is BallotKind.NAMED:
                     vote_row.receipt = digest
+                if evidence.credential_id is not None and evidence.sign_count is not None:
+                    # In the vote's own commit: one write per vote, not two (bench/vote_fanout.py).
+                    credential = await session.get(CredentialRow, evidence.credential_id)
+                    if credential is not None:
+                        credential.sign_count = evidence.sign_count
                 await session.commit()
         await self._changed(sitting, ballot)
         return Receipt(ballot_id, seq, digest)
