@@ -26,6 +26,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.exceptions import InvalidStateError
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcpeerconnection import and_direction, reverse_direction
 from aiortc.sdp import SessionDescription
@@ -252,9 +253,10 @@ class Peer:
             self._fail()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             if not self._closed:
-                if self.pc.connectionState == "closed":  # aiortc shut it (consent expired, DTLS ended)
+                if isinstance(exc, InvalidStateError) or self.pc.connectionState == "closed":
+                    # aiortc shut the connection itself (consent expired, DTLS ended)
                     logger.info("peer %s closed while negotiating", self.id)
                 else:
                     logger.exception("negotiation with peer %s failed", self.id)
