@@ -30,6 +30,14 @@ async def record(services, meeting_id: str, *names: str) -> list[EventRow]:
         return list(rows)
 
 
+async def give_floor(chair: Session, member: Session) -> None:
+    """The member asks for the floor (a question) and the chair grants it."""
+    assert (await member.request("command", name="request_floor", kind="question"))["ok"]
+    await wait_for(lambda: len(latest(chair).get("queue", {}).get("requests", [])) == 1)
+    request_id = latest(chair)["queue"]["requests"][0]["id"]
+    assert (await chair.request("command", name="grant", request_id=request_id))["ok"]
+
+
 def shown(s: Session) -> dict | None:
     pushes = s.pushed("presentation")
     return pushes[-1]["presentation"] if pushes else None
@@ -101,10 +109,7 @@ async def test_a_member_with_the_floor_presents_until_the_floor_ends(server):  #
     chair, vice, m1, m2, m3, m4 = sessions = [await _join(client, t) for t in tokens[:6]]
     try:
         assert (await chair.request("command", name="open"))["ok"]
-        assert (await m1.request("command", name="request_floor", kind="question"))["ok"]
-        await wait_for(lambda: len(latest(chair).get("queue", {}).get("requests", [])) == 1)
-        request_id = latest(chair)["queue"]["requests"][0]["id"]
-        assert (await chair.request("command", name="grant", request_id=request_id))["ok"]
+        await give_floor(chair, m1)
 
         assert (await m2.request("present", action="start", document_id=doc["id"]))["code"] == "cannot_present"
         assert (await m1.request("present", action="start", document_id=doc["id"], page=2))["ok"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 
 from media.frames import vp8_is_keyframe
-from tests.signaling.test_presenting_ws import record
-from tests.signaling.test_sitting_ws import _join, latest
+from tests.signaling.test_presenting_ws import give_floor, record
+from tests.signaling.test_sitting_ws import _join
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_vp8
@@ -98,10 +98,7 @@ async def test_the_floor_holder_shares_until_the_floor_ends_and_a_leaving_sharer
     sessions += [await _join(client, t) for t in tokens[4:7]]  # the quorum: six of twelve
     try:
         assert (await chair.request("command", name="open"))["ok"]
-        assert (await m1.request("command", name="request_floor", kind="question"))["ok"]
-        await wait_for(lambda: len(latest(chair).get("queue", {}).get("requests", [])) == 1)
-        request_id = latest(chair)["queue"]["requests"][0]["id"]
-        assert (await chair.request("command", name="grant", request_id=request_id))["ok"]
+        await give_floor(chair, m1)
 
         assert (await m2.request("present", action="share_screen"))["code"] == "cannot_present"
         assert (await m1.request("present", action="share_screen"))["ok"]
