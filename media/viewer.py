@@ -7,7 +7,8 @@ instead sends each frame in the call that brings it (``UpTrack.push``): the fram
 packetized once per publication for all viewers, and each slot only writes its RTP header,
 protects the packet with its viewer's SRTP session and hands it to its ICE socket, a video
 frame's packets in one system call where Linux can split them (UDP GSO). Audio goes in
-60 ms packets (OpusBundler), a third as many packets as the 20 ms browsers send.
+120 ms packets (OpusBundler, the longest RFC 6716 allows), a sixth as many packets as the 20 ms
+browsers send.
 bench/gallery_load.py measures what each of these saves.
 
 aiortc still negotiates the viewer's connection and runs each sender's RTCP: a PLI from
@@ -40,7 +41,10 @@ from .peer import KINDS, Peer, SendOffer, _set_codec_preferences
 
 logger = logging.getLogger(__name__)
 
-OPUS_BUNDLE_SAMPLES = 2880  # 60 ms at 48 kHz: three 20 ms frames in one packet
+# 120 ms at 48 kHz: six 20 ms frames in one packet, the most a packet may hold (RFC 6716 3.2.5)
+# and a browser's decoder takes (WebRTC NetEq: 5760 samples). The gallery is a broadcast: the
+# 100 ms it waits costs nobody, the packets it saves are most of a viewer's audio cost.
+OPUS_BUNDLE_SAMPLES = 5760
 _OPUS_FRAME_SAMPLES = [480, 960, 1920, 2880] * 3 + [480, 960] * 2 + [120, 240, 480, 960] * 4  # by TOC config
 _SENDER = "_RTCRtpSender__"
 _SENDER_FIELDS = ("rtp_started", "rtp_exited", "rtp_history", "rtp_header_extensions_map", "mid",
@@ -53,8 +57,8 @@ def _opus_length(n: int) -> bytes:
 
 
 class OpusBundler:
-    """Regroups a publication's Opus packets into 60 ms packets (RFC 6716 section 3.2.5,
-    code 3), byte for byte and without decoding; it delays audio by 40 ms at most.
+    """Regroups a publication's Opus packets into 120 ms packets (RFC 6716 section 3.2.5,
+    code 3), byte for byte and without decoding; it delays audio by 100 ms at most.
 
     The bundled publication (``out``) is shared by every viewer of the source. Frames the
     source does not forward (``UpTrack.forwarding`` false) are never bundled.
@@ -100,7 +104,7 @@ class OpusBundler:
 
 
 def bundled(up: UpTrack) -> UpTrack:
-    """The 60 ms-packet version of an Opus publication, made once per source."""
+    """The 120 ms-packet version of an Opus publication, made once per source."""
     for listener in up.listeners:
         owner = getattr(listener, "__self__", None)
         if isinstance(owner, OpusBundler):

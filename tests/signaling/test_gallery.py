@@ -159,7 +159,7 @@ async def watch(client, meeting_id: str, **options) -> Watcher:
 
 
 def opus_frames(data: bytes) -> list[bytes]:
-    """The 20 ms packets a viewer's 60 ms packet was made of (RFC 6716 code 3, as bundled)."""
+    """The 20 ms packets a viewer's 120 ms packet was made of (RFC 6716 code 3, as bundled)."""
     if data[0] & 3 != 3:
         return [data]
     count, at, lengths = data[1] & 0x3F, 2, []
@@ -267,7 +267,8 @@ async def test_the_gallery_shows_the_floor_and_plays_only_what_may_be_heard(serv
         t_back = time.monotonic()
         await wait_for(lambda: owner_of(w.since("video", t_back), "video").count(SPEAKER) > 10, timeout=WAIT)
         packets = [f.data for f in w.since("audio", t_grant)]
-        assert sum(d[0] & 3 == 3 for d in packets) >= 0.8 * len(packets), "viewers get 60 ms packets"
+        assert sum(d[0] & 3 == 3 for d in packets) >= 0.8 * len(packets), "viewers get 120 ms packets"
+        assert sum(len(opus_frames(d)) == 6 for d in packets) >= 0.8 * len(packets), "six 20 ms frames each"
 
         # Recess: a notice, and nothing is carried (members talk freely, off the record).
         assert (await chair.request("command", name="recess"))["ok"]
