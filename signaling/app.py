@@ -103,6 +103,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     recovered = await sittings.recover_after_restart()
     if recovered:
         logger.info("closed %d attendance intervals left open by the previous run", recovered)
+    ended = await sittings.end_presenting_after_restart()
+    if ended:
+        logger.info("ended %d presentations and screen shares left going by the previous run", ended)
     try:
         yield
     finally:

@@ -18,7 +18,7 @@ from ..domain.presence import Presence, Seen
 from ..domain.sitting import Event, Sitting
 from ..persistence.database import Database
 from ..persistence.repository import Repository
-from ..persistence.rows import AttendanceRow
+from ..persistence.rows import AttendanceRow, EventRow
 from .ports import MediaControl, Notifier
 from .signing import Signer
 
@@ -141,6 +141,30 @@ class SittingService:
         for meeting_id, participant_id in stale:
             await self.execute(meeting_id, lambda s, now, pid=participant_id: s.disconnected(pid, now))
         return len(stale)
+
+    async def end_presenting_after_restart(self) -> int:
+        """A presentation or screen share still going on the record when the server stopped ended
+        with it (they live in memory): say so on the record, reason ``server_restarted``."""
+        names = ("presentation_started", "presentation_ended", "screen_share_started", "screen_share_ended")
+        async with self.db.session() as session:
+            rows = (await session.execute(
+                select(EventRow.meeting_id, EventRow.name, EventRow.data)
+                .where(EventRow.name.in_(names)).order_by(EventRow.meeting_id, EventRow.seq))).all()
+        going: dict[tuple[str, str], dict[str, Any]] = {}
+        for meeting_id, name, data in rows:
+            what = name.rsplit("_", 1)[0]  # "presentation" or "screen_share"
+            if name.endswith("_started"):
+                going[(meeting_id, what)] = dict(data or {})
+            else:
+                going.pop((meeting_id, what), None)
+        for (meeting_id, what), d in going.items():
+            if what == "presentation":
+                await self.execute(meeting_id, lambda s, now, d=d: s.presentation(
+                    None, False, str(d.get("document_id")), str(d.get("presenter_id")), now, "server_restarted"))
+            else:
+                await self.execute(meeting_id, lambda s, now, d=d: s.screen_share(
+                    None, False, str(d.get("presenter_id")), now, "server_restarted"))
+        return len(going)
 
     def forget(self, meeting_id: str) -> None:
         """Drop the in-memory copy (the next command reloads it from the database)."""
