@@ -30,7 +30,8 @@ export class StageView {
    */
   constructor(screen, callbacks) {
     this.callbacks = callbacks;
-    this.caption = h("p", { class: "stage-caption", id: "stage-caption", "data-testid": "stage-caption" });
+    // Read out when a share starts or changes hands (the tiles it covers are not).
+    this.caption = h("p", { class: "stage-caption", id: "stage-caption", "data-testid": "stage-caption", "aria-live": "polite" });
     this.stopButton = /** @type {HTMLButtonElement} */ (h("button", {
       type: "button", class: "big danger", "data-testid": "stage-stop", onclick: () => callbacks.stop() }));
     this.video = /** @type {HTMLVideoElement} */ (h("video", {
