@@ -12,8 +12,10 @@ the choice only increments the ballot's totals. See docs/secret-ballots.md.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
@@ -23,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.attendance import Mode
-from ..domain.errors import NotChair, NotFound, WrongMeetingState
+from ..domain.errors import DomainError, NotChair, NotFound, WrongMeetingState
 from ..domain.model import MeetingState
 from ..domain.sitting import Event, Sitting
 from ..domain.voting import (
@@ -32,6 +34,8 @@ from ..domain.voting import (
 from ..persistence.repository import Repository
 from ..persistence.rows import BallotRow, CredentialRow, NamedVoteRow, SecretVoterRow
 from .sittings import SittingService
+
+logger = logging.getLogger(__name__)
 
 
 def _ballot(row: BallotRow, named: dict[str, Choice], voters: set[str]) -> Ballot:
@@ -91,10 +95,51 @@ def present_on_camera(sitting: Sitting, participant_id: str, now: datetime) -> b
     return tracker is not None and tracker.on_camera(now)
 
 
+@dataclass
+class _Cast:
+    """A confirmed vote waiting to be recorded, and what became of it."""
+
+    ballot_id: str
+    voter_id: str
+    choice: Choice
+    evidence: Evidence
+    done: "asyncio.Future[Receipt]"
+    result: Optional[Receipt] = None
+    error: Optional[BaseException] = None
+
+    def settle(self, failed: Optional[BaseException] = None) -> None:
+        if self.done.done():
+            return
+        error = failed or self.error
+        if error is not None or self.result is None:
+            self.done.set_exception(error or RuntimeError("the vote was not recorded"))
+            self.done.exception()  # a caller that went away must not leave it "never retrieved"
+        else:
+            self.done.set_result(self.result)
+
+
+def _vote_rows(ballot: Ballot, c: _Cast, now: datetime) -> tuple[Any, Event]:
+    """The row a vote adds, and its entry on the record (a secret ballot's keep no choice)."""
+    evidence = c.evidence
+    if ballot.kind is BallotKind.NAMED:
+        row: Any = NamedVoteRow(
+            ballot_id=c.ballot_id, member_id=c.voter_id, choice=c.choice.value, cast_at=now,
+            evidence_jpeg=evidence.still_jpeg, evidence_sha256=evidence.still_sha256, assertion=evidence.assertion)
+        data: dict[str, Any] = {"ballot_id": c.ballot_id, "choice": c.choice.value,
+                                "evidence": evidence.still_sha256, "passkey": evidence.credential_id}
+        return row, Event("vote_cast", now, c.voter_id, data, ballot.agenda_item_id)
+    row = SecretVoterRow(ballot_id=c.ballot_id, member_id=c.voter_id,
+                         evidence_jpeg=evidence.still_jpeg, evidence_sha256=evidence.still_sha256)
+    return row, Event("vote_received", now, c.voter_id,
+                      {"ballot_id": c.ballot_id, "evidence": evidence.still_sha256}, ballot.agenda_item_id)
+
+
 class BallotService:
     def __init__(self, sittings: SittingService) -> None:
         self.sittings = sittings
         self._latest: dict[str, Optional[Ballot]] = {}
+        self._queued: dict[str, list[_Cast]] = {}  # votes waiting to be recorded, per meeting
+        self._recording: dict[str, "asyncio.Task[None]"] = {}
 
     # -- reading -------------------------------------------------------------------
     async def load(self, ballot_id: str, session: Optional[AsyncSession] = None) -> Ballot:
@@ -252,47 +297,93 @@ class BallotService:
 
     async def cast(self, meeting_id: str, ballot_id: str, voter_id: str, choice: Choice,
                    evidence: Evidence = Evidence()) -> Receipt:
-        """Record a confirmed vote and its evidence; raises on any refusal."""
+        """Record a confirmed vote and its evidence; raises on any refusal.
+
+        Votes that arrive while others are being recorded wait and are recorded together: one
+        transaction and one push for the lot (16 members pressing at once), each vote with its
+        own entry on the record and its own receipt. A vote confirmed here is recorded even if
+        its caller goes away meanwhile (a retry gets the same receipt)."""
+        done: "asyncio.Future[Receipt]" = asyncio.get_running_loop().create_future()
+        self._queued.setdefault(meeting_id, []).append(_Cast(ballot_id, voter_id, choice, evidence, done))
+        if meeting_id not in self._recording:
+            self._recording[meeting_id] = asyncio.ensure_future(self._record_queued(meeting_id))
+        return await asyncio.shield(done)
+
+    async def _record_queued(self, meeting_id: str) -> None:
+        try:
+            while self._queued.get(meeting_id):
+                batch = self._queued.pop(meeting_id)
+                try:
+                    sitting, changed = await self._record(meeting_id, batch)
+                except Exception as exc:  # the transaction failed: none of these votes is recorded
+                    for c in batch:
+                        c.settle(exc)
+                    continue
+                for ballot in changed:
+                    try:
+                        await self._changed(sitting, ballot)
+                    except Exception:
+                        logger.exception("could not tell of the votes in %s", meeting_id)
+                for c in batch:
+                    c.settle()
+        finally:
+            self._recording.pop(meeting_id, None)
+
+    async def _record(self, meeting_id: str, batch: list["_Cast"]) -> tuple[Sitting, list[Ballot]]:
+        """One transaction for the votes of ``batch``; each vote's receipt or refusal on it."""
         async with self.sittings.hold(meeting_id) as sitting:
             async with self.sittings.db.session() as session:
-                ballot = await self._in_meeting(meeting_id, ballot_id, session)
-                if not ballot.cast(voter_id, choice, present_on_camera(sitting, voter_id, self.sittings.clock())):
-                    row = await session.get(NamedVoteRow, (ballot_id, voter_id))
-                    seq, digest = await self._entry_of(session, meeting_id, row.receipt if row else None)
-                    return Receipt(ballot_id, seq, digest, new=False)
                 now = self.sittings.clock()
-                if ballot.kind is BallotKind.NAMED:
-                    vote_row: Any = NamedVoteRow(
-                        ballot_id=ballot_id, member_id=voter_id, choice=choice.value, cast_at=now,
-                        evidence_jpeg=evidence.still_jpeg, evidence_sha256=evidence.still_sha256,
-                        assertion=evidence.assertion)
-                    data: dict[str, Any] = {"ballot_id": ballot_id, "choice": choice.value,
-                                            "evidence": evidence.still_sha256, "passkey": evidence.credential_id}
-                    event = Event("vote_cast", now, voter_id, data, ballot.agenda_item_id)
-                else:
-                    vote_row = SecretVoterRow(ballot_id=ballot_id, member_id=voter_id,
-                                              evidence_jpeg=evidence.still_jpeg, evidence_sha256=evidence.still_sha256)
-                    event = Event("vote_received", now, voter_id,
-                                  {"ballot_id": ballot_id, "evidence": evidence.still_sha256}, ballot.agenda_item_id)
-                row = await session.get(BallotRow, ballot_id)
-                assert row is not None
-                row.counts = {c.value: n for c, n in ballot.counts.items()}
-                session.add(vote_row)
+                ballots: dict[str, Ballot] = {}
+                recorded: list[tuple[_Cast, Any, Event]] = []
+                repeats: list[tuple[_Cast, _Cast]] = []  # a retry of a vote in this same batch
+                for c in batch:
+                    try:
+                        ballot = ballots.get(c.ballot_id) or await self._in_meeting(meeting_id, c.ballot_id, session)
+                        ballots[c.ballot_id] = ballot
+                        if not ballot.cast(c.voter_id, c.choice, present_on_camera(sitting, c.voter_id, now)):
+                            first = next((r for r, _, _ in recorded
+                                          if (r.ballot_id, r.voter_id) == (c.ballot_id, c.voter_id)), None)
+                            if first is not None:
+                                repeats.append((c, first))
+                                continue
+                            row = await session.get(NamedVoteRow, (c.ballot_id, c.voter_id))
+                            seq, digest = await self._entry_of(session, meeting_id, row.receipt if row else None)
+                            c.result = Receipt(c.ballot_id, seq, digest, new=False)
+                            continue
+                    except DomainError as refused:
+                        c.error = refused
+                        continue
+                    vote_row, event = _vote_rows(ballot, c, now)
+                    session.add(vote_row)
+                    recorded.append((c, vote_row, event))
+                if not recorded:
+                    return sitting, []
+                changed = [ballots[i] for i in dict.fromkeys(c.ballot_id for c, _, _ in recorded)]
+                for ballot in changed:
+                    row = await session.get(BallotRow, ballot.id)
+                    assert row is not None
+                    row.counts = {choice.value: n for choice, n in ballot.counts.items()}
                 try:
                     await session.flush()
                 except IntegrityError:
                     raise AlreadyVoted("a vote from this member was already recorded") from None
-                [(seq, digest)] = await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
-                if ballot.kind is BallotKind.NAMED:
-                    vote_row.receipt = digest
-                if evidence.credential_id is not None and evidence.sign_count is not None:
-                    # In the vote's own commit: one write per vote, not two (bench/vote_fanout.py).
-                    credential = await session.get(CredentialRow, evidence.credential_id)
-                    if credential is not None:
-                        credential.sign_count = evidence.sign_count
+                appended = await Repository(session).append_events(
+                    meeting_id, [event for _, _, event in recorded], self.sittings.signer.sign)
+                for (c, vote_row, _), (seq, digest) in zip(recorded, appended):
+                    if isinstance(vote_row, NamedVoteRow):
+                        vote_row.receipt = digest
+                    if c.evidence.credential_id is not None and c.evidence.sign_count is not None:
+                        # In the vote's own commit: one write per vote, not two (bench/vote_fanout.py).
+                        credential = await session.get(CredentialRow, c.evidence.credential_id)
+                        if credential is not None:
+                            credential.sign_count = c.evidence.sign_count
+                    c.result = Receipt(c.ballot_id, seq, digest)
+                for c, first in repeats:
+                    assert first.result is not None
+                    c.result = Receipt(c.ballot_id, first.result.seq, first.result.hash, new=False)
                 await session.commit()
-        await self._changed(sitting, ballot)
-        return Receipt(ballot_id, seq, digest)
+        return sitting, changed
 
     @staticmethod
     async def _entry_of(session: AsyncSession, meeting_id: str, digest: Optional[str]) -> tuple[int, str]:

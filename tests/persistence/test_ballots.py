@@ -49,6 +49,33 @@ async def test_a_named_ballot_counts_each_present_member_once(database):
     assert names.count("vote_cast") == 5 and names[-2:] == ["ballot_closed", "result_published"]
 
 
+async def test_votes_cast_at_once_are_recorded_together_each_with_its_own_entry_and_receipt(database):
+    service, meeting_id, chair, vice, members = await opened_sitting(database)
+    ballots = BallotService(service)
+    ballot = await ballots.open(meeting_id, chair, "議案第2号を原案のとおり可決する")
+    told = len(service.notifier.told)
+    voters = [vice, *members[:5]]
+    choices = [Choice.YES, Choice.NO, Choice.YES, Choice.YES, Choice.NO, Choice.YES]
+    # All at once, with one member who is not entitled and one retry among them.
+    results = await asyncio.gather(
+        *(ballots.cast(meeting_id, ballot.id, m, c) for m, c in zip(voters, choices)),
+        ballots.cast(meeting_id, ballot.id, members[9], Choice.YES),
+        ballots.cast(meeting_id, ballot.id, members[0], Choice.NO),
+        return_exceptions=True)
+    receipts, refused, retry = results[:6], results[6], results[7]
+    assert all(r.new for r in receipts), results
+    assert isinstance(refused, NotEntitled)
+    assert retry.new is False and retry.hash == receipts[1].hash, "the retry gets the first receipt"
+    assert len({r.hash for r in receipts}) == 6 and sorted(r.seq for r in receipts) == list(
+        range(min(r.seq for r in receipts), min(r.seq for r in receipts) + 6)), "six entries in a row"
+    events = {e.actor_id: e for e in await service.events(meeting_id) if e.name == "vote_cast"}
+    assert {m: events[m].data["choice"] for m in voters} == {m: c.value for m, c in zip(voters, choices)}
+    tally = await ballots.close(meeting_id, ballot.id, chair)
+    assert (tally.yes, tally.no) == (4, 2)
+    pushes = service.notifier.told[told:]
+    assert pushes[-1] == ["ballot:closed"] and len(pushes) - 1 < 6, f"fewer pushes than votes: {pushes}"
+
+
 async def test_a_tie_goes_to_the_chair_and_a_secret_ballot_stores_no_choice_per_member(database):
     service, meeting_id, chair, vice, members = await opened_sitting(database)
     ballots = BallotService(service)
