@@ -40,7 +40,15 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
+    """Scripts and styles are checked with the server on every load (a 304 when unchanged), so a
+    tablet never runs an old client against a new server after an upgrade."""
+    if request.path.startswith("/static/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-cache"
+
+
 def setup_routes(app: web.Application) -> None:
+    app.on_response_prepare.append(_revalidate_static)
     app.router.add_get("/", index)
     app.router.add_get("/join", join_page)
     app.router.add_get("/meeting/{meeting_id}", join_page)  # members, logged in with a passkey

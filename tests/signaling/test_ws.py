@@ -172,3 +172,13 @@ async def test_joining_again_from_another_screen_replaces_the_first(server):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_scripts_are_revalidated_on_every_load_so_an_upgrade_reaches_every_tablet(server):
+    client, _, _, _ = server
+    first = await client.get("/static/js/peer.js")
+    assert first.status == 200 and first.headers["Cache-Control"] == "no-cache"
+    again = await client.get("/static/js/peer.js", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status == 304, "unchanged: nothing sent again"
+    page = await client.get("/join")
+    assert page.headers["Cache-Control"] == "no-store", "the page itself is never stored"
