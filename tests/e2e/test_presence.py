@@ -33,8 +33,9 @@ HH_MM_SS = r"\d\d:\d\d:\d\d"
 @pytest.fixture(scope="module")
 def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("presence-media")
-    face = write_scene_y4m(folder / "face.y4m", "face")
-    empty = write_scene_y4m(folder / "empty.y4m", "empty")
+    # 320x180 cameras: three browsers and six analysed cameras share two cores.
+    face = write_scene_y4m(folder / "face.y4m", "face", width=320, height=180)
+    empty = write_scene_y4m(folder / "empty.y4m", "empty", width=320, height=180)
     browsers, pages = [], []
     members = CameraMembers(server.base_url)
     try:

@@ -72,9 +72,9 @@ def frozen_frames(n: int = 45) -> list[np.ndarray]:
     return [still for _ in range(n)]
 
 
-def encode_video(frames: list[np.ndarray], gop: int = 15) -> tuple[bytes, ...]:
+def encode_video(frames: list[np.ndarray], gop: int = 15, width: int = W, height: int = H) -> tuple[bytes, ...]:
     codec = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = W, H, "yuv420p"
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base = fractions.Fraction(1, FPS)
     codec.framerate = fractions.Fraction(FPS, 1)
     codec.bit_rate = 600_000
@@ -82,7 +82,7 @@ def encode_video(frames: list[np.ndarray], gop: int = 15) -> tuple[bytes, ...]:
     codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     packets: list[bytes] = []
     for i, rgb in enumerate(frames):
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(width=width, height=height, format="yuv420p")
         frame.pts = i
         frame.pict_type = av.video.frame.PictureType.I if i % gop == 0 else av.video.frame.PictureType.NONE
         packets += [bytes(p) for p in codec.encode(frame)]
@@ -91,9 +91,11 @@ def encode_video(frames: list[np.ndarray], gop: int = 15) -> tuple[bytes, ...]:
 
 
 @lru_cache(maxsize=8)
-def video(scene: str) -> tuple[bytes, ...]:
+def video(scene: str, width: int = W, height: int = H) -> tuple[bytes, ...]:
+    """The scene as VP8, 640x360 unless smaller is asked for (the presence analysis looks at
+    160x90: a smaller camera is the same to it and cheaper for everyone decoding it)."""
     return encode_video({"face": face_frames, "empty": empty_room_frames, "black": black_frames,
-                         "frozen": frozen_frames}[scene]())
+                         "frozen": frozen_frames}[scene](), width=width, height=height)
 
 
 def speech_pcm(seconds: float = 4.0) -> np.ndarray:
