@@ -53,7 +53,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  #
 from aiortc.rtcconfiguration import RTCBundlePolicy  # noqa: E402
 
 from media.ice import set_host_addresses  # noqa: E402
-from media.peer import Offer, tap_receiver  # noqa: E402
+from media.peer import tap_receiver  # noqa: E402
 from media.udp import drain_datagram_reads  # noqa: E402
 
 SERVING = re.compile(r"gikai serving on (http://127\.0\.0\.1:\d+)")
@@ -86,49 +86,6 @@ def _pc() -> RTCPeerConnection:
 
 
 # -- members ------------------------------------------------------------------------------
-class _Member:
-    def __init__(self, session: aiohttp.ClientSession, base: str, link: str, media: Any) -> None:
-        self.session, self.base, self.token, self.media = session, base, link.split("#", 1)[1], media
-        self.next = 0
-        self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.silent: Optional[RTCPeerConnection] = None
-        self.sitting: dict[str, Any] = {}
-
-    async def start(self) -> None:
-        self.ws = await self.session.ws_connect(self.base + "/ws")
-        self.reader = asyncio.ensure_future(self._read())
-        reply = await self.request("join", token=self.token)
-        assert reply["type"] == "reply", reply
-
-    async def request(self, type_: str, **fields: Any) -> dict[str, Any]:
-        self.next += 1
-        future = self.waiting[self.next] = asyncio.get_running_loop().create_future()
-        await self.ws.send_json({"v": 1, "id": self.next, "type": type_, **fields})
-        return await asyncio.wait_for(future, 60)
-
-    async def _read(self) -> None:
-        async for msg in self.ws:
-            data = json.loads(msg.data)
-            if data.get("type") in ("reply", "error") and data.get("re") in self.waiting:
-                self.waiting.pop(data["re"]).set_result(data)
-            elif data.get("type") == "offer":
-                asyncio.ensure_future(self._answer(data))
-            elif data.get("type") == "sitting":
-                self.sitting = data["sitting"]
-
-    async def _answer(self, data: dict[str, Any]) -> None:
-        if self.media is not None:
-            sdp = await self.media.handle_offer(Offer(data["sdp"], data["revision"], data["streams"]))
-        else:
-            self.silent = self.silent or _pc()
-            await self.silent.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
-            for t in self.silent.getTransceivers():
-                t.direction = "inactive"
-            await self.silent.setLocalDescription(await self.silent.createAnswer())
-            sdp = self.silent.localDescription.sdp
-        await self.request("answer", sdp=sdp, revision=data["revision"])
-
-
 def members_main(conn: Any, base: str, links: list[str], lifetime: float) -> None:
     _child_setup(lifetime)
     try:
@@ -140,6 +97,7 @@ def members_main(conn: Any, base: str, links: list[str], lifetime: float) -> Non
 
 async def _members(conn: Any, base: str, links: list[str]) -> None:
     from tests.support.client import MediaClient
+    from tests.support.member import SocketMember
     from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
 
     def media(blue: int, hz: float) -> MediaClient:
@@ -148,9 +106,12 @@ async def _members(conn: Any, base: str, links: list[str]) -> None:
                            audio=EncodedSourceTrack("audio", encode_opus(hz=hz), 50, record=False))
 
     async with aiohttp.ClientSession() as session:
-        chair = _Member(session, base, links[CHAIR], media(30, 440.0))
-        speaker = _Member(session, base, links[SPEAKER], media(225, 880.0))
-        members = [chair, speaker] + [_Member(session, base, links[i], None) for i in QUIET]
+        def member(link: str, client: Any) -> SocketMember:
+            return SocketMember(base + "/ws", link.split("#", 1)[1], client, session=session, timeout=60)
+
+        chair = member(links[CHAIR], media(30, 440.0))
+        speaker = member(links[SPEAKER], media(225, 880.0))
+        members = [chair, speaker] + [member(links[i], None) for i in QUIET]
         for m in members:
             await m.start()
         for _ in range(100):  # attendance is recorded as each join is: wait for the quorum

@@ -255,9 +255,10 @@ class Peer:
             raise
         except Exception as exc:
             if not self._closed:
-                if isinstance(exc, InvalidStateError) or self.pc.connectionState == "closed":
-                    # aiortc shut the connection itself (consent expired, DTLS ended)
-                    logger.info("peer %s closed while negotiating", self.id)
+                if isinstance(exc, (InvalidStateError, ConnectionError)) or self.pc.connectionState == "closed":
+                    # aiortc shut the connection itself (consent expired, DTLS ended), or the
+                    # socket that carries the offers went: nothing to report but the end
+                    logger.info("peer %s went while negotiating (%s)", self.id, type(exc).__name__)
                 else:
                     logger.exception("negotiation with peer %s failed", self.id)
                 self._fail()

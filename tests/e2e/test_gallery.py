@@ -11,21 +11,16 @@ sitting.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
-import aiohttp
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from media.ice import set_host_addresses
-from media.peer import Offer
 from tests.support.client import MediaClient
+from tests.support.member import SocketMember
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
 
 from .conftest import Server, launch_browser
@@ -40,63 +35,6 @@ QUIET = (3, 4, 5, 6)
 CHAIR_BLUE, SPEAKER_BLUE = 30, 225
 
 
-class _Member:
-    """A member over the member socket; answers offers with its media, or with nothing."""
-
-    def __init__(self, ws_url: str, token: str, media: Optional[MediaClient]) -> None:
-        self.ws_url, self.token, self.media = ws_url, token, media
-        self.ids = itertools.count(1)
-        self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.silent: Optional[RTCPeerConnection] = None
-        self.sitting: dict[str, Any] = {}
-
-    async def start(self) -> dict[str, Any]:
-        self.http = aiohttp.ClientSession()
-        self.ws = await self.http.ws_connect(self.ws_url)
-        self.reader = asyncio.ensure_future(self._read())
-        reply = await self.request("join", token=self.token)
-        assert reply["type"] == "reply", reply
-        self.sitting = reply["data"]["sitting"]
-        return reply["data"]
-
-    async def request(self, type_: str, **fields: Any) -> dict[str, Any]:
-        rid = next(self.ids)
-        self.pending[rid] = asyncio.get_running_loop().create_future()
-        await self.ws.send_json({"v": 1, "id": rid, "type": type_, **fields})
-        return await asyncio.wait_for(self.pending[rid], 30)
-
-    async def _read(self) -> None:
-        async for msg in self.ws:
-            data = json.loads(msg.data)
-            if data.get("type") in ("reply", "error") and data.get("re") in self.pending:
-                self.pending.pop(data["re"]).set_result(data)
-            elif data.get("type") == "offer":
-                asyncio.ensure_future(self._answer(data))
-            elif data.get("type") == "sitting":
-                self.sitting = data["sitting"]
-
-    async def _answer(self, data: dict[str, Any]) -> None:
-        if self.media is not None:
-            sdp = await self.media.handle_offer(Offer(data["sdp"], data["revision"], data["streams"]))
-        else:
-            if self.silent is None:
-                self.silent = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-            await self.silent.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
-            for transceiver in self.silent.getTransceivers():
-                transceiver.direction = "inactive"
-            await self.silent.setLocalDescription(await self.silent.createAnswer())
-            sdp = self.silent.localDescription.sdp
-        await self.request("answer", sdp=sdp, revision=data["revision"])
-
-    async def close(self) -> None:
-        await self.ws.close()
-        await asyncio.gather(self.reader, return_exceptions=True)
-        for pc in (self.media, self.silent):
-            if pc is not None:
-                await pc.close()
-        await self.http.close()
-
-
 class Chamber:
     """The members' side of the sitting, on an event loop of its own."""
 
@@ -105,7 +43,7 @@ class Chamber:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="chamber", daemon=True)
         self.thread.start()
-        self.members: list[_Member] = []
+        self.members: list[SocketMember] = []
         set_host_addresses(["127.0.0.1"])
 
     def run(self, coro: Any) -> Any:
@@ -118,7 +56,7 @@ class Chamber:
                 media = MediaClient(f"m{len(self.members)}", keep_frames=False,
                                     video=EncodedSourceTrack("video", encode_vp8(colour=(0, 0, blue)), 15),
                                     audio=EncodedSourceTrack("audio", encode_opus(hz=tone), 50))
-            member = _Member(self.ws_url, link.split("#", 1)[1], media)
+            member = SocketMember(self.ws_url, link.split("#", 1)[1], media)
             self.members.append(member)
             return await member.start()
         return self.run(make())
