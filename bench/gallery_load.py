@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -52,9 +52,9 @@ import psutil  # noqa: E402
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.rtcconfiguration import RTCBundlePolicy  # noqa: E402
 
-from media.ice import set_host_addresses  # noqa: E402
-from media.peer import tap_receiver  # noqa: E402
-from media.udp import drain_datagram_reads  # noqa: E402
+from gikai.media.sfu.ice import set_host_addresses
+from gikai.media.sfu.peer import tap_receiver
+from gikai.media.sfu.udp import drain_datagram_reads
 
 SERVING = re.compile(r"gikai serving on (http://127\.0\.0\.1:\d+)")
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/join#\S+)")
@@ -97,8 +97,8 @@ def members_main(conn: Any, base: str, links: list[str], lifetime: float) -> Non
 
 async def _members(conn: Any, base: str, links: list[str]) -> None:
     from tests.support.client import MediaClient
-    from tests.support.member import SocketMember
     from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
+    from tests.support.member import SocketMember
 
     def media(blue: int, hz: float) -> MediaClient:
         return MediaClient(f"m{blue}", keep_frames=False,
@@ -156,8 +156,8 @@ class _Viewer:
         self.session, self.base, self.meeting_id = session, base, meeting_id
         self.pc = _pc()
         self.counts: dict[str, list[_Count]] = {"audio": [], "video": []}
-        self.refused: Optional[str] = None
-        self.on_screen: Optional[str] = None
+        self.refused: str | None = None
+        self.on_screen: str | None = None
         self._tapped: set[int] = set()
 
     async def start(self) -> None:
@@ -228,7 +228,7 @@ def start_server(folder: Path, max_viewers: int) -> tuple[subprocess.Popen[bytes
     log = folder / "server.log"
     out = open(log, "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1", "--port", "0", "--data",
+        [sys.executable, "-m", "gikai", "serve", "--host", "127.0.0.1", "--port", "0", "--data",
          str(folder / "data"), "--media-address", "127.0.0.1", "--no-presence-detection",
          "--gallery-max-viewers", str(max_viewers), "--log-level", "info"],
         cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -405,7 +405,7 @@ def _rates(before: list[dict[str, Any]], after: list[dict[str, Any]], wall: floa
             "audio_pps": statistics.median((a["audio_packets"] - b["audio_packets"]) / wall for a, b in zip(after, before))}
 
 
-def _report(rows: list[tuple[int, dict[str, float], Optional[dict[str, Any]]]], args: argparse.Namespace) -> None:
+def _report(rows: list[tuple[int, dict[str, float], dict[str, Any] | None]], args: argparse.Namespace) -> None:
     print()
     print("viewers | server CPU (% of one core) | viewers' processes | others | video fps per viewer (min / median)"
           " | audio streams per viewer (slowest, frames/s) | audio packets/s per viewer")

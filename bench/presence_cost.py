@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from media.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe  # noqa: E402
-from media.presence import PresenceMonitor  # noqa: E402
+from gikai.media.analysis.presence import PresenceMonitor
+from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
 from tests.support import scenes  # noqa: E402
 
 

@@ -35,12 +35,12 @@ for path in (BENCH.parent, BENCH):
 
 import av  # noqa: E402
 import psutil  # noqa: E402
+import sfu_load as load  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-import sfu_load as load  # noqa: E402
-from media import Recorder, UpTrack  # noqa: E402
-from media.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe  # noqa: E402
-from media.ice import set_host_addresses  # noqa: E402
+from gikai.media import Recorder, UpTrack
+from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
+from gikai.media.sfu.ice import set_host_addresses
 from tests.support.encoded import encode_opus, encode_vp8  # noqa: E402
 
 

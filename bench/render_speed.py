@@ -29,14 +29,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from media.render import RenderPlan, SourceFile, render  # noqa: E402
+from gikai.media.archive.render import RenderPlan, SourceFile, render
 
 W, H, FPS = 640, 360, 15
 SEGMENT = 25.0
 WHO = {"a": ("議長 山田 太郎", 220.0), "b": ("佐藤 花子 議員", 330.0), "c": ("鈴木 一郎 議員", 440.0)}
 
 
-def camera(seed: int, seconds: float) -> "iter[np.ndarray]":
+def camera(seed: int, seconds: float) -> iter[np.ndarray]:
     """Moving RGB pictures: a drifting gradient, a noise texture sliding by, a moving disc."""
     rng = np.random.default_rng(seed)
     texture = rng.integers(0, 60, (H, W * 2), dtype=np.uint8)

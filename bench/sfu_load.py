@@ -47,7 +47,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -66,12 +66,12 @@ from aiortc.contrib.media import MediaRelay  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 from aiortc.rtcconfiguration import RTCBundlePolicy  # noqa: E402
 
-from media import SFU  # noqa: E402
-from media.assembler import FrameAssembler  # noqa: E402
-from media.ice import set_host_addresses  # noqa: E402
-from media.peer import Offer, tap_receiver  # noqa: E402
-from media.presence import PresenceMonitor  # noqa: E402
-from media.udp import drain_datagram_reads  # noqa: E402
+from gikai.media import SFU
+from gikai.media.analysis.presence import PresenceMonitor
+from gikai.media.sfu.assembler import FrameAssembler
+from gikai.media.sfu.ice import set_host_addresses
+from gikai.media.sfu.peer import Offer, tap_receiver
+from gikai.media.sfu.udp import drain_datagram_reads
 from tests.support.client import MediaClient, upload_slots  # noqa: E402
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8  # noqa: E402
 
@@ -151,7 +151,7 @@ class _Stalls:
     """What held a process's event loop up: late wake-ups and long garbage collections."""
 
     def __init__(self, threshold: float = 0.010,
-                 probe: Optional[Callable[[], int]] = None) -> None:
+                 probe: Callable[[], int] | None = None) -> None:
         self.threshold = threshold
         self.probe = probe  # e.g. the longest down-track queue, sampled every 100 ms
         self.queue_max = 0
@@ -289,7 +289,7 @@ class _RelayedTrack(MediaStreamTrack):
         self.frames_out = 0
         self._relay = relay
         self._source = source
-        self._inner: Optional[MediaStreamTrack] = None
+        self._inner: MediaStreamTrack | None = None
 
     async def recv(self) -> Any:
         if self._inner is None:
@@ -319,8 +319,8 @@ class _BaselinePeer:
         self._send_offer = send_offer
         self._revision = 0
         self._dirty = True
-        self._task: Optional[asyncio.Task[None]] = None
-        self._answered: Optional[asyncio.Future[None]] = None
+        self._task: asyncio.Task[None] | None = None
+        self._answered: asyncio.Future[None] | None = None
 
     def _on_track(self, track: Any) -> None:
         if track.kind == "video" and not self.source.done():
@@ -955,7 +955,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
     join_latencies.sort()
     streams = len(counted) * (len(counted) - 1)
     stream_fps = [per_stream[(p, s)] / window for p in counted for s in counted if p != s]
-    join: Optional[dict[str, Any]] = None
+    join: dict[str, Any] | None = None
     if t_join is not None:
         newcomer_streams = 2 * len(late) * (size - 1)
         join = {

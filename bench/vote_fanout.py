@@ -58,7 +58,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def _child_setup(lifetime: float, level: str) -> None:
     logging.basicConfig(level=getattr(logging, level), format="server %(name)s: %(message)s")
 
 
-def server_main(conn: Any, data_dir: str, database_url: Optional[str], media: str, voters: int,
+def server_main(conn: Any, data_dir: str, database_url: str | None, media: str, voters: int,
                 watchers: int, lifetime: float, level: str) -> None:
     _child_setup(lifetime, level)
     asyncio.run(_serve(conn, Path(data_dir), database_url, media, voters, watchers))
@@ -113,11 +113,11 @@ class _NoPeer:
 
 
 def _set_media(mode: str) -> None:
-    import media.peer
-    from media.room import Room
+    import gikai.media.sfu.peer as peer
+    from gikai.media.sfu.room import Room
 
     if mode == "held":  # the unanswered offer waits (a week) instead of failing the peer at 20 s
-        media.peer.ANSWER_TIMEOUT = 7 * 24 * 3600.0
+        peer.ANSWER_TIMEOUT = 7 * 24 * 3600.0
     elif mode == "none":
         Room.add_peer = lambda self, peer_id, send_offer: _NoPeer()  # type: ignore[method-assign,assignment,return-value]
 
@@ -125,9 +125,9 @@ def _set_media(mode: str) -> None:
 async def _seed(services: Any, voters: int, watchers: int) -> dict[str, Any]:
     """A rehearsal committee: a chair, ``voters`` members, ``watchers`` observers. Written with
     the repository directly: AdminService makes no rehearsal bodies, and join tokens need one."""
-    from orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
-    from orchestrator.persistence.repository import Repository
-    from orchestrator.service.sittings import utcnow
+    from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
+    from gikai.orchestrator.persistence.repository import Repository
+    from gikai.orchestrator.service.sittings import utcnow
 
     body = Body("票決計測委員会", BodyKind.COMMITTEE, voters + 1, rehearsal=True)
     members = [Member(body.id, "委員長 計測", "いいんちょう けいそく", 1, Role.CHAIR)] + [
@@ -153,7 +153,7 @@ async def _seed(services: Any, voters: int, watchers: int) -> dict[str, Any]:
             "watchers": [issue(p.id) for p in audience]}
 
 
-_VOTE: contextvars.ContextVar[Optional[dict[str, Any]]] = contextvars.ContextVar("bench_vote", default=None)
+_VOTE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("bench_vote", default=None)
 
 
 def _time_votes(votes: list[dict[str, Any]]) -> None:
@@ -163,13 +163,13 @@ def _time_votes(votes: list[dict[str, Any]]) -> None:
     next), and ``calls``: (what, start, seconds) of the database and crypto steps on the way."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from orchestrator.persistence.repository import Repository
-    from orchestrator.service.accounts import AccountService
-    from orchestrator.service.ballots import BallotService
-    from orchestrator.service.sittings import SittingService
-    from signaling import passkeys
-    from signaling.bridges import HubNotifier
-    from signaling.voting import VoteDesk
+    from gikai.orchestrator.persistence.repository import Repository
+    from gikai.orchestrator.service.accounts import AccountService
+    from gikai.orchestrator.service.ballots import BallotService
+    from gikai.orchestrator.service.sittings import SittingService
+    from gikai.signaling.adapters.bridges import HubNotifier
+    from gikai.signaling.auth import passkeys
+    from gikai.signaling.ws.voting import VoteDesk
 
     def stamp(name: str) -> None:
         mark = _VOTE.get()
@@ -270,12 +270,12 @@ def _command_queue(conn: Any) -> asyncio.Queue[dict[str, Any]]:
     return queue
 
 
-async def _serve(conn: Any, data_dir: Path, database_url: Optional[str], media: str, voters: int,
+async def _serve(conn: Any, data_dir: Path, database_url: str | None, media: str, voters: int,
                  watchers: int) -> None:
     from aiohttp import web
 
-    from signaling.app import create_app
-    from signaling.services import ServerConfig, Services
+    from gikai.signaling.app import create_app
+    from gikai.signaling.services import ServerConfig, Services
 
     _set_media(media)
     votes: list[dict[str, Any]] = []
@@ -345,7 +345,7 @@ class Fanout:
         try:
             await asyncio.wait_for(event.wait(), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
 
@@ -554,7 +554,7 @@ async def _join_everyone(args: argparse.Namespace, wss: aiohttp.ClientSession, b
 async def _measure(args: argparse.Namespace, mode: str, server_pid: int, chair: Socket, voters: list[Socket],
                    keys: dict[str, SoftAuthenticator], fanout: Fanout, lags: list[tuple[float, float]]) -> dict[str, Any]:
     """``args.rounds`` ballots in ``mode``; again (``--retries``) while the machine was busy."""
-    best: Optional[dict[str, Any]] = None
+    best: dict[str, Any] | None = None
     for attempt in range(1 + args.retries):
         if args.wait_idle and not await _quiet(server_pid, BUSY_OTHERS, args.wait_idle):
             print(f"  machine still busy after {args.wait_idle:g} s; measuring anyway", file=sys.stderr, flush=True)
@@ -578,7 +578,7 @@ async def _measure(args: argparse.Namespace, mode: str, server_pid: int, chair: 
     return best
 
 
-def _start_profiling(args: argparse.Namespace, conn: Any, server_pid: int) -> Optional[subprocess.Popen[bytes]]:
+def _start_profiling(args: argparse.Namespace, conn: Any, server_pid: int) -> subprocess.Popen[bytes] | None:
     spy = None
     if args.py_spy:
         spy = subprocess.Popen(["py-spy", "record", "--pid", str(server_pid), "--rate", "250", "--format", "raw",
@@ -591,7 +591,7 @@ def _start_profiling(args: argparse.Namespace, conn: Any, server_pid: int) -> Op
     return spy
 
 
-def _stop_profiling(args: argparse.Namespace, conn: Any, spy: Optional[subprocess.Popen[bytes]]) -> None:
+def _stop_profiling(args: argparse.Namespace, conn: Any, spy: subprocess.Popen[bytes] | None) -> None:
     if args.profile:
         _server_call(conn, {"cmd": "profile", "path": str(Path(args.profile).resolve())})
     if spy is not None:

@@ -9,34 +9,33 @@ from typing import Any
 
 from aiohttp import web
 
-from media import SFU
-from media.ice import set_host_addresses
-from orchestrator.persistence.database import Database, sqlite_url
-from orchestrator.service.accounts import AccountService
-from orchestrator.service.admin import AdminService
-from orchestrator.service.archive import ArchiveService
-from orchestrator.service.ballots import BallotService
-from orchestrator.service.directory import Directory
-from orchestrator.service.signing import Signer
-from orchestrator.domain.sitting import Event, Sitting
-from orchestrator.service.sittings import SittingService
-
-from . import protocol
-from .api import domain_errors, setup_api
-from .archive_api import setup_archive
-from .auth import JoinTokens, load_or_create_secret
-from .bridges import HubNotifier, SfuMediaControl
-from .documents_api import setup_documents_api
-from .gallery import Gallery, setup_gallery
-from .presenting import Presenting
-from .hub import Hub
-from .passkeys import Ceremonies
-from .presence_bridge import PresenceBridge
-from .recordings import Recordings
-from .render_jobs import RenderJobs
-from .routes import setup_routes
-from .services import ServerConfig, Services
-from .ws import CLOSE_MEDIA_ENDED
+from gikai.media import SFU
+from gikai.media.sfu.ice import set_host_addresses
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.persistence.database import Database, sqlite_url
+from gikai.orchestrator.service.accounts import AccountService
+from gikai.orchestrator.service.admin import AdminService
+from gikai.orchestrator.service.archive import ArchiveService
+from gikai.orchestrator.service.ballots import BallotService
+from gikai.orchestrator.service.directory import Directory
+from gikai.orchestrator.service.signing import Signer
+from gikai.orchestrator.service.sittings import SittingService
+from gikai.signaling.adapters.bridges import HubNotifier, SfuMediaControl
+from gikai.signaling.adapters.presence import PresenceBridge
+from gikai.signaling.adapters.recordings import Recordings
+from gikai.signaling.adapters.render_jobs import RenderJobs
+from gikai.signaling.auth.passkeys import Ceremonies
+from gikai.signaling.auth.tokens import JoinTokens, load_or_create_secret
+from gikai.signaling.gallery.socket import Gallery, setup_gallery
+from gikai.signaling.http.api import domain_errors, setup_api
+from gikai.signaling.http.archive import setup_archive
+from gikai.signaling.http.documents import setup_documents_api
+from gikai.signaling.http.routes import setup_routes
+from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.ws import protocol
+from gikai.signaling.ws.connection import CLOSE_MEDIA_ENDED
+from gikai.signaling.ws.hub import Hub
+from gikai.signaling.ws.presenting import Presenting
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
-from typing import Union
 
-from orchestrator.domain.model import Meeting
-from orchestrator.service.documents import DocumentService
+from gikai.orchestrator.domain.model import Meeting
+from gikai.orchestrator.service.documents import DocumentService
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ BUDGET = [("議会費", 98_400, "+1.2%"), ("総務費", 1_052_300, "+4.8%"), ("�
           ("衛生費", 512_600, "-0.7%"), ("農林水産業費", 466_200, "+3.3%"), ("商工費", 301_500, "+9.6%"),
           ("土木費", 689_000, "-2.4%"), ("消防費", 244_800, "+0.5%"), ("教育費", 703_100, "+1.9%"),
           ("公債費", 598_700, "-1.1%")]
-PAGES: list[tuple[str, list[Union[str, tuple[str, str, str]]]]] = [
+PAGES: list[tuple[str, list[str | tuple[str, str, str]]]] = [
     ("1. 予算の概要", ["一般会計の総額は 64億 2,600万円(前年度比 +2.0%)です。",
                    "デジタル変革推進計画に 1億 2,000万円を計上しました。",
                    "議会のオンライン化(遠隔出席・遠隔表決・ペーパーレス)を含みます。"]),

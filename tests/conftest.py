@@ -2,7 +2,7 @@
 
 import pytest
 
-from media.ice import set_host_addresses
+from gikai.media.sfu.ice import set_host_addresses
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -8,10 +8,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional
 
-from .errors import DomainError
-from .model import new_id
+from gikai.orchestrator.domain.errors import DomainError
+from gikai.orchestrator.domain.model import new_id
 
 ENROLMENT_VALID_FOR = timedelta(days=7)
 SESSION_VALID_FOR = timedelta(hours=12)
@@ -44,9 +43,9 @@ class NotClerk(DomainError):
 class Account:
     kind: AccountKind
     display_name: str
-    username: Optional[str] = None  # clerks log in with a name and password
-    member_id: Optional[str] = None  # members log in with a passkey
-    password_hash: Optional[str] = None
+    username: str | None = None  # clerks log in with a name and password
+    member_id: str | None = None  # members log in with a passkey
+    password_hash: str | None = None
     disabled: bool = False
     id: str = field(default_factory=new_id)
 
@@ -60,7 +59,7 @@ class Credential:
     public_key: bytes
     sign_count: int
     created_at: datetime
-    revoked_at: Optional[datetime] = None
+    revoked_at: datetime | None = None
 
 
 @dataclass
@@ -70,8 +69,8 @@ class Enrolment:
     token_hash: str
     account_id: str
     expires_at: datetime
-    used_at: Optional[datetime] = None
-    revoked_at: Optional[datetime] = None
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
     def usable(self, now: datetime) -> bool:
         return self.used_at is None and self.revoked_at is None and now < self.expires_at

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .errors import WrongMeetingState
-from .model import new_id
+from gikai.orchestrator.domain.errors import WrongMeetingState
+from gikai.orchestrator.domain.model import new_id
 
 
 class ItemKind(str, enum.Enum):

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Optional
 
-from .model import Participant, new_id
-from .rules import StandingRules, quorum_met, quorum_needed
+from gikai.orchestrator.domain.model import Participant, new_id
+from gikai.orchestrator.domain.rules import StandingRules, quorum_met, quorum_needed
 
 
 class Mode(str, enum.Enum):
@@ -22,7 +22,7 @@ class AttendanceInterval:
     participant_id: str
     mode: Mode
     start: datetime
-    end: Optional[datetime] = None
+    end: datetime | None = None
     id: str = field(default_factory=new_id)
 
 
@@ -30,13 +30,13 @@ class AttendanceInterval:
 class Attendance:
     intervals: list[AttendanceInterval] = field(default_factory=list)
 
-    def open_interval(self, participant_id: str) -> Optional[AttendanceInterval]:
+    def open_interval(self, participant_id: str) -> AttendanceInterval | None:
         return next(
             (i for i in reversed(self.intervals) if i.participant_id == participant_id and i.end is None),
             None,
         )
 
-    def arrive(self, participant_id: str, mode: Mode, now: datetime) -> Optional[AttendanceInterval]:
+    def arrive(self, participant_id: str, mode: Mode, now: datetime) -> AttendanceInterval | None:
         """Start an interval; None when one is already open in that mode (idempotent)."""
         current = self.open_interval(participant_id)
         if current is not None:
@@ -47,7 +47,7 @@ class Attendance:
         self.intervals.append(interval)
         return interval
 
-    def depart(self, participant_id: str, now: datetime) -> Optional[AttendanceInterval]:
+    def depart(self, participant_id: str, now: datetime) -> AttendanceInterval | None:
         current = self.open_interval(participant_id)
         if current is None:
             return None

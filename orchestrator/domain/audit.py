@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
-from .ledger import Problem
-from .voting import Majority, Outcome, outcome_of
+from gikai.orchestrator.domain.ledger import Problem
+from gikai.orchestrator.domain.voting import Majority, Outcome, outcome_of
 
 QUORUM_DECISIONS = ("meeting_opened", "meeting_resumed", "ballot_opened", "ballot_closed",
                     "quorum_lost", "quorum_restored")
@@ -33,7 +33,7 @@ class _Ballot:
     voters: set[str] = field(default_factory=set)
     named: dict[str, str] = field(default_factory=dict)
     received: int = 0
-    closed: Optional[dict[str, Any]] = None
+    closed: dict[str, Any] | None = None
 
 
 class _Bad(Exception):
@@ -42,7 +42,7 @@ class _Bad(Exception):
 
 @dataclass
 class Auditor:
-    context: Optional[dict[str, Any]] = None
+    context: dict[str, Any] | None = None
     present: dict[str, str] = field(default_factory=dict)  # participant id -> remote | in_room
     ballots: dict[str, _Ballot] = field(default_factory=dict)
     checked_quorum: int = 0
@@ -91,7 +91,7 @@ class Auditor:
             met = self.check_quorum(name, data)
             if name in ("meeting_opened", "meeting_resumed", "ballot_opened", "ballot_closed") and not met:
                 raise _Bad(f"{name} without quorum")
-            if name == "quorum_lost" and met or name == "quorum_restored" and not met:
+            if (name == "quorum_lost" and met) or (name == "quorum_restored" and not met):
                 raise _Bad(f"{name} contradicts the attendance recorded before it")
         handler = getattr(self, "_" + name, None)
         if handler is not None and (name.startswith("ballot") or name.startswith("vote")
@@ -104,7 +104,7 @@ class Auditor:
             raise _Bad(f"ballot {data.get('ballot_id')} was never opened")
         return ballot
 
-    def _ballot_opened(self, data: dict[str, Any], actor: Optional[str]) -> None:
+    def _ballot_opened(self, data: dict[str, Any], actor: str | None) -> None:
         if self.context is None:
             raise _Bad("a ballot opened before the sitting")
         majority = Majority(data["majority"])
@@ -122,7 +122,7 @@ class Auditor:
             data["kind"], majority, bool(data.get("abstain_allowed", False)), frozenset(entitled),
             int(data.get("fixed_membership", self.context["fixed_membership"])))
 
-    def _vote(self, data: dict[str, Any], actor: Optional[str]) -> _Ballot:
+    def _vote(self, data: dict[str, Any], actor: str | None) -> _Ballot:
         ballot = self._ballot(data)
         if ballot.state != "open":
             raise _Bad("a vote after the ballot closed")
@@ -133,7 +133,7 @@ class Auditor:
         ballot.voters.add(actor)
         return ballot
 
-    def _vote_cast(self, data: dict[str, Any], actor: Optional[str]) -> None:
+    def _vote_cast(self, data: dict[str, Any], actor: str | None) -> None:
         ballot = self._vote(data, actor)
         choice = data.get("choice")
         if ballot.kind != "named" or choice not in CHOICES or (choice == "abstain" and not ballot.abstain_allowed):
@@ -141,7 +141,7 @@ class Auditor:
         assert actor is not None
         ballot.named[actor] = choice
 
-    def _vote_received(self, data: dict[str, Any], actor: Optional[str]) -> None:
+    def _vote_received(self, data: dict[str, Any], actor: str | None) -> None:
         ballot = self._vote(data, actor)
         if ballot.kind != "secret" or "choice" in data:
             raise _Bad("a secret vote on the record with its choice, or on a named ballot")
@@ -163,7 +163,7 @@ class Auditor:
         return outcome_of(ballot.majority, counts["yes"], counts["no"], len(ballot.entitled),
                           ballot.fixed_membership)
 
-    def _ballot_closed(self, data: dict[str, Any], actor: Optional[str]) -> None:
+    def _ballot_closed(self, data: dict[str, Any], actor: str | None) -> None:
         ballot = self._ballot(data)
         if ballot.state != "open":
             raise _Bad("a ballot closed twice")
@@ -173,7 +173,7 @@ class Auditor:
         ballot.state, ballot.closed = "closed", dict(counts)
         self.checked_ballots += 1
 
-    def _tie_decided_by_chair(self, data: dict[str, Any], actor: Optional[str]) -> None:
+    def _tie_decided_by_chair(self, data: dict[str, Any], actor: str | None) -> None:
         ballot = self._ballot(data)
         if ballot.state != "closed" or ballot.closed is None:
             raise _Bad("a tie decided before the ballot closed")
@@ -183,7 +183,7 @@ class Auditor:
             raise _Bad("the chair's decision is neither adopted nor rejected")
         ballot.state = "decided:" + data["outcome"]
 
-    def _result_published(self, data: dict[str, Any], actor: Optional[str]) -> None:
+    def _result_published(self, data: dict[str, Any], actor: str | None) -> None:
         ballot = self._ballot(data)
         if ballot.closed is None or ballot.state == "published":
             raise _Bad("a result published before closing, or twice")
@@ -202,7 +202,7 @@ class Auditor:
         ballot.state = "published"
 
 
-def audit(entries: Sequence[dict[str, Any]]) -> tuple[Optional[Problem], Auditor]:
+def audit(entries: Sequence[dict[str, Any]]) -> tuple[Problem | None, Auditor]:
     """Replay a chain-verified record; the first entry whose decision does not follow."""
     auditor = Auditor()
     for e in entries:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, Optional
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 JST = timezone(timedelta(hours=9), "JST")
 MEMBER_ROLES = ("chair", "vice_chair", "member")
@@ -37,7 +37,7 @@ def _field(obj: Any, key: str, default: Any = None) -> Any:
 def parse_time(value: Any) -> datetime:
     """A record time (ISO text or datetime, naive meaning UTC) as an aware UTC datetime."""
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Person:
     name: str
     reading: str = ""
     role: str = "member"
-    seat: Optional[int] = None
+    seat: int | None = None
 
     @property
     def is_member(self) -> bool:
@@ -76,7 +76,7 @@ class AttendanceSpan(_Timed):
     start: datetime
     end: datetime
     open_ended: bool = False
-    reason: Optional[str] = None  # why it ended, when the record says (away, camera_off…)
+    reason: str | None = None  # why it ended, when the record says (away, camera_off…)
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,11 @@ class Speech(_Timed):
     kind: str
     start: datetime
     end: datetime
-    agenda_item_id: Optional[str] = None
-    limit_seconds: Optional[int] = None  # including extensions
-    reason: Optional[str] = None  # finished, ended_by_chair, interrupted, removed; None if open
+    agenda_item_id: str | None = None
+    limit_seconds: int | None = None  # including extensions
+    reason: str | None = None  # finished, ended_by_chair, interrupted, removed; None if open
     open_ended: bool = False
-    spoken_seconds: Optional[int] = None  # as the record says, when it says
+    spoken_seconds: int | None = None  # as the record says, when it says
 
     @property
     def seconds(self) -> int:
@@ -111,10 +111,10 @@ class Speech(_Timed):
 class ItemRecord:
     id: str
     title: str
-    position: Optional[int] = None
-    kind: Optional[str] = None
-    taken_up_at: Optional[datetime] = None  # the first time
-    decided_at: Optional[datetime] = None
+    position: int | None = None
+    kind: str | None = None
+    taken_up_at: datetime | None = None  # the first time
+    decided_at: datetime | None = None
     result: str = ""
     spans: list[Span] = field(default_factory=list)  # while under deliberation
 
@@ -125,19 +125,19 @@ class BallotRecord:
     motion: str = ""
     kind: str = "named"  # "named" | "secret"
     majority: str = "simple"
-    agenda_item_id: Optional[str] = None
-    opened_at: Optional[datetime] = None
-    closed_at: Optional[datetime] = None
-    published_at: Optional[datetime] = None
+    agenda_item_id: str | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    published_at: datetime | None = None
     entitled: tuple[str, ...] = ()
-    yes: Optional[int] = None  # None until the record gives the counts
-    no: Optional[int] = None
-    abstain: Optional[int] = None
+    yes: int | None = None  # None until the record gives the counts
+    no: int | None = None
+    abstain: int | None = None
     cast: int = 0  # votes received
-    outcome: Optional[str] = None  # adopted, rejected, tied
+    outcome: str | None = None  # adopted, rejected, tied
     decided_by_chair: bool = False
-    chair_decision: Optional[str] = None  # "yes" | "no"
-    chair_id: Optional[str] = None
+    chair_decision: str | None = None  # "yes" | "no"
+    chair_id: str | None = None
     votes: dict[str, str] = field(default_factory=dict)  # named ballots only: member id -> choice
 
 
@@ -145,7 +145,7 @@ class BallotRecord:
 class RecordingSegment:
     key: str
     start: datetime
-    end: Optional[datetime]
+    end: datetime | None
     sha256: str = ""
     path: str = ""
     kind: str = ""  # audio or video, when the record says
@@ -157,7 +157,7 @@ class Note:
 
     at: datetime
     name: str
-    participant_id: Optional[str] = None
+    participant_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -166,15 +166,15 @@ class Chronicle:
     meeting_id: str
     title: str
     body_name: str
-    body_kind: Optional[str]  # "plenary" | "committee" when known
+    body_kind: str | None  # "plenary" | "committee" when known
     place: str
-    scheduled_at: Optional[datetime]  # local wall time, as the meeting was scheduled
+    scheduled_at: datetime | None  # local wall time, as the meeting was scheduled
     tz: tzinfo
     people: dict[str, Person]
     start: datetime  # the opening, or the first entry when the sitting never opened
     end: datetime  # the adjournment, or the last entry
-    opened_at: Optional[datetime] = None
-    adjourned_at: Optional[datetime] = None
+    opened_at: datetime | None = None
+    adjourned_at: datetime | None = None
     recesses: list[Span] = field(default_factory=list)
     items: list[ItemRecord] = field(default_factory=list)
     speeches: list[Speech] = field(default_factory=list)
@@ -183,10 +183,10 @@ class Chronicle:
     ballots: list[BallotRecord] = field(default_factory=list)
     recordings: list[RecordingSegment] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    chain_head: Optional[str] = None  # the last entry's hash
+    chain_head: str | None = None  # the last entry's hash
     entry_count: int = 0
 
-    def person(self, participant_id: Optional[str]) -> Person:
+    def person(self, participant_id: str | None) -> Person:
         pid = participant_id or ""
         return self.people.get(pid) or Person(pid, pid or "?", role="observer")
 
@@ -224,7 +224,7 @@ class Chronicle:
         """How members attended: {"in_room"}, {"remote"} or both (a hybrid sitting)."""
         return {a.mode for p in self.members() for a in self.attended(p.id)}
 
-    def item(self, item_id: Optional[str]) -> Optional[ItemRecord]:
+    def item(self, item_id: str | None) -> ItemRecord | None:
         return next((i for i in self.items if i.id == item_id), None)
 
 
@@ -232,14 +232,14 @@ class _Reader:
     """Walks the entries once, keeping what is open until the record closes it."""
 
     def __init__(self) -> None:
-        self.opened_at: Optional[datetime] = None
-        self.adjourned_at: Optional[datetime] = None
+        self.opened_at: datetime | None = None
+        self.adjourned_at: datetime | None = None
         self.recesses: list[Span] = []
-        self.recess_from: Optional[datetime] = None
+        self.recess_from: datetime | None = None
         self.items: dict[str, ItemRecord] = {}
-        self.current_item: Optional[tuple[str, datetime]] = None
+        self.current_item: tuple[str, datetime] | None = None
         self.speeches: list[Speech] = []
-        self.floor: Optional[dict[str, Any]] = None
+        self.floor: dict[str, Any] | None = None
         self.attendance: list[AttendanceSpan] = []
         self.attending: dict[str, tuple[str, datetime]] = {}
         self.away: list[AwaySpan] = []
@@ -312,7 +312,7 @@ class _Reader:
         seconds = d.get("seconds")
         self._end_speech(at, int(seconds) if isinstance(seconds, (int, float)) else None, str(d.get("reason", "")))
 
-    def _end_speech(self, at: datetime, seconds: Optional[int], reason: Optional[str],
+    def _end_speech(self, at: datetime, seconds: int | None, reason: str | None,
                     open_ended: bool = False) -> None:
         f, self.floor = self.floor, None
         if f is None:
@@ -359,7 +359,7 @@ class _Reader:
     quorum_restored = quorum_lost
 
     # -- ballots ------------------------------------------------------------------
-    def _ballot(self, d: Mapping[str, Any]) -> Optional[BallotRecord]:
+    def _ballot(self, d: Mapping[str, Any]) -> BallotRecord | None:
         ballot_id = d.get("ballot_id")
         return self.ballots.setdefault(str(ballot_id), BallotRecord(str(ballot_id))) if ballot_id else None
 
@@ -404,7 +404,7 @@ class _Reader:
         if b.kind == "named" and isinstance(d.get("votes"), Mapping):
             b.votes.update({str(m): str(c) for m, c in d["votes"].items()})
 
-    def _tally(self, d: Mapping[str, Any]) -> Optional[BallotRecord]:
+    def _tally(self, d: Mapping[str, Any]) -> BallotRecord | None:
         b = self._ballot(d)
         if b is None:
             return None
@@ -447,14 +447,14 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 
-def _segment_time(value: Any, origin: datetime) -> Optional[datetime]:
+def _segment_time(value: Any, origin: datetime) -> datetime | None:
     """ISO text; epoch seconds or milliseconds; or seconds on the sitting clock from ``origin``."""
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if value > 1e11:
-                return datetime.fromtimestamp(value / 1000, timezone.utc)
+                return datetime.fromtimestamp(value / 1000, UTC)
             if value > 1e9:
-                return datetime.fromtimestamp(value, timezone.utc)
+                return datetime.fromtimestamp(value, UTC)
             return origin + timedelta(seconds=value)
         return parse_time(value) if isinstance(value, (str, datetime)) and value else None
     except (ValueError, OverflowError, OSError):
@@ -490,7 +490,7 @@ def _people(participants: Iterable[Any], context: Mapping[str, Any]) -> dict[str
 
 def build_chronicle(
     entries: Sequence[Mapping[str, Any]], participants: Iterable[Any], *, meeting_id: str = "", title: str = "",
-    body_name: str = "", body_kind: Optional[str] = None, place: str = "", scheduled_at: Any = None,
+    body_name: str = "", body_kind: str | None = None, place: str = "", scheduled_at: Any = None,
     agenda: Iterable[Any] = (), tz: tzinfo = JST,
 ) -> Chronicle:
     """Read a sitting's record.
@@ -515,7 +515,7 @@ def build_chronicle(
     if scheduled_at is not None:
         scheduled = scheduled_at if isinstance(scheduled_at, datetime) else datetime.fromisoformat(str(scheduled_at))
         scheduled = scheduled.replace(tzinfo=tz) if scheduled.tzinfo is None else scheduled
-    fallback = scheduled.astimezone(timezone.utc) if scheduled else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    fallback = scheduled.astimezone(UTC) if scheduled else datetime(1970, 1, 1, tzinfo=UTC)
     first = parse_time(ordered[0]["at"]) if ordered else fallback
     last = parse_time(ordered[-1]["at"]) if ordered else fallback
     reader.finish(last)
@@ -549,6 +549,6 @@ def _agenda(agenda: Iterable[Any], seen: dict[str, ItemRecord]) -> list[ItemReco
         item.title = str(_field(a, "title", "") or item.title)
         item.position, item.kind = _field(a, "position"), _value(_field(a, "kind"))
         items.append(item)
-    never = datetime.max.replace(tzinfo=timezone.utc)
+    never = datetime.max.replace(tzinfo=UTC)
     rest = sorted(seen.values(), key=lambda i: i.taken_up_at or i.decided_at or never)
     return items + rest

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Optional
 
-from .errors import AlreadyRequested, InvalidArgument, NotFound, StaleState
-from .model import new_id
-from .rules import SpeechKind, StandingRules
+from gikai.orchestrator.domain.errors import (
+    AlreadyRequested,
+    InvalidArgument,
+    NotFound,
+    StaleState,
+)
+from gikai.orchestrator.domain.model import new_id
+from gikai.orchestrator.domain.rules import SpeechKind, StandingRules
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Floor:
     started_at: datetime
     limit_seconds: int
     extended_seconds: int = 0
-    request_id: Optional[str] = None
+    request_id: str | None = None
 
     @property
     def ends_at(self) -> datetime:
@@ -62,7 +66,7 @@ class SpeakerQueue:
                 return r
         raise NotFound(f"floor request {request_id}")
 
-    def pending_for(self, participant_id: str) -> Optional[FloorRequest]:
+    def pending_for(self, participant_id: str) -> FloorRequest | None:
         return next((r for r in self.requests if r.participant_id == participant_id), None)
 
     def add(self, request: FloorRequest) -> None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -20,8 +20,8 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_hash(meeting_id: str, seq: int, at: str, name: str, actor_id: Optional[str],
-               agenda_item_id: Optional[str], data: dict[str, Any], prev_hash: str) -> str:
+def entry_hash(meeting_id: str, seq: int, at: str, name: str, actor_id: str | None,
+               agenda_item_id: str | None, data: dict[str, Any], prev_hash: str) -> str:
     body = {"meeting_id": meeting_id, "seq": seq, "at": at, "name": name, "actor_id": actor_id,
             "agenda_item_id": agenda_item_id, "data": data, "prev_hash": prev_hash}
     return hashlib.sha256(canonical(body)).hexdigest()
@@ -34,7 +34,7 @@ class Problem:
 
 
 def verify_chain(meeting_id: str, entries: Sequence[dict[str, Any]],
-                 signature_ok: Callable[[str, str], bool]) -> Optional[Problem]:
+                 signature_ok: Callable[[str, str], bool]) -> Problem | None:
     """The first entry that breaks the chain or its signature; None when all check out."""
     prev = GENESIS
     for expected_seq, e in enumerate(entries, start=1):

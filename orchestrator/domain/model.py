@@ -6,10 +6,9 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
 
-from .errors import InvalidRoster
-from .rules import StandingRules
+from gikai.orchestrator.domain.errors import InvalidRoster
+from gikai.orchestrator.domain.rules import StandingRules
 
 
 def new_id() -> str:
@@ -86,6 +85,6 @@ class Participant:
     name: str
     reading: str
     role: Role
-    seat: Optional[int] = None
-    member_id: Optional[str] = None
+    seat: int | None = None
+    member_id: str | None = None
     id: str = field(default_factory=new_id)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional
 
-from .rules import StandingRules
+from gikai.orchestrator.domain.rules import StandingRules
 
 
 class Presence(str, enum.Enum):
@@ -48,7 +47,7 @@ def _grace(problem: Presence, rules: StandingRules) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def current_problem(seen: Seen) -> Optional[Presence]:
+def current_problem(seen: Seen) -> Presence | None:
     if not seen.connected:
         return Presence.DISCONNECTED
     if not seen.link_ok:
@@ -66,9 +65,9 @@ class PresenceTracker:
     faces: int = 0
     voice: bool = False
     problem_since: dict[Presence, datetime] = field(default_factory=dict)
-    good_since: Optional[datetime] = None
+    good_since: datetime | None = None
 
-    def observe(self, seen: Seen, now: datetime, rules: StandingRules) -> Optional[Presence]:
+    def observe(self, seen: Seen, now: datetime, rules: StandingRules) -> Presence | None:
         """Take one observation; return the new state if it changed."""
         self.faces, self.voice = seen.faces, seen.voice
         if not seen.connected:
@@ -109,7 +108,7 @@ class PresenceTracker:
         longer than a moment (one missed detection is not a walk-out)."""
         return self.state is Presence.PRESENT and all(now - since < tolerance for since in self.problem_since.values())
 
-    def _become(self, state: Presence) -> Optional[Presence]:
+    def _become(self, state: Presence) -> Presence | None:
         if state is self.state:
             return None
         self.state = state

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .agenda import AgendaItem, ItemKind
-from .model import Body, BodyKind, Meeting, Member, Participant, Role
+from gikai.orchestrator.domain.agenda import AgendaItem, ItemKind
+from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
 
 REHEARSAL_BODY_NAME = "模擬委員会"
 REHEARSAL_MEETING_TITLE = "模擬委員会 3月定例会(リハーサル)"

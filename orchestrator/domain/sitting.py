@@ -9,19 +9,32 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
-from . import floor as floor_rules
-from .agenda import Agenda
-from .attendance import Attendance, Mode, QuorumStatus, quorum_status
-from .errors import (
-    FloorTaken, MeetingAdjourned, NotAllowed, NotAMember, NotChair, NotFound, QuorumNotMet,
+from gikai.orchestrator.domain import floor as floor_rules
+from gikai.orchestrator.domain.agenda import Agenda
+from gikai.orchestrator.domain.attendance import Attendance, Mode, QuorumStatus, quorum_status
+from gikai.orchestrator.domain.errors import (
+    FloorTaken,
+    MeetingAdjourned,
+    NotAllowed,
+    NotAMember,
+    NotChair,
+    NotFound,
+    QuorumNotMet,
     WrongMeetingState,
 )
-from .floor import Floor, FloorRequest, SpeakerQueue
-from .model import Body, BodyKind, Meeting, MeetingState, Participant, Role
-from .presence import Presence, PresenceTracker, Seen
-from .rules import SpeechKind, StandingRules
+from gikai.orchestrator.domain.floor import Floor, FloorRequest, SpeakerQueue
+from gikai.orchestrator.domain.model import (
+    Body,
+    BodyKind,
+    Meeting,
+    MeetingState,
+    Participant,
+    Role,
+)
+from gikai.orchestrator.domain.presence import Presence, PresenceTracker, Seen
+from gikai.orchestrator.domain.rules import SpeechKind, StandingRules
 
 
 class AudioMode(str, enum.Enum):
@@ -33,9 +46,9 @@ class AudioMode(str, enum.Enum):
 class Event:
     name: str
     at: datetime
-    actor_id: Optional[str]
+    actor_id: str | None
     data: dict[str, Any] = field(default_factory=dict)
-    agenda_item_id: Optional[str] = None
+    agenda_item_id: str | None = None
 
 
 @dataclass
@@ -46,7 +59,7 @@ class Sitting:
     participants: dict[str, Participant]
     agenda: Agenda = field(default_factory=Agenda)
     queue: SpeakerQueue = field(default_factory=SpeakerQueue)
-    floor: Optional[Floor] = None
+    floor: Floor | None = None
     audio_mode: AudioMode = AudioMode.FLOOR
     muted: set[str] = field(default_factory=set)  # muted by the chair
     removed: set[str] = field(default_factory=set)
@@ -57,8 +70,8 @@ class Sitting:
     presence: dict[str, PresenceTracker] = field(default_factory=dict)
     # The archive: when the sitting first opened (the recordings' clock starts there) and the
     # chair's recording switch (None: the body's rule decides).
-    started_at: Optional[datetime] = None
-    recording_switch: Optional[bool] = None
+    started_at: datetime | None = None
+    recording_switch: bool | None = None
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:
@@ -67,7 +80,7 @@ class Sitting:
             raise NotFound(f"participant {participant_id}")
         return p
 
-    def acting_chair_id(self) -> Optional[str]:
+    def acting_chair_id(self) -> str | None:
         """The chair presides; when the chair is absent, the vice-chair does."""
         present = self.reachable()  # a chair whose camera falters still presides
         chairs = [p.id for p in self.participants.values() if p.role is Role.CHAIR]
@@ -95,7 +108,7 @@ class Sitting:
         if self.meeting.state is not MeetingState.OPEN:
             raise WrongMeetingState("the sitting is not open")
 
-    def _event(self, name: str, at: datetime, actor: Optional[str], **data: Any) -> Event:
+    def _event(self, name: str, at: datetime, actor: str | None, **data: Any) -> Event:
         current = self.agenda.current
         return Event(name, at, actor, data, current.id if current else None)
 
@@ -299,7 +312,7 @@ class Sitting:
         return self._event(name, now, actor, holder_id=f.holder_id, kind=f.kind.value,
                            limit_seconds=f.limit_seconds + f.extended_seconds, request_id=f.request_id)
 
-    def _end_floor(self, now: datetime, actor: Optional[str], reason: str) -> list[Event]:
+    def _end_floor(self, now: datetime, actor: str | None, reason: str) -> list[Event]:
         if self.floor is None:
             return []
         f, self.floor = self.floor, None
@@ -313,7 +326,7 @@ class Sitting:
         holder = self.floor.holder_id if self.floor is not None else None
         return participant_id not in self.removed and participant_id in (self.acting_chair_id(), holder)
 
-    def presentation(self, actor: Optional[str], started: bool, document_id: str, presenter_id: str,
+    def presentation(self, actor: str | None, started: bool, document_id: str, presenter_id: str,
                      now: datetime, reason: str = "") -> list[Event]:
         """A presentation starts (by the presenter) or ends (by the presenter, the chair, or the
         server when the presenter lost the floor: ``actor`` None). Page turns are not recorded."""
@@ -328,7 +341,7 @@ class Sitting:
         return [self._event("presentation_ended", now, actor, document_id=document_id,
                             presenter_id=presenter_id, reason=reason or "stopped")]
 
-    def screen_share(self, actor: Optional[str], started: bool, presenter_id: str, now: datetime,
+    def screen_share(self, actor: str | None, started: bool, presenter_id: str, now: datetime,
                      reason: str = "") -> list[Event]:
         """A screen share starts (by the presenter, who may present) or ends (by the presenter,
         the chair, or the server: ``actor`` None, when the presenter lost the floor or left)."""
@@ -429,7 +442,7 @@ class Sitting:
         self.attendance.depart(participant_id, now)
         return events + [self._event("attendance_ended", now, None, participant_id=participant_id, mode="remote")]
 
-    def observe(self, participant_id: str, seen: Seen, now: datetime) -> Optional[Presence]:
+    def observe(self, participant_id: str, seen: Seen, now: datetime) -> Presence | None:
         """Feed one observation to the participant's tracker (in memory; nothing recorded)."""
         self.participant(participant_id)
         return self.tracker(participant_id).observe(seen, now, self.rules)
@@ -461,7 +474,7 @@ class Sitting:
             return []
         return [self._event("attendance_ended", now, actor, participant_id=participant_id, mode="in_room")]
 
-    def _arrive(self, participant_id: str, mode: Mode, now: datetime, actor: Optional[str]) -> list[Event]:
+    def _arrive(self, participant_id: str, mode: Mode, now: datetime, actor: str | None) -> list[Event]:
         self.participant(participant_id)
         if participant_id in self.removed or self.meeting.state is MeetingState.ADJOURNED:
             return []

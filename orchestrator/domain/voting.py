@@ -12,10 +12,9 @@ import enum
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
 
-from .errors import DomainError, QuorumNotMet
-from .model import new_id
+from gikai.orchestrator.domain.errors import DomainError, QuorumNotMet
+from gikai.orchestrator.domain.model import new_id
 
 
 class Choice(str, enum.Enum):
@@ -96,7 +95,7 @@ class VoteNotConfirmed(DomainError):
     en = "Your passkey could not confirm this vote. Please vote again."
 
 
-def vote_challenge(ballot_id: str, choice: "Choice", voter_id: str, nonce: bytes) -> bytes:
+def vote_challenge(ballot_id: str, choice: Choice, voter_id: str, nonce: bytes) -> bytes:
     """The WebAuthn challenge for one vote: the passkey signs this ballot and this choice only."""
     bound = "\0".join(("gikai-vote", ballot_id, choice.value, voter_id)).encode()
     return hashlib.sha256(bound + b"\0" + nonce).digest()
@@ -122,7 +121,7 @@ class Ballot:
     """One round of voting on a motion."""
 
     meeting_id: str
-    agenda_item_id: Optional[str]
+    agenda_item_id: str | None
     motion: str
     kind: BallotKind = BallotKind.NAMED
     majority: Majority = Majority.SIMPLE
@@ -130,16 +129,16 @@ class Ballot:
     state: BallotState = BallotState.CREATED
     entitled: frozenset[str] = frozenset()
     fixed_membership: int = 0
-    chair_id: Optional[str] = None
-    opened_at: Optional[datetime] = None
-    closed_at: Optional[datetime] = None
+    chair_id: str | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
     voters: set[str] = field(default_factory=set)  # who voted (both kinds)
     named: dict[str, Choice] = field(default_factory=dict)  # named ballots only
-    counts: dict[Choice, int] = field(default_factory=lambda: {c: 0 for c in Choice})
-    chair_decision: Optional[Choice] = None
+    counts: dict[Choice, int] = field(default_factory=lambda: dict.fromkeys(Choice, 0))
+    chair_decision: Choice | None = None
     id: str = field(default_factory=new_id)
 
-    def open(self, entitled: set[str], fixed_membership: int, chair_id: Optional[str],
+    def open(self, entitled: set[str], fixed_membership: int, chair_id: str | None,
              quorum_met: bool, now: datetime) -> None:
         """Open the ballot with a snapshot of who may vote."""
         if self.state is not BallotState.CREATED:
@@ -186,7 +185,7 @@ class Ballot:
         if self.state is not BallotState.CLOSED or self.tally().outcome is not Outcome.TIED:
             raise BallotNotOpen("only a closed, tied ballot is decided by the chair")
         if chair_id != self.chair_id:
-            from .errors import NotChair
+            from gikai.orchestrator.domain.errors import NotChair
 
             raise NotChair()
         if choice is Choice.ABSTAIN:
@@ -221,7 +220,7 @@ def outcome_of(majority: Majority, yes: int, no: int, entitled: int, fixed_membe
     return Outcome.ADOPTED if yes * 2 > fixed_membership else Outcome.REJECTED
 
 
-def entitled_members(counted: set[str], remote: set[str], chair_id: Optional[str], *,
+def entitled_members(counted: set[str], remote: set[str], chair_id: str | None, *,
                      remote_may_vote: bool, chair_votes_only_on_tie: bool, majority: Majority) -> set[str]:
     """Who may vote when a ballot opens.
 

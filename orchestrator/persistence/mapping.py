@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
-from ..domain.floor import Floor
-from ..domain.rules import SpeechKind, StandingRules
+from gikai.orchestrator.domain.floor import Floor
+from gikai.orchestrator.domain.rules import SpeechKind, StandingRules
 
 
 def rules_to_json(rules: StandingRules) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def rules_from_json(data: dict[str, Any]) -> StandingRules:
     )
 
 
-def floor_to_json(floor: Optional[Floor]) -> Optional[dict[str, Any]]:
+def floor_to_json(floor: Floor | None) -> dict[str, Any] | None:
     if floor is None:
         return None
     return {
@@ -56,7 +56,7 @@ def floor_to_json(floor: Optional[Floor]) -> Optional[dict[str, Any]]:
     }
 
 
-def floor_from_json(data: Optional[dict[str, Any]]) -> Optional[Floor]:
+def floor_from_json(data: dict[str, Any] | None) -> Floor | None:
     if not data:
         return None
     return Floor(

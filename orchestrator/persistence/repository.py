@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.agenda import Agenda, AgendaItem, Document, ItemKind, ItemState
-from ..domain.attendance import Attendance, AttendanceInterval, Mode
-from ..domain.floor import FloorRequest, SpeakerQueue
-from ..domain.ledger import GENESIS, canonical, entry_hash
-from ..domain.model import Body, BodyKind, Meeting, MeetingState, Member, Participant, Role
-from ..domain.rules import SpeechKind
-from ..domain.sitting import AudioMode, Event, Sitting
-from .mapping import floor_from_json, floor_to_json, rules_from_json, rules_to_json
-from .rows import (
-    AgendaItemRow, AttendanceRow, BodyRow, DocumentRow, EventRow, FloorRequestRow, MeetingRow, MemberRow,
+from gikai.orchestrator.domain.agenda import Agenda, AgendaItem, Document, ItemKind, ItemState
+from gikai.orchestrator.domain.attendance import Attendance, AttendanceInterval, Mode
+from gikai.orchestrator.domain.floor import FloorRequest, SpeakerQueue
+from gikai.orchestrator.domain.ledger import GENESIS, canonical, entry_hash
+from gikai.orchestrator.domain.model import (
+    Body,
+    BodyKind,
+    Meeting,
+    MeetingState,
+    Member,
+    Participant,
+    Role,
+)
+from gikai.orchestrator.domain.rules import SpeechKind
+from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
+from gikai.orchestrator.persistence.mapping import (
+    floor_from_json,
+    floor_to_json,
+    rules_from_json,
+    rules_to_json,
+)
+from gikai.orchestrator.persistence.rows import (
+    AgendaItemRow,
+    AttendanceRow,
+    BodyRow,
+    DocumentRow,
+    EventRow,
+    FloorRequestRow,
+    MeetingRow,
+    MemberRow,
     ParticipantRow,
 )
 
@@ -72,15 +92,15 @@ class Repository:
         rows = await self.session.scalars(select(MeetingRow.id))
         return len(rows.all())
 
-    async def body(self, body_id: str) -> Optional[Body]:
+    async def body(self, body_id: str) -> Body | None:
         row = await self.session.get(BodyRow, body_id)
         return _body(row) if row else None
 
-    async def meeting(self, meeting_id: str) -> Optional[Meeting]:
+    async def meeting(self, meeting_id: str) -> Meeting | None:
         row = await self.session.get(MeetingRow, meeting_id)
         return _meeting(row) if row else None
 
-    async def participant(self, participant_id: str) -> Optional[Participant]:
+    async def participant(self, participant_id: str) -> Participant | None:
         row = await self.session.get(ParticipantRow, participant_id)
         return _participant(row) if row else None
 
@@ -106,7 +126,7 @@ class Repository:
         )
 
     # -- a whole sitting ------------------------------------------------------------
-    async def load_sitting(self, meeting_id: str) -> Optional[Sitting]:
+    async def load_sitting(self, meeting_id: str) -> Sitting | None:
         row = await self.session.get(MeetingRow, meeting_id)
         if row is None:
             return None

@@ -6,7 +6,7 @@ The schema is owned by the Alembic migrations in ``migrations/``; these classes 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -47,7 +47,7 @@ class MeetingRow(Base):
     audio_mode: Mapped[str] = mapped_column(String(10), default="floor")
     muted: Mapped[list[Any]] = mapped_column(default=list)
     removed: Mapped[list[Any]] = mapped_column(default=list)
-    floor: Mapped[Optional[dict[str, Any]]] = mapped_column(nullable=True)
+    floor: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     queue_version: Mapped[int] = mapped_column(default=0)
 
 
@@ -55,11 +55,11 @@ class ParticipantRow(Base):
     __tablename__ = "participants"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
-    member_id: Mapped[Optional[str]] = mapped_column(ForeignKey("members.id"))
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
     name: Mapped[str] = mapped_column(String(200))
     reading: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
-    seat: Mapped[Optional[int]]
+    seat: Mapped[int | None]
 
 
 class AgendaItemRow(Base):
@@ -86,7 +86,7 @@ class DocumentRow(Base):
     filename: Mapped[str] = mapped_column(String(300), default="")  # as uploaded
     pages: Mapped[int] = mapped_column(default=0)
     uploaded_at: Mapped[datetime]
-    uploaded_by: Mapped[Optional[str]] = mapped_column(String(32))  # the clerk's participant id
+    uploaded_by: Mapped[str | None] = mapped_column(String(32))  # the clerk's participant id
 
 
 class DocumentPageRow(Base):
@@ -119,7 +119,7 @@ class AttendanceRow(Base):
     participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
     mode: Mapped[str] = mapped_column(String(10))
     start: Mapped[datetime]
-    end: Mapped[Optional[datetime]]
+    end: Mapped[datetime | None]
 
 
 class EventRow(Base):
@@ -130,9 +130,9 @@ class EventRow(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     at: Mapped[datetime]
-    actor_id: Mapped[Optional[str]] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(50))
-    agenda_item_id: Mapped[Optional[str]] = mapped_column(String(32))
+    agenda_item_id: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The hash chain of the sitting's record (see orchestrator/domain/ledger.py).
     seq: Mapped[int]
@@ -146,9 +146,9 @@ class AccountRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
     display_name: Mapped[str] = mapped_column(String(200))
-    username: Mapped[Optional[str]] = mapped_column(String(100), unique=True)
-    member_id: Mapped[Optional[str]] = mapped_column(ForeignKey("members.id"), unique=True)
-    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(100), unique=True)
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(default=False)
 
 
@@ -159,7 +159,7 @@ class CredentialRow(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     sign_count: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
-    revoked_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[datetime | None]
 
 
 class EnrolmentRow(Base):
@@ -167,8 +167,8 @@ class EnrolmentRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     expires_at: Mapped[datetime]
-    used_at: Mapped[Optional[datetime]]
-    revoked_at: Mapped[Optional[datetime]]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class SessionRow(Base):
@@ -183,7 +183,7 @@ class BallotRow(Base):
     __tablename__ = "ballots"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
-    agenda_item_id: Mapped[Optional[str]] = mapped_column(String(32))
+    agenda_item_id: Mapped[str | None] = mapped_column(String(32))
     motion: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(10))
     majority: Mapped[str] = mapped_column(String(30))
@@ -191,10 +191,10 @@ class BallotRow(Base):
     state: Mapped[str] = mapped_column(String(12))
     entitled: Mapped[list[Any]] = mapped_column(default=list)
     fixed_membership: Mapped[int]
-    chair_id: Mapped[Optional[str]] = mapped_column(String(32))
-    opened_at: Mapped[Optional[datetime]]
-    closed_at: Mapped[Optional[datetime]]
-    chair_decision: Mapped[Optional[str]] = mapped_column(String(10))
+    chair_id: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    chair_decision: Mapped[str | None] = mapped_column(String(10))
     # Totals per choice. For a secret ballot these are the only record of the choices.
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -209,10 +209,10 @@ class NamedVoteRow(Base):
     cast_at: Mapped[datetime]
     # Evidence: the member's camera at the moment of casting (JPEG) and the passkey's
     # assertion over this ballot and choice; the record entry carries their digests.
-    evidence_jpeg: Mapped[Optional[bytes]] = mapped_column(LargeBinary, default=None)
-    evidence_sha256: Mapped[Optional[str]] = mapped_column(String(64), default=None)
-    assertion: Mapped[Optional[dict[str, Any]]] = mapped_column(default=None)
-    receipt: Mapped[Optional[str]] = mapped_column(String(64), default=None)
+    evidence_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    assertion: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    receipt: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class SecretVoterRow(Base):
@@ -223,5 +223,5 @@ class SecretVoterRow(Base):
     member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # Evidence of presence only: the camera at casting. Nothing here names or implies the choice
     # (the passkey assertion, whose challenge is bound to the choice, is verified and dropped).
-    evidence_jpeg: Mapped[Optional[bytes]] = mapped_column(LargeBinary, default=None)
-    evidence_sha256: Mapped[Optional[str]] = mapped_column(String(64), default=None)
+    evidence_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -10,20 +10,31 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
-from ..domain.accounts import (
-    ENROLMENT_VALID_FOR, SESSION_VALID_FOR, Account, AccountKind, Credential, EnrolmentInvalid,
-    LoginFailed, LoginSession,
+from gikai.orchestrator.domain.accounts import (
+    ENROLMENT_VALID_FOR,
+    SESSION_VALID_FOR,
+    Account,
+    AccountKind,
+    Credential,
+    EnrolmentInvalid,
+    LoginFailed,
+    LoginSession,
 )
-from ..domain.errors import NotFound
-from ..persistence.database import Database
-from ..persistence.rows import AccountRow, CredentialRow, EnrolmentRow, MemberRow, SessionRow
-from .sittings import utcnow
+from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.persistence.database import Database
+from gikai.orchestrator.persistence.rows import (
+    AccountRow,
+    CredentialRow,
+    EnrolmentRow,
+    MemberRow,
+    SessionRow,
+)
+from gikai.orchestrator.service.sittings import utcnow
 
 _hasher = PasswordHasher()
 
@@ -43,7 +54,7 @@ class AccountService:
         self.clock = clock
 
     # -- the clerk ----------------------------------------------------------------
-    async def ensure_clerk(self) -> Optional[tuple[str, str]]:
+    async def ensure_clerk(self) -> tuple[str, str] | None:
         """Create the first clerk account with a random password; None if one exists."""
         async with self.db.session() as session:
             exists = await session.scalar(select(AccountRow.id).where(AccountRow.kind == AccountKind.CLERK.value))
@@ -88,7 +99,7 @@ class AccountService:
         await session.commit()
         return token, login
 
-    async def session(self, token: str) -> Optional[tuple[Account, LoginSession]]:
+    async def session(self, token: str) -> tuple[Account, LoginSession] | None:
         async with self.db.session() as session:
             row = await session.get(SessionRow, token_hash(token))
             if row is None:
@@ -179,7 +190,7 @@ class AccountService:
                 r.sign_count = new_sign_count
                 await session.commit()
 
-    async def credential(self, credential_id: str) -> Optional[Credential]:
+    async def credential(self, credential_id: str) -> Credential | None:
         async with self.db.session() as session:
             r = await session.get(CredentialRow, credential_id)
             if r is None or r.revoked_at is not None:

@@ -6,18 +6,23 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import select
 
-from ..domain.agenda import AgendaItem, ItemKind
-from ..domain.errors import InvalidRoster, NotFound
-from ..domain.model import Body, BodyKind, Meeting, Member, Participant, Role
-from ..domain.rules import StandingRules
-from ..persistence.database import Database
-from ..persistence.repository import Repository, _body, _meeting
-from ..persistence.rows import (
-    AccountRow, AgendaItemRow, BodyRow, CredentialRow, MeetingRow, MemberRow, ParticipantRow,
+from gikai.orchestrator.domain.agenda import AgendaItem, ItemKind
+from gikai.orchestrator.domain.errors import InvalidRoster, NotFound
+from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
+from gikai.orchestrator.domain.rules import StandingRules
+from gikai.orchestrator.persistence.database import Database
+from gikai.orchestrator.persistence.repository import Repository, _body, _meeting
+from gikai.orchestrator.persistence.rows import (
+    AccountRow,
+    AgendaItemRow,
+    BodyRow,
+    CredentialRow,
+    MeetingRow,
+    MemberRow,
+    ParticipantRow,
 )
 
 ROLE_WORDS = {
@@ -84,7 +89,7 @@ class AdminService:
         self.db = db
 
     async def create_body(self, name: str, kind: BodyKind, fixed_membership: int,
-                          rules: Optional[StandingRules] = None) -> Body:
+                          rules: StandingRules | None = None) -> Body:
         body = Body(name.strip()[:200], kind, fixed_membership, rules=rules or StandingRules())
         async with self.db.session() as session:
             Repository(session).add_body(body)
@@ -189,7 +194,7 @@ class AdminService:
                                          .order_by(MeetingRow.scheduled_at.desc()))
             return [_meeting(r) for r in rows]
 
-    async def body_of(self, meeting_id: str) -> Optional[Body]:
+    async def body_of(self, meeting_id: str) -> Body | None:
         async with self.db.session() as session:
             meeting = await session.get(MeetingRow, meeting_id)
             return await Repository(session).body(meeting.body_id) if meeting else None

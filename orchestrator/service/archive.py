@@ -11,23 +11,24 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from sqlalchemy import select
 
-from ..domain.audit import audit
-from ..domain.chronicle import Chronicle, build_chronicle
-from ..domain.errors import NotFound
-from ..domain.ledger import verify_chain
-from ..persistence.database import Database
-from ..persistence.repository import Repository
-from ..persistence.rows import AgendaItemRow, BodyRow, MeetingRow
-from .minutes import minutes_html, minutes_json, minutes_pdf
-from .signing import Signer, signature_checker
-from .timeline import timeline_svg
+from gikai.orchestrator.domain.audit import audit
+from gikai.orchestrator.domain.chronicle import Chronicle, build_chronicle
+from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.domain.ledger import verify_chain
+from gikai.orchestrator.persistence.database import Database
+from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.persistence.rows import AgendaItemRow, BodyRow, MeetingRow
+from gikai.orchestrator.reports.minutes import minutes_html, minutes_json, minutes_pdf
+from gikai.orchestrator.reports.timeline import timeline_svg
+from gikai.orchestrator.service.signing import Signer, signature_checker
 
 EXPORT_FORMAT = "gikai-archive/1"
 CHAIR_ROLES = ("chair",)
@@ -50,7 +51,7 @@ class Programme:
     """The publishable video as data: the render job turns it into pictures and sound."""
 
     duration: float
-    shots: list[tuple[float, float, Optional[str]]] = field(default_factory=list)  # participant on screen
+    shots: list[tuple[float, float, str | None]] = field(default_factory=list)  # participant on screen
     audio: list[tuple[float, float, str]] = field(default_factory=list)  # participant heard
     captions: list[tuple[float, float, list[str]]] = field(default_factory=list)
 
@@ -63,7 +64,7 @@ class ArchiveService:
         self.imported_root = imported_root
 
     # -- finding sittings ------------------------------------------------------------
-    async def sittings(self, q: str = "", body: str = "", on: Optional[date] = None,
+    async def sittings(self, q: str = "", body: str = "", on: date | None = None,
                        speaker: str = "") -> list[dict[str, Any]]:
         """Past and current sittings, newest first; ``q`` searches titles and agenda items,
         ``speaker`` the names of those who held the floor."""
@@ -255,11 +256,11 @@ def tracks_of(c: Chronicle) -> list[Track]:
 def programme(c: Chronicle, lang: str = "ja") -> Programme:
     """Follow the floor: the speaker on screen and heard while they hold the floor, the chair
     otherwise; no picture in recess; a caption with the name and the agenda item."""
-    from .minutes import role_title
+    from gikai.orchestrator.reports.minutes import role_title
 
     duration = max(0.0, c.offset(c.end))
     chair = next((p.id for p in c.people.values() if p.role in CHAIR_ROLES), None)
-    cuts: list[tuple[float, float, Optional[str]]] = []
+    cuts: list[tuple[float, float, str | None]] = []
     t = 0.0
     for s in sorted(c.speeches, key=lambda s: s.start):
         start, end = max(t, c.offset(s.start)), c.offset(s.end)
@@ -290,8 +291,8 @@ def programme(c: Chronicle, lang: str = "ja") -> Programme:
     return p
 
 
-def _without(cuts: list[tuple[float, float, Optional[str]]],
-             holes: list[tuple[float, float]]) -> list[tuple[float, float, Optional[str]]]:
+def _without(cuts: list[tuple[float, float, str | None]],
+             holes: list[tuple[float, float]]) -> list[tuple[float, float, str | None]]:
     out = []
     for start, end, who in cuts:
         pieces = [(start, end)]
@@ -301,7 +302,7 @@ def _without(cuts: list[tuple[float, float, Optional[str]]],
     return out
 
 
-def _item_at(c: Chronicle, t: float) -> Optional[str]:
+def _item_at(c: Chronicle, t: float) -> str | None:
     for item in c.items:
         for span in item.spans:
             if c.offset(span.start) <= t < c.offset(span.end):

@@ -18,22 +18,35 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.attendance import Mode
-from ..domain.errors import DomainError, NotChair, NotFound, WrongMeetingState
-from ..domain.model import MeetingState
-from ..domain.sitting import Event, Sitting
-from ..domain.voting import (
-    AlreadyVoted, Ballot, BallotAlreadyOpen, BallotKind, BallotState, Choice, Majority, Tally, entitled_members,
+from gikai.orchestrator.domain.attendance import Mode
+from gikai.orchestrator.domain.errors import DomainError, NotChair, NotFound, WrongMeetingState
+from gikai.orchestrator.domain.model import MeetingState
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.voting import (
+    AlreadyVoted,
+    Ballot,
+    BallotAlreadyOpen,
+    BallotKind,
+    BallotState,
+    Choice,
+    Majority,
+    Tally,
+    entitled_members,
 )
-from ..persistence.repository import Repository
-from ..persistence.rows import BallotRow, CredentialRow, NamedVoteRow, SecretVoterRow
-from .sittings import SittingService
+from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.persistence.rows import (
+    BallotRow,
+    CredentialRow,
+    NamedVoteRow,
+    SecretVoterRow,
+)
+from gikai.orchestrator.service.sittings import SittingService
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +76,13 @@ def _tally_data(t: Tally) -> dict[str, object]:
 class Evidence:
     """What is kept with a vote: the camera at casting, and (named ballots) the passkey's assertion."""
 
-    still_jpeg: Optional[bytes] = None
-    assertion: Optional[dict[str, Any]] = None
-    credential_id: Optional[str] = None
-    sign_count: Optional[int] = None  # the passkey's counter in that assertion: stored with the vote
+    still_jpeg: bytes | None = None
+    assertion: dict[str, Any] | None = None
+    credential_id: str | None = None
+    sign_count: int | None = None  # the passkey's counter in that assertion: stored with the vote
 
     @property
-    def still_sha256(self) -> Optional[str]:
+    def still_sha256(self) -> str | None:
         return hashlib.sha256(self.still_jpeg).hexdigest() if self.still_jpeg else None
 
 
@@ -103,11 +116,11 @@ class _Cast:
     voter_id: str
     choice: Choice
     evidence: Evidence
-    done: "asyncio.Future[Receipt]"
-    result: Optional[Receipt] = None
-    error: Optional[BaseException] = None
+    done: asyncio.Future[Receipt]
+    result: Receipt | None = None
+    error: BaseException | None = None
 
-    def settle(self, failed: Optional[BaseException] = None) -> None:
+    def settle(self, failed: BaseException | None = None) -> None:
         if self.done.done():
             return
         error = failed or self.error
@@ -137,12 +150,12 @@ def _vote_rows(ballot: Ballot, c: _Cast, now: datetime) -> tuple[Any, Event]:
 class BallotService:
     def __init__(self, sittings: SittingService) -> None:
         self.sittings = sittings
-        self._latest: dict[str, Optional[Ballot]] = {}
+        self._latest: dict[str, Ballot | None] = {}
         self._queued: dict[str, list[_Cast]] = {}  # votes waiting to be recorded, per meeting
-        self._recording: dict[str, "asyncio.Task[None]"] = {}
+        self._recording: dict[str, asyncio.Task[None]] = {}
 
     # -- reading -------------------------------------------------------------------
-    async def load(self, ballot_id: str, session: Optional[AsyncSession] = None) -> Ballot:
+    async def load(self, ballot_id: str, session: AsyncSession | None = None) -> Ballot:
         if session is None:
             async with self.sittings.db.session() as own:
                 return await self.load(ballot_id, own)
@@ -153,7 +166,7 @@ class BallotService:
         voters = await self._voters(session, ballot_id, BallotKind(row.kind), named)
         return _ballot(row, named, voters)
 
-    async def latest(self, meeting_id: str) -> Optional[Ballot]:
+    async def latest(self, meeting_id: str) -> Ballot | None:
         """The sitting's most recent ballot (what a joining client is shown), or None."""
         if meeting_id not in self._latest:
             async with self.sittings.db.session() as session:
@@ -244,16 +257,15 @@ class BallotService:
         return tally
 
     async def decide_tie(self, meeting_id: str, ballot_id: str, actor: str, choice: Choice) -> Tally:
-        async with self.sittings.hold(meeting_id) as sitting:
-            async with self.sittings.db.session() as session:
-                ballot = await self._in_meeting(meeting_id, ballot_id, session)
-                tally = ballot.decide_tie(actor, choice)
-                await self._save(session, meeting_id, ballot, Event(
-                    "tie_decided_by_chair", self.sittings.clock(), actor, {"ballot_id": ballot_id, **_tally_data(tally)}))
+        async with self.sittings.hold(meeting_id) as sitting, self.sittings.db.session() as session:
+            ballot = await self._in_meeting(meeting_id, ballot_id, session)
+            tally = ballot.decide_tie(actor, choice)
+            await self._save(session, meeting_id, ballot, Event(
+                "tie_decided_by_chair", self.sittings.clock(), actor, {"ballot_id": ballot_id, **_tally_data(tally)}))
         await self._changed(sitting, ballot)
         return tally
 
-    async def publish(self, meeting_id: str, ballot_id: str, actor: Optional[str]) -> Tally:
+    async def publish(self, meeting_id: str, ballot_id: str, actor: str | None) -> Tally:
         async with self.sittings.hold(meeting_id) as sitting:
             if actor is not None and actor != sitting.acting_chair_id():
                 raise NotChair()
@@ -303,7 +315,7 @@ class BallotService:
         transaction and one push for the lot (16 members pressing at once), each vote with its
         own entry on the record and its own receipt. A vote confirmed here is recorded even if
         its caller goes away meanwhile (a retry gets the same receipt)."""
-        done: "asyncio.Future[Receipt]" = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         self._queued.setdefault(meeting_id, []).append(_Cast(ballot_id, voter_id, choice, evidence, done))
         if meeting_id not in self._recording:
             self._recording[meeting_id] = asyncio.ensure_future(self._record_queued(meeting_id))
@@ -329,65 +341,64 @@ class BallotService:
         finally:
             self._recording.pop(meeting_id, None)
 
-    async def _record(self, meeting_id: str, batch: list["_Cast"]) -> tuple[Sitting, list[Ballot]]:
+    async def _record(self, meeting_id: str, batch: list[_Cast]) -> tuple[Sitting, list[Ballot]]:
         """One transaction for the votes of ``batch``; each vote's receipt or refusal on it."""
-        async with self.sittings.hold(meeting_id) as sitting:
-            async with self.sittings.db.session() as session:
-                now = self.sittings.clock()
-                ballots: dict[str, Ballot] = {}
-                recorded: list[tuple[_Cast, Any, Event]] = []
-                repeats: list[tuple[_Cast, _Cast]] = []  # a retry of a vote in this same batch
-                for c in batch:
-                    try:
-                        ballot = ballots.get(c.ballot_id) or await self._in_meeting(meeting_id, c.ballot_id, session)
-                        ballots[c.ballot_id] = ballot
-                        if not ballot.cast(c.voter_id, c.choice, present_on_camera(sitting, c.voter_id, now)):
-                            first = next((r for r, _, _ in recorded
-                                          if (r.ballot_id, r.voter_id) == (c.ballot_id, c.voter_id)), None)
-                            if first is not None:
-                                repeats.append((c, first))
-                                continue
-                            row = await session.get(NamedVoteRow, (c.ballot_id, c.voter_id))
-                            seq, digest = await self._entry_of(session, meeting_id, row.receipt if row else None)
-                            c.result = Receipt(c.ballot_id, seq, digest, new=False)
-                            continue
-                    except DomainError as refused:
-                        c.error = refused
-                        continue
-                    vote_row, event = _vote_rows(ballot, c, now)
-                    session.add(vote_row)
-                    recorded.append((c, vote_row, event))
-                if not recorded:
-                    return sitting, []
-                changed = [ballots[i] for i in dict.fromkeys(c.ballot_id for c, _, _ in recorded)]
-                for ballot in changed:
-                    row = await session.get(BallotRow, ballot.id)
-                    assert row is not None
-                    row.counts = {choice.value: n for choice, n in ballot.counts.items()}
+        async with self.sittings.hold(meeting_id) as sitting, self.sittings.db.session() as session:
+            now = self.sittings.clock()
+            ballots: dict[str, Ballot] = {}
+            recorded: list[tuple[_Cast, Any, Event]] = []
+            repeats: list[tuple[_Cast, _Cast]] = []  # a retry of a vote in this same batch
+            for c in batch:
                 try:
-                    await session.flush()
-                except IntegrityError:
-                    raise AlreadyVoted("a vote from this member was already recorded") from None
-                appended = await Repository(session).append_events(
-                    meeting_id, [event for _, _, event in recorded], self.sittings.signer.sign)
-                for (c, vote_row, _), (seq, digest) in zip(recorded, appended):
-                    if isinstance(vote_row, NamedVoteRow):
-                        vote_row.receipt = digest
-                    if c.evidence.credential_id is not None and c.evidence.sign_count is not None:
-                        # In the vote's own commit: one write per vote, not two (bench/vote_fanout.py).
-                        credential = await session.get(CredentialRow, c.evidence.credential_id)
-                        if credential is not None:
-                            credential.sign_count = c.evidence.sign_count
-                    c.result = Receipt(c.ballot_id, seq, digest)
-                for c, first in repeats:
-                    assert first.result is not None
-                    c.result = Receipt(c.ballot_id, first.result.seq, first.result.hash, new=False)
-                await session.commit()
+                    ballot = ballots.get(c.ballot_id) or await self._in_meeting(meeting_id, c.ballot_id, session)
+                    ballots[c.ballot_id] = ballot
+                    if not ballot.cast(c.voter_id, c.choice, present_on_camera(sitting, c.voter_id, now)):
+                        first = next((r for r, _, _ in recorded
+                                      if (r.ballot_id, r.voter_id) == (c.ballot_id, c.voter_id)), None)
+                        if first is not None:
+                            repeats.append((c, first))
+                            continue
+                        row = await session.get(NamedVoteRow, (c.ballot_id, c.voter_id))
+                        seq, digest = await self._entry_of(session, meeting_id, row.receipt if row else None)
+                        c.result = Receipt(c.ballot_id, seq, digest, new=False)
+                        continue
+                except DomainError as refused:
+                    c.error = refused
+                    continue
+                vote_row, event = _vote_rows(ballot, c, now)
+                session.add(vote_row)
+                recorded.append((c, vote_row, event))
+            if not recorded:
+                return sitting, []
+            changed = [ballots[i] for i in dict.fromkeys(c.ballot_id for c, _, _ in recorded)]
+            for ballot in changed:
+                row = await session.get(BallotRow, ballot.id)
+                assert row is not None
+                row.counts = {choice.value: n for choice, n in ballot.counts.items()}
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise AlreadyVoted("a vote from this member was already recorded") from None
+            appended = await Repository(session).append_events(
+                meeting_id, [event for _, _, event in recorded], self.sittings.signer.sign)
+            for (c, vote_row, _), (seq, digest) in zip(recorded, appended):
+                if isinstance(vote_row, NamedVoteRow):
+                    vote_row.receipt = digest
+                if c.evidence.credential_id is not None and c.evidence.sign_count is not None:
+                    # In the vote's own commit: one write per vote, not two (bench/vote_fanout.py).
+                    credential = await session.get(CredentialRow, c.evidence.credential_id)
+                    if credential is not None:
+                        credential.sign_count = c.evidence.sign_count
+                c.result = Receipt(c.ballot_id, seq, digest)
+            for c, first in repeats:
+                assert first.result is not None
+                c.result = Receipt(c.ballot_id, first.result.seq, first.result.hash, new=False)
+            await session.commit()
         return sitting, changed
 
     @staticmethod
-    async def _entry_of(session: AsyncSession, meeting_id: str, digest: Optional[str]) -> tuple[int, str]:
-        from ..persistence.rows import EventRow
+    async def _entry_of(session: AsyncSession, meeting_id: str, digest: str | None) -> tuple[int, str]:
+        from gikai.orchestrator.persistence.rows import EventRow
 
         seq = await session.scalar(select(EventRow.seq).where(EventRow.meeting_id == meeting_id,
                                                               EventRow.hash == digest)) if digest else None
@@ -395,9 +406,8 @@ class BallotService:
 
     async def refused(self, meeting_id: str, voter_id: str, ballot_id: str, code: str) -> None:
         """A refused vote, on the record with its reason (never its choice)."""
-        async with self.sittings.hold(meeting_id):
-            async with self.sittings.db.session() as session:
-                event = Event("vote_refused", self.sittings.clock(), voter_id,
-                              {"ballot_id": str(ballot_id)[:64], "reason": code})
-                await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
-                await session.commit()
+        async with self.sittings.hold(meeting_id), self.sittings.db.session() as session:
+            event = Event("vote_refused", self.sittings.clock(), voter_id,
+                          {"ballot_id": str(ballot_id)[:64], "reason": code})
+            await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
+            await session.commit()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from ..domain.errors import NotFound
-from ..domain.model import Body, Meeting, Participant, Role
-from ..domain.rehearsal import rehearsal_committee
-from ..persistence.database import Database
-from ..persistence.repository import Repository
+from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.domain.model import Body, Meeting, Participant, Role
+from gikai.orchestrator.domain.rehearsal import rehearsal_committee
+from gikai.orchestrator.persistence.database import Database
+from gikai.orchestrator.persistence.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Directory:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def ensure_rehearsal(self, now: Optional[datetime] = None) -> Optional[tuple[Meeting, list[Participant], bool]]:
+    async def ensure_rehearsal(self, now: datetime | None = None) -> tuple[Meeting, list[Participant], bool] | None:
         """Create the rehearsal committee when the database has no meeting at all.
 
         Returns the rehearsal meeting, its participants, and whether it was just created;
@@ -37,7 +36,7 @@ class Directory:
             created = False
             if await repo.count_meetings() == 0:
                 body, members, meeting, participants, agenda = rehearsal_committee(
-                    now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+                    now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
                 )
                 repo.add_body(body)
                 await session.flush()
@@ -69,7 +68,7 @@ class Directory:
                 raise NotFound(f"meeting of participant {participant_id}")
             return Seat(participant, meeting, body)
 
-    async def seat_for_account(self, meeting_id: str, member_id: Optional[str], clerk: bool) -> Seat:
+    async def seat_for_account(self, meeting_id: str, member_id: str | None, clerk: bool) -> Seat:
         """The participant a logged-in member (or the clerk) is in ``meeting_id``."""
         async with self.db.session() as session:
             repo = Repository(session)

@@ -22,17 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 
-from ..domain.agenda import Document
-from ..domain.errors import DomainError, MeetingAdjourned, NotFound
-from ..domain.model import MeetingState
-from ..domain.sitting import Event, Sitting
-from ..persistence.repository import Repository
-from ..persistence.rows import AgendaItemRow, DocumentPageRow, DocumentRow
-from .sittings import SittingService
+from gikai.orchestrator.domain.agenda import Document
+from gikai.orchestrator.domain.errors import DomainError, MeetingAdjourned, NotFound
+from gikai.orchestrator.domain.model import MeetingState
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.persistence.rows import AgendaItemRow, DocumentPageRow, DocumentRow
+from gikai.orchestrator.service.sittings import SittingService
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 PDF = "application/pdf"
@@ -105,7 +105,7 @@ class StoredDocument:
     pages: int
     media_type: str
     uploaded_at: datetime
-    uploaded_by: Optional[str]
+    uploaded_by: str | None
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class DocumentService:
 
     # -- the clerk -----------------------------------------------------------------------
     async def add(self, meeting_id: str, item_id: str, upload: Path, filename: str, title: str = "",
-                  actor: Optional[str] = None) -> StoredDocument:
+                  actor: str | None = None) -> StoredDocument:
         """Attach the uploaded file (which this call consumes) to an agenda item; all or nothing."""
         try:
             await self.check_item(meeting_id, item_id)
@@ -202,7 +202,7 @@ class DocumentService:
             upload.unlink(missing_ok=True)
 
     async def _commit_new(self, meeting_id: str, item_id: str, upload: Path, info: InspectedPdf, digest: str,
-                          size: int, filename: str, title: str, actor: Optional[str]) -> StoredDocument:
+                          size: int, filename: str, title: str, actor: str | None) -> StoredDocument:
         async with self.sittings.hold(meeting_id) as sitting, self._files:
             if sitting.meeting.state is MeetingState.ADJOURNED:
                 raise MeetingAdjourned("documents cannot change after the sitting")
@@ -236,7 +236,7 @@ class DocumentService:
         await self.sittings.notifier.sitting_changed(sitting, [event])
         return doc
 
-    async def remove(self, document_id: str, actor: Optional[str] = None) -> tuple[StoredDocument, bool]:
+    async def remove(self, document_id: str, actor: str | None = None) -> tuple[StoredDocument, bool]:
         """Detach a document; its file goes too unless another document has the same content.
         Returns the document and whether its file was deleted."""
         doc = await self.get(document_id)
@@ -278,7 +278,7 @@ class DocumentService:
             raise NotFound(f"document {document_id}")
         return _stored(*found)
 
-    async def in_meeting(self, meeting_id: str, item_id: Optional[str] = None) -> list[StoredDocument]:
+    async def in_meeting(self, meeting_id: str, item_id: str | None = None) -> list[StoredDocument]:
         """A sitting's documents in agenda order, oldest first within an item."""
         query = (select(DocumentRow, AgendaItemRow.meeting_id)
                  .join(AgendaItemRow, AgendaItemRow.id == DocumentRow.agenda_item_id)

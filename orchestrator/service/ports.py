@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional, Protocol
+from typing import Protocol
 
-from ..domain.sitting import Event, Sitting
-from ..domain.voting import Ballot
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.voting import Ballot
 
 
 class MediaControl(Protocol):
@@ -16,7 +16,7 @@ class MediaControl(Protocol):
 
     async def remove(self, meeting_id: str, participant_id: str) -> None: ...
 
-    def set_recording(self, meeting_id: str, on: bool, started_at: Optional[datetime]) -> None: ...
+    def set_recording(self, meeting_id: str, on: bool, started_at: datetime | None) -> None: ...
 
 
 class Notifier(Protocol):

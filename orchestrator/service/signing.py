@@ -17,7 +17,7 @@ class Signer:
         self.public = key.public_key()
 
     @classmethod
-    def load_or_create(cls, data_dir: Path) -> "Signer":
+    def load_or_create(cls, data_dir: Path) -> Signer:
         path = data_dir / "record-signing.key"
         if path.exists():
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -32,7 +32,7 @@ class Signer:
         return cls(key)
 
     @classmethod
-    def ephemeral(cls) -> "Signer":
+    def ephemeral(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())
 
     def sign(self, digest: str) -> str:

@@ -6,27 +6,27 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
-from ..domain.attendance import Mode
-from ..domain.errors import NotFound
-from ..domain.model import MeetingState
-from ..domain.presence import Presence, Seen
-from ..domain.sitting import Event, Sitting
-from ..persistence.database import Database
-from ..persistence.repository import Repository
-from ..persistence.rows import AttendanceRow, EventRow
-from .ports import MediaControl, Notifier
-from .signing import Signer
+from gikai.orchestrator.domain.attendance import Mode
+from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.domain.model import MeetingState
+from gikai.orchestrator.domain.presence import Presence, Seen
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.persistence.database import Database
+from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.persistence.rows import AttendanceRow, EventRow
+from gikai.orchestrator.service.ports import MediaControl, Notifier
+from gikai.orchestrator.service.signing import Signer
 
 Command = Callable[[Sitting, datetime], list[Event]]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def quorum_change(before: Sitting, after: Sitting, now: datetime) -> list[Event]:
@@ -49,7 +49,7 @@ class SittingService:
 
     def __init__(self, db: Database, media: MediaControl, notifier: Notifier,
                  clock: Callable[[], datetime] = utcnow, presence_by_camera: bool = False,
-                 signer: Optional[Signer] = None) -> None:
+                 signer: Signer | None = None) -> None:
         self.db = db
         self.signer = signer or Signer.ephemeral()
         self.presence_by_camera = presence_by_camera
@@ -104,7 +104,7 @@ class SittingService:
         await self.notifier.sitting_changed(draft, events)
         return events
 
-    async def observe(self, meeting_id: str, participant_id: str, seen: Seen) -> Optional[Presence]:
+    async def observe(self, meeting_id: str, participant_id: str, seen: Seen) -> Presence | None:
         """An observation of a remote participant; only a change of presence is recorded."""
         async with self._lock(meeting_id):
             live = await self._load(meeting_id)

@@ -15,7 +15,7 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media.ice import set_host_addresses
+from gikai.media.sfu.ice import set_host_addresses
 from tests.support import scenes
 from tests.support.client import upload_slots
 from tests.support.encoded import EncodedSourceTrack
@@ -57,7 +57,7 @@ class _CameraMember(_Member):
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         try:
             await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
-        except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+        except (TimeoutError, ConnectionError, RuntimeError):
             pass  # the socket is gone: nothing to answer any more
 
 

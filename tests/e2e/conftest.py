@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -72,7 +72,7 @@ def start_server(root: Path, port: int = 0, log_name: str = "server.log", extra:
     log = root / log_name
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", "gikai", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--data", str(root / "data"), "--media-address", "127.0.0.1", *extra],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -113,7 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
         (ARTIFACTS / name).write_bytes(running.log.read_bytes())
 
 
-def launch_browser(playwright: Any, camera: Optional[Path] = None, microphone: Optional[Path] = None) -> Any:
+def launch_browser(playwright: Any, camera: Path | None = None, microphone: Path | None = None) -> Any:
     """One Chromium; its fake camera and microphone files are per process."""
     args = list(CHROMIUM_FLAGS)
     if camera is not None:

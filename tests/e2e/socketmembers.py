@@ -12,25 +12,25 @@ import asyncio
 import itertools
 import json
 import threading
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media.ice import set_host_addresses
+from gikai.media.sfu.ice import set_host_addresses
 
 
 class _Member:
     def __init__(self, ws_url: str, token: str) -> None:
         self.ws_url = ws_url
         self.token = token
-        self.http: Optional[aiohttp.ClientSession] = None
-        self.ws: Optional[aiohttp.ClientWebSocketResponse] = None
-        self.pc: Optional[RTCPeerConnection] = None
+        self.http: aiohttp.ClientSession | None = None
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.pc: RTCPeerConnection | None = None
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.reader: Optional[asyncio.Task[None]] = None
+        self.reader: asyncio.Task[None] | None = None
         self.id = ""
         self.last_sitting: dict[str, Any] = {}
 
@@ -79,7 +79,7 @@ class _Member:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         try:
             await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
-        except (ConnectionError, asyncio.TimeoutError, RuntimeError):
+        except (TimeoutError, ConnectionError, RuntimeError):
             pass  # the socket is gone (a restart): nothing to answer any more
 
     async def close(self) -> None:

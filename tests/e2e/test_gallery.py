@@ -14,14 +14,14 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
-from media.ice import set_host_addresses
+from gikai.media.sfu.ice import set_host_addresses
 from tests.support.client import MediaClient
-from tests.support.member import SocketMember
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
+from tests.support.member import SocketMember
 
 from .conftest import Server, launch_browser
 from .helpers import HEARD, LANDSCAPE, screenshots, text_of, wait_for
@@ -49,7 +49,7 @@ class Chamber:
     def run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
 
-    def join(self, link: str, blue: Optional[int] = None, tone: float = 0.0) -> dict[str, Any]:
+    def join(self, link: str, blue: int | None = None, tone: float = 0.0) -> dict[str, Any]:
         async def make() -> dict[str, Any]:
             media = None
             if blue is not None:

@@ -20,7 +20,15 @@ import pytest
 from .conftest import Server, launch_browser
 from .fakemedia import write_wav, write_y4m
 from .helpers import (
-    LANDSCAPE, open_and_join, peak_levels, screenshots, self_id, text_of, wait_for, wait_heard, wait_silent,
+    LANDSCAPE,
+    open_and_join,
+    peak_levels,
+    screenshots,
+    self_id,
+    text_of,
+    wait_for,
+    wait_heard,
+    wait_silent,
 )
 from .socketmembers import SocketMembers
 

@@ -45,7 +45,7 @@ SERVER_ARGS = ["--no-presence-detection"]
 
 
 def gikai(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "signaling", *args], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gikai", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -404,7 +404,7 @@ def test_the_exported_record_verifies_and_any_edit_is_named(sitting: dict[str, A
         change(copy["entries"])
         bad = tmp_path / f"{name}.json"
         bad.write_text(json.dumps(copy, ensure_ascii=False), encoding="utf-8")
-        return subprocess.Popen([sys.executable, "-m", "signaling", "verify", str(bad)], cwd=REPO,
+        return subprocess.Popen([sys.executable, "-m", "gikai", "verify", str(bad)], cwd=REPO,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     checks = {  # three copies checked at once: each is a fresh interpreter

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from media import SFU
-from media.presence import AudioObservation, PresenceMonitor, VideoObservation
+from gikai.media import SFU
+from gikai.media.analysis.presence import AudioObservation, PresenceMonitor, VideoObservation
 from tests.support import scenes
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack

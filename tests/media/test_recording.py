@@ -19,10 +19,10 @@ from pathlib import Path
 import av
 import pytest
 
-from media import SFU, Recorder, SegmentInfo, recover
-from media import recording
-from media.forwarding import UpTrack
-from media.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
+from gikai.media import SFU, Recorder, SegmentInfo, recover
+from gikai.media.archive import recording
+from gikai.media.sfu.forwarding import UpTrack
+from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
 from tests.support.room import join, wait_for
@@ -380,9 +380,9 @@ def test_keys_must_be_plain_file_names(tmp_path):
 
 CRASHING_RECORDER = """
 import asyncio, pickle, sys, time
-from media.forwarding import UpTrack
-from media.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
-from media.recording import Recorder
+from gikai.media.sfu.forwarding import UpTrack
+from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
+from gikai.media.archive.recording import Recorder
 
 async def main():
     recorder = Recorder(sys.argv[1], time.monotonic(), segment_seconds=60)

@@ -19,9 +19,15 @@ import av
 import numpy as np
 import pytest
 
-from media import render as render_module
-from media.render import (CaptionFontMissing, RenderCancelled, RenderPlan, find_caption_font,
-                          render, sources_from_manifest)
+from gikai.media.archive import render as render_module
+from gikai.media.archive.render import (
+    CaptionFontMissing,
+    RenderCancelled,
+    RenderPlan,
+    find_caption_font,
+    render,
+    sources_from_manifest,
+)
 
 FPS = 15
 W, H = 640, 360

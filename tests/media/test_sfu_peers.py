@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from media import SFU, UnsupportedCodec
-from media.frames import vp8_is_keyframe
+from gikai.media import SFU, UnsupportedCodec
+from gikai.media.sfu.frames import vp8_is_keyframe
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_vp8
 from tests.support.room import join, wait_for

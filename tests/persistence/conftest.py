@@ -5,8 +5,8 @@ import os
 import pytest
 from sqlalchemy import text
 
-from orchestrator.persistence.database import Database
-from orchestrator.persistence.rows import Base
+from gikai.orchestrator.persistence.database import Database
+from gikai.orchestrator.persistence.rows import Base
 
 POSTGRES_URL = os.environ.get("GIKAI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

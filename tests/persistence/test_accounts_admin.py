@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestrator.domain.accounts import Credential, EnrolmentInvalid, LoginFailed
-from orchestrator.domain.errors import InvalidRoster
-from orchestrator.domain.model import BodyKind, Role
-from orchestrator.service.accounts import AccountService
-from orchestrator.service.admin import AdminService, parse_roster_csv
-from orchestrator.service.directory import Directory
+from gikai.orchestrator.domain.accounts import Credential, EnrolmentInvalid, LoginFailed
+from gikai.orchestrator.domain.errors import InvalidRoster
+from gikai.orchestrator.domain.model import BodyKind, Role
+from gikai.orchestrator.service.accounts import AccountService
+from gikai.orchestrator.service.admin import AdminService, parse_roster_csv
+from gikai.orchestrator.service.directory import Directory
 
 ROSTER = """seat,name,reading,role
 1,山田 太郎,やまだ たろう,委員長

@@ -5,10 +5,17 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from orchestrator.domain.voting import AlreadyVoted, BallotKind, Choice, NotEntitled, NotPresent, Outcome
-from orchestrator.persistence.rows import Base, NamedVoteRow, SecretVoterRow
-from orchestrator.service.ballots import BallotService
-from orchestrator.service.sittings import SittingService
+from gikai.orchestrator.domain.voting import (
+    AlreadyVoted,
+    BallotKind,
+    Choice,
+    NotEntitled,
+    NotPresent,
+    Outcome,
+)
+from gikai.orchestrator.persistence.rows import Base, NamedVoteRow, SecretVoterRow
+from gikai.orchestrator.service.ballots import BallotService
+from gikai.orchestrator.service.sittings import SittingService
 from tests.persistence.test_sittings import Clock, Recorder, setup
 
 
@@ -103,8 +110,8 @@ async def _secret_ballot_database(path, choices, monkeypatch, template=None):
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from orchestrator.persistence.database import Database
-    from orchestrator.service.signing import Signer
+    from gikai.orchestrator.persistence.database import Database
+    from gikai.orchestrator.service.signing import Signer
 
     counter = itertools.count(1)
     monkeypatch.setattr(uuid_module, "uuid4", lambda: uuid_module.UUID(int=next(counter)))
@@ -116,7 +123,7 @@ async def _secret_ballot_database(path, choices, monkeypatch, template=None):
     await db.migrate()
     from datetime import datetime
 
-    from orchestrator.service.directory import Directory
+    from gikai.orchestrator.service.directory import Directory
 
     meeting, participants, _ = await Directory(db).ensure_rehearsal(now=datetime(2026, 3, 10, 9, 0))
     meeting_id, roles = meeting.id, {}
@@ -158,7 +165,7 @@ async def test_a_secret_ballot_leaves_no_trace_of_who_chose_what(tmp_path, monke
     """Two sittings in which the same members vote in the same order, with the choices swapped
     between them, leave byte-identical database files: nothing stored, not even freed space or
     the write-ahead log, can link a member to a choice."""
-    from orchestrator.persistence.database import Database
+    from gikai.orchestrator.persistence.database import Database
 
     template = tmp_path / "empty.db"
     empty = Database(f"sqlite:///{template}")

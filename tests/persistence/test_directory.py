@@ -2,9 +2,9 @@
 
 import pytest
 
-from orchestrator.domain.errors import NotFound
-from orchestrator.domain.model import Role
-from orchestrator.service.directory import Directory
+from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.domain.model import Role
+from gikai.orchestrator.service.directory import Directory
 
 
 async def test_an_empty_database_gets_a_rehearsal_committee_once(database):

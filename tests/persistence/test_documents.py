@@ -9,14 +9,19 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select, update
 
-from orchestrator.domain.errors import MeetingAdjourned, NotFound
-from orchestrator.domain.ledger import verify_chain
-from orchestrator.persistence.repository import Repository
-from orchestrator.persistence.rows import DocumentPageRow, DocumentRow, MeetingRow
-from orchestrator.service.admin import AdminService
-from orchestrator.service.documents import DocumentService, DocumentTooLarge, InvalidDocument, fold
-from orchestrator.service.signing import signature_checker
-from orchestrator.service.sittings import SittingService
+from gikai.orchestrator.domain.errors import MeetingAdjourned, NotFound
+from gikai.orchestrator.domain.ledger import verify_chain
+from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.persistence.rows import DocumentPageRow, DocumentRow, MeetingRow
+from gikai.orchestrator.service.admin import AdminService
+from gikai.orchestrator.service.documents import (
+    DocumentService,
+    DocumentTooLarge,
+    InvalidDocument,
+    fold,
+)
+from gikai.orchestrator.service.signing import signature_checker
+from gikai.orchestrator.service.sittings import SittingService
 from tests.persistence.test_sittings import Clock, Recorder, setup
 
 

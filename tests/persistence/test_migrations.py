@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from orchestrator.persistence.rows import Base
+from gikai.orchestrator.persistence.rows import Base
 
 
 async def test_migrated_schema_matches_the_models(database):
@@ -26,7 +26,7 @@ async def test_the_event_log_refuses_updates_and_deletes(database):
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from orchestrator.service.directory import Directory
+    from gikai.orchestrator.service.directory import Directory
 
     meeting, _, _ = await Directory(database).ensure_rehearsal()
     async with database.engine.begin() as conn:

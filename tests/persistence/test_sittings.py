@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestrator.domain.errors import NotChair
-from orchestrator.domain.rules import SpeechKind
-from orchestrator.domain.sitting import AudioMode
-from orchestrator.service.directory import Directory
-from orchestrator.service.sittings import SittingService
+from gikai.orchestrator.domain.errors import NotChair
+from gikai.orchestrator.domain.rules import SpeechKind
+from gikai.orchestrator.domain.sitting import AudioMode
+from gikai.orchestrator.service.directory import Directory
+from gikai.orchestrator.service.sittings import SittingService
 
 
 class Recorder:

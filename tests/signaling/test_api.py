@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_ws import Session
 from tests.support.authenticator import SoftAuthenticator
 

@@ -11,9 +11,9 @@ import xml.etree.ElementTree as ET
 import av
 import pytest
 
-from orchestrator.service.archive import ArchiveError
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.orchestrator.service.archive import ArchiveError
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_api import login_clerk
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
@@ -78,9 +78,9 @@ async def test_the_archive_of_a_finished_sitting(finished):
     root_svg = ET.fromstring(svg)
     assert float(root_svg.get("data-seconds")) >= sitting["duration"] - 0.01
     exported = await (await client.get(f"/api/archive/{meeting_id}/record.json")).json()
-    from orchestrator.domain.audit import audit
-    from orchestrator.domain.ledger import verify_chain
-    from orchestrator.service.signing import signature_checker
+    from gikai.orchestrator.domain.audit import audit
+    from gikai.orchestrator.domain.ledger import verify_chain
+    from gikai.orchestrator.service.signing import signature_checker
     assert verify_chain(meeting_id, exported["entries"], signature_checker(exported["public_key"])) is None
     assert audit(exported["entries"])[0] is None
     pdf = await (await client.get(f"/api/archive/{meeting_id}/minutes.pdf")).read()
@@ -133,7 +133,7 @@ async def test_an_export_imports_elsewhere_and_any_edit_is_named(finished, tmp_p
     assert {"record.json", "minutes.pdf", "minutes.html", "minutes.json"} <= set(manifest["files"])
     assert any(name.startswith("recordings/") for name in manifest["files"])
 
-    from orchestrator.service.archive import ArchiveService
+    from gikai.orchestrator.service.archive import ArchiveService
 
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     other = ArchiveService(services.db, services.sittings.signer, elsewhere / "recordings", elsewhere / "imported")

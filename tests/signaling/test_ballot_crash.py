@@ -7,10 +7,10 @@ import json
 
 import aiohttp
 
-from orchestrator.persistence.database import Database, sqlite_url
-from orchestrator.service.accounts import AccountService
-from orchestrator.service.directory import Directory
-from signaling.cli_admin import verify_file
+from gikai.orchestrator.persistence.database import Database, sqlite_url
+from gikai.orchestrator.service.accounts import AccountService
+from gikai.orchestrator.service.directory import Directory
+from gikai.signaling.cli.admin import verify_file
 from tests.e2e.conftest import start_server
 from tests.signaling.test_record import gikai
 from tests.signaling.test_voting_ws import vote

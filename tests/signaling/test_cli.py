@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def gikai(data: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "signaling", *args, "--data", str(data)],
+    return subprocess.run([sys.executable, "-m", "gikai", *args, "--data", str(data)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 

@@ -12,11 +12,11 @@ import pytest
 from aiohttp import FormData
 from PIL import Image
 
-from media.documents import Limits
-from orchestrator.domain.accounts import Credential
-from signaling.app import create_app
-from signaling.documents_api import Documents, setup_documents_api
-from signaling.services import ServerConfig, Services
+from gikai.media.pdf.sandbox import Limits
+from gikai.orchestrator.domain.accounts import Credential
+from gikai.signaling.app import create_app
+from gikai.signaling.http.documents import Documents, setup_documents_api
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_api import ROSTER, login_clerk
 from tests.unit.test_documents_render import decompression_bomb_pdf, garbage_pdf, make_pdf
 

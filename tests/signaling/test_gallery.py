@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 from collections import defaultdict
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import av
@@ -19,11 +19,11 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media.assembler import FrameAssembler
-from media.frames import EncodedFrame
-from media.peer import Offer, tap_receiver
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.media.sfu.assembler import FrameAssembler
+from gikai.media.sfu.frames import EncodedFrame
+from gikai.media.sfu.peer import Offer, tap_receiver
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_voting_ws import enrol, vote
 from tests.signaling.test_ws import Session
 from tests.support.client import MediaClient
@@ -89,7 +89,7 @@ async def join(client, token: str, media: Any = None) -> Session:
 class Watcher:
     """A citizen in the gallery: the gallery socket and a receive-only aiortc peer."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, answer_as: Optional[str] = None) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, answer_as: str | None = None) -> None:
         self.ws = ws
         self.pushes: list[dict] = []
         self.replies: dict[Any, dict] = {}
@@ -175,7 +175,7 @@ def opus_frames(data: bytes) -> list[bytes]:
     return frames
 
 
-def owner_of(frames: list[EncodedFrame], kind: str) -> list[Optional[int]]:
+def owner_of(frames: list[EncodedFrame], kind: str) -> list[int | None]:
     """Whose packet each frame is (publisher index), byte for byte; audio per 20 ms frame."""
     sent = {n: set(encode_vp8(colour=(0, 0, BLUE[n])) if kind == "video" else encode_opus(hz=TONE[n]))
             for n in BLUE}
@@ -195,10 +195,10 @@ def blue_of(frames: list[EncodedFrame]) -> float:
     return float(picture.to_ndarray(format="rgb24")[..., 2].mean())
 
 
-async def heard(w: Watcher, seconds: float = 1.5) -> dict[Optional[int], int]:
+async def heard(w: Watcher, seconds: float = 1.5) -> dict[int | None, int]:
     t0 = time.monotonic()
     await asyncio.sleep(seconds)
-    counts: dict[Optional[int], int] = defaultdict(int)
+    counts: dict[int | None, int] = defaultdict(int)
     for who in owner_of(w.since("audio", t0), "audio"):
         counts[who] += 1
     return dict(counts)

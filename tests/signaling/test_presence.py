@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_ws import Session
 from tests.support import scenes
 from tests.support.client import MediaClient
@@ -78,7 +78,7 @@ async def test_a_vote_needs_the_voter_on_camera_and_keeps_a_still_of_them(server
     import cv2
     import numpy as np
 
-    from orchestrator.persistence.rows import NamedVoteRow
+    from gikai.orchestrator.persistence.rows import NamedVoteRow
     from tests.signaling.test_voting_ws import enrol, vote
 
     client, services, tokens = server

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from orchestrator.persistence.rows import EventRow
-from signaling.documents_api import Documents
+from gikai.orchestrator.persistence.rows import EventRow
+from gikai.signaling.http.documents import Documents
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.room import wait_for

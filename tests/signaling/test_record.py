@@ -5,14 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def gikai(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "signaling", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gikai", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -52,7 +52,7 @@ async def test_an_exported_record_verifies_and_fails_after_any_edit(aiohttp_clie
     assert "entry 2" in swapped
 
     def forge(entries):  # recompute the hash of an edited entry: the signature gives it away
-        from orchestrator.domain.ledger import entry_hash
+        from gikai.orchestrator.domain.ledger import entry_hash
 
         e = entries[-1]
         e["data"]["holder_id"] = participants[3].id

@@ -8,8 +8,8 @@ from pathlib import Path
 import av
 import pytest
 
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
 from tests.support.room import wait_for
@@ -114,8 +114,8 @@ async def test_a_full_disk_stops_recording_with_an_alert_and_the_sitting_goes_on
 async def test_a_server_killed_while_recording_keeps_every_finished_segment_and_says_where_it_stopped(tmp_path):
     import aiohttp
 
-    from orchestrator.persistence.database import Database, sqlite_url
-    from orchestrator.persistence.repository import Repository
+    from gikai.orchestrator.persistence.database import Database, sqlite_url
+    from gikai.orchestrator.persistence.repository import Repository
     from tests.e2e.conftest import start_server
     from tests.signaling.test_ballot_crash import _join_all
     from tests.signaling.test_ws import Session

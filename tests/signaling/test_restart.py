@@ -3,8 +3,8 @@
 import aiohttp
 from aiohttp import web
 
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_ws import Session
 from tests.support.room import wait_for
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from media.frames import vp8_is_keyframe
+from gikai.media.sfu.frames import vp8_is_keyframe
 from tests.signaling.test_presenting_ws import give_floor, record
 from tests.signaling.test_sitting_ws import _join
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
@@ -145,8 +145,8 @@ async def test_the_floor_holder_shares_until_the_floor_ends_and_a_leaving_sharer
 
 async def test_a_share_going_when_the_server_stops_is_ended_on_the_record_at_the_next_start(
         aiohttp_client, tmp_path):
-    from signaling.app import create_app
-    from signaling.services import ServerConfig, Services
+    from gikai.signaling.app import create_app
+    from gikai.signaling.services import ServerConfig, Services
 
     config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False)
     first = await aiohttp_client(create_app(config))

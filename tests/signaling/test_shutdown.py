@@ -2,18 +2,17 @@
 
 import asyncio
 import gc
-import json
 import threading
 
 import aiohttp
 import psutil
 from aiohttp import web
 
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
+from tests.signaling.test_ws import Session
 from tests.support.client import MediaClient
 from tests.support.room import wait_for
-from tests.signaling.test_ws import Session
 
 
 async def test_stopping_the_server_mid_meeting_cleans_up_everything(tmp_path):

@@ -6,9 +6,9 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from orchestrator.domain.ledger import entry_hash
-from orchestrator.persistence.rows import NamedVoteRow, SecretVoterRow
-from signaling.cli_admin import verify_file
+from gikai.orchestrator.domain.ledger import entry_hash
+from gikai.orchestrator.persistence.rows import NamedVoteRow, SecretVoterRow
+from gikai.signaling.cli.admin import verify_file
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.authenticator import SoftAuthenticator

@@ -8,9 +8,9 @@ import json
 import aiohttp
 import pytest
 
-from media.peer import Offer
-from signaling.app import create_app
-from signaling.services import ServerConfig, Services
+from gikai.media.sfu.peer import Offer
+from gikai.signaling.app import create_app
+from gikai.signaling.services import ServerConfig, Services
 from tests.support.client import MediaClient
 from tests.support.room import wait_for
 

@@ -10,24 +10,24 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import Any, Optional
+from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media.assembler import FrameAssembler
-from media.frames import EncodedFrame
-from media.peer import Offer, tap_receiver
+from gikai.media.sfu.assembler import FrameAssembler
+from gikai.media.sfu.frames import EncodedFrame
+from gikai.media.sfu.peer import Offer, tap_receiver
 
 from .encoded import EncodedSourceTrack, encode_opus, encode_vp8
 
 
-def upload_slots(pc: RTCPeerConnection, streams: dict[str, Any]) -> list[tuple[Any, Optional[str]]]:
+def upload_slots(pc: RTCPeerConnection, streams: dict[str, Any]) -> list[tuple[Any, str | None]]:
     """Every transceiver of an applied offer with what the client does on it: None to receive
     (the m-line is in ``streams``), else its upload slot: the first unnamed audio m-line is the
     microphone ("audio"), the first video one the camera ("video"), the second video one the
     screen share ("screen"), as the browser client does (web/js/peer.js)."""
-    out: list[tuple[Any, Optional[str]]] = []
+    out: list[tuple[Any, str | None]] = []
     seen: dict[str, int] = {}
     for t in pc.getTransceivers():
         if t.mid in streams:
@@ -39,9 +39,9 @@ def upload_slots(pc: RTCPeerConnection, streams: dict[str, Any]) -> list[tuple[A
 
 
 class MediaClient:
-    def __init__(self, name: str, video: Optional[EncodedSourceTrack] = None,
-                 audio: Optional[EncodedSourceTrack] = None, keep_frames: bool = True,
-                 screen: Optional[EncodedSourceTrack] = None) -> None:
+    def __init__(self, name: str, video: EncodedSourceTrack | None = None,
+                 audio: EncodedSourceTrack | None = None, keep_frames: bool = True,
+                 screen: EncodedSourceTrack | None = None) -> None:
         self.name = name
         self.pc = RTCPeerConnection(
             # BALANCED would leave a second same-kind m-line of a first offer unbundled (aiortc).

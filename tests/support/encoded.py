@@ -10,13 +10,12 @@ import asyncio
 import fractions
 import time
 from functools import lru_cache
-from typing import Optional
 
 import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from media.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
+from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
 
 
 @lru_cache(maxsize=8)
@@ -94,7 +93,7 @@ class EncodedSourceTrack(MediaStreamTrack):
         self._step = int(round((90000 if kind == "video" else 48000) / fps))
         self._index = 0
         self._count = 0
-        self._start: Optional[float] = None
+        self._start: float | None = None
         self._record = record
         self.keyframe_requests = 0
         self.sent: list[tuple[int, bytes, float]] = []

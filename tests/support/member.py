@@ -8,26 +8,26 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
-from media.peer import Offer
+from gikai.media.sfu.peer import Offer
 
 from .client import MediaClient
 
 
 class SocketMember:
-    def __init__(self, ws_url: str, token: str, media: Optional[MediaClient] = None,
-                 session: Optional[aiohttp.ClientSession] = None, timeout: float = 30.0) -> None:
+    def __init__(self, ws_url: str, token: str, media: MediaClient | None = None,
+                 session: aiohttp.ClientSession | None = None, timeout: float = 30.0) -> None:
         self.ws_url, self.token, self.media, self.timeout = ws_url, token, media, timeout
         self.http = session
         self._own_http = session is None
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.silent: Optional[RTCPeerConnection] = None
+        self.silent: RTCPeerConnection | None = None
         self.sitting: dict[str, Any] = {}
 
     async def start(self) -> dict[str, Any]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
 
-from media import Room
+from gikai.media import Room
 
 from .client import MediaClient
 
@@ -26,7 +25,7 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> 
         await asyncio.sleep(interval)
 
 
-def sent_index(sent: list[bytes], frame: bytes, start: int = 0) -> Optional[int]:
+def sent_index(sent: list[bytes], frame: bytes, start: int = 0) -> int | None:
     for i in range(start, len(sent)):
         if sent[i] == frame:
             return i

@@ -3,7 +3,7 @@
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.rtp import RtpPacket
 
-from media.assembler import MAX_PENDING_FRAMES, FrameAssembler
+from gikai.media.sfu.assembler import MAX_PENDING_FRAMES, FrameAssembler
 
 KEY = b"\x10\x02\x00\x9d\x01\x2a" + b"k" * 20  # frame tag bit 0 = 0: a keyframe
 DELTA = b"\x11\x02\x00" + b"d" * 20

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from orchestrator.domain.audit import audit
-from orchestrator.domain.model import Role
-from orchestrator.domain.rehearsal import rehearsal_committee
-from orchestrator.domain.rules import StandingRules
-from orchestrator.domain.sitting import Sitting
+from gikai.orchestrator.domain.audit import audit
+from gikai.orchestrator.domain.model import Role
+from gikai.orchestrator.domain.rehearsal import rehearsal_committee
+from gikai.orchestrator.domain.rules import StandingRules
+from gikai.orchestrator.domain.sitting import Sitting
 
 T0 = datetime(2026, 3, 10, 10, 0)
 

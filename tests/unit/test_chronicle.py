@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import Any
 
-from orchestrator.domain.chronicle import JST, Chronicle, build_chronicle, parse_time
-from orchestrator.domain.ledger import GENESIS, canonical, entry_hash
-from orchestrator.domain.presence import Presence
-from orchestrator.domain.agenda import Agenda
-from orchestrator.domain.rehearsal import rehearsal_committee
-from orchestrator.domain.rules import SpeechKind
-from orchestrator.domain.sitting import Event, Sitting
-from orchestrator.domain.voting import Ballot, BallotKind, Choice, Majority, Tally, entitled_members
+from gikai.orchestrator.domain.agenda import Agenda
+from gikai.orchestrator.domain.chronicle import JST, Chronicle, build_chronicle, parse_time
+from gikai.orchestrator.domain.ledger import GENESIS, canonical, entry_hash
+from gikai.orchestrator.domain.presence import Presence
+from gikai.orchestrator.domain.rehearsal import rehearsal_committee
+from gikai.orchestrator.domain.rules import SpeechKind
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.voting import (
+    Ballot,
+    BallotKind,
+    Choice,
+    Majority,
+    Tally,
+    entitled_members,
+)
 
 T0 = datetime(2026, 3, 10, 1, 0)  # 10:00 in Japan; the record keeps UTC without a zone
 
@@ -42,7 +49,7 @@ def _tally(t: Tally) -> dict[str, Any]:  # the data BallotService puts on the re
 
 
 def take_ballot(s: Sitting, motion: str, kind: BallotKind, choices: dict[str, Choice], opened: datetime,
-                closed: datetime, tie: Optional[Choice] = None) -> list[Event]:
+                closed: datetime, tie: Choice | None = None) -> list[Event]:
     """A ballot on the sitting's current item, with the events BallotService records."""
     chair = s.acting_chair_id()
     present = s.attendance.present()
@@ -75,7 +82,7 @@ def take_ballot(s: Sitting, motion: str, kind: BallotKind, choices: dict[str, Ch
 class Script:
     """The rehearsal committee's sitting: who is who, and everything recorded."""
 
-    def __init__(self, names: Optional[dict[int, str]] = None) -> None:
+    def __init__(self, names: dict[int, str] | None = None) -> None:
         body, _, meeting, people, agenda = rehearsal_committee(T0)
         for seat, name in (names or {}).items():
             people[seat - 1].name = name
@@ -97,7 +104,7 @@ class Script:
     def entries(self) -> list[dict[str, Any]]:
         return record_of(self.meeting.id, self.events)
 
-    def chronicle(self, entries: Optional[list[dict[str, Any]]] = None) -> Chronicle:
+    def chronicle(self, entries: list[dict[str, Any]] | None = None) -> Chronicle:
         return build_chronicle(
             self.entries() if entries is None else entries,
             [{"id": p.id, "name": p.name, "reading": p.reading, "role": p.role.value, "seat": p.seat}
@@ -108,7 +115,7 @@ class Script:
         )
 
 
-def scripted_sitting(names: Optional[dict[int, str]] = None) -> Script:
+def scripted_sitting(names: dict[int, str] | None = None) -> Script:
     """One hour: a budget explained from afar, a question cut short, a debate, a named vote;
     a recess; a member who steps away; a tied secret ballot the chair decides; adjourned."""
     s = Script(names)

@@ -15,7 +15,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from media.documents import DocumentRejected, DocumentRenderer, Limits, sha256_of
+from gikai.media.pdf.sandbox import DocumentRejected, DocumentRenderer, Limits, sha256_of
 
 A4 = (595, 842)
 

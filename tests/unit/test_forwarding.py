@@ -2,8 +2,8 @@
 
 import asyncio
 
-from media.forwarding import QUEUE_CAPACITY, DownTrack, UpTrack
-from media.frames import VIDEO_TIME_BASE, EncodedFrame
+from gikai.media.sfu.forwarding import QUEUE_CAPACITY, DownTrack, UpTrack
+from gikai.media.sfu.frames import VIDEO_TIME_BASE, EncodedFrame
 
 
 def frame(i, key=False):

@@ -12,11 +12,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-from orchestrator.domain.chronicle import build_chronicle
-from orchestrator.service.minutes import (
-    Table, japanese_date, minutes_document, minutes_html, minutes_json, minutes_pdf,
+from gikai.orchestrator.domain.chronicle import build_chronicle
+from gikai.orchestrator.reports.minutes import (
+    Table,
+    japanese_date,
+    minutes_document,
+    minutes_html,
+    minutes_json,
+    minutes_pdf,
 )
-from orchestrator.service.timeline import timeline_svg
+from gikai.orchestrator.reports.timeline import timeline_svg
 
 from .test_chronicle import Script, at, scripted_sitting
 

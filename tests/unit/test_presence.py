@@ -2,10 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from orchestrator.domain.model import Body, BodyKind, Meeting, Participant, Role
-from orchestrator.domain.presence import Presence, PresenceTracker, Seen
-from orchestrator.domain.rules import StandingRules
-from orchestrator.domain.sitting import Sitting
+from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Participant, Role
+from gikai.orchestrator.domain.presence import Presence, PresenceTracker, Seen
+from gikai.orchestrator.domain.rules import StandingRules
+from gikai.orchestrator.domain.sitting import Sitting
 
 T0 = datetime(2026, 3, 10, 10, 0)
 RULES = StandingRules()  # away 10 s, camera off 5 s, link lost 10 s, return 3 s

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from signaling import protocol
-from signaling.protocol import Answer, Join, MediaState, ProtocolError
+from gikai.signaling.ws import protocol
+from gikai.signaling.ws.protocol import Answer, Join, MediaState, ProtocolError
 
 
 def msg(**fields):

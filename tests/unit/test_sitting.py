@@ -5,13 +5,26 @@ from fractions import Fraction
 
 import pytest
 
-from orchestrator.domain.agenda import AgendaItem, Agenda, ItemState
-from orchestrator.domain.errors import (
-    AlreadyRequested, FloorTaken, MeetingAdjourned, NotAMember, NotChair, QuorumNotMet, StaleState,
+from gikai.orchestrator.domain.agenda import Agenda, AgendaItem, ItemState
+from gikai.orchestrator.domain.errors import (
+    AlreadyRequested,
+    FloorTaken,
+    MeetingAdjourned,
+    NotAMember,
+    NotChair,
+    QuorumNotMet,
+    StaleState,
 )
-from orchestrator.domain.model import Body, BodyKind, Meeting, MeetingState, Participant, Role
-from orchestrator.domain.rules import SpeechKind, StandingRules, quorum_met, quorum_needed
-from orchestrator.domain.sitting import AudioMode, Sitting
+from gikai.orchestrator.domain.model import (
+    Body,
+    BodyKind,
+    Meeting,
+    MeetingState,
+    Participant,
+    Role,
+)
+from gikai.orchestrator.domain.rules import SpeechKind, StandingRules, quorum_met, quorum_needed
+from gikai.orchestrator.domain.sitting import AudioMode, Sitting
 
 T0 = datetime(2026, 3, 10, 10, 0, 0)
 

@@ -1,4 +1,4 @@
-from signaling.auth import JoinTokens
+from gikai.signaling.auth.tokens import JoinTokens
 
 
 def test_a_token_names_its_participant_and_cannot_be_forged():

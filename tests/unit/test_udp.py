@@ -4,7 +4,7 @@ import asyncio
 import socket
 import time
 
-from media.udp import MAX_READS, drain_datagram_reads
+from gikai.media.sfu.udp import MAX_READS, drain_datagram_reads
 
 
 class Collect(asyncio.DatagramProtocol):

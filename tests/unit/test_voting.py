@@ -4,10 +4,19 @@ from datetime import datetime
 
 import pytest
 
-from orchestrator.domain.errors import NotChair, QuorumNotMet
-from orchestrator.domain.voting import (
-    AlreadyVoted, Ballot, BallotKind, BallotNotOpen, Choice, ChoiceNotAllowed, Majority, NotEntitled,
-    NotPresent, Outcome, entitled_members,
+from gikai.orchestrator.domain.errors import NotChair, QuorumNotMet
+from gikai.orchestrator.domain.voting import (
+    AlreadyVoted,
+    Ballot,
+    BallotKind,
+    BallotNotOpen,
+    Choice,
+    ChoiceNotAllowed,
+    Majority,
+    NotEntitled,
+    NotPresent,
+    Outcome,
+    entitled_members,
 )
 
 T0 = datetime(2026, 3, 10, 11, 0)

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from orchestrator.persistence.rows import Base
+from gikai.orchestrator.persistence.rows import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

@@ -1,0 +1,201 @@
+"""``gikai body|member|meeting|clerk …``: the clerk's work from a terminal, on the same database."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gikai.orchestrator.domain.agenda import ItemKind
+from gikai.orchestrator.domain.audit import audit
+from gikai.orchestrator.domain.errors import DomainError
+from gikai.orchestrator.domain.ledger import verify_chain
+from gikai.orchestrator.domain.model import BodyKind, Role
+from gikai.orchestrator.persistence.database import Database, sqlite_url
+from gikai.orchestrator.service.accounts import AccountService
+from gikai.orchestrator.service.admin import AdminService
+from gikai.orchestrator.service.signing import Signer, signature_checker
+from gikai.orchestrator.service.sittings import SittingService
+
+
+def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    body = sub.add_parser("body", help="councils and committees").add_subparsers(dest="action", required=True)
+    p = body.add_parser("create", parents=[common], help="create a body")
+    p.add_argument("--name", required=True)
+    p.add_argument("--kind", choices=[k.value for k in BodyKind], default="committee")
+    p.add_argument("--fixed", type=int, required=True, help="fixed membership (定数)")
+    body.add_parser("list", parents=[common], help="list bodies and their members")
+
+    member = sub.add_parser("member", help="members and their passkeys").add_subparsers(dest="action", required=True)
+    p = member.add_parser("import", parents=[common], help="import a roster CSV: seat,name,reading,role")
+    p.add_argument("body_id")
+    p.add_argument("csv", type=Path)
+    p = member.add_parser("enrol", parents=[common], help="issue a one-time passkey enrolment link")
+    p.add_argument("member_id")
+    p.add_argument("--base-url", default="http://localhost:8080")
+    p = member.add_parser("revoke", parents=[common], help="revoke a member's passkeys")
+    p.add_argument("member_id")
+
+    meeting = sub.add_parser("meeting", help="sittings and agendas").add_subparsers(dest="action", required=True)
+    p = meeting.add_parser("create", parents=[common], help="schedule a sitting")
+    p.add_argument("--body", required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument("--at", required=True, help="date and time, e.g. 2026-03-10T10:00")
+    p.add_argument("--place", default="")
+    p = meeting.add_parser("agenda", parents=[common], help="add an agenda item")
+    p.add_argument("meeting_id")
+    p.add_argument("title")
+    p.add_argument("--kind", choices=[k.value for k in ItemKind], default="bill")
+    p = meeting.add_parser("participant", parents=[common], help="add a presenter, expert or observer")
+    p.add_argument("meeting_id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--reading", required=True)
+    p.add_argument("--role", choices=["presenter", "expert", "observer", "clerk"], default="presenter")
+    meeting.add_parser("list", parents=[common], help="list sittings")
+
+    record = sub.add_parser("record", help="a sitting's signed record").add_subparsers(dest="action", required=True)
+    p = record.add_parser("export", parents=[common], help="write a sitting's record (JSON) for checking")
+    p.add_argument("meeting_id")
+    p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("verify", help="check an exported record offline; names the first bad entry")
+    p.add_argument("file", type=Path)
+    p.add_argument("--public-key", type=Path, help="the council's published key (PEM); default: the file's")
+    p.add_argument("--receipt", action="append", default=[], metavar="HASH",
+                   help="a voter's receipt (entry hash) that must be in the record; may be repeated")
+
+    from gikai.signaling.cli.archive import add_archive_commands
+
+    add_archive_commands(sub, common)
+
+    clerk = sub.add_parser("clerk", help="the clerk's account").add_subparsers(dest="action", required=True)
+    clerk.add_parser("password", parents=[common], help="set the clerk's password (asked twice)")
+
+
+def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = ()) -> int:
+    """``gikai verify``: 0 when every entry checks out, 1 naming the first that does not.
+
+    Checks the hash chain and every signature, then recomputes every quorum decision from the
+    attendance recorded before it and every tally from the votes (orchestrator/domain/audit.py)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        entries, meeting_id = record["entries"], record["meeting_id"]
+        pem = public_key.read_text() if public_key else record["public_key"]
+        checker = signature_checker(pem)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        print(f"not a gikai record: {exc}", file=sys.stderr)
+        return 2
+    problem = verify_chain(meeting_id, entries, checker)
+    fingerprint = hashlib.sha256(pem.encode()).hexdigest()[:16]
+    if problem is None:
+        problem, auditor = audit(entries)
+    if problem is not None:
+        print(f"FAILED at entry {problem.seq}: {problem.reason}", file=sys.stderr)
+        return 1
+    by_hash = {e["hash"]: e for e in entries}
+    for receipt in receipts:
+        found = by_hash.get(receipt.strip().lower())
+        if found is None or found["name"] not in ("vote_cast", "vote_received"):
+            print(f"FAILED: receipt {receipt} is not a vote in this record", file=sys.stderr)
+            return 1
+        print(f"receipt {receipt[:16]}…: entry {found['seq']}, {found['name']} on ballot {found['data']['ballot_id']}")
+    head = entries[-1]["hash"] if entries else "(empty)"
+    print(f"ok: {len(entries)} entries, chain head {head}, signed by key {fingerprint}; "
+          f"{auditor.checked_quorum} quorum decisions and {auditor.checked_ballots} tallies recomputed")
+    return 0
+
+
+async def run_admin(args: argparse.Namespace) -> int:
+    if args.command == "verify":
+        return verify_file(args.file, args.public_key, args.receipt)
+    db = Database(args.database_url or sqlite_url(args.data))
+    args.data.mkdir(parents=True, exist_ok=True)
+    try:
+        await db.migrate()
+        if args.command == "archive":
+            from gikai.signaling.cli.archive import run_archive
+
+            return await run_archive(args, db)
+        admin, accounts = AdminService(db), AccountService(db)
+        return await _dispatch(args, admin, accounts)
+    except DomainError as exc:
+        print(f"error: {exc.ja} / {exc.en} {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        await db.close()
+
+
+class _NoMedia:
+    """Exporting needs no SFU and tells no one."""
+
+    def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
+        pass
+
+    def set_recording(self, meeting_id: str, on: bool, started_at: Any) -> None:
+        pass
+
+    async def remove(self, meeting_id: str, participant_id: str) -> None:
+        pass
+
+    async def sitting_changed(self, sitting: Any, events: Any) -> None:
+        pass
+
+    async def ballot_changed(self, sitting: Any, ballot: Any) -> None:
+        pass
+
+
+async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: AccountService) -> int:
+    db = admin.db
+    what = (args.command, args.action)
+    if what == ("body", "create"):
+        body = await admin.create_body(args.name, BodyKind(args.kind), args.fixed)
+        print(body.id)
+    elif what == ("body", "list"):
+        for b in (await admin.overview())["bodies"]:
+            print(f"{b['id']}  {b['name']} ({b['kind']}, 定数 {b['fixed_membership']})")
+            for m in b["members"]:
+                key = "passkey" if m["passkey"] else "no passkey"
+                print(f"    {m['id']}  {m['seat']:>3} {m['name']} [{m['role']}] {key}")
+    elif what == ("member", "import"):
+        try:
+            text = args.csv.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: cannot read {args.csv}: {exc}", file=sys.stderr)
+            return 2
+        members = await admin.import_roster(args.body_id, text)
+        print(f"imported {len(members)} members")
+    elif what == ("member", "enrol"):
+        token = await accounts.issue_enrolment(args.member_id)
+        print(f"{args.base_url.rstrip('/')}/enrol#{token}")
+    elif what == ("member", "revoke"):
+        print(f"revoked {await accounts.revoke_passkeys(args.member_id)} passkeys")
+    elif what == ("meeting", "create"):
+        meeting = await admin.create_meeting(args.body, args.title, datetime.fromisoformat(args.at), args.place)
+        print(meeting.id)
+    elif what == ("meeting", "agenda"):
+        item = await admin.add_agenda_item(args.meeting_id, args.title, ItemKind(args.kind))
+        print(item.id)
+    elif what == ("meeting", "participant"):
+        p = await admin.add_participant(args.meeting_id, args.name, args.reading, Role(args.role))
+        print(p.id)
+    elif what == ("meeting", "list"):
+        for m in (await admin.overview())["meetings"]:
+            print(f"{m['id']}  {m['scheduled_at']}  {m['title']} [{m['state']}]")
+    elif what == ("record", "export"):
+        service = SittingService(db, _NoMedia(), _NoMedia(), signer=Signer.load_or_create(args.data))
+        record = await service.export_record(args.meeting_id)
+        args.out.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"wrote {len(record['entries'])} entries to {args.out}")
+    elif what == ("clerk", "password"):
+        first = getpass.getpass("new password: ")
+        if first != getpass.getpass("again: "):
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+        await accounts.set_password("clerk", first)
+        print("password changed")
+    return 0

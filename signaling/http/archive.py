@@ -1,0 +1,174 @@
+"""The archive over HTTP: find sittings, read one (timeline, minutes, recordings), and the
+publishable video job. Adjourned sittings are public, like a council's published record;
+a sitting not yet adjourned is shown to the clerk only. Starting or cancelling a render
+needs the clerk (with the CSRF token)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from gikai.orchestrator.domain.accounts import AccountKind
+from gikai.orchestrator.domain.chronicle import Chronicle
+from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.service.archive import tracks_of
+from gikai.signaling.http.api import _fail, _ok, _require, current
+from gikai.signaling.http.routes import WEB_DIR, _page
+from gikai.signaling.services import Services
+
+LANGS = ("ja", "en")
+NOT_FOUND = ("その会議の記録は見つかりません。", "There is no record of that sitting.")
+NOT_YET = ("この会議はまだ閉会していません。閉会後に公開されます。",
+           "This sitting has not been adjourned yet; its archive opens after adjournment.")
+NO_VIDEO = ("公開用の動画はまだ作成されていません。", "The video has not been made yet.")
+
+
+def _lang(request: web.Request) -> str:
+    lang = request.query.get("lang", "ja")
+    return lang if lang in LANGS else "ja"
+
+
+async def _readable(request: web.Request) -> str:
+    services = request.app[Services.KEY]
+    meeting_id = request.match_info["meeting_id"]
+    try:
+        facts, _ = await services.archive.record(meeting_id)
+    except NotFound:
+        raise _fail(404, "not_found", text=NOT_FOUND) from None
+    if facts.get("state", "adjourned") != "adjourned":
+        found = await current(request)
+        if found is None or found[0].kind is not AccountKind.CLERK:
+            raise _fail(403, "not_adjourned", text=NOT_YET)
+    return meeting_id
+
+
+def chronicle_view(c: Chronicle) -> dict[str, Any]:
+    """What the archive page draws and seeks by: seconds from the opening."""
+    def t(at: Any) -> float:
+        return round(c.offset(at), 3)
+
+    return {
+        "id": c.meeting_id, "title": c.title, "body": c.body_name, "body_kind": c.body_kind, "place": c.place,
+        "start": c.start.isoformat(), "duration": t(c.end), "chain_head": c.chain_head,
+        "people": [{"id": p.id, "name": p.name, "role": p.role, "seat": p.seat} for p in c.people.values()],
+        "items": [{"id": i.id, "title": i.title, "result": i.result,
+                   "spans": [[t(s.start), t(s.end)] for s in i.spans]} for i in c.items],
+        "speeches": [{"holder_id": s.holder_id, "name": c.person(s.holder_id).name, "kind": s.kind,
+                      "start": t(s.start), "end": t(s.end), "agenda_item_id": s.agenda_item_id}
+                     for s in c.speeches],
+        "recesses": [[t(r.start), t(r.end)] for r in c.recesses],
+        "ballots": [{"id": b.id, "motion": b.motion, "kind": b.kind, "outcome": b.outcome,
+                     "yes": b.yes, "no": b.no, "abstain": b.abstain,
+                     "at": t(b.closed_at or b.opened_at) if (b.closed_at or b.opened_at) else None}
+                    for b in c.ballots],
+        "tracks": [{"key": tr.key, "participant_id": tr.participant_id, "kind": tr.kind, "segments": tr.segments}
+                   for tr in tracks_of(c)],
+    }
+
+
+async def list_sittings(request: web.Request) -> web.Response:
+    services = request.app[Services.KEY]
+    q = request.query
+    try:
+        on = date.fromisoformat(q["date"]) if q.get("date") else None
+    except ValueError:
+        raise _fail(400, "bad_request", "date must be YYYY-MM-DD") from None
+    found = await services.archive.sittings(q.get("q", "")[:200], q.get("body", "")[:200], on, q.get("speaker", "")[:200])
+    account = await current(request)
+    if account is None or account[0].kind is not AccountKind.CLERK:
+        found = [f for f in found if f["state"] == "adjourned"]
+    return _ok({"sittings": found})
+
+
+async def one_sitting(request: web.Request) -> web.Response:
+    services = request.app[Services.KEY]
+    meeting_id = await _readable(request)
+    c = await services.archive.chronicle(meeting_id)
+    return _ok({"sitting": chronicle_view(c), "render": services.render_jobs.status(meeting_id)})
+
+
+async def timeline(request: web.Request) -> web.Response:
+    meeting_id = await _readable(request)
+    svg = await request.app[Services.KEY].archive.timeline(meeting_id, _lang(request))
+    return web.Response(text=svg, content_type="image/svg+xml")
+
+
+async def minutes(request: web.Request) -> web.Response:
+    meeting_id = await _readable(request)
+    fmt = request.match_info["fmt"]
+    try:
+        body, content_type = await request.app[Services.KEY].archive.minutes(meeting_id, fmt, _lang(request))
+    except NotFound:
+        raise _fail(404, "not_found", "minutes come as html, pdf or json", NOT_FOUND) from None
+    headers = {}
+    if fmt == "pdf":
+        headers["Content-Disposition"] = f'attachment; filename="minutes-{meeting_id}.pdf"'
+    return web.Response(body=body, content_type=content_type.split(";")[0], charset="utf-8" if "charset" in content_type else None,
+                        headers=headers)
+
+
+async def recording(request: web.Request) -> web.StreamResponse:
+    meeting_id = await _readable(request)
+    try:
+        path = request.app[Services.KEY].archive.recording_file(meeting_id, request.match_info["path"])
+    except NotFound:
+        raise _fail(404, "not_found", "no such recording", NOT_FOUND) from None
+    return web.FileResponse(path, headers={"Content-Type": "video/webm", "Cache-Control": "max-age=86400"})
+
+
+async def record(request: web.Request) -> web.Response:
+    """The sitting's signed record, as `gikai record export` writes it, for `gikai verify`."""
+    meeting_id = await _readable(request)
+    services = request.app[Services.KEY]
+    facts, entries = await services.archive.record(meeting_id)
+    body = {"format": "gikai-record/1", "meeting_id": meeting_id, "title": facts["title"],
+            "public_key": services.sittings.signer.public_pem(), "entries": entries}
+    return web.json_response(body, headers={
+        "Content-Disposition": f'attachment; filename="record-{meeting_id}.json"'})
+
+
+async def render_status(request: web.Request) -> web.Response:
+    meeting_id = await _readable(request)
+    return _ok({"render": request.app[Services.KEY].render_jobs.status(meeting_id)})
+
+
+async def render_start(request: web.Request) -> web.Response:
+    await _require(request, clerk=True)
+    meeting_id = await _readable(request)
+    return _ok({"render": await request.app[Services.KEY].render_jobs.start(meeting_id, _lang(request))})
+
+
+async def render_cancel(request: web.Request) -> web.Response:
+    await _require(request, clerk=True)
+    meeting_id = await _readable(request)
+    return _ok({"render": request.app[Services.KEY].render_jobs.cancel(meeting_id)})
+
+
+async def video(request: web.Request) -> web.StreamResponse:
+    meeting_id = await _readable(request)
+    path = request.app[Services.KEY].render_jobs.output(meeting_id)
+    if not path.is_file():
+        raise _fail(404, "not_found", text=NO_VIDEO)
+    return web.FileResponse(path, headers={"Content-Type": "video/mp4",
+                                           "Content-Disposition": f'attachment; filename="sitting-{meeting_id}.mp4"'})
+
+
+def setup_archive(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/archive", _page("archive.html"))
+    r.add_get("/archive/{meeting_id}", _page("sitting-archive.html"))
+    r.add_get("/api/archive", list_sittings)
+    r.add_get("/api/archive/{meeting_id}", one_sitting)
+    r.add_get("/api/archive/{meeting_id}/timeline.svg", timeline)
+    r.add_get("/api/archive/{meeting_id}/minutes.{fmt}", minutes)
+    r.add_get("/api/archive/{meeting_id}/recordings/{path:.+}", recording)
+    r.add_get("/api/archive/{meeting_id}/record.json", record)
+    r.add_get("/api/archive/{meeting_id}/render", render_status)
+    r.add_post("/api/archive/{meeting_id}/render", render_start)
+    r.add_delete("/api/archive/{meeting_id}/render", render_cancel)
+    r.add_get("/api/archive/{meeting_id}/video.mp4", video)
+
+
+__all__ = ["WEB_DIR", "setup_archive"]

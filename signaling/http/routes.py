@@ -1,0 +1,61 @@
+"""HTTP routes: the web client, its static files, the WebSocket, a health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from gikai.signaling.ws.connection import websocket_handler
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _page(name: str):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(WEB_DIR / name, headers=NO_STORE)
+
+    return handler
+
+
+join_page = _page("join.html")
+
+
+async def index(request: web.Request) -> web.Response:
+    html = (
+        "<!doctype html><html lang=ja><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<title>gikai</title><body style='font:20px sans-serif;margin:2em'>"
+        "<h1>gikai 議会</h1><p>事務局から届いた参加用リンクを開くか、"
+        "<a href=/login>パスキーでログイン</a>してください。</p>"
+        "<p lang=en>Open the join link the clerk sent you, or <a href=/login>log in with your passkey</a>.</p>"
+        "</body></html>"
+    )
+    return web.Response(text=html, content_type="text/html", headers=NO_STORE)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
+    """Scripts and styles are checked with the server on every load (a 304 when unchanged), so a
+    tablet never runs an old client against a new server after an upgrade."""
+    if request.path.startswith("/static/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-cache"
+
+
+def setup_routes(app: web.Application) -> None:
+    app.on_response_prepare.append(_revalidate_static)
+    app.router.add_get("/", index)
+    app.router.add_get("/join", join_page)
+    app.router.add_get("/meeting/{meeting_id}", join_page)  # members, logged in with a passkey
+    app.router.add_get("/login", _page("login.html"))
+    app.router.add_get("/enrol", _page("enrol.html"))
+    app.router.add_get("/admin", _page("admin.html"))
+    app.router.add_get("/gallery/{meeting_id}", _page("gallery.html"))  # the public gallery, no login
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/ws", websocket_handler)
+    app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

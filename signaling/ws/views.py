@@ -1,0 +1,102 @@
+"""What clients see of a sitting: one JSON snapshot, the same for everyone in it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.voting import Ballot, BallotKind, BallotState
+
+
+def epoch_ms(at: datetime) -> int:
+    return int(at.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
+    quorum = s.quorum()
+    floor = None
+    if s.floor is not None:
+        f = s.floor
+        floor = {
+            "holder_id": f.holder_id, "kind": f.kind.value, "request_id": f.request_id,
+            "started_at": epoch_ms(f.started_at), "ends_at": epoch_ms(f.ends_at),
+            "limit_seconds": f.limit_seconds + f.extended_seconds,
+            "warning": f.in_warning(now, s.rules), "overrun": f.overrun(now),
+        }
+    current = s.agenda.current
+    return {
+        "meeting_id": s.meeting.id,
+        "state": s.meeting.state.value,
+        "title": s.meeting.title,
+        "body": s.body.name,
+        "plenary": s.plenary,
+        "audio_mode": s.audio_mode.value,
+        "acting_chair_id": s.acting_chair_id(),
+        "agenda": [
+            {"id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
+             "state": i.state.value, "result": i.result}
+            for i in s.agenda.items
+        ],
+        "current_item_id": current.id if current else None,
+        "queue": {
+            "version": s.queue.version,
+            "requests": [
+                {"id": r.id, "participant_id": r.participant_id, "kind": r.kind.value,
+                 "requested_at": epoch_ms(r.requested_at)}
+                for r in s.queue.requests
+            ],
+        },
+        "floor": floor,
+        "warning_seconds": s.rules.warning_seconds,
+        "quorum": {
+            "met": quorum.met, "needed": quorum.needed, "fixed": quorum.fixed_membership,
+            "counted": list(quorum.counted),
+            "not_counted": [{"id": pid, "reason": why} for pid, why in quorum.not_counted],
+        },
+        "attendance": {pid: mode.value for pid, mode in s.attendance.present().items()},
+        "presence_by_camera": s.presence_by_camera,
+        "presence": {pid: {"state": t.state.value, "faces": t.faces, "voice": t.voice}
+                     for pid, t in s.presence.items()},
+        "muted": sorted(s.muted),
+        "removed": sorted(s.removed),
+        "audible": sorted(s.audible()),
+        "recording": s.recording(),
+        "server_now": epoch_ms(now),
+    }
+
+
+def event_view(e: Event) -> dict[str, Any]:
+    return {"name": e.name, "at": epoch_ms(e.at), "actor_id": e.actor_id,
+            "agenda_item_id": e.agenda_item_id, "data": e.data}
+
+
+def attendance_view(s: Sitting) -> list[dict[str, Any]]:
+    """Every attendance interval of the sitting, oldest first (end is null while open)."""
+    return [
+        {"participant_id": i.participant_id, "mode": i.mode.value, "start": epoch_ms(i.start),
+         "end": epoch_ms(i.end) if i.end else None}
+        for i in sorted(s.attendance.intervals, key=lambda i: i.start)
+    ]
+
+
+def ballot_view(b: Ballot, with_tally: bool) -> dict[str, Any]:
+    """A ballot for clients: who has voted, never what; the tally once published (or to the chair
+    and clerk once closed); a named ballot's votes once published."""
+    published = b.state is BallotState.PUBLISHED
+    tally = None
+    if b.state is not BallotState.OPEN and (published or with_tally):
+        t = b.tally()
+        tally = {"yes": t.yes, "no": t.no, "abstain": t.abstain, "entitled": t.entitled,
+                 "fixed_membership": t.fixed_membership, "outcome": t.outcome.value,
+                 "decided_by_chair": t.decided_by_chair}
+    return {
+        "id": b.id, "motion": b.motion, "kind": b.kind.value, "majority": b.majority.value,
+        "abstain_allowed": b.abstain_allowed, "state": b.state.value, "agenda_item_id": b.agenda_item_id,
+        "entitled": sorted(b.entitled), "voted": sorted(b.voters),
+        "opened_at": epoch_ms(b.opened_at) if b.opened_at else None,
+        "closed_at": epoch_ms(b.closed_at) if b.closed_at else None,
+        "tally": tally,
+        "votes": ({m: c.value for m, c in sorted(b.named.items())}
+                  if published and b.kind is BallotKind.NAMED else None),
+    }

@@ -1,0 +1,154 @@
+"""Votes at the edge: the chair's ballot actions, and a member's passkey-confirmed vote.
+
+A vote takes two requests. ``vote_options`` checks that the member may vote now and returns
+WebAuthn request options whose challenge is derived from this ballot, this choice and this
+member (orchestrator.domain.voting.vote_challenge), so the passkey signs exactly that.
+``vote`` verifies the assertion against that challenge and the member's own passkeys, takes a
+still of the member's camera, and hands both to the ballot service, which records the vote.
+Refused votes are written to the record (reason only) at most a few times a minute per member.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from gikai.orchestrator.domain.errors import DomainError
+from gikai.orchestrator.domain.model import Participant
+from gikai.orchestrator.domain.voting import (
+    BallotKind,
+    Choice,
+    Majority,
+    NoPasskey,
+    VoteNotConfirmed,
+    vote_challenge,
+)
+from gikai.orchestrator.service.ballots import Evidence
+from gikai.signaling.auth import passkeys
+from gikai.signaling.auth.passkeys import PasskeyError
+from gikai.signaling.services import Services
+from gikai.signaling.ws.protocol import BallotAction, ProtocolError, Vote, VoteOptions
+from gikai.signaling.ws.views import ballot_view
+
+logger = logging.getLogger(__name__)
+
+REFUSALS_LOGGED_PER_MINUTE = 6
+
+
+def _enum(kind: type, value: str, field: str, rid: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ProtocolError("bad_message", f"field '{field}' has an unknown value", rid) from None
+
+
+class VoteDesk:
+    def __init__(self, services: Services, rp_id: str, origin: str) -> None:
+        self.s = services
+        self.rp_id = rp_id
+        self.origin = origin
+        self._refusals: list[float] = []
+
+    # -- the chair -----------------------------------------------------------------
+    async def ballot(self, meeting_id: str, actor: str, r: BallotAction) -> dict[str, Any]:
+        ballots = self.s.ballots
+        if r.action == "open":
+            ballot = await ballots.open(meeting_id, actor, r.motion, _enum(BallotKind, r.kind, "kind", r.id),
+                                        _enum(Majority, r.majority, "majority", r.id), r.abstain_allowed)
+        elif r.action == "close":
+            await ballots.close(meeting_id, r.ballot_id, actor)
+        elif r.action == "decide_tie":
+            await ballots.decide_tie(meeting_id, r.ballot_id, actor, _enum(Choice, r.choice, "choice", r.id))
+        else:
+            await ballots.publish(meeting_id, r.ballot_id, actor)
+        ballot = await ballots.latest(meeting_id)
+        assert ballot is not None
+        return {"ballot": ballot_view(ballot, with_tally=True)}
+
+    # -- a member ------------------------------------------------------------------
+    async def options(self, meeting_id: str, voter: Participant, r: VoteOptions) -> dict[str, Any]:
+        choice = _enum(Choice, r.choice, "choice", r.id)
+        try:
+            await self.s.ballots.check(meeting_id, r.ballot_id, voter.id, choice)
+            allowed = await self._credentials(voter)
+        except DomainError as refused:
+            await self._log_refusal(meeting_id, voter.id, r.ballot_id, refused.code)
+            raise
+        nonce = secrets.token_bytes(16)
+        challenge = vote_challenge(r.ballot_id, choice, voter.id, nonce)
+        ceremony, _ = self.s.ceremonies.start("vote", self._subject(r.ballot_id, choice, voter.id), challenge)
+        return {"ceremony": ceremony,
+                "publicKey": passkeys.authentication_options(self.rp_id, challenge, [c.credential_id for c in allowed])}
+
+    async def vote(self, meeting_id: str, voter: Participant, r: Vote) -> dict[str, Any]:
+        choice = _enum(Choice, r.choice, "choice", r.id)
+        evidence: Evidence | None = None
+        try:
+            evidence = await self._confirm(meeting_id, voter, r, choice)
+            receipt = await self.s.ballots.cast(meeting_id, r.ballot_id, voter.id, choice, evidence)
+        except DomainError as refused:
+            await self._keep_sign_count(evidence)
+            await self._log_refusal(meeting_id, voter.id, r.ballot_id, refused.code)
+            raise
+        if not receipt.new:  # a retry of a vote already recorded: the counter still moved on
+            await self._keep_sign_count(evidence)
+        return {"receipt": {"ballot_id": receipt.ballot_id, "seq": receipt.seq, "hash": receipt.hash,
+                            "repeated": not receipt.new}}
+
+    async def _keep_sign_count(self, evidence: Evidence | None) -> None:
+        """A verified assertion whose vote was not recorded: its counter is stored on its own
+        (a recorded vote stores it in the vote's commit)."""
+        if evidence is not None and evidence.credential_id is not None and evidence.sign_count is not None:
+            await self.s.accounts.record_sign_count(evidence.credential_id, evidence.sign_count)
+
+    async def _confirm(self, meeting_id: str, voter: Participant, r: Vote, choice: Choice) -> Evidence:
+        try:
+            challenge = self.s.ceremonies.take(r.ceremony, "vote", self._subject(r.ballot_id, choice, voter.id))
+            credential_id = passkeys.credential_id_of(r.credential)
+            mine = {c.credential_id: c for c in await self._credentials(voter)}
+            stored = mine.get(credential_id)
+            if stored is None:
+                raise PasskeyError("this passkey is not the voter's own")
+            count = passkeys.verify_authentication(r.credential, challenge, self.rp_id, self.origin,
+                                                   stored.public_key, stored.sign_count)
+        except PasskeyError as exc:
+            raise VoteNotConfirmed(str(exc)) from None
+        still = await self.s.presence.still(voter.id) if self.s.presence is not None else None
+        known = await self.s.ballots.latest(meeting_id)  # kept in memory: a ballot's kind never changes
+        ballot = known if known is not None and known.id == r.ballot_id else await self.s.ballots.load(r.ballot_id)
+        assertion = r.credential if ballot.kind is BallotKind.NAMED else None  # a secret choice is not kept
+        return Evidence(still, assertion, credential_id, count)
+
+    async def _credentials(self, voter: Participant) -> list[Any]:
+        if voter.member_id is None:
+            raise NoPasskey("only members of the body vote with a passkey")
+        found = await self.s.accounts.member_credentials(voter.member_id)
+        if not found:
+            raise NoPasskey()
+        return found
+
+    @staticmethod
+    def _subject(ballot_id: str, choice: Choice, voter_id: str) -> str:
+        return f"{ballot_id}:{choice.value}:{voter_id}"
+
+    async def _log_refusal(self, meeting_id: str, voter_id: str, ballot_id: str, code: str) -> None:
+        now = time.monotonic()
+        self._refusals = [t for t in self._refusals if now - t < 60.0]
+        if len(self._refusals) >= REFUSALS_LOGGED_PER_MINUTE:
+            return
+        self._refusals.append(now)
+        try:
+            await self.s.ballots.refused(meeting_id, voter_id, ballot_id, code)
+        except Exception:
+            logger.exception("could not record a refused vote")
+
+
+def latest_view(ballot: Any | None, participant: Participant, acting_chair: str | None) -> dict[str, Any] | None:
+    """The ballot as this participant may see it (the tally before publication: chair and clerk)."""
+    if ballot is None:
+        return None
+    from gikai.orchestrator.domain.model import Role
+
+    return ballot_view(ballot, with_tally=participant.id == acting_chair or participant.role is Role.CLERK)
