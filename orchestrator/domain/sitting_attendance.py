@@ -38,8 +38,8 @@ class SittingAttendance(SittingState):
         if present.get(participant_id) is not Mode.REMOTE:
             return events
         self.attendance.depart(participant_id, now)
-        return events + [self._event(Entry.ATTENDANCE_ENDED, now, None, participant_id=participant_id,
-                                     mode="remote")]
+        events.append(self._event(Entry.ATTENDANCE_ENDED, now, None, participant_id=participant_id, mode="remote"))
+        return events
 
     def observe(self, participant_id: str, seen: Seen, now: datetime) -> Presence | None:
         """Feed one observation to the participant's tracker (in memory; nothing recorded)."""

@@ -33,7 +33,7 @@ class SittingLifecycle(SittingState):
             extra["quorum"] = self.quorum_record()
         if name is Entry.SITTING_OPENED:
             extra["context"] = self.record_context()
-        return events + [self._event(name, now, actor, state=target.value, **extra)]
+        return [*events, self._event(name, now, actor, state=target.value, **extra)]
 
     def open(self, actor: str, now: datetime) -> list[Event]:
         events = self._transition(actor, now, (MeetingState.SCHEDULED,), MeetingState.OPEN,
