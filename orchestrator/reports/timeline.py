@@ -14,25 +14,14 @@ from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 from gikai.orchestrator.domain.chronicle import BallotRecord, Chronicle, Person
-from gikai.orchestrator.reports.minutes import clock, duration, role_title, speaker, word
+from gikai.orchestrator.reports.words import TIMELINE_WORDS as _WORDS
+from gikai.orchestrator.reports.words import clock, duration, role_title, speaker, word
 
 _WIDTH, _LABEL, _PAD = 1100, 170, 16
 _TOP, _LANE, _GAP = 64, 22, 5
 _FONT = '"Noto Sans CJK JP", "IPAPGothic", "IPAexGothic", "Hiragino Sans", "Yu Gothic", "IPAGothic", sans-serif'
 _COLOURS = {"in_room": "#2b6cb0", "remote": "#2c7a7b", "away": "#d69e2e", "item": "#718096",
             "speech": "#553c9a", "adopted": "#276749", "rejected": "#c53030", "tied": "#b7791f", "open": "#4a5568"}
-_WORDS = {
-    "ja": {"timeline": "会議の経過図", "agenda": "議事日程", "speeches": "発言", "votes": "表決",
-           "recess": "休憩", "away": "離席など", "desc": "{start}から{end}までの議事日程、発言、表決と出席の状況。"
-           "図形の開始位置は開会からの秒数(data-t)を持ちます。", "attended": "{who}: {how} {from}–{to}",
-           "notpresent": "{who}: 出席を数えない状態({state}) {from}–{to}", "state.camera_off": "カメラ停止",
-           "state.link_lost": "通信の途絶", "state.away": "カメラに映っていない"},
-    "en": {"timeline": "Timeline of the sitting", "agenda": "Agenda", "speeches": "Speeches", "votes": "Votes",
-           "recess": "Recess", "away": "away, camera off", "desc": "The agenda, speeches, votes and attendance "
-           "from {start} to {end}. Each mark's data-t is its start in seconds from the opening.",
-           "attended": "{who}: {how} {from}–{to}", "notpresent": "{who}: not counted present ({state}) {from}–{to}",
-           "state.camera_off": "camera off", "state.link_lost": "link lost", "state.away": "not seen on camera"},
-}
 
 
 def _t(lang: str, key: str, **kw: str) -> str:
