@@ -5,13 +5,14 @@ so they always say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Table:
     header: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     caption: str = ""
     widths: tuple[float, ...] = ()  # relative column widths for the PDF
     nowrap: tuple[int, ...] = ()  # columns of times and lengths, kept on one line on the page

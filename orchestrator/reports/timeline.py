@@ -215,14 +215,14 @@ def _attendance_lane(cv: _Canvas, p: Person, y: float, lang: str) -> None:
         title = _t(lang, "attended", who=who, how=word(lang, a.mode), **when)
         cv.mark("attendance", a.start, a.end, y + 3, _COLOURS[a.mode], title, height=_LANE - 6,
                 extra=f' data-mode="{a.mode}" data-participant={quoteattr(p.id)}')
-    for a in c.away:
-        if a.participant_id != p.id:
+    for gap in c.away:
+        if gap.participant_id != p.id:
             continue
-        state = _WORDS[lang].get(f"state.{a.state}", a.state)
-        when = {"from": clock(c, a.start), "to": clock(c, a.end)}
+        state = _WORDS[lang].get(f"state.{gap.state}", gap.state)
+        when = {"from": clock(c, gap.start), "to": clock(c, gap.end)}
         title = _t(lang, "notpresent", who=who, state=state, **when)
-        cv.mark("away", a.start, a.end, y + 3, "url(#away)", title, height=_LANE - 6,
-                extra=f" data-state={quoteattr(a.state)} data-participant={quoteattr(p.id)}")
+        cv.mark("away", gap.start, gap.end, y + 3, "url(#away)", title, height=_LANE - 6,
+                extra=f" data-state={quoteattr(gap.state)} data-participant={quoteattr(p.id)}")
 
 
 def _legend(y: float, lang: str) -> str:
