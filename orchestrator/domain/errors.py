@@ -10,7 +10,6 @@ defined in other modules of the domain and the layers above, once they are impor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -24,9 +23,9 @@ class ErrorText:
 
 
 class DomainError(Exception):
-    code: ClassVar[str] = "domain_error"
-    ja: ClassVar[str] = "この操作はできません。"
-    en: ClassVar[str] = "This action is not allowed."
+    code: str = "domain_error"
+    ja: str = "この操作はできません。"
+    en: str = "This action is not allowed."
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail or self.en)

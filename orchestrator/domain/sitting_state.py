@@ -37,7 +37,7 @@ class AudioMode(str, enum.Enum):
 
 @dataclass
 class SittingState:
-    meeting: Meeting
+    meeting: Meeting  # the sitting's own facts and state ("meeting": the other layers' name)
     body: Body
     rules: StandingRules
     participants: dict[str, Participant]
