@@ -15,7 +15,18 @@ from gikai.orchestrator.domain.rules import SpeechKind, StandingRules
 from gikai.orchestrator.domain.sitting import Sitting
 
 # As recorded since the first signed records: never edit a line, only add.
-RECORDED = ["meeting_opened", "meeting_recessed", "meeting_resumed", "meeting_adjourned", "item_taken_up", "item_decided", "floor_requested", "floor_request_withdrawn", "floor_denied", "queue_reordered", "floor_granted", "speech_extended", "speech_ended", "presentation_started", "presentation_ended", "screen_share_started", "screen_share_ended", "audio_mode_changed", "participant_muted", "participant_unmuted", "participant_removed", "attendance_started", "attendance_ended", "presence_changed", "quorum_lost", "quorum_restored", "recording_switched", "recording_segment", "recording_failed", "recording_interrupted", "ballot_opened", "vote_cast", "vote_received", "vote_refused", "ballot_closed", "tie_decided_by_chair", "result_published", "document_added", "document_removed"]
+RECORDED = [
+    "meeting_opened", "meeting_recessed", "meeting_resumed", "meeting_adjourned", "item_taken_up", "item_decided",
+    "floor_requested", "floor_request_withdrawn", "floor_denied", "queue_reordered", "floor_granted",
+    "speech_extended", "speech_ended",
+    "presentation_started", "presentation_ended", "screen_share_started", "screen_share_ended",
+    "audio_mode_changed", "participant_muted", "participant_unmuted", "participant_removed",
+    "attendance_started", "attendance_ended", "presence_changed", "quorum_lost", "quorum_restored",
+    "recording_switched", "recording_segment", "recording_failed", "recording_interrupted",
+    "ballot_opened", "vote_cast", "vote_received", "vote_refused", "ballot_closed",
+    "tie_decided_by_chair", "result_published",
+    "document_added", "document_removed",
+]
 
 
 def test_every_recorded_name_is_in_the_catalogue_as_spelled():
