@@ -20,7 +20,7 @@ from gikai.orchestrator.domain.chronicle_parts import (
     Span,
     Speech,
 )
-from gikai.orchestrator.domain.events import Entry
+from gikai.orchestrator.domain.events import Entry, SpeechEnd
 
 _NOT_COUNTED = ("camera_off", "away", "link_lost")  # connected, but not counted present
 
@@ -63,7 +63,7 @@ class RecordReader:
     def sitting_adjourned(self, at: datetime, e: Mapping[str, Any], d: Mapping[str, Any]) -> None:
         self.sitting_resumed(at, e, d)  # a recess ends when the sitting does
         self._set_aside(at)
-        self._end_speech(at, None, "interrupted")
+        self._end_speech(at, None, SpeechEnd.INTERRUPTED)
         self.adjourned_at = self.adjourned_at or at
 
     def _item(self, item_id: str, title: str = "") -> ItemRecord:
@@ -97,7 +97,7 @@ class RecordReader:
 
     # -- the floor ----------------------------------------------------------------
     def floor_granted(self, at: datetime, e: Mapping[str, Any], d: Mapping[str, Any]) -> None:
-        self._end_speech(at, None, "interrupted")
+        self._end_speech(at, None, SpeechEnd.INTERRUPTED)
         self.floor = {"holder_id": str(d.get("holder_id", "")), "kind": str(d.get("kind", "speech")),
                       "start": at, "agenda_item_id": e.get("agenda_item_id"), "limit": d.get("limit_seconds")}
 

@@ -72,6 +72,15 @@ class Entry(enum.StrEnum):
     DOCUMENT_REMOVED = "document_removed"
 
 
+class SpeechEnd(enum.StrEnum):
+    """Why a speech ended: the ``reason`` of a ``speech_ended`` entry (recorded values, never changed)."""
+
+    FINISHED = "finished"  # the speaker yielded the floor
+    ENDED_BY_CHAIR = "ended_by_chair"
+    INTERRUPTED = "interrupted"  # a recess or the adjournment
+    REMOVED = "removed"  # the speaker was removed from the sitting
+
+
 # Entries that decide something only with a quorum: each records the quorum as counted then.
 QUORUM_DECISIONS = frozenset({Entry.SITTING_OPENED, Entry.SITTING_RESUMED, Entry.BALLOT_OPENED,
                               Entry.BALLOT_CLOSED, Entry.QUORUM_LOST, Entry.QUORUM_RESTORED})

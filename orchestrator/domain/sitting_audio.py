@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gikai.orchestrator.domain.errors import NotAllowed
-from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.model import MeetingState, Role
 from gikai.orchestrator.domain.sitting_state import AudioMode, SittingState
 
@@ -41,7 +41,7 @@ class SittingAudio(SittingState):
         self.removed.add(participant_id)
         events = []
         if self.floor is not None and self.floor.holder_id == participant_id:
-            events += self._end_floor(now, actor, "removed")
+            events += self._end_floor(now, actor, SpeechEnd.REMOVED)
         pending = self.queue.pending_for(participant_id)
         if pending is not None:
             self.queue.remove(pending.id)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from gikai.orchestrator.domain import floor as floor_rules
 from gikai.orchestrator.domain.errors import FloorTaken, NotAllowed, NotAMember, WrongMeetingState
-from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.floor import FloorRequest
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting_state import SittingState
@@ -86,7 +86,7 @@ class SittingFloor(SittingState):
             return []
         if actor != self.floor.holder_id:
             self._require_chair(actor)
-        reason = "finished" if actor == self.floor.holder_id else "ended_by_chair"
+        reason = SpeechEnd.FINISHED if actor == self.floor.holder_id else SpeechEnd.ENDED_BY_CHAIR
         return self._end_floor(now, actor, reason)
 
     def extend(self, actor: str, seconds: int, now: datetime) -> list[Event]:

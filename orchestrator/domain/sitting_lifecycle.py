@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from gikai.orchestrator.domain.errors import WrongMeetingState
-from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting_state import SittingState
 
@@ -26,7 +26,7 @@ class SittingLifecycle(SittingState):
             raise WrongMeetingState(f"cannot go from {self.meeting.state.value} to {target.value}")
         if need_quorum:
             self._require_quorum()
-        events = self._end_floor(now, actor, "interrupted") if target is not MeetingState.OPEN else []
+        events = self._end_floor(now, actor, SpeechEnd.INTERRUPTED) if target is not MeetingState.OPEN else []
         self.meeting.state = target
         extra: dict[str, Any] = {}
         if need_quorum:

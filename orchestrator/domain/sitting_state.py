@@ -23,7 +23,7 @@ from gikai.orchestrator.domain.errors import (
     QuorumNotMet,
     WrongMeetingState,
 )
-from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.floor import Floor, SpeakerQueue
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, MeetingState, Participant, Role
 from gikai.orchestrator.domain.presence import Presence, PresenceTracker
@@ -140,7 +140,7 @@ class SittingState:
             raise QuorumNotMet(f"{len(status.counted)} present, {status.needed} needed")
 
     # -- a speech ends (by the speaker, the chair, a recess, a removal) -----------------
-    def _end_floor(self, now: datetime, actor: str | None, reason: str) -> list[Event]:
+    def _end_floor(self, now: datetime, actor: str | None, reason: SpeechEnd) -> list[Event]:
         if self.floor is None:
             return []
         f, self.floor = self.floor, None

@@ -17,7 +17,7 @@ from gikai.orchestrator.domain.chronicle import (
     Person,
     Speech,
 )
-from gikai.orchestrator.domain.events import Entry
+from gikai.orchestrator.domain.events import Entry, SpeechEnd
 from gikai.orchestrator.reports.document import Block, Code, Document, Heading, Pairs, Section, Table
 from gikai.orchestrator.reports.eras import japanese_date, long_date
 from gikai.orchestrator.reports.html import render_html
@@ -139,8 +139,10 @@ def _attendance_table(c: Chronicle, people: list[Person], lang: str, seats: bool
 def _speech_text(c: Chronicle, s: Speech, lang: str) -> str:
     text = word(lang, "speech", who=speaker(c, s.holder_id, lang), kind=word(lang, f"speech_kind.{s.kind}"))
     chair = role_title(c, "chair", lang)
-    reason = {"ended_by_chair": word(lang, "ended_by_chair", chair=chair), "interrupted": word(lang, "interrupted"),
-              "removed": word(lang, "removed_reason")}.get(s.reason or "")
+    reasons: dict[str, str] = {SpeechEnd.ENDED_BY_CHAIR: word(lang, "ended_by_chair", chair=chair),
+                               SpeechEnd.INTERRUPTED: word(lang, "interrupted"),
+                               SpeechEnd.REMOVED: word(lang, "removed_reason")}
+    reason = reasons.get(s.reason or "")
     if s.open_ended:
         reason = word(lang, "still_speaking")
     return f"{text} [{reason}]" if reason else text

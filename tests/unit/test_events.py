@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gikai.orchestrator.domain.events import QUORUM_DECISIONS, Entry, Event
+from gikai.orchestrator.domain.events import QUORUM_DECISIONS, Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.ledger import canonical
 from gikai.orchestrator.domain.rehearsal import rehearsal_committee
 from gikai.orchestrator.domain.rules import SpeechKind, StandingRules
@@ -32,6 +32,7 @@ RECORDED = [
 def test_every_recorded_name_is_in_the_catalogue_as_spelled():
     assert sorted(e.value for e in Entry) == sorted(RECORDED)
     assert len(set(RECORDED)) == len(RECORDED)
+    assert sorted(SpeechEnd) == ["ended_by_chair", "finished", "interrupted", "removed"]
 
 
 def test_an_entry_is_its_recorded_text_everywhere():
