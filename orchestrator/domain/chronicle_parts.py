@@ -12,6 +12,7 @@ from typing import Any
 
 MEMBER_ROLES = ("chair", "vice_chair", "member")
 
+
 def parse_time(value: Any) -> datetime:
     """A record time (ISO text or datetime, naive meaning UTC) as an aware UTC datetime."""
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

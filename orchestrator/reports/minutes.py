@@ -116,6 +116,8 @@ def minutes_json(c: Chronicle) -> dict[str, Any]:
         "record": {"entries": c.entry_count, "chain_head": c.chain_head},
     }
 
+
+# -- the document ----------------------------------------------------------------------
 def _spans_text(c: Chronicle, spans: list[AttendanceSpan], lang: str) -> tuple[str, str]:
     kinds = list(dict.fromkeys(word(lang, a.mode) for a in spans))
     times = word(lang, "sep").join(
