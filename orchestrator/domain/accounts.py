@@ -9,7 +9,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gikai.orchestrator.domain.errors import DomainError
+from gikai.orchestrator.domain.errors import EnrolmentInvalid as EnrolmentInvalid
+from gikai.orchestrator.domain.errors import LoginFailed as LoginFailed
+from gikai.orchestrator.domain.errors import NotClerk as NotClerk
 from gikai.orchestrator.domain.model import new_id
 
 ENROLMENT_VALID_FOR = timedelta(days=7)
@@ -19,24 +21,6 @@ SESSION_VALID_FOR = timedelta(hours=12)
 class AccountKind(str, enum.Enum):
     CLERK = "clerk"
     MEMBER = "member"
-
-
-class LoginFailed(DomainError):
-    code = "login_failed"
-    ja = "ログインできませんでした。入力内容を確かめてください。"
-    en = "Login failed. Please check what you entered."
-
-
-class EnrolmentInvalid(DomainError):
-    code = "enrolment_invalid"
-    ja = "この登録用リンクは使えません(使用済み、期限切れ、または取り消し)。事務局にお問い合わせください。"
-    en = "This enrolment link cannot be used (used, expired or revoked). Please ask the clerk."
-
-
-class NotClerk(DomainError):
-    code = "not_clerk"
-    ja = "この操作は事務局だけが行えます。"
-    en = "Only the clerk can do this."
 
 
 @dataclass

@@ -9,17 +9,18 @@ rule. ``gikai verify`` runs both. Standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from gikai.orchestrator.domain.events import QUORUM_DECISIONS, Entry
 from gikai.orchestrator.domain.ledger import Problem
 from gikai.orchestrator.domain.voting import Majority, Outcome, outcome_of
 
-QUORUM_DECISIONS = ("meeting_opened", "meeting_resumed", "ballot_opened", "ballot_closed",
-                    "quorum_lost", "quorum_restored")
 CHOICES = ("yes", "no", "abstain")
+# Decisions that must not be taken without quorum (a lost quorum is recorded, not refused).
+_NEED_QUORUM = frozenset({Entry.SITTING_OPENED, Entry.SITTING_RESUMED, Entry.BALLOT_OPENED, Entry.BALLOT_CLOSED})
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Auditor:
 
     def check_quorum(self, name: str, data: dict[str, Any]) -> bool:
         """The decision's quorum as recomputed; raises when the record says otherwise."""
-        recorded = data.get("quorum", data if name.startswith("quorum_") else None)
+        recorded = data.get("quorum", data if name in (Entry.QUORUM_LOST, Entry.QUORUM_RESTORED) else None)
         if not isinstance(recorded, dict):
             raise _Bad(f"{name} does not record its quorum")
         counted, needed = self.counted(), self.needed()
@@ -79,24 +80,23 @@ class Auditor:
     # -- one entry -----------------------------------------------------------------
     def apply(self, e: dict[str, Any]) -> None:
         name, data, actor = e["name"], e.get("data") or {}, e.get("actor_id")
-        if name == "attendance_started":
+        if name == Entry.ATTENDANCE_STARTED:
             self.present[data["participant_id"]] = data.get("mode", "remote")
-        elif name == "attendance_ended":
+        elif name == Entry.ATTENDANCE_ENDED:
             self.present.pop(data["participant_id"], None)
-        if name == "meeting_opened":
+        if name == Entry.SITTING_OPENED:
             if not isinstance(data.get("context"), dict):
                 raise _Bad("the opening does not record the body's rules and roster")
             self.context = data["context"]
         if name in QUORUM_DECISIONS and self.context is not None:
             met = self.check_quorum(name, data)
-            if name in ("meeting_opened", "meeting_resumed", "ballot_opened", "ballot_closed") and not met:
+            if name in _NEED_QUORUM and not met:
                 raise _Bad(f"{name} without quorum")
-            if (name == "quorum_lost" and met) or (name == "quorum_restored" and not met):
+            if (name == Entry.QUORUM_LOST and met) or (name == Entry.QUORUM_RESTORED and not met):
                 raise _Bad(f"{name} contradicts the attendance recorded before it")
-        handler = getattr(self, "_" + name, None)
-        if handler is not None and (name.startswith("ballot") or name.startswith("vote")
-                                    or name in ("tie_decided_by_chair", "result_published")):
-            handler(data, actor)
+        handler = _BALLOT_HANDLERS.get(name)
+        if handler is not None:
+            handler(self, data, actor)
 
     def _ballot(self, data: dict[str, Any]) -> _Ballot:
         ballot = self.ballots.get(data.get("ballot_id", ""))
@@ -200,6 +200,17 @@ class Auditor:
         if ballot.kind == "named" and data.get("votes") != dict(sorted(ballot.named.items())):
             raise _Bad("the published list of votes differs from the votes recorded")
         ballot.state = "published"
+
+
+_BallotHandler = Callable[[Auditor, dict[str, Any], str | None], None]
+_BALLOT_HANDLERS: dict[str, _BallotHandler] = {
+    Entry.BALLOT_OPENED: Auditor._ballot_opened,
+    Entry.VOTE_CAST: Auditor._vote_cast,
+    Entry.VOTE_RECEIVED: Auditor._vote_received,
+    Entry.BALLOT_CLOSED: Auditor._ballot_closed,
+    Entry.TIE_DECIDED_BY_CHAIR: Auditor._tie_decided_by_chair,
+    Entry.RESULT_PUBLISHED: Auditor._result_published,
+}
 
 
 def audit(entries: Sequence[dict[str, Any]]) -> tuple[Problem | None, Auditor]:

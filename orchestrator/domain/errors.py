@@ -1,16 +1,63 @@
-"""Domain errors. Each has a stable code and a message in Japanese and English."""
+"""Domain errors: one tree, and the one catalogue of what the edges tell people.
+
+Each error class has its own stable ``code`` (the socket, the HTTP API and the gallery send
+it; clients and tests match on it) and exactly one text in Japanese (``ja``) and one in
+English (``en``) for the person who tried. ``detail`` says more for the log and the
+developer, in English. ``catalogue()`` lists every code with its texts, including errors
+defined in other modules of the domain and the layers above, once they are imported.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    ja: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        """Japanese unless English is asked for."""
+        return self.en if lang == "en" else self.ja
+
 
 class DomainError(Exception):
-    code = "domain_error"
-    ja = "この操作はできません。"
-    en = "This action is not allowed."
+    code: str = "domain_error"
+    ja: str = "この操作はできません。"
+    en: str = "This action is not allowed."
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail or self.en)
         self.detail = detail
+
+    @classmethod
+    def message(cls, lang: str) -> str:
+        """The text for a person, in their language (Japanese unless English is asked for)."""
+        return ErrorText(cls.ja, cls.en).text(lang)
+
+
+def error_classes() -> list[type[DomainError]]:
+    """DomainError and every subclass defined so far, parents before children."""
+    found: list[type[DomainError]] = []
+    todo: list[type[DomainError]] = [DomainError]
+    while todo:
+        cls = todo.pop(0)
+        if cls not in found:
+            found.append(cls)
+            todo.extend(cls.__subclasses__())
+    return found
+
+
+def catalogue() -> dict[str, ErrorText]:
+    """Every error code with its two texts. A code given twice (a subclass that does not
+    name its own) is a mistake: it raises, so that no code ever carries two texts."""
+    table: dict[str, ErrorText] = {}
+    for cls in error_classes():
+        if cls.code in table:
+            raise ValueError(f"{cls.__qualname__} repeats the error code {cls.code!r}")
+        table[cls.code] = ErrorText(cls.ja, cls.en)
+    return table
 
 
 class NotFound(DomainError):
@@ -83,3 +130,71 @@ class InvalidArgument(DomainError):
     code = "invalid_argument"
     ja = "指定された値が正しくありません。"
     en = "That value is not valid."
+
+
+# -- votes (voting.py) ---------------------------------------------------------------
+class BallotNotOpen(DomainError):
+    code = "ballot_not_open"
+    ja = "この採決は受け付けていません。"
+    en = "This ballot is not open."
+
+
+class NotEntitled(DomainError):
+    code = "not_entitled"
+    ja = "この採決で投票できる方に含まれていません。"
+    en = "You are not entitled to vote in this ballot."
+
+
+class NotPresent(DomainError):
+    code = "not_present"
+    ja = "投票の時点でカメラに映っていないため、投票できません。カメラの正面に座ってください。"
+    en = "You must be seen on camera when you vote. Please sit in front of the camera."
+
+
+class AlreadyVoted(DomainError):
+    code = "already_voted"
+    ja = "すでに投票しています。投票は変更できません。"
+    en = "You have already voted. A vote cannot be changed."
+
+
+class ChoiceNotAllowed(DomainError):
+    code = "choice_not_allowed"
+    ja = "この採決では選べない選択肢です。"
+    en = "That choice is not available in this ballot."
+
+
+class BallotAlreadyOpen(DomainError):
+    code = "ballot_already_open"
+    ja = "ほかの採決がまだ終わっていません。先にその採決を締め切ってください。"
+    en = "Another ballot is still open. Close it first."
+
+
+class NoPasskey(DomainError):
+    code = "no_passkey"
+    ja = "本人確認用のパスキーが登録されていません。事務局に登録用リンクを依頼してください。"
+    en = "You have no passkey yet. Please ask the clerk for an enrolment link."
+
+
+class VoteNotConfirmed(DomainError):
+    code = "passkey_failed"
+    ja = "パスキーで本人確認できませんでした。もう一度投票をやり直してください。"
+    en = "Your passkey could not confirm this vote. Please vote again."
+
+
+# -- accounts (accounts.py) -----------------------------------------------------------
+class LoginFailed(DomainError):
+    code = "login_failed"
+    ja = "ログインできませんでした。入力内容を確かめてください。"
+    en = "Login failed. Please check what you entered."
+
+
+class EnrolmentInvalid(DomainError):
+    code = "enrolment_invalid"
+    ja = "この登録用リンクは使えません(使用済み、期限切れ、または取り消し)。事務局にお問い合わせください。"
+    en = "This enrolment link cannot be used (used, expired or revoked). Please ask the clerk."
+
+
+class NotClerk(DomainError):
+    code = "not_clerk"
+    ja = "この操作は事務局だけが行えます。"
+    en = "Only the clerk can do this."

@@ -1,4 +1,9 @@
-"""Bodies, members, meetings (sittings) and the participants of a meeting."""
+"""Bodies, members, sittings and the participants of a sitting.
+
+A sitting (会議) is the class ``Meeting`` here, with its ``MeetingState``: the other layers,
+the database and the protocol use those names, so they stay; inside the domain the word is
+"sitting".
+"""
 
 from __future__ import annotations
 
@@ -69,6 +74,8 @@ class Member:
 
 @dataclass
 class Meeting:
+    """A sitting of a body: what it is called, when and where it is held, how far it has got."""
+
     body_id: str
     title: str
     scheduled_at: datetime
@@ -79,7 +86,7 @@ class Meeting:
 
 @dataclass
 class Participant:
-    """Someone taking part in one meeting: a member of the body, or a clerk, presenter…"""
+    """Someone taking part in one sitting: a member of the body, or a clerk, presenter…"""
 
     meeting_id: str
     name: str

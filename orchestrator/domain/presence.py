@@ -79,11 +79,11 @@ class PresenceTracker:
             Presence.CAMERA_OFF: seen.link_ok and not seen.video_live,
             Presence.AWAY: seen.link_ok and seen.video_live and seen.faces == 0,
         }
-        for problem, holds in holding.items():
+        for kind, holds in holding.items():
             if holds:
-                self.problem_since.setdefault(problem, now)
+                self.problem_since.setdefault(kind, now)
             else:
-                self.problem_since.pop(problem, None)
+                self.problem_since.pop(kind, None)
         problem = current_problem(seen)
         if problem is None:
             self.good_since = self.good_since or now

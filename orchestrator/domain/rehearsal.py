@@ -49,9 +49,9 @@ def rehearsal_committee(
         Member(body.id, name, reading, seat, role)
         for seat, (name, reading, role) in enumerate(_MEMBERS, start=1)
     ]
-    meeting = Meeting(body.id, REHEARSAL_MEETING_TITLE, now, place="オンライン")
+    sitting = Meeting(body.id, REHEARSAL_MEETING_TITLE, now, place="オンライン")
     participants = [
-        Participant(meeting.id, m.name, m.reading, m.role, m.seat, m.id) for m in members
-    ] + [Participant(meeting.id, name, reading, role) for name, reading, role in _OTHERS]
-    agenda = [AgendaItem(meeting.id, i, title, kind) for i, (title, kind) in enumerate(_AGENDA, start=1)]
-    return body, members, meeting, participants, agenda
+        Participant(sitting.id, m.name, m.reading, m.role, m.seat, m.id) for m in members
+    ] + [Participant(sitting.id, name, reading, role) for name, reading, role in _OTHERS]
+    agenda = [AgendaItem(sitting.id, i, title, kind) for i, (title, kind) in enumerate(_AGENDA, start=1)]
+    return body, members, sitting, participants, agenda

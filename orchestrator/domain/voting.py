@@ -13,7 +13,16 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gikai.orchestrator.domain.errors import DomainError, QuorumNotMet
+# The ballot's errors are defined with every other domain error (errors.py, the one catalogue).
+from gikai.orchestrator.domain.errors import AlreadyVoted as AlreadyVoted
+from gikai.orchestrator.domain.errors import BallotAlreadyOpen as BallotAlreadyOpen
+from gikai.orchestrator.domain.errors import BallotNotOpen as BallotNotOpen
+from gikai.orchestrator.domain.errors import ChoiceNotAllowed as ChoiceNotAllowed
+from gikai.orchestrator.domain.errors import NoPasskey as NoPasskey
+from gikai.orchestrator.domain.errors import NotChair, QuorumNotMet
+from gikai.orchestrator.domain.errors import NotEntitled as NotEntitled
+from gikai.orchestrator.domain.errors import NotPresent as NotPresent
+from gikai.orchestrator.domain.errors import VoteNotConfirmed as VoteNotConfirmed
 from gikai.orchestrator.domain.model import new_id
 
 
@@ -45,54 +54,6 @@ class Outcome(str, enum.Enum):
     ADOPTED = "adopted"  # 可決
     REJECTED = "rejected"  # 否決
     TIED = "tied"  # 可否同数: the chair decides
-
-
-class BallotNotOpen(DomainError):
-    code = "ballot_not_open"
-    ja = "この採決は受け付けていません。"
-    en = "This ballot is not open."
-
-
-class NotEntitled(DomainError):
-    code = "not_entitled"
-    ja = "この採決で投票できる方に含まれていません。"
-    en = "You are not entitled to vote in this ballot."
-
-
-class NotPresent(DomainError):
-    code = "not_present"
-    ja = "投票の時点でカメラに映っていないため、投票できません。カメラの正面に座ってください。"
-    en = "You must be seen on camera when you vote. Please sit in front of the camera."
-
-
-class AlreadyVoted(DomainError):
-    code = "already_voted"
-    ja = "すでに投票しています。投票は変更できません。"
-    en = "You have already voted. A vote cannot be changed."
-
-
-class ChoiceNotAllowed(DomainError):
-    code = "choice_not_allowed"
-    ja = "この採決では選べない選択肢です。"
-    en = "That choice is not available in this ballot."
-
-
-class BallotAlreadyOpen(DomainError):
-    code = "ballot_already_open"
-    ja = "ほかの採決がまだ終わっていません。先にその採決を締め切ってください。"
-    en = "Another ballot is still open. Close it first."
-
-
-class NoPasskey(DomainError):
-    code = "no_passkey"
-    ja = "本人確認用のパスキーが登録されていません。事務局に登録用リンクを依頼してください。"
-    en = "You have no passkey yet. Please ask the clerk for an enrolment link."
-
-
-class VoteNotConfirmed(DomainError):
-    code = "passkey_failed"
-    ja = "パスキーで本人確認できませんでした。もう一度投票をやり直してください。"
-    en = "Your passkey could not confirm this vote. Please vote again."
 
 
 def vote_challenge(ballot_id: str, choice: Choice, voter_id: str, nonce: bytes) -> bytes:
@@ -185,8 +146,6 @@ class Ballot:
         if self.state is not BallotState.CLOSED or self.tally().outcome is not Outcome.TIED:
             raise BallotNotOpen("only a closed, tied ballot is decided by the chair")
         if chair_id != self.chair_id:
-            from gikai.orchestrator.domain.errors import NotChair
-
             raise NotChair()
         if choice is Choice.ABSTAIN:
             raise ChoiceNotAllowed("the chair decides yes or no")

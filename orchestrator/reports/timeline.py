@@ -14,25 +14,14 @@ from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 from gikai.orchestrator.domain.chronicle import BallotRecord, Chronicle, Person
-from gikai.orchestrator.reports.minutes import clock, duration, role_title, speaker, word
+from gikai.orchestrator.reports.words import TIMELINE_WORDS as _WORDS
+from gikai.orchestrator.reports.words import clock, duration, role_title, speaker, word
 
 _WIDTH, _LABEL, _PAD = 1100, 170, 16
 _TOP, _LANE, _GAP = 64, 22, 5
 _FONT = '"Noto Sans CJK JP", "IPAPGothic", "IPAexGothic", "Hiragino Sans", "Yu Gothic", "IPAGothic", sans-serif'
 _COLOURS = {"in_room": "#2b6cb0", "remote": "#2c7a7b", "away": "#d69e2e", "item": "#718096",
             "speech": "#553c9a", "adopted": "#276749", "rejected": "#c53030", "tied": "#b7791f", "open": "#4a5568"}
-_WORDS = {
-    "ja": {"timeline": "会議の経過図", "agenda": "議事日程", "speeches": "発言", "votes": "表決",
-           "recess": "休憩", "away": "離席など", "desc": "{start}から{end}までの議事日程、発言、表決と出席の状況。"
-           "図形の開始位置は開会からの秒数(data-t)を持ちます。", "attended": "{who}: {how} {from}–{to}",
-           "notpresent": "{who}: 出席を数えない状態({state}) {from}–{to}", "state.camera_off": "カメラ停止",
-           "state.link_lost": "通信の途絶", "state.away": "カメラに映っていない"},
-    "en": {"timeline": "Timeline of the sitting", "agenda": "Agenda", "speeches": "Speeches", "votes": "Votes",
-           "recess": "Recess", "away": "away, camera off", "desc": "The agenda, speeches, votes and attendance "
-           "from {start} to {end}. Each mark's data-t is its start in seconds from the opening.",
-           "attended": "{who}: {how} {from}–{to}", "notpresent": "{who}: not counted present ({state}) {from}–{to}",
-           "state.camera_off": "camera off", "state.link_lost": "link lost", "state.away": "not seen on camera"},
-}
 
 
 def _t(lang: str, key: str, **kw: str) -> str:
@@ -226,14 +215,14 @@ def _attendance_lane(cv: _Canvas, p: Person, y: float, lang: str) -> None:
         title = _t(lang, "attended", who=who, how=word(lang, a.mode), **when)
         cv.mark("attendance", a.start, a.end, y + 3, _COLOURS[a.mode], title, height=_LANE - 6,
                 extra=f' data-mode="{a.mode}" data-participant={quoteattr(p.id)}')
-    for a in c.away:
-        if a.participant_id != p.id:
+    for gap in c.away:
+        if gap.participant_id != p.id:
             continue
-        state = _WORDS[lang].get(f"state.{a.state}", a.state)
-        when = {"from": clock(c, a.start), "to": clock(c, a.end)}
+        state = _WORDS[lang].get(f"state.{gap.state}", gap.state)
+        when = {"from": clock(c, gap.start), "to": clock(c, gap.end)}
         title = _t(lang, "notpresent", who=who, state=state, **when)
-        cv.mark("away", a.start, a.end, y + 3, "url(#away)", title, height=_LANE - 6,
-                extra=f" data-state={quoteattr(a.state)} data-participant={quoteattr(p.id)}")
+        cv.mark("away", gap.start, gap.end, y + 3, "url(#away)", title, height=_LANE - 6,
+                extra=f" data-state={quoteattr(gap.state)} data-participant={quoteattr(p.id)}")
 
 
 def _legend(y: float, lang: str) -> str:
