@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from gikai.orchestrator.persistence.unit_of_work import SqlUnitOfWork
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -40,6 +42,10 @@ class Database:
 
     def session(self) -> AsyncSession:
         return self.sessions()
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work: services are given this method as their factory of units."""
+        return SqlUnitOfWork(self.sessions, self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
