@@ -20,7 +20,7 @@ def sqlite_url(data_dir: Path) -> str:
 
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` and ``sqlite://`` URLs and pick the async drivers."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     if url.startswith("sqlite://") and "+aiosqlite" not in url:
         return "sqlite+aiosqlite://" + url.split("://", 1)[1]

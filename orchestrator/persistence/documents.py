@@ -50,7 +50,7 @@ def _stored(row: DocumentRow, meeting_id: str) -> StoredDocument:
                           row.pages, row.media_type, row.uploaded_at, row.uploaded_by)
 
 
-def _with_meeting() -> Select[tuple[DocumentRow, str]]:
+def _with_meeting() -> Select[DocumentRow, str]:
     return (select(DocumentRow, AgendaItemRow.meeting_id)
             .join(AgendaItemRow, AgendaItemRow.id == DocumentRow.agenda_item_id))
 
@@ -85,7 +85,7 @@ class DocumentRepository:
 
     async def get(self, document_id: str) -> StoredDocument | None:
         found = (await self.session.execute(_with_meeting().where(DocumentRow.id == document_id))).first()
-        return _stored(*found) if found else None
+        return _stored(found[0], found[1]) if found else None
 
     async def in_meeting(self, meeting_id: str, item_id: str | None = None) -> list[StoredDocument]:
         """A sitting's documents in agenda order, oldest first within an item."""

@@ -6,7 +6,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any
 
 from gikai.orchestrator.domain.agenda import AgendaItem, ItemKind

@@ -8,6 +8,7 @@ record and every file's hash) into ``<data>/imported/<meeting id>/``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
@@ -152,6 +153,11 @@ class ArchiveService:
     async def export(self, meeting_id: str, out: Path) -> dict[str, Any]:
         """recordings/, record.json, minutes.{html,pdf,json} (ja), archive.json (the manifest)."""
         facts, entries = await self.record(meeting_id)
+        # Copying recordings and rendering the minutes take a while: not on the event loop.
+        return await asyncio.to_thread(self._write_export, meeting_id, facts, entries, out)
+
+    def _write_export(self, meeting_id: str, facts: dict[str, Any], entries: list[dict[str, Any]],
+                      out: Path) -> dict[str, Any]:
         c = chronicle_of(facts, entries)
         out.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
@@ -198,7 +204,7 @@ class ArchiveService:
                 name = f"recordings/{e['data']['path']}"
                 if manifest["files"].get(name) != e["data"]["sha256"]:
                     raise ArchiveError(f"{name}: not the file the record names")
-        meeting_id = record["meeting_id"]
+        meeting_id = str(record["meeting_id"])
         target = self.imported_root / meeting_id
         if target.exists():
             shutil.rmtree(target)
@@ -212,9 +218,9 @@ class ArchiveService:
         out = []
         for meeting_id, body_id, scheduled_at in rows:
             years = retention_years(body_id)
-            if years > 0 and scheduled_at + timedelta(days=365 * years + years // 4) < now:
-                if (self.recordings_root / meeting_id).exists():
-                    out.append(meeting_id)
+            past = years > 0 and scheduled_at + timedelta(days=365 * years + years // 4) < now
+            if past and (self.recordings_root / meeting_id).exists():
+                out.append(meeting_id)
         return out
 
 
@@ -310,6 +316,9 @@ def _sha256(path: Path) -> str:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ArchiveError(f"{path.name}: {exc}") from None
+    if not isinstance(found, dict):
+        raise ArchiveError(f"{path.name}: not a JSON object")
+    return found

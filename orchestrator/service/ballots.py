@@ -50,6 +50,7 @@ from gikai.orchestrator.service.votes import (
 __all__ = ["BallotService", "Evidence", "Receipt"]
 
 logger = logging.getLogger(__name__)
+NO_EVIDENCE = Evidence()
 
 
 class BallotService:
@@ -194,7 +195,7 @@ class BallotService:
         return ballot
 
     async def cast(self, meeting_id: str, ballot_id: str, voter_id: str, choice: Choice,
-                   evidence: Evidence = Evidence()) -> Receipt:
+                   evidence: Evidence = NO_EVIDENCE) -> Receipt:
         """Record a confirmed vote and its evidence; raises on any refusal.
 
         Votes that arrive while others are being recorded wait and are recorded together: one

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from gikai.orchestrator.domain.agenda import Document
 from gikai.orchestrator.domain.errors import DomainError, MeetingAdjourned, NotFound
@@ -48,7 +48,7 @@ class InvalidDocument(DomainError):
     code = "invalid_document"
     ja = "PDFファイルとして読み込めませんでした。"
     en = "The file could not be read as a PDF."
-    MESSAGES = {
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "not_pdf": ("PDFファイルではありません。", "The file is not a PDF."),
         "unreadable": ("PDFファイルが壊れているため読み込めません。", "The PDF is damaged and cannot be read."),
         "encrypted": ("パスワードで保護されたPDFは登録できません。", "Password-protected PDFs cannot be added."),
@@ -178,19 +178,15 @@ class DocumentService:
         """Attach the uploaded file (which this call consumes) to an agenda item; all or nothing."""
         try:
             await self.check_item(meeting_id, item_id)
-            size = upload.stat().st_size
-            if size > self.max_bytes:
-                raise DocumentTooLarge(f"{size} bytes, at most {self.max_bytes}")
-            with open(upload, "rb") as f:
-                if f.read(5) != b"%PDF-":
-                    raise InvalidDocument("not_pdf", "the file does not start with %PDF-")
+            size = await asyncio.to_thread(_pdf_size, upload, self.max_bytes)
             info = await self.inspector.inspect(upload)
             digest = await asyncio.to_thread(_sha256, upload)
             filename = clean_filename(filename)
             title = (title or "").strip()[:300] or os.path.splitext(filename)[0][:300] or filename
             return await self._commit_new(meeting_id, item_id, upload, info, digest, size, filename, title, actor)
         finally:
-            upload.unlink(missing_ok=True)
+            # Here even when cancelled (an await could be cut short); one unlink does not block for long.
+            upload.unlink(missing_ok=True)  # noqa: ASYNC240
 
     async def _commit_new(self, meeting_id: str, item_id: str, upload: Path, info: InspectedPdf, digest: str,
                           size: int, filename: str, title: str, actor: str | None) -> StoredDocument:
@@ -294,6 +290,17 @@ def _live_documents(sitting: Sitting, item_id: str) -> list[Document]:
         if item.id == item_id:
             return item.documents
     return []
+
+
+def _pdf_size(path: Path, max_bytes: int) -> int:
+    """The upload's size; raises unless it is small enough and starts like a PDF."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentTooLarge(f"{size} bytes, at most {max_bytes}")
+    with open(path, "rb") as f:
+        if f.read(5) != b"%PDF-":
+            raise InvalidDocument("not_pdf", "the file does not start with %PDF-")
+    return size
 
 
 def _sha256(path: Path) -> str:
