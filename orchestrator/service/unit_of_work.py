@@ -6,23 +6,25 @@ A service is given a factory of units (``UnitOfWorkFactory``) and uses one per c
         ...  # read and write through uow.<repository>
         await uow.commit()  # leaving without commit() rolls everything back
 
-The repositories own every query; gikai's are SQLAlchemy's (``persistence.unit_of_work``),
-tests may give in-memory fakes.
+The repositories (``repositories.py``) own every query; gikai's unit is SQLAlchemy's
+(``persistence.unit_of_work.SqlUnitOfWork``), unit tests may give in-memory fakes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
-from gikai.orchestrator.persistence.accounts import AccountRepository
-from gikai.orchestrator.persistence.archive import ArchiveRepository
-from gikai.orchestrator.persistence.ballots import BallotRepository
-from gikai.orchestrator.persistence.directory import DirectoryRepository
-from gikai.orchestrator.persistence.documents import DocumentRepository
-from gikai.orchestrator.persistence.record import RecordRepository
-from gikai.orchestrator.persistence.sittings import SittingRepository
+from gikai.orchestrator.service.repositories import (
+    AccountRepository,
+    ArchiveRepository,
+    BallotRepository,
+    DirectoryRepository,
+    DocumentRepository,
+    RecordRepository,
+    SittingRepository,
+)
 
 
 class UnitOfWork(Protocol):
@@ -70,3 +72,10 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+if TYPE_CHECKING:  # mypy proves that gikai's unit of work is one (persistence does not import the service)
+    from gikai.orchestrator.persistence.unit_of_work import SqlUnitOfWork
+
+    def _sql_is_a_unit_of_work(unit: SqlUnitOfWork) -> UnitOfWork:
+        return unit
