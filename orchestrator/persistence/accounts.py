@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gikai.orchestrator.domain.accounts import Account, AccountKind, Credential, Enrolment, LoginSession
@@ -133,4 +134,4 @@ class AccountRepository:
             update(CredentialRow).where(CredentialRow.account_id == account_id,
                                         CredentialRow.revoked_at.is_(None)).values(revoked_at=now)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return cast(CursorResult[Any], result).rowcount

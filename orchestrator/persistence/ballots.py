@@ -7,9 +7,9 @@ voted and the presence evidence, never the choice (the choice only increments th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,15 +87,13 @@ class BallotRepository:
 
     async def save(self, ballot: Ballot) -> None:
         """A ballot's state, totals and the chair's decision as they are now."""
-        row = await self._row(ballot.id)
-        row.state, row.closed_at = ballot.state.value, ballot.closed_at
-        row.counts = {c.value: n for c, n in ballot.counts.items()}
-        row.chair_decision = ballot.chair_decision.value if ballot.chair_decision else None
+        await self._update(ballot.id, state=ballot.state.value, closed_at=ballot.closed_at,
+                           counts={c.value: n for c, n in ballot.counts.items()},
+                           chair_decision=ballot.chair_decision.value if ballot.chair_decision else None)
 
     async def save_totals(self, ballot: Ballot) -> None:
         """Only the running totals (votes being cast change nothing else)."""
-        row = await self._row(ballot.id)
-        row.counts = {choice.value: n for choice, n in ballot.counts.items()}
+        await self._update(ballot.id, counts={choice.value: n for choice, n in ballot.counts.items()})
 
     def add_vote(self, ballot: Ballot, member_id: str, choice: Choice, cast_at: datetime,
                  still_jpeg: bytes | None, still_sha256: str | None, assertion: dict[str, Any] | None) -> None:
@@ -122,7 +120,7 @@ class BallotRepository:
         if row is not None:
             row.receipt = digest
 
-    async def _row(self, ballot_id: str) -> BallotRow:
-        row = await self.session.get(BallotRow, ballot_id)
-        assert row is not None
-        return row
+    async def _update(self, ballot_id: str, **values: Any) -> None:
+        """Write without reading the row first (the service keeps the ballot it changes)."""
+        result = await self.session.execute(update(BallotRow).where(BallotRow.id == ballot_id).values(**values))
+        assert cast(CursorResult[Any], result).rowcount == 1, f"no ballot {ballot_id}"

@@ -256,10 +256,10 @@ class BallotService:
                 recorded.append((vote, vote_entry(ballot, vote, now)))
             if not recorded:
                 return sitting, []
+            await uow.ballots.write_votes()  # first: a vote the database refuses is AlreadyVoted
             changed = [drafts[i] for i in dict.fromkeys(vote.ballot_id for vote, _ in recorded)]
             for ballot in changed:
                 await uow.ballots.save_totals(ballot)
-            await uow.ballots.write_votes()
             appended = await uow.record.append(meeting_id, [entry for _, entry in recorded], self._signer.sign)
             for (vote, _), (seq, digest) in zip(recorded, appended, strict=True):
                 uow.ballots.set_receipt(vote.ballot_id, vote.voter_id, digest)
