@@ -126,7 +126,6 @@ async def _seed(services: Any, voters: int, watchers: int) -> dict[str, Any]:
     """A rehearsal committee: a chair, ``voters`` members, ``watchers`` observers. Written with
     the repository directly: AdminService makes no rehearsal bodies, and join tokens need one."""
     from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
-    from gikai.orchestrator.persistence.repository import Repository
     from gikai.orchestrator.service.sittings import utcnow
 
     body = Body("票決計測委員会", BodyKind.COMMITTEE, voters + 1, rehearsal=True)
@@ -135,17 +134,9 @@ async def _seed(services: Any, voters: int, watchers: int) -> dict[str, Any]:
     meeting = Meeting(body.id, "票決ファンアウト計測", utcnow(), "ベンチ")
     seated = [Participant(meeting.id, m.name, m.reading, m.role, m.seat, m.id) for m in members]
     audience = [Participant(meeting.id, f"傍聴 {i:03d}", f"ぼうちょう {i:03d}", Role.OBSERVER) for i in range(watchers)]
-    async with services.db.session() as session:
-        repo = Repository(session)
-        repo.add_body(body)
-        await session.flush()
-        for m in members:
-            repo.add_member(m)
-        repo.add_meeting(meeting)
-        await session.flush()
-        for p in seated + audience:
-            repo.add_participant(p)
-        await session.commit()
+    async with services.db.unit_of_work() as uow:
+        await uow.directory.add_committee(body, members, meeting, seated + audience, [])
+        await uow.commit()
     enrolment = [await services.accounts.issue_enrolment(m.id) for m in members[1:]]
     issue = services.tokens.issue
     return {"meeting_id": meeting.id, "chair": issue(seated[0].id),
@@ -163,7 +154,7 @@ def _time_votes(votes: list[dict[str, Any]]) -> None:
     next), and ``calls``: (what, start, seconds) of the database and crypto steps on the way."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from gikai.orchestrator.persistence.repository import Repository
+    from gikai.orchestrator.persistence.record import RecordRepository
     from gikai.orchestrator.service.accounts import AccountService
     from gikai.orchestrator.service.ballots import BallotService
     from gikai.orchestrator.service.sittings import SittingService
@@ -237,7 +228,7 @@ def _time_votes(votes: list[dict[str, Any]]) -> None:
     timed(AccountService, "member_credentials", "passkeys query")
     timed(AccountService, "record_sign_count", "sign count stored")
     timed(BallotService, "load", "ballot loaded")
-    timed(Repository, "append_events", "record chain")
+    timed(RecordRepository, "append", "record chain")
     timed(AsyncSession, "commit", "commit")
 
 

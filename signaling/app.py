@@ -84,13 +84,14 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                             config.recording_segment_seconds, config.recording_min_free_bytes)
     media_control = SfuMediaControl(sfu, hub, recordings)
     notifier = HubNotifier(hub)
-    sittings = SittingService(db, media_control, notifier,
+    sittings = SittingService(db.unit_of_work, media_control, notifier,
                               presence_by_camera=config.presence_detection,
                               signer=Signer.load_or_create(config.data_dir))
     tokens = JoinTokens(load_or_create_secret(config.data_dir))
-    archive = ArchiveService(db, sittings.signer, config.data_dir / "recordings", config.data_dir / "imported")
-    services = Services(config, db, Directory(db), tokens, hub, sfu, sittings, media_control,
-                        AccountService(db), AdminService(db), Ceremonies(), BallotService(sittings),
+    archive = ArchiveService(db.unit_of_work, sittings.signer, config.data_dir / "recordings", config.data_dir / "imported")
+    ballots = BallotService(db.unit_of_work, sittings, signer=sittings.signer, notifier=notifier, clock=sittings.clock)
+    services = Services(config, db, Directory(db.unit_of_work), tokens, hub, sfu, sittings, media_control,
+                        AccountService(db.unit_of_work), AdminService(db.unit_of_work), Ceremonies(), ballots,
                         archive, RenderJobs(archive, config.data_dir / "renders"))
     app[Services.KEY] = services
     services.gallery = media_control.gallery = notifier.gallery = Gallery(

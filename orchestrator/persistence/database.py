@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from gikai.orchestrator.persistence.unit_of_work import SqlUnitOfWork
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -18,7 +20,7 @@ def sqlite_url(data_dir: Path) -> str:
 
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` and ``sqlite://`` URLs and pick the async drivers."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     if url.startswith("sqlite://") and "+aiosqlite" not in url:
         return "sqlite+aiosqlite://" + url.split("://", 1)[1]
@@ -40,6 +42,10 @@ class Database:
 
     def session(self) -> AsyncSession:
         return self.sessions()
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work: services are given this method as their factory of units."""
+        return SqlUnitOfWork(self.sessions, self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()

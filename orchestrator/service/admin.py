@@ -6,24 +6,13 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
+from typing import Any
 
 from gikai.orchestrator.domain.agenda import AgendaItem, ItemKind
 from gikai.orchestrator.domain.errors import InvalidRoster, NotFound
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
 from gikai.orchestrator.domain.rules import StandingRules
-from gikai.orchestrator.persistence.database import Database
-from gikai.orchestrator.persistence.repository import Repository, _body, _meeting
-from gikai.orchestrator.persistence.rows import (
-    AccountRow,
-    AgendaItemRow,
-    BodyRow,
-    CredentialRow,
-    MeetingRow,
-    MemberRow,
-    ParticipantRow,
-)
+from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
 
 ROLE_WORDS = {
     "chair": Role.CHAIR, "委員長": Role.CHAIR, "議長": Role.CHAIR,
@@ -85,116 +74,102 @@ def parse_roster_csv(text: str) -> list[RosterRow]:
 
 
 class AdminService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, units: UnitOfWorkFactory) -> None:
+        self.units = units  # public: the admin command line runs other services on the same database
 
     async def create_body(self, name: str, kind: BodyKind, fixed_membership: int,
                           rules: StandingRules | None = None) -> Body:
         body = Body(name.strip()[:200], kind, fixed_membership, rules=rules or StandingRules())
-        async with self.db.session() as session:
-            Repository(session).add_body(body)
-            await session.commit()
+        async with self.units() as uow:
+            uow.directory.add_body(body)
+            await uow.commit()
         return body
 
     async def import_roster(self, body_id: str, csv_text: str) -> list[Member]:
         rows = parse_roster_csv(csv_text)
-        async with self.db.session() as session:
-            if await session.get(BodyRow, body_id) is None:
+        async with self.units() as uow:
+            if not await uow.directory.body_exists(body_id):
                 raise NotFound(f"body {body_id}")
-            taken = set((await session.scalars(select(MemberRow.seat).where(MemberRow.body_id == body_id))).all())
-            clash = sorted(taken & {r.seat for r in rows})
+            clash = sorted(await uow.directory.seats_taken(body_id) & {r.seat for r in rows})
             if clash:
                 raise InvalidRoster(f"seats already taken: {clash[:10]}")
             members = [Member(body_id, r.name, r.reading, r.seat, r.role) for r in rows]
-            repo = Repository(session)
             for m in members:
-                repo.add_member(m)
-            await session.commit()
+                uow.directory.add_member(m)
+            await uow.commit()
         return members
 
     async def create_meeting(self, body_id: str, title: str, scheduled_at: datetime, place: str = "",
                              clerk_name: str = "事務局") -> Meeting:
         """A sitting with every member of the body, and the clerk, as participants."""
-        async with self.db.session() as session:
-            body_row = await session.get(BodyRow, body_id)
-            if body_row is None:
+        async with self.units() as uow:
+            if not await uow.directory.body_exists(body_id):
                 raise NotFound(f"body {body_id}")
             meeting = Meeting(body_id, title.strip()[:300], scheduled_at, place.strip()[:200])
-            repo = Repository(session)
-            repo.add_meeting(meeting)
-            await session.flush()
-            members = (await session.scalars(select(MemberRow).where(MemberRow.body_id == body_id)
-                                             .order_by(MemberRow.seat))).all()
-            for m in members:
-                repo.add_participant(Participant(meeting.id, m.name, m.reading, Role(m.role), m.seat, m.id))
-            repo.add_participant(Participant(meeting.id, clerk_name, "じむきょく", Role.CLERK))
-            await session.commit()
+            participants = [Participant(meeting.id, m.name, m.reading, m.role, m.seat, m.id)
+                            for m in await uow.directory.members(body_id)]
+            participants.append(Participant(meeting.id, clerk_name, "じむきょく", Role.CLERK))
+            await uow.directory.add_meeting(meeting, participants)
+            await uow.commit()
         return meeting
 
     async def add_participant(self, meeting_id: str, name: str, reading: str, role: Role) -> Participant:
         if role.is_member:
             raise InvalidRoster("members join a sitting through the roster of their body")
-        async with self.db.session() as session:
-            if await session.get(MeetingRow, meeting_id) is None:
+        async with self.units() as uow:
+            if not await uow.directory.meeting_exists(meeting_id):
                 raise NotFound(f"meeting {meeting_id}")
             p = Participant(meeting_id, name.strip()[:100], reading.strip()[:100], role)
-            Repository(session).add_participant(p)
-            await session.commit()
+            uow.directory.add_participant(p)
+            await uow.commit()
         return p
 
     async def add_agenda_item(self, meeting_id: str, title: str, kind: ItemKind = ItemKind.BILL) -> AgendaItem:
-        async with self.db.session() as session:
-            if await session.get(MeetingRow, meeting_id) is None:
+        async with self.units() as uow:
+            if not await uow.directory.meeting_exists(meeting_id):
                 raise NotFound(f"meeting {meeting_id}")
-            positions = (await session.scalars(select(AgendaItemRow.position)
-                                               .where(AgendaItemRow.meeting_id == meeting_id))).all()
-            item = AgendaItem(meeting_id, max(positions, default=0) + 1, title.strip()[:500], kind)
-            Repository(session).add_agenda_item(item)
-            await session.commit()
+            position = await uow.directory.last_agenda_position(meeting_id) + 1
+            item = AgendaItem(meeting_id, position, title.strip()[:500], kind)
+            uow.directory.add_agenda_item(item)
+            await uow.commit()
         return item
 
-    async def overview(self) -> dict:
+    async def overview(self) -> dict[str, Any]:
         """Everything the clerk's page lists: bodies with members (and passkey status), sittings."""
-        async with self.db.session() as session:
-            bodies = [_body(r) for r in (await session.scalars(select(BodyRow).order_by(BodyRow.name))).all()]
-            members = (await session.scalars(select(MemberRow).order_by(MemberRow.seat))).all()
-            meetings = [_meeting(r) for r in (await session.scalars(
-                select(MeetingRow).order_by(MeetingRow.scheduled_at.desc()))).all()]
-            items = (await session.scalars(select(AgendaItemRow).order_by(AgendaItemRow.position))).all()
-            others = (await session.scalars(select(ParticipantRow).where(ParticipantRow.member_id.is_(None))
-                                            .order_by(ParticipantRow.name))).all()
-            enrolled = set((await session.scalars(
-                select(AccountRow.member_id).join(CredentialRow, CredentialRow.account_id == AccountRow.id)
-                .where(CredentialRow.revoked_at.is_(None)))).all())
+        async with self.units() as uow:
+            bodies = await uow.directory.bodies()
+            members = await uow.directory.members()
+            meetings = await uow.directory.meetings()
+            items = await uow.directory.agenda()
+            others = await uow.directory.participants_without_seat()
+            enrolled = await uow.accounts.member_ids_with_passkeys()
         return {
             "bodies": [
                 {"id": b.id, "name": b.name, "kind": b.kind.value, "fixed_membership": b.fixed_membership,
                  "rehearsal": b.rehearsal,
-                 "members": [{"id": m.id, "seat": m.seat, "name": m.name, "reading": m.reading, "role": m.role,
-                              "passkey": m.id in enrolled} for m in members if m.body_id == b.id]}
+                 "members": [{"id": m.id, "seat": m.seat, "name": m.name, "reading": m.reading,
+                              "role": m.role.value, "passkey": m.id in enrolled}
+                             for m in members if m.body_id == b.id]}
                 for b in bodies
             ],
             "meetings": [
                 {"id": m.id, "body_id": m.body_id, "title": m.title, "state": m.state.value,
                  "scheduled_at": m.scheduled_at.isoformat(), "place": m.place,
-                 "agenda": [{"id": i.id, "position": i.position, "title": i.title, "kind": i.kind,
-                             "state": i.state} for i in items if i.meeting_id == m.id],
-                 "others": [{"id": p.id, "name": p.name, "role": p.role} for p in others
+                 "agenda": [{"id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value,
+                             "state": i.state.value} for i in items if i.meeting_id == m.id],
+                 "others": [{"id": p.id, "name": p.name, "role": p.role.value} for p in others
                             if p.meeting_id == m.id]}
                 for m in meetings
             ],
         }
 
     async def member_meetings(self, member_id: str) -> list[Meeting]:
-        async with self.db.session() as session:
-            member = await session.get(MemberRow, member_id)
+        async with self.units() as uow:
+            member = await uow.directory.member(member_id)
             if member is None:
                 return []
-            rows = await session.scalars(select(MeetingRow).where(MeetingRow.body_id == member.body_id)
-                                         .order_by(MeetingRow.scheduled_at.desc()))
-            return [_meeting(r) for r in rows]
+            return await uow.directory.meetings(member.body_id)
 
     async def body_of(self, meeting_id: str) -> Body | None:
-        async with self.db.session() as session:
-            meeting = await session.get(MeetingRow, meeting_id)
-            return await Repository(session).body(meeting.body_id) if meeting else None
+        async with self.units() as uow:
+            return await uow.directory.body_of_meeting(meeting_id)

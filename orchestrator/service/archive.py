@@ -8,6 +8,7 @@ record and every file's hash) into ``<data>/imported/<meeting id>/``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
@@ -17,18 +18,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from gikai.orchestrator.domain.audit import audit
 from gikai.orchestrator.domain.chronicle import Chronicle, build_chronicle
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.ledger import verify_chain
-from gikai.orchestrator.persistence.database import Database
-from gikai.orchestrator.persistence.repository import Repository
-from gikai.orchestrator.persistence.rows import AgendaItemRow, BodyRow, MeetingRow
 from gikai.orchestrator.reports.minutes import minutes_html, minutes_json, minutes_pdf
 from gikai.orchestrator.reports.timeline import timeline_svg
 from gikai.orchestrator.service.signing import Signer, signature_checker
+from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
 
 EXPORT_FORMAT = "gikai-archive/1"
 CHAIR_ROLES = ("chair",)
@@ -57,8 +54,8 @@ class Programme:
 
 
 class ArchiveService:
-    def __init__(self, db: Database, signer: Signer, recordings_root: Path, imported_root: Path) -> None:
-        self.db = db
+    def __init__(self, units: UnitOfWorkFactory, signer: Signer, recordings_root: Path, imported_root: Path) -> None:
+        self._units = units
         self.signer = signer
         self.recordings_root = recordings_root
         self.imported_root = imported_root
@@ -68,36 +65,28 @@ class ArchiveService:
                        speaker: str = "") -> list[dict[str, Any]]:
         """Past and current sittings, newest first; ``q`` searches titles and agenda items,
         ``speaker`` the names of those who held the floor."""
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(MeetingRow, BodyRow.name).join(BodyRow, MeetingRow.body_id == BodyRow.id)
-                .where(MeetingRow.state != "scheduled").order_by(MeetingRow.scheduled_at.desc()))).all()
-            items = (await session.execute(select(AgendaItemRow.meeting_id, AgendaItemRow.title))).all()
+        async with self._units() as uow:
+            listed = await uow.archive.held_sittings()
             speakers: dict[str, set[str]] = {}
             if speaker:
-                repo = Repository(session)
-                for meeting, _ in rows:
-                    names = {p.id: p.name for p in await repo.participants(meeting.id)}
-                    speakers[meeting.id] = {names.get(e.data.get("holder_id", ""), "")
-                                            for e in await repo.events(meeting.id) if e.name == "floor_granted"}
-        agenda: dict[str, list[str]] = {}
-        for meeting_id, title in items:
-            agenda.setdefault(meeting_id, []).append(title)
+                for sitting in listed:
+                    names = {p.id: p.name for p in await uow.directory.participants(sitting.id)}
+                    speakers[sitting.id] = {names.get(e.data.get("holder_id", ""), "")
+                                            for e in await uow.record.events(sitting.id) if e.name == "floor_granted"}
         found = []
-        for meeting, body_name in rows:
-            titles = agenda.get(meeting.id, [])
-            text = " ".join([meeting.title, body_name, *titles]).casefold()
+        for sitting in listed:
+            text = " ".join([sitting.title, sitting.body_name, *sitting.agenda]).casefold()
             if q and q.casefold() not in text:
                 continue
-            if body and body.casefold() not in body_name.casefold():
+            if body and body.casefold() not in sitting.body_name.casefold():
                 continue
-            if on and meeting.scheduled_at.date() != on:
+            if on and sitting.scheduled_at.date() != on:
                 continue
-            if speaker and not any(speaker.casefold() in n.casefold() for n in speakers.get(meeting.id, ())):
+            if speaker and not any(speaker.casefold() in n.casefold() for n in speakers.get(sitting.id, ())):
                 continue
-            found.append({"id": meeting.id, "title": meeting.title, "body": body_name, "state": meeting.state,
-                          "scheduled_at": meeting.scheduled_at.isoformat(), "place": meeting.place,
-                          "agenda": titles})
+            found.append({"id": sitting.id, "title": sitting.title, "body": sitting.body_name,
+                          "state": sitting.state, "scheduled_at": sitting.scheduled_at.isoformat(),
+                          "place": sitting.place, "agenda": sitting.agenda})
         return found
 
     # -- one sitting -----------------------------------------------------------------
@@ -108,23 +97,21 @@ class ArchiveService:
             manifest = json.loads(imported.read_text(encoding="utf-8"))
             record = json.loads((imported.parent / "record.json").read_text(encoding="utf-8"))
             return manifest["meeting"], record["entries"]
-        async with self.db.session() as session:
-            repo = Repository(session)
-            meeting = await repo.meeting(meeting_id)
+        async with self._units() as uow:
+            meeting = await uow.directory.meeting(meeting_id)
             if meeting is None:
                 raise NotFound(f"meeting {meeting_id}")
-            body = await repo.body(meeting.body_id)
-            people = await repo.participants(meeting_id)
-            items = (await session.scalars(select(AgendaItemRow).where(AgendaItemRow.meeting_id == meeting_id)
-                                           .order_by(AgendaItemRow.position))).all()
-            entries = await repo.record(meeting_id)
+            body = await uow.directory.body(meeting.body_id)
+            people = await uow.directory.participants(meeting_id)
+            items = await uow.directory.agenda(meeting_id)
+            entries = await uow.record.entries(meeting_id)
         facts = {
             "id": meeting.id, "title": meeting.title, "place": meeting.place,
             "scheduled_at": meeting.scheduled_at.isoformat(), "state": meeting.state.value,
             "body": body.name if body else "", "body_kind": body.kind.value if body else None,
             "participants": [{"id": p.id, "name": p.name, "reading": p.reading, "role": p.role.value, "seat": p.seat}
                              for p in people],
-            "agenda": [{"id": i.id, "position": i.position, "title": i.title, "kind": i.kind} for i in items],
+            "agenda": [{"id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value} for i in items],
         }
         return facts, entries
 
@@ -144,6 +131,11 @@ class ArchiveService:
                 return path
         raise NotFound(f"recording {relative}")
 
+    async def retention_years(self) -> dict[str, int]:
+        """Each body's years of keeping recordings, by body id (for :meth:`expired`)."""
+        async with self._units() as uow:
+            return await uow.directory.retention_years()
+
     async def minutes(self, meeting_id: str, fmt: str, lang: str = "ja") -> tuple[bytes, str]:
         c = await self.chronicle(meeting_id)
         if fmt == "html":
@@ -161,6 +153,11 @@ class ArchiveService:
     async def export(self, meeting_id: str, out: Path) -> dict[str, Any]:
         """recordings/, record.json, minutes.{html,pdf,json} (ja), archive.json (the manifest)."""
         facts, entries = await self.record(meeting_id)
+        # Copying recordings and rendering the minutes take a while: not on the event loop.
+        return await asyncio.to_thread(self._write_export, meeting_id, facts, entries, out)
+
+    def _write_export(self, meeting_id: str, facts: dict[str, Any], entries: list[dict[str, Any]],
+                      out: Path) -> dict[str, Any]:
         c = chronicle_of(facts, entries)
         out.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
@@ -207,7 +204,7 @@ class ArchiveService:
                 name = f"recordings/{e['data']['path']}"
                 if manifest["files"].get(name) != e["data"]["sha256"]:
                     raise ArchiveError(f"{name}: not the file the record names")
-        meeting_id = record["meeting_id"]
+        meeting_id = str(record["meeting_id"])
         target = self.imported_root / meeting_id
         if target.exists():
             shutil.rmtree(target)
@@ -216,15 +213,14 @@ class ArchiveService:
 
     async def expired(self, now: datetime, retention_years: Callable[[str], int]) -> list[str]:
         """Sittings whose recordings are past their body's retention (``retention_years(body_id)``)."""
-        async with self.db.session() as session:
-            rows = (await session.execute(select(MeetingRow.id, MeetingRow.body_id, MeetingRow.scheduled_at)
-                                          .where(MeetingRow.state == "adjourned"))).all()
+        async with self._units() as uow:
+            rows = await uow.archive.adjourned_sittings()
         out = []
         for meeting_id, body_id, scheduled_at in rows:
             years = retention_years(body_id)
-            if years > 0 and scheduled_at + timedelta(days=365 * years + years // 4) < now:
-                if (self.recordings_root / meeting_id).exists():
-                    out.append(meeting_id)
+            past = years > 0 and scheduled_at + timedelta(days=365 * years + years // 4) < now
+            if past and (self.recordings_root / meeting_id).exists():
+                out.append(meeting_id)
         return out
 
 
@@ -320,6 +316,9 @@ def _sha256(path: Path) -> str:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ArchiveError(f"{path.name}: {exc}") from None
+    if not isinstance(found, dict):
+        raise ArchiveError(f"{path.name}: not a JSON object")
+    return found

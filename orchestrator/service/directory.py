@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.model import Body, Meeting, Participant, Role
 from gikai.orchestrator.domain.rehearsal import rehearsal_committee
-from gikai.orchestrator.persistence.database import Database
-from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -22,8 +21,8 @@ class Seat:
 
 
 class Directory:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, units: UnitOfWorkFactory) -> None:
+        self._units = units
 
     async def ensure_rehearsal(self, now: datetime | None = None) -> tuple[Meeting, list[Participant], bool] | None:
         """Create the rehearsal committee when the database has no meeting at all.
@@ -31,24 +30,15 @@ class Directory:
         Returns the rehearsal meeting, its participants, and whether it was just created;
         None when the database holds real meetings and no rehearsal.
         """
-        async with self.db.session() as session:
-            repo = Repository(session)
+        async with self._units() as uow:
+            repo = uow.directory
             created = False
             if await repo.count_meetings() == 0:
                 body, members, meeting, participants, agenda = rehearsal_committee(
                     now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
                 )
-                repo.add_body(body)
-                await session.flush()
-                for m in members:
-                    repo.add_member(m)
-                repo.add_meeting(meeting)
-                await session.flush()
-                for p in participants:
-                    repo.add_participant(p)
-                for item in agenda:
-                    repo.add_agenda_item(item)
-                await session.commit()
+                await repo.add_committee(body, members, meeting, participants, agenda)
+                await uow.commit()
                 created = True
             meetings = await repo.rehearsal_meetings()
             if not meetings:
@@ -57,8 +47,8 @@ class Directory:
             return meeting, await repo.participants(meeting.id), created
 
     async def seat(self, participant_id: str) -> Seat:
-        async with self.db.session() as session:
-            repo = Repository(session)
+        async with self._units() as uow:
+            repo = uow.directory
             participant = await repo.participant(participant_id)
             if participant is None:
                 raise NotFound(f"participant {participant_id}")
@@ -70,8 +60,8 @@ class Directory:
 
     async def seat_for_account(self, meeting_id: str, member_id: str | None, clerk: bool) -> Seat:
         """The participant a logged-in member (or the clerk) is in ``meeting_id``."""
-        async with self.db.session() as session:
-            repo = Repository(session)
+        async with self._units() as uow:
+            repo = uow.directory
             meeting = await repo.meeting(meeting_id)
             body = await repo.body(meeting.body_id) if meeting else None
             if meeting is None or body is None:
@@ -82,5 +72,5 @@ class Directory:
             raise NotFound("not a participant of this meeting")
 
     async def participants(self, meeting_id: str) -> list[Participant]:
-        async with self.db.session() as session:
-            return await Repository(session).participants(meeting_id)
+        async with self._units() as uow:
+            return await uow.directory.participants(meeting_id)

@@ -18,21 +18,23 @@ import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
-
-from sqlalchemy import delete, func, select
+from typing import ClassVar, Protocol
 
 from gikai.orchestrator.domain.agenda import Document
 from gikai.orchestrator.domain.errors import DomainError, MeetingAdjourned, NotFound
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Event, Sitting
-from gikai.orchestrator.persistence.repository import Repository
-from gikai.orchestrator.persistence.rows import AgendaItemRow, DocumentPageRow, DocumentRow
-from gikai.orchestrator.service.sittings import SittingService
+from gikai.orchestrator.persistence.documents import StoredDocument, StoredPage
+from gikai.orchestrator.service.ports import LiveSittings, Notifier
+from gikai.orchestrator.service.signing import Signer
+from gikai.orchestrator.service.sittings import utcnow
+from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
+
+__all__ = ["DocumentService", "DocumentTooLarge", "InvalidDocument", "SearchHit", "StoredDocument", "fold"]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 PDF = "application/pdf"
@@ -46,7 +48,7 @@ class InvalidDocument(DomainError):
     code = "invalid_document"
     ja = "PDFファイルとして読み込めませんでした。"
     en = "The file could not be read as a PDF."
-    MESSAGES = {
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "not_pdf": ("PDFファイルではありません。", "The file is not a PDF."),
         "unreadable": ("PDFファイルが壊れているため読み込めません。", "The PDF is damaged and cannot be read."),
         "encrypted": ("パスワードで保護されたPDFは登録できません。", "Password-protected PDFs cannot be added."),
@@ -91,21 +93,6 @@ class PdfInspector(Protocol):
     async def inspect(self, path: Path) -> InspectedPdf:
         """What is in the file; raises InvalidDocument when it cannot (safely) be read."""
         ...
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    id: str
-    meeting_id: str
-    agenda_item_id: str
-    title: str
-    filename: str
-    sha256: str
-    size: int
-    pages: int
-    media_type: str
-    uploaded_at: datetime
-    uploaded_by: str | None
 
 
 @dataclass(frozen=True)
@@ -159,10 +146,14 @@ def clean_filename(name: str) -> str:
 
 
 class DocumentService:
-    def __init__(self, sittings: SittingService, store: Path, inspector: PdfInspector,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.sittings = sittings
-        self.db = sittings.db
+    def __init__(self, units: UnitOfWorkFactory, sittings: LiveSittings, store: Path, inspector: PdfInspector,
+                 max_bytes: int = DEFAULT_MAX_BYTES, *, signer: Signer, notifier: Notifier,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self._units = units
+        self._sittings = sittings
+        self._signer = signer
+        self._notifier = notifier
+        self._clock = clock
         self.store = store
         self.inspector = inspector
         self.max_bytes = max_bytes
@@ -187,26 +178,22 @@ class DocumentService:
         """Attach the uploaded file (which this call consumes) to an agenda item; all or nothing."""
         try:
             await self.check_item(meeting_id, item_id)
-            size = upload.stat().st_size
-            if size > self.max_bytes:
-                raise DocumentTooLarge(f"{size} bytes, at most {self.max_bytes}")
-            with open(upload, "rb") as f:
-                if f.read(5) != b"%PDF-":
-                    raise InvalidDocument("not_pdf", "the file does not start with %PDF-")
+            size = await asyncio.to_thread(_pdf_size, upload, self.max_bytes)
             info = await self.inspector.inspect(upload)
             digest = await asyncio.to_thread(_sha256, upload)
             filename = clean_filename(filename)
             title = (title or "").strip()[:300] or os.path.splitext(filename)[0][:300] or filename
             return await self._commit_new(meeting_id, item_id, upload, info, digest, size, filename, title, actor)
         finally:
-            upload.unlink(missing_ok=True)
+            # Here even when cancelled (an await could be cut short); one unlink does not block for long.
+            upload.unlink(missing_ok=True)  # noqa: ASYNC240
 
     async def _commit_new(self, meeting_id: str, item_id: str, upload: Path, info: InspectedPdf, digest: str,
                           size: int, filename: str, title: str, actor: str | None) -> StoredDocument:
-        async with self.sittings.hold(meeting_id) as sitting, self._files:
+        async with self._sittings.hold(meeting_id) as sitting, self._files:
             if sitting.meeting.state is MeetingState.ADJOURNED:
                 raise MeetingAdjourned("documents cannot change after the sitting")
-            now = self.sittings.clock()
+            now = self._clock()
             doc = StoredDocument(uuid.uuid4().hex, meeting_id, item_id, title, filename, digest, size,
                                  len(info.pages), PDF, now, actor)
             final = self.path_of(digest)
@@ -215,47 +202,39 @@ class DocumentService:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(upload, final)
             try:
-                async with self.db.session() as session:
-                    session.add(DocumentRow(
-                        id=doc.id, agenda_item_id=item_id, name=title, sha256=digest, size=size, media_type=PDF,
-                        filename=filename, pages=doc.pages, uploaded_at=now, uploaded_by=actor))
-                    await session.flush()
-                    for number, page in enumerate(info.pages, start=1):
-                        session.add(DocumentPageRow(document_id=doc.id, page=number, width=page.width,
-                                                    height=page.height, text=page.text, folded=fold(page.text)[0]))
+                async with self._units() as uow:
+                    await uow.documents.add(doc, [StoredPage(page.width, page.height, page.text, fold(page.text)[0])
+                                                  for page in info.pages])
                     event = Event("document_added", now, actor, {
                         "document_id": doc.id, "agenda_item_id": item_id, "title": title, "filename": filename,
                         "sha256": digest, "pages": doc.pages, "bytes": size}, item_id)
-                    await Repository(session).append_events(meeting_id, [event], self.sittings.signer.sign)
-                    await session.commit()
+                    await uow.record.append(meeting_id, [event], self._signer.sign)
+                    await uow.commit()
             except BaseException:
                 if placed:
                     final.unlink(missing_ok=True)
                 raise
             _live_documents(sitting, item_id).append(Document(title, digest, size, PDF))
-        await self.sittings.notifier.sitting_changed(sitting, [event])
+        await self._notifier.sitting_changed(sitting, [event])
         return doc
 
     async def remove(self, document_id: str, actor: str | None = None) -> tuple[StoredDocument, bool]:
         """Detach a document; its file goes too unless another document has the same content.
         Returns the document and whether its file was deleted."""
         doc = await self.get(document_id)
-        async with self.sittings.hold(doc.meeting_id) as sitting, self._files:
+        async with self._sittings.hold(doc.meeting_id) as sitting, self._files:
             if sitting.meeting.state is MeetingState.ADJOURNED:
                 raise MeetingAdjourned("documents cannot change after the sitting")
-            async with self.db.session() as session:
-                if await session.get(DocumentRow, document_id) is None:
+            async with self._units() as uow:
+                if not await uow.documents.remove(document_id):
                     raise NotFound(f"document {document_id}")  # removed meanwhile
-                await session.execute(delete(DocumentPageRow).where(DocumentPageRow.document_id == document_id))
-                await session.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
-                now = self.sittings.clock()
+                now = self._clock()
                 event = Event("document_removed", now, actor, {
                     "document_id": doc.id, "agenda_item_id": doc.agenda_item_id, "title": doc.title,
                     "sha256": doc.sha256}, doc.agenda_item_id)
-                await Repository(session).append_events(doc.meeting_id, [event], self.sittings.signer.sign)
-                others = await session.scalar(select(func.count()).select_from(DocumentRow)
-                                              .where(DocumentRow.sha256 == doc.sha256))
-                await session.commit()
+                await uow.record.append(doc.meeting_id, [event], self._signer.sign)
+                others = await uow.documents.count_with_content(doc.sha256)
+                await uow.commit()
             deleted = not others
             if deleted:
                 self.path_of(doc.sha256).unlink(missing_ok=True)
@@ -264,70 +243,45 @@ class DocumentService:
                 if (kept.sha256, kept.name) == (doc.sha256, doc.title):
                     live.remove(kept)
                     break
-        await self.sittings.notifier.sitting_changed(sitting, [event])
+        await self._notifier.sitting_changed(sitting, [event])
         return doc, deleted
 
     # -- reading ---------------------------------------------------------------------
     async def get(self, document_id: str) -> StoredDocument:
-        async with self.db.session() as session:
-            found = (await session.execute(
-                select(DocumentRow, AgendaItemRow.meeting_id)
-                .join(AgendaItemRow, AgendaItemRow.id == DocumentRow.agenda_item_id)
-                .where(DocumentRow.id == document_id))).first()
+        async with self._units() as uow:
+            found = await uow.documents.get(document_id)
         if found is None:
             raise NotFound(f"document {document_id}")
-        return _stored(*found)
+        return found
 
     async def in_meeting(self, meeting_id: str, item_id: str | None = None) -> list[StoredDocument]:
         """A sitting's documents in agenda order, oldest first within an item."""
-        query = (select(DocumentRow, AgendaItemRow.meeting_id)
-                 .join(AgendaItemRow, AgendaItemRow.id == DocumentRow.agenda_item_id)
-                 .where(AgendaItemRow.meeting_id == meeting_id)
-                 .order_by(AgendaItemRow.position, DocumentRow.uploaded_at, DocumentRow.id))
-        if item_id is not None:
-            query = query.where(DocumentRow.agenda_item_id == item_id)
-        async with self.db.session() as session:
-            return [_stored(row, m) for row, m in (await session.execute(query)).all()]
+        async with self._units() as uow:
+            return await uow.documents.in_meeting(meeting_id, item_id)
 
     async def page_sizes(self, document_id: str) -> list[tuple[float, float]]:
-        async with self.db.session() as session:
-            rows = await session.execute(select(DocumentPageRow.width, DocumentPageRow.height)
-                                         .where(DocumentPageRow.document_id == document_id)
-                                         .order_by(DocumentPageRow.page))
-            return [(w, h) for w, h in rows]
+        async with self._units() as uow:
+            return await uow.documents.page_sizes(document_id)
 
     async def search(self, meeting_id: str, query: str, limit: int = 50) -> list[SearchHit]:
         """Pages of the sitting's documents whose text contains ``query`` (see :func:`fold`)."""
         needle = fold(query[:MAX_QUERY])[0]
         if not needle:
             return []
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(DocumentRow.id, DocumentRow.agenda_item_id, DocumentRow.name, DocumentPageRow.page,
-                       DocumentPageRow.text)
-                .join(DocumentRow, DocumentRow.id == DocumentPageRow.document_id)
-                .join(AgendaItemRow, AgendaItemRow.id == DocumentRow.agenda_item_id)
-                .where(AgendaItemRow.meeting_id == meeting_id,
-                       DocumentPageRow.folded.contains(needle, autoescape=True))
-                .order_by(AgendaItemRow.position, DocumentRow.uploaded_at, DocumentRow.id, DocumentPageRow.page)
-                .limit(limit))).all()
+        async with self._units() as uow:
+            pages = await uow.documents.pages_containing(meeting_id, needle, limit)
         hits = []
-        for doc_id, item_id, title, page, text in rows:
-            piece, count = snippet(text, needle)
-            hits.append(SearchHit(doc_id, item_id, title, page, piece, count))
+        for found in pages:
+            piece, count = snippet(found.text, needle)
+            hits.append(SearchHit(found.document_id, found.agenda_item_id, found.title, found.page, piece, count))
         return hits
 
     async def check_item(self, meeting_id: str, item_id: str) -> None:
         """Raises NotFound unless the agenda item belongs to the sitting."""
-        async with self.db.session() as session:
-            item = await session.get(AgendaItemRow, item_id)
-        if item is None or item.meeting_id != meeting_id:
+        async with self._units() as uow:
+            found = await uow.directory.meeting_of_agenda_item(item_id)
+        if found != meeting_id:
             raise NotFound(f"agenda item {item_id}")
-
-
-def _stored(row: DocumentRow, meeting_id: str) -> StoredDocument:
-    return StoredDocument(row.id, meeting_id, row.agenda_item_id, row.name, row.filename, row.sha256, row.size,
-                          row.pages, row.media_type, row.uploaded_at, row.uploaded_by)
 
 
 def _live_documents(sitting: Sitting, item_id: str) -> list[Document]:
@@ -336,6 +290,17 @@ def _live_documents(sitting: Sitting, item_id: str) -> list[Document]:
         if item.id == item_id:
             return item.documents
     return []
+
+
+def _pdf_size(path: Path, max_bytes: int) -> int:
+    """The upload's size; raises unless it is small enough and starts like a PDF."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentTooLarge(f"{size} bytes, at most {max_bytes}")
+    with open(path, "rb") as f:
+        if f.read(5) != b"%PDF-":
+            raise InvalidDocument("not_pdf", "the file does not start with %PDF-")
+    return size
 
 
 def _sha256(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -25,3 +26,16 @@ class Notifier(Protocol):
     async def sitting_changed(self, sitting: Sitting, events: list[Event]) -> None: ...
 
     async def ballot_changed(self, sitting: Sitting, ballot: Ballot) -> None: ...
+
+
+class LiveSittings(Protocol):
+    """The live sittings (the sitting service), for services that write to a sitting's record:
+    one writer per record chain, so they write while holding the sitting."""
+
+    def hold(self, meeting_id: str) -> AbstractAsyncContextManager[Sitting]:
+        """The live sitting under its lock, for as long as the ``async with`` lasts."""
+        ...
+
+    async def get(self, meeting_id: str) -> Sitting:
+        """The live sitting as it is now (not held)."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -43,7 +44,8 @@ class Signer:
                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
-def signature_checker(public_pem: str):  # type: ignore[no-untyped-def]
+def signature_checker(public_pem: str) -> Callable[[str, str], bool]:
+    """A check of an entry's signature (hash, signature) against this public key."""
     key = serialization.load_pem_public_key(public_pem.encode())
     assert isinstance(key, Ed25519PublicKey)
 

@@ -9,18 +9,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from gikai.orchestrator.domain.attendance import Mode
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.presence import Presence, Seen
 from gikai.orchestrator.domain.sitting import Event, Sitting
-from gikai.orchestrator.persistence.database import Database
-from gikai.orchestrator.persistence.repository import Repository
-from gikai.orchestrator.persistence.rows import AttendanceRow, EventRow
 from gikai.orchestrator.service.ports import MediaControl, Notifier
 from gikai.orchestrator.service.signing import Signer
+from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
 
 Command = Callable[[Sitting, datetime], list[Event]]
 
@@ -47,10 +42,10 @@ class SittingService:
     copy replace the live sitting, so a refused command or a failed commit changes nothing.
     """
 
-    def __init__(self, db: Database, media: MediaControl, notifier: Notifier,
+    def __init__(self, units: UnitOfWorkFactory, media: MediaControl, notifier: Notifier,
                  clock: Callable[[], datetime] = utcnow, presence_by_camera: bool = False,
                  signer: Signer | None = None) -> None:
-        self.db = db
+        self._units = units
         self.signer = signer or Signer.ephemeral()
         self.presence_by_camera = presence_by_camera
         self.media = media
@@ -65,8 +60,8 @@ class SittingService:
     async def _load(self, meeting_id: str) -> Sitting:
         sitting = self._live.get(meeting_id)
         if sitting is None:
-            async with self.db.session() as session:
-                sitting = await Repository(session).load_sitting(meeting_id)
+            async with self._units() as uow:
+                sitting = await uow.sittings.load(meeting_id)
             if sitting is None:
                 raise NotFound(f"meeting {meeting_id}")
             sitting.presence_by_camera = self.presence_by_camera
@@ -92,9 +87,9 @@ class SittingService:
             if not events:
                 return []
             events += quorum_change(live, draft, now)
-            async with self.db.session() as session:
-                await Repository(session).save_sitting(draft, events, self.signer.sign)
-                await session.commit()
+            async with self._units() as uow:
+                await uow.sittings.save(draft, events, self.signer.sign)
+                await uow.commit()
             self._live[meeting_id] = draft
             self.media.set_audible(meeting_id, draft.audible())
             self.media.set_recording(meeting_id, draft.recording(), draft.started_at)
@@ -112,44 +107,38 @@ class SittingService:
                 return None
             change = live.observe(participant_id, seen, self.clock())
         if change is not None:
-            await self.execute(meeting_id, lambda s, now: s.presence_changed(participant_id, change, now))
+            found = change
+            await self.execute(meeting_id, lambda s, now: s.presence_changed(participant_id, found, now))
         return change
 
     async def export_record(self, meeting_id: str) -> dict[str, Any]:
-        async with self.db.session() as session:
-            repo = Repository(session)
-            meeting = await repo.meeting(meeting_id)
+        async with self._units() as uow:
+            meeting = await uow.directory.meeting(meeting_id)
             if meeting is None:
                 raise NotFound(f"meeting {meeting_id}")
-            entries = await repo.record(meeting_id)
+            entries = await uow.record.entries(meeting_id)
         return {"format": "gikai-record/1", "meeting_id": meeting_id, "title": meeting.title,
                 "public_key": self.signer.public_pem(), "entries": entries}
 
     async def events(self, meeting_id: str) -> list[Event]:
-        async with self.db.session() as session:
-            return await Repository(session).events(meeting_id)
+        async with self._units() as uow:
+            return await uow.record.events(meeting_id)
 
     async def recover_after_restart(self) -> int:
         """Close remote attendance left open by a server that stopped; clients reconnecting
         open new intervals, so the record shows the gap. Returns how many were closed."""
-        async with self.db.session() as session:
-            rows = await session.execute(
-                select(AttendanceRow.meeting_id, AttendanceRow.participant_id)
-                .where(AttendanceRow.end.is_(None), AttendanceRow.mode == Mode.REMOTE.value)
-            )
-            stale = rows.all()
+        async with self._units() as uow:
+            stale = await uow.sittings.open_remote_attendance()
         for meeting_id, participant_id in stale:
-            await self.execute(meeting_id, lambda s, now, pid=participant_id: s.disconnected(pid, now))
+            await self.execute(meeting_id, _disconnect(participant_id))
         return len(stale)
 
     async def end_presenting_after_restart(self) -> int:
         """A presentation or screen share still going on the record when the server stopped ended
         with it (they live in memory): say so on the record, reason ``server_restarted``."""
         names = ("presentation_started", "presentation_ended", "screen_share_started", "screen_share_ended")
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(EventRow.meeting_id, EventRow.name, EventRow.data)
-                .where(EventRow.name.in_(names)).order_by(EventRow.meeting_id, EventRow.seq))).all()
+        async with self._units() as uow:
+            rows = await uow.record.entries_named_everywhere(names)
         going: dict[tuple[str, str], dict[str, Any]] = {}
         for meeting_id, name, data in rows:
             what = name.rsplit("_", 1)[0]  # "presentation" or "screen_share"
@@ -158,14 +147,21 @@ class SittingService:
             else:
                 going.pop((meeting_id, what), None)
         for (meeting_id, what), d in going.items():
-            if what == "presentation":
-                await self.execute(meeting_id, lambda s, now, d=d: s.presentation(
-                    None, False, str(d.get("document_id")), str(d.get("presenter_id")), now, "server_restarted"))
-            else:
-                await self.execute(meeting_id, lambda s, now, d=d: s.screen_share(
-                    None, False, str(d.get("presenter_id")), now, "server_restarted"))
+            await self.execute(meeting_id, _end_after_restart(what, d))
         return len(going)
 
     def forget(self, meeting_id: str) -> None:
         """Drop the in-memory copy (the next command reloads it from the database)."""
         self._live.pop(meeting_id, None)
+
+
+def _disconnect(participant_id: str) -> Command:
+    return lambda s, now: s.disconnected(participant_id, now)
+
+
+def _end_after_restart(what: str, d: dict[str, Any]) -> Command:
+    """The command that ends a presentation or screen share the server's restart ended."""
+    if what == "presentation":
+        return lambda s, now: s.presentation(
+            None, False, str(d.get("document_id")), str(d.get("presenter_id")), now, "server_restarted")
+    return lambda s, now: s.screen_share(None, False, str(d.get("presenter_id")), now, "server_restarted")

@@ -121,7 +121,7 @@ async def run_admin(args: argparse.Namespace) -> int:
             from gikai.signaling.cli.archive import run_archive
 
             return await run_archive(args, db)
-        admin, accounts = AdminService(db), AccountService(db)
+        admin, accounts = AdminService(db.unit_of_work), AccountService(db.unit_of_work)
         return await _dispatch(args, admin, accounts)
     except DomainError as exc:
         print(f"error: {exc.ja} / {exc.en} {exc.detail}", file=sys.stderr)
@@ -150,7 +150,7 @@ class _NoMedia:
 
 
 async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: AccountService) -> int:
-    db = admin.db
+    units = admin.units
     what = (args.command, args.action)
     if what == ("body", "create"):
         body = await admin.create_body(args.name, BodyKind(args.kind), args.fixed)
@@ -187,7 +187,7 @@ async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: Acc
         for m in (await admin.overview())["meetings"]:
             print(f"{m['id']}  {m['scheduled_at']}  {m['title']} [{m['state']}]")
     elif what == ("record", "export"):
-        service = SittingService(db, _NoMedia(), _NoMedia(), signer=Signer.load_or_create(args.data))
+        service = SittingService(units, _NoMedia(), _NoMedia(), signer=Signer.load_or_create(args.data))
         record = await service.export_record(args.meeting_id)
         args.out.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"wrote {len(record['entries'])} entries to {args.out}")

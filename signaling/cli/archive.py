@@ -14,7 +14,6 @@ from typing import Any
 
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.persistence.database import Database
-from gikai.orchestrator.persistence.repository import Repository
 from gikai.orchestrator.service.archive import ArchiveError, ArchiveService, programme, tracks_of
 from gikai.orchestrator.service.signing import Signer
 
@@ -36,7 +35,8 @@ def add_archive_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _service(args: argparse.Namespace, db: Database) -> ArchiveService:
-    return ArchiveService(db, Signer.load_or_create(args.data), args.data / "recordings", args.data / "imported")
+    return ArchiveService(db.unit_of_work, Signer.load_or_create(args.data), args.data / "recordings",
+                          args.data / "imported")
 
 
 async def run_archive(args: argparse.Namespace, db: Database) -> int:
@@ -51,7 +51,7 @@ async def run_archive(args: argparse.Namespace, db: Database) -> int:
         elif args.action == "render":
             return await _render(service, args)
         elif args.action == "prune":
-            await _prune(service, db, args.dry_run)
+            await _prune(service, args.dry_run)
     except NotFound as exc:
         print(f"error: not found: {exc.detail}", file=sys.stderr)
         return 2
@@ -93,15 +93,8 @@ async def _render(service: ArchiveService, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _prune(service: ArchiveService, db: Database, dry_run: bool) -> None:
-    async with db.session() as session:
-        repo = Repository(session)
-        from sqlalchemy import select
-
-        from gikai.orchestrator.persistence.rows import BodyRow
-
-        ids = (await session.scalars(select(BodyRow.id))).all()
-        years = {body_id: (await repo.body(body_id)).rules.retention_years for body_id in ids}  # type: ignore[union-attr]
+async def _prune(service: ArchiveService, dry_run: bool) -> None:
+    years = await service.retention_years()
     for meeting_id in await service.expired(datetime.now(), lambda body_id: years.get(body_id, 0)):
         folder = service.recordings_root / meeting_id
         print(f"{'would delete' if dry_run else 'deleting'} {folder}")

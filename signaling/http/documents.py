@@ -342,7 +342,9 @@ def setup_documents_api(app: web.Application, *, max_bytes: int = DEFAULT_MAX_BY
         services = app[Services.KEY]
         data_dir = services.config.data_dir
         renderer = DocumentRenderer(data_dir / "documents-cache", limits)
-        service = DocumentService(services.sittings, data_dir / "documents", _Inspector(renderer), max_bytes)
+        service = DocumentService(services.db.unit_of_work, services.sittings, data_dir / "documents",
+                                  _Inspector(renderer), max_bytes, signer=services.sittings.signer,
+                                  notifier=services.sittings.notifier, clock=services.sittings.clock)
         for stale in (data_dir / "documents" / "tmp").glob("upload-*.part"):
             stale.unlink(missing_ok=True)  # uploads cut short by a previous run
         app[Documents.KEY] = Documents(service, renderer)

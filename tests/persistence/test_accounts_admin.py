@@ -28,7 +28,7 @@ class Clock:
 
 
 async def test_the_first_clerk_logs_in_with_the_printed_password_only(database):
-    accounts = AccountService(database)
+    accounts = AccountService(database.unit_of_work)
     username, password = await accounts.ensure_clerk()
     assert await accounts.ensure_clerk() is None
     token, login = await accounts.login_password(username, password)
@@ -44,8 +44,8 @@ async def test_the_first_clerk_logs_in_with_the_printed_password_only(database):
 
 async def test_an_enrolment_link_works_once_and_reissuing_revokes_the_old_one(database):
     clock = Clock()
-    accounts = AccountService(database, clock)
-    _, participants, _ = await Directory(database).ensure_rehearsal()
+    accounts = AccountService(database.unit_of_work, clock)
+    _, participants, _ = await Directory(database.unit_of_work).ensure_rehearsal()
     member_id = participants[2].member_id
     old = await accounts.issue_enrolment(member_id)
     new = await accounts.issue_enrolment(member_id)
@@ -70,7 +70,7 @@ async def test_an_enrolment_link_works_once_and_reissuing_revokes_the_old_one(da
 
 
 async def test_a_clerk_builds_a_committee_from_a_csv_roster(database):
-    admin = AdminService(database)
+    admin = AdminService(database.unit_of_work)
     body = await admin.create_body("総務常任委員会", BodyKind.COMMITTEE, 4)
     members = await admin.import_roster(body.id, ROSTER)
     assert [m.role for m in members] == [Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER, Role.MEMBER]
@@ -79,7 +79,7 @@ async def test_a_clerk_builds_a_committee_from_a_csv_roster(database):
     meeting = await admin.create_meeting(body.id, "第1回委員会", datetime(2026, 3, 10, 10), "議場")
     await admin.add_agenda_item(meeting.id, "議案第1号")
     cdo = await admin.add_participant(meeting.id, "中村 直樹", "なかむら なおき", Role.PRESENTER)
-    people = await Directory(database).participants(meeting.id)
+    people = await Directory(database.unit_of_work).participants(meeting.id)
     assert [p.name for p in people][:4] == ["山田 太郎", "佐藤 花子", "鈴木 一郎", "高橋 美咲"]
     assert {p.role for p in people} >= {Role.CLERK, Role.PRESENTER} and cdo.id in {p.id for p in people}
     overview = await admin.overview()

@@ -19,9 +19,14 @@ from gikai.orchestrator.service.sittings import SittingService
 from tests.persistence.test_sittings import Clock, Recorder, setup
 
 
+def ballot_service(units, sittings):
+    return BallotService(units, sittings, signer=sittings.signer, notifier=sittings.notifier,
+                         clock=sittings.clock)
+
+
 async def opened_sitting(database):
     meeting_id, roles = await setup(database)
-    service = SittingService(database, Recorder(), Recorder(), Clock())
+    service = SittingService(database.unit_of_work, Recorder(), Recorder(), Clock())
     chair, members = roles["chair"][0], roles["member"]
     for pid in [chair, *roles["vice_chair"], *members[:6]]:
         await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
@@ -31,7 +36,7 @@ async def opened_sitting(database):
 
 async def test_a_named_ballot_counts_each_present_member_once(database):
     service, meeting_id, chair, vice, members = await opened_sitting(database)
-    ballots = BallotService(service)
+    ballots = ballot_service(database.unit_of_work, service)
     ballot = await ballots.open(meeting_id, chair, "議案第1号を原案のとおり可決する")
     assert chair not in ballot.entitled and vice in ballot.entitled and len(ballot.entitled) == 7
     with pytest.raises(NotEntitled):
@@ -58,7 +63,7 @@ async def test_a_named_ballot_counts_each_present_member_once(database):
 
 async def test_votes_cast_at_once_are_recorded_together_each_with_its_own_entry_and_receipt(database):
     service, meeting_id, chair, vice, members = await opened_sitting(database)
-    ballots = BallotService(service)
+    ballots = ballot_service(database.unit_of_work, service)
     ballot = await ballots.open(meeting_id, chair, "議案第2号を原案のとおり可決する")
     told = len(service.notifier.told)
     voters = [vice, *members[:5]]
@@ -85,7 +90,7 @@ async def test_votes_cast_at_once_are_recorded_together_each_with_its_own_entry_
 
 async def test_a_tie_goes_to_the_chair_and_a_secret_ballot_stores_no_choice_per_member(database):
     service, meeting_id, chair, vice, members = await opened_sitting(database)
-    ballots = BallotService(service)
+    ballots = ballot_service(database.unit_of_work, service)
     ballot = await ballots.open(meeting_id, chair, "無記名投票", kind=BallotKind.SECRET)
     for m, c in [(vice, Choice.YES), (members[0], Choice.NO)]:
         await ballots.cast(meeting_id, ballot.id, m, c)
@@ -125,17 +130,17 @@ async def _secret_ballot_database(path, choices, monkeypatch, template=None):
 
     from gikai.orchestrator.service.directory import Directory
 
-    meeting, participants, _ = await Directory(db).ensure_rehearsal(now=datetime(2026, 3, 10, 9, 0))
+    meeting, participants, _ = await Directory(db.unit_of_work).ensure_rehearsal(now=datetime(2026, 3, 10, 9, 0))
     meeting_id, roles = meeting.id, {}
     for p in participants:
         roles.setdefault(p.role.value, []).append(p.id)
-    service = SittingService(db, Recorder(), Recorder(), Clock(),
+    service = SittingService(db.unit_of_work, Recorder(), Recorder(), Clock(),
                              signer=Signer(Ed25519PrivateKey.from_private_bytes(bytes(32))))
     chair, vice, members = roles["chair"][0], roles["vice_chair"][0], roles["member"]
     for pid in [chair, vice, *members[:6]]:
         await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
     await service.execute(meeting_id, lambda s, now: s.open(chair, now))
-    ballots = BallotService(service)
+    ballots = ballot_service(db.unit_of_work, service)
     ballot = await ballots.open(meeting_id, chair, "人事案件", kind=BallotKind.SECRET)
     for voter, choice in zip([vice, *members[:3]], choices):
         await ballots.cast(meeting_id, ballot.id, voter, choice)

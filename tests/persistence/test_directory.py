@@ -8,7 +8,7 @@ from gikai.orchestrator.service.directory import Directory
 
 
 async def test_an_empty_database_gets_a_rehearsal_committee_once(database):
-    directory = Directory(database)
+    directory = Directory(database.unit_of_work)
     meeting, participants, created = await directory.ensure_rehearsal()
     assert created
     again, participants_again, created_again = await directory.ensure_rehearsal()
@@ -21,7 +21,7 @@ async def test_an_empty_database_gets_a_rehearsal_committee_once(database):
 
 
 async def test_a_participant_is_found_with_their_meeting_and_body(database):
-    directory = Directory(database)
+    directory = Directory(database.unit_of_work)
     meeting, participants, _ = await directory.ensure_rehearsal()
     seat = await directory.seat(participants[0].id)
     assert seat.meeting.id == meeting.id and seat.body.rehearsal and seat.body.fixed_membership == 12

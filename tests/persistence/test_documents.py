@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from gikai.orchestrator.domain.errors import MeetingAdjourned, NotFound
 from gikai.orchestrator.domain.ledger import verify_chain
-from gikai.orchestrator.persistence.repository import Repository
+from gikai.orchestrator.persistence.record import RecordRepository
 from gikai.orchestrator.persistence.rows import DocumentPageRow, DocumentRow, MeetingRow
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.documents import (
@@ -58,9 +58,10 @@ BILL = ["議案第１号　町道の認定について\n町道 東１号線を�
 async def world(database, tmp_path, *texts: str, max_bytes: int = 1 << 20):
     meeting_id, roles = await setup(database)
     recorder = Recorder()
-    sittings = SittingService(database, recorder, recorder, Clock())
+    sittings = SittingService(database.unit_of_work, recorder, recorder, Clock())
     inspector = FakeInspector(*(texts or BILL))
-    docs = DocumentService(sittings, tmp_path / "store", inspector, max_bytes=max_bytes)
+    docs = DocumentService(database.unit_of_work, sittings, tmp_path / "store", inspector, max_bytes=max_bytes,
+                           signer=sittings.signer, notifier=recorder, clock=sittings.clock)
     items = (await sittings.get(meeting_id)).agenda.items
     return docs, sittings, inspector, recorder, meeting_id, roles["clerk"][0], [i.id for i in items]
 
@@ -85,7 +86,7 @@ async def test_an_upload_is_stored_by_its_hash_and_goes_on_the_signed_record(dat
     async with database.session() as session:
         pages = (await session.scalars(select(DocumentPageRow).order_by(DocumentPageRow.page))).all()
         assert [(p.page, p.text) for p in pages] == [(1, BILL[0]), (2, BILL[1])]
-        record = await Repository(session).record(meeting_id)
+        record = await RecordRepository(session).entries(meeting_id)
     added = record[-1]
     assert added["name"] == "document_added" and added["actor_id"] == clerk and added["agenda_item_id"] == items[0]
     assert added["data"] == {"document_id": doc.id, "agenda_item_id": items[0], "title": "議案第1号",
@@ -102,7 +103,7 @@ async def test_an_upload_is_stored_by_its_hash_and_goes_on_the_signed_record(dat
 
 
 async def test_search_matches_japanese_regardless_of_width_case_and_line_breaks(database, tmp_path):
-    docs, _, _, _, meeting_id, _, items = await world(database, tmp_path)
+    docs, sittings, _, _, meeting_id, _, items = await world(database, tmp_path)
     doc = await docs.add(meeting_id, items[0], upload(docs, PDF_BYTES), "bill.pdf", "議案第1号")
 
     async def pages(q):
@@ -118,8 +119,8 @@ async def test_search_matches_japanese_regardless_of_width_case_and_line_breaks(
     assert "町道の認定について" in hit.snippet, "the snippet is the original text"
     assert await pages("%") == [] and await pages("_") == [], "LIKE wildcards are literal"
     assert await pages("補正予算") == [] and await pages("   ") == []
-    other = await AdminService(database).create_meeting(
-        (await docs.sittings.get(meeting_id)).body.id, "別の会議", docs.sittings.clock())
+    other = await AdminService(database.unit_of_work).create_meeting(
+        (await sittings.get(meeting_id)).body.id, "別の会議", sittings.clock())
     assert await docs.search(other.id, "町道") == [], "only the sitting's own documents"
 
 
@@ -155,7 +156,7 @@ async def test_a_failed_commit_leaves_no_file_behind(database, tmp_path, monkeyp
     async def broken(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Repository, "append_events", broken)
+    monkeypatch.setattr(RecordRepository, "append", broken)
     with pytest.raises(RuntimeError):
         await docs.add(meeting_id, items[0], upload(docs, PDF_BYTES), "x.pdf")
     assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
@@ -191,7 +192,7 @@ async def test_removing_keeps_the_file_while_another_document_shares_its_content
 
 async def test_documents_belong_to_an_item_of_that_sitting_and_stop_changing_after_it(database, tmp_path):
     docs, sittings, _, _, meeting_id, _, items = await world(database, tmp_path)
-    other = await AdminService(database).create_meeting(
+    other = await AdminService(database.unit_of_work).create_meeting(
         (await sittings.get(meeting_id)).body.id, "別の会議", sittings.clock())
     with pytest.raises(NotFound):
         await docs.add(other.id, items[0], upload(docs, PDF_BYTES), "x.pdf")

@@ -28,7 +28,7 @@ async def test_the_event_log_refuses_updates_and_deletes(database):
 
     from gikai.orchestrator.service.directory import Directory
 
-    meeting, _, _ = await Directory(database).ensure_rehearsal()
+    meeting, _, _ = await Directory(database.unit_of_work).ensure_rehearsal()
     async with database.engine.begin() as conn:
         await conn.execute(text("INSERT INTO events (meeting_id, at, name, data, seq, prev_hash, hash, signature) "
                                 "VALUES (:m, '2026-03-10', 'x', '{}', 1, '', '', '')"), {"m": meeting.id})

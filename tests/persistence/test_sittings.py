@@ -43,7 +43,7 @@ class Clock:
 
 
 async def setup(database):
-    meeting, participants, _ = await Directory(database).ensure_rehearsal()
+    meeting, participants, _ = await Directory(database.unit_of_work).ensure_rehearsal()
     by_role = {}
     for p in participants:
         by_role.setdefault(p.role.value, []).append(p.id)
@@ -54,7 +54,7 @@ async def test_a_sitting_survives_a_restart_with_floor_queue_and_attendance(data
     meeting_id, roles = await setup(database)
     chair, members = roles["chair"][0], roles["member"]
     recorder, clock = Recorder(), Clock()
-    service = SittingService(database, recorder, recorder, clock)
+    service = SittingService(database.unit_of_work, recorder, recorder, clock)
     for pid in [chair, *roles["vice_chair"], *members[:4]]:
         await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
     await service.execute(meeting_id, lambda s, now: s.open(chair, now))
@@ -71,7 +71,7 @@ async def test_a_sitting_survives_a_restart_with_floor_queue_and_attendance(data
     with pytest.raises(NotChair):
         await service.execute(meeting_id, lambda s, now: s.open(members[2], now))
 
-    restarted = SittingService(database, Recorder(), Recorder(), clock)
+    restarted = SittingService(database.unit_of_work, Recorder(), Recorder(), clock)
     again = await restarted.get(meeting_id)
     assert again.meeting.state.value == "open"
     assert again.agenda.current.id == item.id
@@ -88,7 +88,7 @@ async def test_a_sitting_survives_a_restart_with_floor_queue_and_attendance(data
 
 async def test_a_refused_command_changes_nothing_and_logs_nothing(database):
     meeting_id, roles = await setup(database)
-    service = SittingService(database, Recorder(), Recorder(), Clock())
+    service = SittingService(database.unit_of_work, Recorder(), Recorder(), Clock())
     before = len(await service.events(meeting_id))
     with pytest.raises(Exception):
         await service.execute(meeting_id, lambda s, now: s.open(roles["chair"][0], now))  # no quorum
@@ -99,11 +99,11 @@ async def test_a_refused_command_changes_nothing_and_logs_nothing(database):
 async def test_attendance_left_open_by_a_killed_server_is_closed_at_the_next_start(database):
     meeting_id, roles = await setup(database)
     clock = Clock()
-    crashed = SittingService(database, Recorder(), Recorder(), clock)
+    crashed = SittingService(database.unit_of_work, Recorder(), Recorder(), clock)
     for pid in roles["member"][:3]:
         await crashed.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
     # the process dies here: nobody records the departures
-    restarted = SittingService(database, Recorder(), Recorder(), clock)
+    restarted = SittingService(database.unit_of_work, Recorder(), Recorder(), clock)
     assert await restarted.recover_after_restart() == 3
     sitting = await restarted.get(meeting_id)
     assert sitting.attendance.present() == {} and all(i.end for i in sitting.attendance.intervals)

@@ -136,7 +136,7 @@ async def test_an_export_imports_elsewhere_and_any_edit_is_named(finished, tmp_p
     from gikai.orchestrator.service.archive import ArchiveService
 
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    other = ArchiveService(services.db, services.sittings.signer, elsewhere / "recordings", elsewhere / "imported")
+    other = ArchiveService(services.db.unit_of_work, services.sittings.signer, elsewhere / "recordings", elsewhere / "imported")
     assert other.import_folder(out) == meeting_id
     assert (await other.chronicle(meeting_id)).chain_head == manifest["chain_head"]
 

@@ -46,8 +46,8 @@ async def test_a_ballot_survives_a_killed_server(tmp_path):
     server = start_server(tmp_path, extra=["--no-presence-detection"])
     db = Database(sqlite_url(server.data))
     try:
-        accounts = AccountService(db)
-        _, participants, _ = await Directory(db).ensure_rehearsal()
+        accounts = AccountService(db.unit_of_work)
+        _, participants, _ = await Directory(db.unit_of_work).ensure_rehearsal()
         async with aiohttp.ClientSession() as http:
             keys = [await _enrol(http, server.base_url, accounts, p.member_id) for p in participants[1:4]]
             chair, *voters = sessions = await _join_all(http, server.base_url, server.links[:6])

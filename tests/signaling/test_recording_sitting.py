@@ -115,7 +115,7 @@ async def test_a_server_killed_while_recording_keeps_every_finished_segment_and_
     import aiohttp
 
     from gikai.orchestrator.persistence.database import Database, sqlite_url
-    from gikai.orchestrator.persistence.repository import Repository
+    from gikai.orchestrator.persistence.record import RecordRepository
     from tests.e2e.conftest import start_server
     from tests.signaling.test_ballot_crash import _join_all
     from tests.signaling.test_ws import Session
@@ -149,7 +149,7 @@ async def test_a_server_killed_while_recording_keeps_every_finished_segment_and_
         try:
             async with db.session() as session:
                 meeting_id = next(iter(p.name for p in folder.iterdir()))
-                entries = await Repository(session).record(meeting_id)
+                entries = await RecordRepository(session).entries(meeting_id)
         finally:
             await db.close()
         interrupted = [e for e in entries if e["name"] == "recording_interrupted"]
