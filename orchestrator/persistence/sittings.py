@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gikai.orchestrator.domain.agenda import Agenda, AgendaItem, Document, ItemKind, ItemState
 from gikai.orchestrator.domain.attendance import Attendance, AttendanceInterval, Mode
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.floor import FloorRequest, SpeakerQueue
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
@@ -67,10 +68,11 @@ class SittingRepository:
             AudioMode(row.audio_mode), set(row.muted), set(row.removed), attendance,
         )
         # The recording clock and the chair's switch are in the record itself.
-        for name, at, data in await self._record.named_entries(meeting_id, ("meeting_opened", "recording_switched")):
-            if name == "meeting_opened" and sitting.started_at is None:
+        marks = (Entry.SITTING_OPENED, Entry.RECORDING_SWITCHED)
+        for name, at, data in await self._record.named_entries(meeting_id, marks):
+            if name == Entry.SITTING_OPENED and sitting.started_at is None:
                 sitting.started_at = at
-            elif name == "recording_switched":
+            elif name == Entry.RECORDING_SWITCHED:
                 sitting.recording_switch = bool(data.get("on"))
         return sitting
 

@@ -21,6 +21,7 @@ from typing import Any
 from gikai.orchestrator.domain.audit import audit
 from gikai.orchestrator.domain.chronicle import Chronicle, build_chronicle
 from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.ledger import verify_chain
 from gikai.orchestrator.reports.minutes import minutes_html, minutes_json, minutes_pdf
 from gikai.orchestrator.reports.timeline import timeline_svg
@@ -71,8 +72,8 @@ class ArchiveService:
             if speaker:
                 for sitting in listed:
                     names = {p.id: p.name for p in await uow.directory.participants(sitting.id)}
-                    speakers[sitting.id] = {names.get(e.data.get("holder_id", ""), "")
-                                            for e in await uow.record.events(sitting.id) if e.name == "floor_granted"}
+                    grants = [e for e in await uow.record.events(sitting.id) if e.name == Entry.FLOOR_GRANTED]
+                    speakers[sitting.id] = {names.get(e.data.get("holder_id", ""), "") for e in grants}
         found = []
         for sitting in listed:
             text = " ".join([sitting.title, sitting.body_name, *sitting.agenda]).casefold()
@@ -200,7 +201,7 @@ class ArchiveService:
         if problem is not None:
             raise ArchiveError(f"record.json: entry {problem.seq}: {problem.reason}")
         for e in record["entries"]:
-            if e["name"] == "recording_segment":
+            if e["name"] == Entry.RECORDING_SEGMENT:
                 name = f"recordings/{e['data']['path']}"
                 if manifest["files"].get(name) != e["data"]["sha256"]:
                     raise ArchiveError(f"{name}: not the file the record names")

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from gikai.orchestrator.domain.attendance import Mode
 from gikai.orchestrator.domain.errors import DomainError, NotChair, NotFound, WrongMeetingState
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.voting import (
@@ -128,7 +129,7 @@ class BallotService:
                 if await uow.ballots.open_ballot_for(meeting_id) is not None:
                     raise BallotAlreadyOpen()
                 uow.ballots.add(ballot)
-                event = Event("ballot_opened", now, actor, {
+                event = Event(Entry.BALLOT_OPENED, now, actor, {
                     "ballot_id": ballot.id, "motion": ballot.motion, "kind": kind.value,
                     "majority": majority.value, "abstain_allowed": abstain_allowed,
                     "fixed_membership": ballot.fixed_membership, "entitled": sorted(entitled),
@@ -148,7 +149,7 @@ class BallotService:
             tally = ballot.close(sitting.quorum().met, now)
             async with self._units() as uow:
                 await self._save(uow, ballot, Event(
-                    "ballot_closed", now, actor,
+                    Entry.BALLOT_CLOSED, now, actor,
                     {"ballot_id": ballot_id, **tally_data(tally), "quorum": sitting.quorum_record()}))
         if ballot.kind is BallotKind.SECRET:
             await uow.scrub()
@@ -161,7 +162,7 @@ class BallotService:
             tally = ballot.decide_tie(actor, choice)
             async with self._units() as uow:
                 await self._save(uow, ballot, Event(
-                    "tie_decided_by_chair", self._clock(), actor, {"ballot_id": ballot_id, **tally_data(tally)}))
+                    Entry.TIE_DECIDED_BY_CHAIR, self._clock(), actor, {"ballot_id": ballot_id, **tally_data(tally)}))
         await self._tell(sitting, ballot)
         return tally
 
@@ -175,7 +176,7 @@ class BallotService:
             if ballot.kind is BallotKind.NAMED:
                 data["votes"] = {m: c.value for m, c in sorted(ballot.named.items())}
             async with self._units() as uow:
-                await self._save(uow, ballot, Event("result_published", self._clock(), actor, data))
+                await self._save(uow, ballot, Event(Entry.RESULT_PUBLISHED, self._clock(), actor, data))
         await self._tell(sitting, ballot)
         return tally
 
@@ -285,7 +286,7 @@ class BallotService:
     async def refused(self, meeting_id: str, voter_id: str, ballot_id: str, code: str) -> None:
         """A refused vote, on the record with its reason (never its choice)."""
         async with self._sittings.hold(meeting_id), self._units() as uow:
-            event = Event("vote_refused", self._clock(), voter_id,
+            event = Event(Entry.VOTE_REFUSED, self._clock(), voter_id,
                           {"ballot_id": str(ballot_id)[:64], "reason": code})
             await uow.record.append(meeting_id, [event], self._signer.sign)
             await uow.commit()

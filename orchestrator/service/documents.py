@@ -26,6 +26,7 @@ from typing import ClassVar, Protocol
 
 from gikai.orchestrator.domain.agenda import Document
 from gikai.orchestrator.domain.errors import DomainError, MeetingAdjourned, NotFound
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.persistence.documents import StoredDocument, StoredPage
@@ -205,7 +206,7 @@ class DocumentService:
                 async with self._units() as uow:
                     await uow.documents.add(doc, [StoredPage(page.width, page.height, page.text, fold(page.text)[0])
                                                   for page in info.pages])
-                    event = Event("document_added", now, actor, {
+                    event = Event(Entry.DOCUMENT_ADDED, now, actor, {
                         "document_id": doc.id, "agenda_item_id": item_id, "title": title, "filename": filename,
                         "sha256": digest, "pages": doc.pages, "bytes": size}, item_id)
                     await uow.record.append(meeting_id, [event], self._signer.sign)
@@ -229,7 +230,7 @@ class DocumentService:
                 if not await uow.documents.remove(document_id):
                     raise NotFound(f"document {document_id}")  # removed meanwhile
                 now = self._clock()
-                event = Event("document_removed", now, actor, {
+                event = Event(Entry.DOCUMENT_REMOVED, now, actor, {
                     "document_id": doc.id, "agenda_item_id": doc.agenda_item_id, "title": doc.title,
                     "sha256": doc.sha256}, doc.agenda_item_id)
                 await uow.record.append(doc.meeting_id, [event], self._signer.sign)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from gikai.orchestrator.domain.attendance import Mode
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.voting import Ballot, BallotKind, Choice, Tally
 
@@ -77,10 +78,10 @@ def vote_entry(ballot: Ballot, vote: PendingVote, now: datetime) -> Event:
     """A vote's entry on the record: a secret ballot's keeps no choice."""
     evidence = vote.evidence
     if ballot.kind is BallotKind.NAMED:
-        return Event("vote_cast", now, vote.voter_id,
+        return Event(Entry.VOTE_CAST, now, vote.voter_id,
                      {"ballot_id": vote.ballot_id, "choice": vote.choice.value,
                       "evidence": evidence.still_sha256, "passkey": evidence.credential_id}, ballot.agenda_item_id)
-    return Event("vote_received", now, vote.voter_id,
+    return Event(Entry.VOTE_RECEIVED, now, vote.voter_id,
                  {"ballot_id": vote.ballot_id, "evidence": evidence.still_sha256}, ballot.agenda_item_id)
 
 
