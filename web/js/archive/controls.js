@@ -28,6 +28,12 @@ export class Controls {
     this.shownTime = "";
     /** @type {Moment | null} */
     this.moment = null;
+    // The parts, made by build() (again after a language change).
+    /** @type {HTMLButtonElement} */ this.playButton;
+    /** @type {HTMLInputElement} */ this.slider;
+    /** @type {HTMLElement} */ this.time;
+    /** @type {HTMLSelectElement} */ this.source;
+    /** @type {HTMLSelectElement} */ this.speed;
     this.build();
   }
 

@@ -83,7 +83,9 @@ class GalleryPeer {
     }
     await pc.setLocalDescription(await pc.createAnswer());
     await gatheringComplete(pc, GATHER_TIMEOUT_MS);
-    if (pc.signalingState !== "closed" && pc.localDescription) this.sendAnswer(pc.localDescription.sdp, revision);
+    // The page may have closed the connection while the answer was being made.
+    const closed = /** @type {RTCSignalingState} */ (pc.signalingState) === "closed";
+    if (!closed && pc.localDescription) this.sendAnswer(pc.localDescription.sdp, revision);
   }
 
   close() {

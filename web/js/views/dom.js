@@ -6,18 +6,22 @@ import { t } from "../i18n.js";
 
 /**
  * @typedef {Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>} Attrs
+ * @typedef {Node | string | null | undefined | false} Child
  */
 
 /**
  * Build an element. `on*` attributes with functions become listeners; `false`/`null`
  * attributes are left out; `dataset` keys are written as `data-*`.
- * @param {string} tag
+ * The element's type follows from a literal tag (`h("button")` is an HTMLButtonElement).
+ * @template {string} K
+ * @param {K} tag
  * @param {Attrs} [attrs]
- * @param {...(Node | string | null | undefined | false)} children
- * @returns {HTMLElement}
+ * @param {...Child} children
+ * @returns {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement}
  */
 export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
+  const el = /** @type {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement} */ (
+    document.createElement(tag));
   for (const [name, value] of Object.entries(attrs)) {
     if (value === false || value === null || value === undefined) continue;
     if (typeof value === "function") {
@@ -45,7 +49,7 @@ export function h(tag, attrs = {}, ...children) {
  * @param {string} testid
  * @param {() => void} onClick
  * @param {{kind?: string, disabled?: boolean, key?: string, pressed?: boolean, describedby?: string}} [options]
- * @returns {HTMLElement}
+ * @returns {HTMLButtonElement}
  */
 export function button(label, testid, onClick, options = {}) {
   return h("button", {
@@ -96,6 +100,7 @@ export function confirmDialog(options) {
   const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   /** @type {HTMLInputElement | null} */
   let input = null;
+  /** @type {Node[]} */
   const body = [];
   if (options.text) body.push(h("p", { class: "dialog-text" }, options.text));
   if (options.input) {

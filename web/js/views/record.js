@@ -41,6 +41,11 @@ export class AttendanceRecord {
     this.loading = false;
     this.failed = false;
     this.fetchedAt = 0;
+    // The parts, made by build() (again after a language change).
+    /** @type {HTMLElement} */ this.status;
+    /** @type {HTMLTableElement} */ this.table;
+    /** @type {HTMLButtonElement} */ this.refreshButton;
+    /** @type {HTMLDetailsElement} */ this.el;
     this.build();
   }
 

@@ -55,6 +55,42 @@ export class SittingView {
     };
     this.quorumAlarm = new QuorumAlarm();
     this.record = new AttendanceRecord(() => this.callbacks.attendance());
+    // The panel's parts, made by build() (again after a language change).
+    /** @type {HTMLElement} */ this.stateBadge;
+    /** @type {HTMLElement} */ this.currentItem;
+    /** @type {HTMLElement} */ this.floorWho;
+    /** @type {HTMLElement} */ this.floorTimer;
+    /** @type {HTMLButtonElement} */ this.endOwn;
+    /** @type {ChairControls} */ this.chair;
+    /** @type {BallotCard} */ this.ballotCard;
+    /** @type {BallotConsole} */ this.ballotConsole;
+    /** @type {HTMLElement} */ this.floorBox;
+    /** @type {HTMLElement} */ this.myMic;
+    /** @type {HTMLElement} */ this.myPresence;
+    /** @type {HTMLElement} */ this.myPresenceTitle;
+    /** @type {HTMLElement} */ this.myPresenceText;
+    /** @type {HTMLSelectElement} */ this.kindSelect;
+    /** @type {HTMLButtonElement} */ this.requestButton;
+    /** @type {HTMLElement} */ this.requestHint;
+    /** @type {HTMLElement} */ this.idleBlock;
+    /** @type {HTMLElement} */ this.myRequestText;
+    /** @type {HTMLButtonElement} */ this.withdrawButton;
+    /** @type {HTMLElement} */ this.pendingBlock;
+    /** @type {HTMLElement} */ this.memberBlock;
+    /** @type {HTMLElement} */ this.errorText;
+    /** @type {HTMLElement} */ this.errorBanner;
+    /** @type {HTMLElement} */ this.announcer;
+    /** @type {HTMLElement} */ this.queueList;
+    /** @type {HTMLElement} */ this.queueNote;
+    /** @type {HTMLElement} */ this.agendaList;
+    /** @type {HTMLElement} */ this.quorumBox;
+    /** @type {HTMLElement} */ this.rosterList;
+    /** @type {HTMLElement} */ this.queueSection;
+    /** @type {HTMLElement} */ this.agendaSection;
+    /** @type {HTMLElement} */ this.quorumSection;
+    /** @type {HTMLElement} */ this.rosterSection;
+    /** @type {HTMLElement} */ this.more;
+    /** @type {string} */ this.arranged;
     this.build();
   }
 
