@@ -1,20 +1,21 @@
 /**
  * The public gallery (傍聴席) at /gallery/<meeting id>: no login, watch and listen only.
  *
- * One WebSocket to /gallery/ws with three requests (docs/protocol.md, "The public gallery"):
- * `watch`, `answer`, `ping`. The server pushes `gallery` (the whole view, the same for every
- * viewer) and `offer`s; the browser answers and only receives. Sound needs a press of the
+ * One WebSocket to /gallery/ws (the shared transport, `socket.js`) with three requests
+ * (docs/protocol.md, "The public gallery"): `watch`, `answer`, `ping`. The server pushes
+ * `gallery` (the whole view, the same for every viewer) and `offer`s; the browser answers and
+ * only receives. Sound needs a press of the
  * sound button (browsers do not play sound by themselves).
  */
 import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
 import strings from "../i18n/gallery.js";
 import { gatheringComplete } from "../peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
+import { Socket, ProtocolError } from "../socket.js";
 
 Object.assign(TABLES.ja, strings.ja);
 Object.assign(TABLES.en, strings.en);
 
-const PROTOCOL_VERSION = 1;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const FULL_RETRY_MS = 30000;
 const PING_MS = 15000;
@@ -99,95 +100,82 @@ class GalleryPage {
     this.meetingId = meetingId;
     /** @type {View | null} */
     this.view = null;
-    /** @type {WebSocket | null} */
-    this.ws = null;
     /** @type {GalleryPeer | null} */
     this.peer = null;
-    this.nextId = 1;
-    this.attempt = 0;
     this.soundOn = false;
     this.framesShown = 0;
     /** @type {"watching" | "full" | "missing" | "connecting"} */
     this.mode = "connecting";
     /** @type {Map<string, {audio: HTMLAudioElement, stream: MediaStream, meter: LevelMeter | null}>} */
     this.sinks = new Map();
-    /** @type {number | undefined} */
-    this.timer = undefined;
-    /** @type {number | undefined} */
-    this.pinger = undefined;
+    this.socket = new Socket({
+      path: "/gallery/ws",
+      greet: (socket) => this.watch(socket),
+      onReady: (data) => {
+        this.show("watching");
+        this.status("");
+        this.render(data.view);
+      },
+      onPush: (push) => this.receive(push),
+      onStatus: (status) => {
+        // The full page says itself that it tries again; the status line stays empty under it.
+        if (this.mode === "full") return;
+        if (status === "connecting" || status === "reconnecting") this.status(`gallery.status.${status}`);
+      },
+      onClosed: () => this.closeMedia(),
+      refusalIsFinal: (error) => error.code === "not_found",
+      onFatal: () => this.show("missing"),
+      // A full gallery is tried again every 30 s, whatever the backoff says.
+      retryDelay: (code, backoff) => (code === CLOSE_FULL || this.mode === "full" ? FULL_RETRY_MS : backoff),
+      backoffMs: BACKOFF_MS,
+      pingMs: PING_MS,
+    });
     this.video = /** @type {HTMLVideoElement} */ ($("video"));
     $("sound").addEventListener("click", () => this.toggleSound());
-    $("retry").addEventListener("click", () => this.connect());
+    $("retry").addEventListener("click", () => {
+      this.status("gallery.status.reconnecting");
+      this.socket.restart();
+    });
     this.countFrames();
     this.meterLoop();
   }
 
   // -- the socket ----------------------------------------------------------------------------
-  connect() {
-    clearTimeout(this.timer);
-    this.closeMedia();
-    if (this.ws) {
-      this.ws.onclose = null;
-      this.ws.close();
-    }
-    this.status(this.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${location.host}/gallery/ws`);
-    this.ws = ws;
-    ws.onopen = () => this.send("watch", { meeting_id: this.meetingId });
-    ws.onmessage = (event) => this.receive(JSON.parse(event.data));
-    ws.onclose = (event) => this.closed(event.code);
-    clearInterval(this.pinger);
-    this.pinger = window.setInterval(() => this.send("ping"), PING_MS);
-  }
-
-  /** @param {string} type @param {Record<string, unknown>} [fields] */
-  send(type, fields = {}) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: this.nextId++, type, ...fields }));
+  /**
+   * The greeting on every new socket; "full" is shown at once (the server then closes with 4004).
+   * @param {Socket} socket
+   * @returns {Promise<{view: View}>}
+   */
+  async watch(socket) {
+    try {
+      return await socket.request("watch", { meeting_id: this.meetingId });
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === "gallery_full") this.show("full");
+      throw error;
     }
   }
 
-  /** @param {any} message */
+  /** @param {import("../socket.js").Push} message */
   receive(message) {
-    if (message.type === "reply" && message.data && message.data.view) {
-      this.attempt = 0;
-      this.show("watching");
-      this.status("");
-      this.render(message.data.view);
-    } else if (message.type === "gallery") {
+    if (message.type === "gallery") {
       this.render(message.view);
     } else if (message.type === "offer") {
       if (!this.peer) {
-        this.peer = new GalleryPeer((sdp, revision) => this.send("answer", { sdp, revision }),
-          (event) => this.track(event));
-        this.peer.onFailed = () => this.ws?.close(4900, "media failed"); // reconnects, with a new peer
+        this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event));
+        this.peer.onFailed = () => this.socket.reconnect(); // reconnects, with a new peer
       }
-      this.peer.offer(message);
-    } else if (message.type === "error") {
-      if (message.code === "gallery_full") this.show("full");
-      else if (message.code === "not_found") {
-        this.show("missing");
-        this.ws?.close();
-      }
-      else console.warn("gallery:", message.code, message.detail || "");
+      this.peer.offer({ sdp: message.sdp, revision: message.revision });
     }
   }
 
-  /** @param {number} code */
-  closed(code) {
-    clearInterval(this.pinger);
-    this.closeMedia();
-    if (code === CLOSE_FULL || this.mode === "full") {
-      this.show("full");
-      this.timer = window.setTimeout(() => this.connect(), FULL_RETRY_MS);
-      return;
-    }
-    if (this.mode === "missing") return;
-    this.status("gallery.status.reconnecting");
-    const wait = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
-    this.attempt += 1;
-    this.timer = window.setTimeout(() => this.connect(), wait);
+  /**
+   * @param {string} sdp
+   * @param {number} revision
+   */
+  answer(sdp, revision) {
+    this.socket.request("answer", { sdp, revision }).catch((error) => {
+      console.warn("gallery:", error instanceof ProtocolError ? error.code : error);
+    });
   }
 
   // -- media ---------------------------------------------------------------------------------
@@ -382,7 +370,9 @@ class GalleryPage {
     if (this.view) this.render(this.view);
     else this.renderSound();
     this.renderOtherLanguage();
-    if (!$("status").hidden) this.status(this.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
+    if (!$("status").hidden) {
+      this.status(this.socket.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
+    }
   }
 }
 
@@ -433,4 +423,4 @@ for (const button of document.querySelectorAll(".lang-button")) {
 onLanguageChange(() => page.rerender());
 page.rerender();
 exposeHooks(page);
-page.connect();
+page.socket.start();
