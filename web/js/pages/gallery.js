@@ -12,6 +12,7 @@ import strings from "../i18n/gallery.js";
 import { gatheringComplete } from "../peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
 import { Socket, ProtocolError } from "../socket.js";
+import { h, byId as $ } from "../views/dom.js";
 
 Object.assign(TABLES.ja, strings.ja);
 Object.assign(TABLES.en, strings.en);
@@ -33,22 +34,6 @@ const CLOSE_FULL = 4004;
  *   on_screen: "speaker" | "chair" | "screen" | null,
  *   screen_of?: "speaker" | "chair" | null, result: Result | null}} View
  */
-
-/** @param {string} id @returns {HTMLElement} */
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/**
- * @param {string} tag
- * @param {Record<string, string>} [attrs]
- * @param {(Node | string)[]} [children]
- * @returns {HTMLElement}
- */
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
 
 /** The receive-only media connection; the server makes every offer. */
 class GalleryPeer {
@@ -188,8 +173,7 @@ class GalleryPage {
       return;
     }
     const key = event.transceiver.mid || String(this.sinks.size);
-    const audio = el("audio");
-    const sink = { audio: /** @type {HTMLAudioElement} */ (audio), stream, meter: /** @type {LevelMeter | null} */ (null) };
+    const sink = { audio: h("audio"), stream, meter: /** @type {LevelMeter | null} */ (null) };
     sink.audio.autoplay = true;
     sink.audio.muted = !this.soundOn;
     sink.audio.srcObject = stream;
@@ -299,9 +283,9 @@ class GalleryPage {
     $("caption-name").textContent = shown ? this.person(shown) : "";
     const speaker = $("speaker");
     speaker.replaceChildren(...(view.speaker
-      ? [el("span", { class: "speaker-name", "data-testid": "gallery-speaker-name" }, [this.person(view.speaker)]),
-        el("span", { class: "chip" }, [t(`gallery.kind.${view.speaker.kind}`)])]
-      : [el("span", { class: "none" }, [t("gallery.speaker.none")])]));
+      ? [h("span", { class: "speaker-name", "data-testid": "gallery-speaker-name" }, this.person(view.speaker)),
+        h("span", { class: "chip" }, t(`gallery.kind.${view.speaker.kind}`))]
+      : [h("span", { class: "none" }, t("gallery.speaker.none"))]));
     this.renderAgenda(view);
     this.renderResult(view.result);
     this.renderSound();
@@ -311,37 +295,37 @@ class GalleryPage {
   renderAgenda(view) {
     const items = view.agenda.map((item) => {
       const current = item.id === view.current_item_id;
-      const li = el("li", { class: `item${current ? " current" : ""}`, "data-state": item.state },
-        [el("span", { class: "item-title" }, [item.title]),
-          el("span", { class: "chip" }, [current ? t("gallery.agenda.current") : t(`gallery.item.${item.state}`)])]);
-      if (current) li.setAttribute("aria-current", "step");
-      if (item.result) li.append(el("span", { class: "item-result" }, [t("gallery.agenda.result", { result: item.result })]));
-      return li;
+      return h("li", {
+        class: `item${current ? " current" : ""}`, "data-state": item.state, "aria-current": current ? "step" : null,
+      },
+      h("span", { class: "item-title" }, item.title),
+      h("span", { class: "chip" }, current ? t("gallery.agenda.current") : t(`gallery.item.${item.state}`)),
+      item.result ? h("span", { class: "item-result" }, t("gallery.agenda.result", { result: item.result })) : null);
     });
-    $("agenda").replaceChildren(...(items.length ? items : [el("li", { class: "none" }, [t("gallery.agenda.none")])]));
+    $("agenda").replaceChildren(...(items.length ? items : [h("li", { class: "none" }, t("gallery.agenda.none"))]));
   }
 
   /** @param {Result | null} result */
   renderResult(result) {
     const box = $("result");
     if (!result) {
-      box.replaceChildren(el("p", { class: "none" }, [t("gallery.result.none")]));
+      box.replaceChildren(h("p", { class: "none" }, t("gallery.result.none")));
       return;
     }
     const parts = [
-      el("p", { class: "motion", "data-testid": "gallery-motion" }, [result.motion]),
-      el("p", { class: `outcome ${result.outcome}`, "data-testid": "gallery-outcome" }, [t(`gallery.result.${result.outcome}`)]),
-      el("p", { class: "counts", "data-testid": "gallery-counts" }, [
+      h("p", { class: "motion", "data-testid": "gallery-motion" }, result.motion),
+      h("p", { class: `outcome ${result.outcome}`, "data-testid": "gallery-outcome" }, t(`gallery.result.${result.outcome}`)),
+      h("p", { class: "counts", "data-testid": "gallery-counts" },
         t("gallery.result.counts", { yes: result.yes, no: result.no }),
-        ...(result.abstain ? ["・", t("gallery.result.abstain", { abstain: result.abstain })] : [])]),
-      el("p", { class: "hint" }, [t(`gallery.result.${result.kind}`)]),
+        result.abstain ? "・" : null, result.abstain ? t("gallery.result.abstain", { abstain: result.abstain }) : null),
+      h("p", { class: "hint" }, t(`gallery.result.${result.kind}`)),
     ];
-    if (result.decided_by_chair) parts.push(el("p", { class: "by-chair" }, [t("gallery.result.by_chair", { chair: this.role("chair") })]));
+    if (result.decided_by_chair) parts.push(h("p", { class: "by-chair" }, t("gallery.result.by_chair", { chair: this.role("chair") })));
     if (result.votes && result.votes.length) {
-      const rows = result.votes.map((v) => el("tr", {}, [el("th", { scope: "row" }, [v.name]),
-        el("td", { class: `choice ${v.choice}` }, [t(`gallery.choice.${v.choice}`)])]));
-      parts.push(el("table", { class: "votes", "data-testid": "gallery-votes" }, [
-        el("caption", {}, [t("gallery.result.votes")]), el("tbody", {}, rows)]));
+      const rows = result.votes.map((v) => h("tr", {}, h("th", { scope: "row" }, v.name),
+        h("td", { class: `choice ${v.choice}` }, t(`gallery.choice.${v.choice}`))));
+      parts.push(h("table", { class: "votes", "data-testid": "gallery-votes" },
+        h("caption", {}, t("gallery.result.votes")), h("tbody", {}, ...rows)));
     }
     box.replaceChildren(...parts);
   }

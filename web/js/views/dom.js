@@ -44,6 +44,15 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 /**
+ * An element of the page's own markup by id; the pages' ids are fixed, so it is there.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  return /** @type {HTMLElement} */ (document.getElementById(id));
+}
+
+/**
  * A big button with a text label (never an icon alone).
  * @param {string} label
  * @param {string} testid
