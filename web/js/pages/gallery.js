@@ -9,7 +9,7 @@
  */
 import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
 import strings from "../i18n/gallery.js";
-import { gatheringComplete } from "../peer.js";
+import { GalleryPeer } from "../gallery/peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
 import { Socket, ProtocolError } from "../socket.js";
 import { h, byId as $ } from "../views/dom.js";
@@ -20,7 +20,6 @@ Object.assign(TABLES.en, strings.en);
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const FULL_RETRY_MS = 30000;
 const PING_MS = 15000;
-const GATHER_TIMEOUT_MS = 2000;
 const CLOSE_FULL = 4004;
 
 /**
@@ -34,50 +33,6 @@ const CLOSE_FULL = 4004;
  *   on_screen: "speaker" | "chair" | "screen" | null,
  *   screen_of?: "speaker" | "chair" | null, result: Result | null}} View
  */
-
-/** The receive-only media connection; the server makes every offer. */
-class GalleryPeer {
-  /**
-   * @param {(sdp: string, revision: number) => void} sendAnswer
-   * @param {(event: RTCTrackEvent) => void} onTrack
-   */
-  constructor(sendAnswer, onTrack) {
-    this.pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
-    this.pc.addEventListener("track", onTrack);
-    /** Called when the media path breaks (ICE failed): the page starts over. */
-    this.onFailed = () => {};
-    this.pc.addEventListener("connectionstatechange", () => {
-      if (this.pc.connectionState === "failed") this.onFailed();
-    });
-    this.sendAnswer = sendAnswer;
-    /** @type {Promise<void>} */
-    this.queue = Promise.resolve();
-  }
-
-  /** @param {{sdp: string, revision: number}} offer */
-  offer(offer) {
-    this.queue = this.queue.then(() => this.apply(offer)).catch((e) => console.warn("offer failed", e));
-  }
-
-  /** @param {{sdp: string, revision: number}} offer */
-  async apply({ sdp, revision }) {
-    const pc = this.pc;
-    if (pc.signalingState === "closed") return;
-    await pc.setRemoteDescription({ type: "offer", sdp });
-    for (const transceiver of pc.getTransceivers()) {
-      if (transceiver.mid !== null && transceiver.direction !== "recvonly") transceiver.direction = "recvonly";
-    }
-    await pc.setLocalDescription(await pc.createAnswer());
-    await gatheringComplete(pc, GATHER_TIMEOUT_MS);
-    // The page may have closed the connection while the answer was being made.
-    const closed = /** @type {RTCSignalingState} */ (pc.signalingState) === "closed";
-    if (!closed && pc.localDescription) this.sendAnswer(pc.localDescription.sdp, revision);
-  }
-
-  close() {
-    try { this.pc.close(); } catch { /* closed */ }
-  }
-}
 
 class GalleryPage {
   /** @param {string} meetingId */

@@ -7,6 +7,7 @@
  */
 import { t, pick } from "../i18n.js";
 import { h } from "./dom.js";
+import { documentListing } from "./doclist.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -47,7 +48,7 @@ export class DocumentsView {
     this.state = null;
     /** @type {string} */
     this.query = "";
-    /** @type {any[] | null} */
+    /** @type {import("./doclist.js").SearchResult[] | null} */
     this.results = null;
     this.drawn = "";
     /** @type {HTMLImageElement | null} */
@@ -210,55 +211,15 @@ export class DocumentsView {
 
   /** @returns {HTMLElement} the documents, the current item's first, and the search box */
   listing() {
-    const box = h("div", { class: "docs-list-box" });
-    const form = h("form", { class: "docs-search", role: "search" });
-    const input = /** @type {HTMLInputElement} */ (h("input", {
-      type: "search", class: "text-input", "data-testid": "docs-search", "aria-label": t("docs.search"),
-      placeholder: t("docs.search.placeholder"), maxlength: "100" }));
-    input.value = this.query;
-    form.append(input, h("button", { type: "submit", class: "btn primary" }, t("docs.search")));
-    form.addEventListener("submit", (e) => { e.preventDefault(); this.search(input.value); });
-    box.append(form);
-    if (this.results) box.append(this.resultList(this.results));
-    const current = /** @type {any} */ (this.state?.sitting)?.current_item_id;
-    const docs = [...this.docs].sort((a, b) => Number(b.agenda_item_id === current) - Number(a.agenda_item_id === current));
-    if (!docs.length) {
-      box.append(h("p", { class: "docs-empty", "data-testid": "docs-empty" }, t("docs.none")));
-      return box;
-    }
-    const list = h("ul", { class: "docs-list" });
-    for (const doc of docs) {
-      const item = h("li");
-      const button = h("button", { type: "button", class: "docs-card", "data-testid": "docs-card", "data-id": doc.id });
-      const thumb = /** @type {HTMLImageElement} */ (h("img", { alt: "", loading: "lazy" }));
-      thumb.src = this.url(`/api/documents/${doc.id}/thumbnails/1`);
-      button.append(thumb, h("span", { class: "docs-card-title" }, doc.title),
-        h("span", { class: "docs-card-pages" }, t("docs.pages", { n: String(doc.pages) })));
-      button.addEventListener("click", () => this.open(doc, 1));
-      item.append(button);
-      list.append(item);
-    }
-    box.append(list);
-    return box;
-  }
-
-  /** @param {any[]} results @returns {HTMLElement} */
-  resultList(results) {
-    const list = h("ul", { class: "docs-results", "data-testid": "docs-results", "aria-live": "polite" });
-    if (!results.length) list.append(h("li", {}, t("docs.search.none")));
-    for (const r of results) {
-      const button = h("button", { type: "button", class: "docs-result" });
-      button.append(h("strong", {}, `${r.title}(${t("docs.at_page", { page: String(r.page) })})`),
-        h("span", {}, r.snippet));
-      button.addEventListener("click", () => {
-        const doc = this.docs.find((d) => d.id === r.document_id);
-        if (doc) this.open(doc, r.page);
-      });
-      const li = h("li");
-      li.append(button);
-      list.append(li);
-    }
-    return list;
+    return documentListing({
+      docs: this.docs,
+      currentItemId: this.state?.sitting?.current_item_id ?? null,
+      query: this.query,
+      results: this.results,
+      url: (path) => this.url(path),
+      open: (doc, page) => this.open(doc, page),
+      search: (q) => this.search(q),
+    });
   }
 
   /** @param {string} q */
