@@ -32,8 +32,8 @@ export class DocumentsView {
     this.panel = h("section", { class: "docs-panel", "data-testid": "docs-panel", "aria-labelledby": "docs-heading" });
     this.panel.hidden = true;
     screen.insertBefore(this.panel, screen.querySelector(".controls"));
-    this.toggleButton = /** @type {HTMLButtonElement} */ (h("button", {
-      type: "button", class: "big toggle docs-toggle", "data-testid": "docs-toggle", "aria-expanded": "false" }));
+    this.toggleButton = h("button", {
+      type: "button", class: "big toggle docs-toggle", "data-testid": "docs-toggle", "aria-expanded": "false" });
     screen.querySelector(".controls")?.prepend(this.toggleButton);
     this.toggleButton.addEventListener("click", () => this.setOpen(this.panel.hidden));
     /** @type {Doc[]} */
@@ -249,8 +249,8 @@ export class DocumentsView {
     const box = h("div", { class: "docs-viewer" });
     const stage = h("div", { class: "docs-stage", "data-testid": "docs-stage" });
     const frame = h("div", { class: "docs-frame" });
-    const img = /** @type {HTMLImageElement} */ (h("img", { class: "docs-page", "data-testid": "docs-page",
-      "data-page": String(this.page), alt: t("docs.page.alt", { title: doc.title, page: String(this.page) }) }));
+    const img = h("img", { class: "docs-page", "data-testid": "docs-page",
+      "data-page": String(this.page), alt: t("docs.page.alt", { title: doc.title, page: String(this.page) }) });
     frame.append(img);
     if (this.img?.style.width) {
       // Keep the last page's size until this one loads: the page does not jump while turning.
@@ -278,10 +278,10 @@ export class DocumentsView {
   pageBar(doc) {
     const bar = h("div", { class: "docs-pagebar" });
     const locked = !!this.presentation && this.following && !this.amPresenter();
-    const prev = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn big secondary",
-      "data-testid": "docs-prev" }, t("docs.prev")));
-    const next = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn big secondary",
-      "data-testid": "docs-next" }, t("docs.next")));
+    const prev = h("button", { type: "button", class: "btn big secondary",
+      "data-testid": "docs-prev" }, t("docs.prev"));
+    const next = h("button", { type: "button", class: "btn big secondary",
+      "data-testid": "docs-next" }, t("docs.next"));
     prev.disabled = locked || this.page <= 1;
     next.disabled = locked || this.page >= doc.pages;
     prev.addEventListener("click", () => this.go(this.page - 1));
@@ -304,11 +304,11 @@ export class DocumentsView {
     const locked = !!this.presentation && this.following && !this.amPresenter();
     for (let n = 1; n <= doc.pages; n++) {
       const li = h("li");
-      const button = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "docs-thumb",
-        "aria-label": t("docs.page", { page: String(n), pages: String(doc.pages) }) }));
+      const button = h("button", { type: "button", class: "docs-thumb",
+        "aria-label": t("docs.page", { page: String(n), pages: String(doc.pages) }) });
       if (n === this.page) button.setAttribute("aria-current", "page");
       button.disabled = locked;
-      const img = /** @type {HTMLImageElement} */ (h("img", { alt: "", loading: "lazy" }));
+      const img = h("img", { alt: "", loading: "lazy" });
       img.src = this.url(`/api/documents/${doc.id}/thumbnails/${n}`);
       button.append(img, h("span", {}, String(n)));
       button.addEventListener("click", () => this.go(n));

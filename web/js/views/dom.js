@@ -113,10 +113,10 @@ export function confirmDialog(options) {
   const body = [];
   if (options.text) body.push(h("p", { class: "dialog-text" }, options.text));
   if (options.input) {
-    input = /** @type {HTMLInputElement} */ (h("input", {
+    input = h("input", {
       type: "text", class: "text-input", "data-testid": "dialog-input", maxlength: 200,
       value: options.input.value || "", autocomplete: "off",
-    }));
+    });
     body.push(h("label", { class: "field" }, h("span", {}, options.input.label), input));
     if (options.input.choices?.length) {
       const field = /** @type {HTMLInputElement} */ (input);
@@ -127,9 +127,9 @@ export function confirmDialog(options) {
         }))));
     }
   }
-  const dialog = /** @type {HTMLDialogElement} */ (h("dialog", {
+  const dialog = h("dialog", {
     class: "confirm", "data-testid": "dialog", "aria-labelledby": "dialog-title",
-  }));
+  });
   return new Promise((resolve) => {
     /** @param {string | null} result */
     const finish = (result) => {
