@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from gikai.signaling.http.pages import NO_STORE, page_handler
+from gikai.signaling.http.pages import WEB_DIR as WEB_DIR  # archive.py reads it from here
 from gikai.signaling.ws.connection import websocket_handler
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _page(name: str):  # type: ignore[no-untyped-def]
-    async def handler(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(WEB_DIR / name, headers=NO_STORE)
-
-    return handler
+def _page(file_name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The page ``file_name`` ("join.html"), rendered in the one page shell (pages.py)."""
+    return page_handler(file_name.removesuffix(".html"))
 
 
 join_page = _page("join.html")

@@ -6,53 +6,29 @@
  * Two ways in: a rehearsal link `/join#TOKEN`, or a member's page `/meeting/ID` where
  * the session cookie (from a passkey login) says who is joining.
  */
-import { Signaling, ProtocolError, ConnectionLost } from "./signaling.js";
-import { MediaPeer } from "./peer.js";
+import { Signaling, ConnectionLost } from "./signaling.js";
+import { MeetingPeer } from "./meetingpeer.js";
+import { LocalDevices } from "./devices.js";
+import { refusalEvent } from "./commands.js";
 import { apply, initialState } from "./store.js";
-import { translate, setLanguage, onLanguageChange, TABLES } from "./i18n.js";
-import { acquireMedia, listDevices, stopStream, resumeAudio, LevelMeter } from "./media.js";
+import { translate, setLanguage, onLanguageChange } from "./i18n.js";
+import { resumeAudio } from "./media.js";
 import { CheckView } from "./views/check.js";
 import { MeetingView } from "./views/meeting.js";
 import { renderScreens } from "./views/screens.js";
-import { SittingView } from "./views/sitting.js";
-import { VotePanel } from "./views/vote.js";
-import { DocumentsView } from "./views/documents.js";
-import { StageView } from "./views/stage.js";
-import { ScreenShare } from "./screenshare.js";
-import { Votes } from "./voting.js";
+import { MeetingPanels } from "./panels.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
 
 /**
  * @typedef {import("./store.js").State} State
  * @typedef {import("./store.js").StoreEvent} StoreEvent
- * @typedef {import("./media.js").DeviceChoice} DeviceChoice
+ * @typedef {import("./signaling.js").ProtocolError} ProtocolError
  */
 
-const DEVICES_KEY = "gikai.devices";
 const TICK_MS = 100;
 /** How often the server hears how much of the others' video this screen decodes. */
 const RECEPTION_MS = 2000;
-
-/** @returns {DeviceChoice} */
-function savedDevices() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(DEVICES_KEY) || "{}");
-    return { audio: String(saved.audio || ""), video: String(saved.video || "") };
-  } catch {
-    return { audio: "", video: "" };
-  }
-}
-
-/**
- * A text in a given language (for messages shown in whichever language is chosen later).
- * @param {"ja" | "en"} lang
- * @param {string} key
- * @returns {string}
- */
-function translateFor(lang, key) {
-  return TABLES[lang][key] ?? key;
-}
 
 export class App {
   /** Build the views; nothing talks to the network yet. */
@@ -61,18 +37,8 @@ export class App {
     this.state = initialState();
     this.meetingId = meetingIdFromPath();
     this.token = this.meetingId ? "" : readToken();
-    /** @type {DeviceChoice} */
-    this.choice = savedDevices();
-    /** @type {MediaStream | null} */
-    this.localStream = null;
-    /** @type {Promise<void> | null} */
-    this.acquiring = null;
-    /** @type {LevelMeter | null} */
-    this.checkMeter = null;
     /** @type {Signaling | null} */
     this.signaling = null;
-    /** @type {MediaPeer | null} */
-    this.peer = null;
     this.leaving = false;
     /** @type {number | null} */
     this.firstRemoteFrameMs = null;
@@ -83,7 +49,21 @@ export class App {
 
     this.check = new CheckView({
       onJoin: () => this.join(),
-      onDeviceChange: (kind, id) => this.changeDevice(kind, id),
+      onDeviceChange: (kind, id) => this.devices.change(kind, id),
+    });
+    this.devices = new LocalDevices(this.check,
+      () => ({ audio: this.state.audioMuted, video: this.state.videoMuted }), () => this.mark("camera_ready"));
+    this.media = new MeetingPeer({
+      localStream: () => this.devices.stream,
+      mark: (step) => this.mark(step),
+      onRemoteMedia: (remote) => {
+        this.meeting.setRemoteMedia(remote);
+        this.panels.stage.setRemoteMedia(remote);
+      },
+      onFailed: (signaling) => {
+        this.dispatch({ type: "connection", connection: "media_failed" });
+        signaling.reconnect();
+      },
     });
     this.meeting = new MeetingView({
       onToggleMic: () => this.toggle("audio"),
@@ -91,43 +71,14 @@ export class App {
       onLeave: () => this.leave(),
       onFirstRemoteFrame: (id) => this.firstFrame(id),
     });
-    this.sitting = new SittingView(/** @type {HTMLElement} */ (document.getElementById("sitting")), {
-      command: (name, fields) => this.command(name, fields),
-      dismissError: () => this.dispatch({ type: "dismiss_error" }),
-      attendance: () => this.signaling ? this.signaling.request("attendance") : Promise.reject(new ConnectionLost()),
-      ballot: (action, fields) => this.votes.ballotAction(action, fields),
-      showResult: (ballotId) => this.vote.showResult(ballotId),
-    });
-    this.vote = new VotePanel(/** @type {HTMLElement} */ (document.getElementById("vote-panel")), {
-      choose: (choice) => this.votes.step("confirm", { choice }),
-      back: () => this.votes.step("choose"),
-      cast: () => this.votes.cast(),
-      dismiss: () => this.votes.step("dismissed"),
-    });
-    this.documents = new DocumentsView(/** @type {HTMLElement} */ (document.getElementById("screen-meeting")), {
-      present: (action, fields) => this.signaling ? this.signaling.request("present", fields) : Promise.reject(new ConnectionLost()),
-      token: () => this.token,
-    });
-    this.stage = new StageView(/** @type {HTMLElement} */ (document.getElementById("screen-meeting")), {
-      share: () => { this.screenShare.start(); },
-      stop: () => { this.screenShare.end(); },
-    });
-    this.screenShare = new ScreenShare({
-      peer: () => this.peer,
-      present: (fields) => this.signaling ? this.signaling.request("present", fields) : Promise.reject(new ConnectionLost()),
-      onLocal: (stream) => this.stage.setLocalScreen(stream),
-      onRefused: (error) => this.refused(error),
-    });
-    this.votes = new Votes({
+    this.panels = new MeetingPanels({
       state: () => this.state,
       dispatch: (event) => this.dispatch(event),
       signaling: () => this.signaling,
+      peer: () => this.peer,
+      command: (name, fields) => this.command(name, fields),
       refused: (error) => this.refused(error),
-      announced: (before, after, news) => {
-        this.sitting.announceBallot(before, after);
-        // The announcement is shown to everyone, large, until they close it.
-        if (after && news === "published") this.vote.showResult(after.id);
-      },
+      token: () => this.token,
     });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
@@ -138,21 +89,22 @@ export class App {
     onLanguageChange(() => {
       this.check.retranslate();
       this.meeting.retranslate();
-      this.sitting.retranslate();
-      this.vote.retranslate();
-      this.documents.retranslate();
-      this.stage.retranslate();
+      this.panels.retranslate();
       this.render();
     });
     // A headset plugged in during the check shows up in the lists at once.
     navigator.mediaDevices?.addEventListener?.("devicechange", () => {
-      if (this.state.screen !== "check") return;
-      listDevices().then((devices) => this.check.setDevices(devices, this.check.selected)).catch(() => {});
+      if (this.state.screen === "check") this.devices.relist();
     });
     // Browsers keep audio stopped until the member touches the page.
     document.addEventListener("pointerdown", () => resumeAudio(), { once: true });
     window.setInterval(() => this.tick(), TICK_MS);
     window.setInterval(() => this.reportReception(), RECEPTION_MS);
+  }
+
+  /** @returns {import("./peer.js").MediaPeer | null} the media connection (for the test hooks) */
+  get peer() {
+    return this.media.peer;
   }
 
   /**
@@ -178,7 +130,7 @@ export class App {
       return;
     }
     if (this.meetingId) checkLogin();
-    this.acquiring = this.acquire();
+    this.devices.start();
   }
 
 
@@ -199,58 +151,9 @@ export class App {
     renderScreens(this.state);
     if (this.state.screen === "meeting") {
       this.meeting.render(this.state);
-      this.sitting.render(this.state);
-      this.vote.render(this.state);
-      this.documents.render(this.state);
-      this.stage.render(this.state);
+      this.panels.render(this.state);
     }
-    this.screenShare.follow(this.state);
-  }
-
-  // -- device check ------------------------------------------------------------------
-  /** Get camera and microphone for the current choice and show them. */
-  async acquire() {
-    this.check.setProblems(null);
-    const { stream, problems } = await acquireMedia(this.choice);
-    this.mark("camera_ready");
-    this.setLocalStream(stream);
-    this.check.setProblems(problems);
-    const devices = await listDevices().catch(() => ({ audio: [], video: [] }));
-    this.check.setDevices(devices, {
-      audio: stream?.getAudioTracks()[0]?.getSettings().deviceId || "",
-      video: stream?.getVideoTracks()[0]?.getSettings().deviceId || "",
-    });
-  }
-
-  /**
-   * @param {MediaStream | null} stream
-   * @returns {void}
-   */
-  setLocalStream(stream) {
-    this.localStream = stream;
-    for (const track of stream?.getAudioTracks() || []) track.enabled = !this.state.audioMuted;
-    for (const track of stream?.getVideoTracks() || []) track.enabled = !this.state.videoMuted;
-    this.check.setStream(stream);
-    this.checkMeter?.close();
-    this.checkMeter = null;
-    if (stream?.getAudioTracks().length) {
-      try {
-        this.checkMeter = new LevelMeter(new MediaStream(stream.getAudioTracks()));
-      } catch { /* no WebAudio */ }
-    }
-  }
-
-  /**
-   * @param {"audio" | "video"} kind
-   * @param {string} deviceId
-   */
-  async changeDevice(kind, deviceId) {
-    this.choice = { ...this.choice, [kind]: deviceId };
-    try { localStorage.setItem(DEVICES_KEY, JSON.stringify(this.choice)); } catch { /* not kept */ }
-    await this.acquiring;
-    stopStream(this.localStream); // some cameras cannot be opened twice
-    this.acquiring = this.acquire();
-    await this.acquiring;
+    this.panels.screenShare.follow(this.state);
   }
 
   // -- joining -----------------------------------------------------------------------
@@ -262,10 +165,9 @@ export class App {
     this.mark("join_clicked");
     this.check.setJoining(true);
     await resumeAudio();
-    await this.acquiring;
+    await this.devices.acquiring;
     this.mark("media_ready");
-    this.checkMeter?.close();
-    this.checkMeter = null;
+    this.devices.closeMeter();
     this.check.setStream(null);
     this.leaving = false;
     this.dispatch({ type: "screen", screen: "meeting" });
@@ -291,9 +193,9 @@ export class App {
   joined(data) {
     this.mark("joined");
     this.dispatch({ type: "joined", data, receivedAt: Date.now() });
-    this.meeting.setLocalMedia(this.localStream);
-    this.vote.setLocalStream(this.localStream);
-    this.votes.restoreReceipt();
+    this.meeting.setLocalMedia(this.devices.stream);
+    this.panels.vote.setLocalStream(this.devices.stream);
+    this.panels.votes.restoreReceipt();
     if (this.state.audioMuted || this.state.videoMuted) this.sendMediaState();
   }
 
@@ -302,7 +204,7 @@ export class App {
     switch (push.type) {
       case "offer":
         this.mark("offer_received");
-        this.ensurePeer().handleOffer(/** @type {any} */ (push)).catch((error) => {
+        this.media.ensure(/** @type {Signaling} */ (this.signaling)).handleOffer(/** @type {any} */ (push)).catch((error) => {
           console.error("offer failed", error);
           this.signaling?.reconnect(); // start over with a fresh connection and offer
         });
@@ -315,11 +217,10 @@ export class App {
       case "sitting":
         if (!push.sitting) break;
         this.dispatch({ type: "sitting", sitting: push.sitting, receivedAt: Date.now() });
-        this.sitting.announce(push.events || []);
-        this.documents.announce(push.events || []);
+        this.panels.announce(push.events || []);
         break;
       case "ballot":
-        if (push.ballot) this.votes.apply(push.ballot);
+        if (push.ballot) this.panels.votes.apply(push.ballot);
         break;
       case "presentation":
         this.dispatch({ type: "presentation", presentation: /** @type {any} */ (push).presentation ?? null });
@@ -332,40 +233,13 @@ export class App {
     }
   }
 
-  /** @returns {MediaPeer} */
-  ensurePeer() {
-    if (this.peer) return this.peer;
-    const signaling = /** @type {Signaling} */ (this.signaling);
-    const peer = new MediaPeer({
-      localStream: this.localStream,
-      sendAnswer: (sdp, revision) => {
-        this.mark("answer_sent");
-        return signaling.request("answer", { sdp, revision });
-      },
-      onRemoteMedia: (remote) => {
-        this.meeting.setRemoteMedia(remote);
-        this.stage.setRemoteMedia(remote);
-      },
-      onFailed: () => {
-        if (this.peer !== peer) return;
-        this.dispatch({ type: "connection", connection: "media_failed" });
-        signaling.reconnect();
-      },
-    });
-    this.peer = peer;
-    return peer;
-  }
-
   /**
    * Close the media connection; tiles keep their names but lose their media.
    * @returns {void}
    */
   teardownPeer() {
-    this.screenShare.release();
-    this.peer?.close();
-    this.peer = null;
-    this.meeting.setRemoteMedia(new Map());
-    this.stage.setRemoteMedia(new Map());
+    this.panels.screenShare.release();
+    this.media.close();
   }
 
   /**
@@ -386,9 +260,8 @@ export class App {
     }
     // Nothing follows on this screen: the camera light goes off.
     this.meeting.clear();
-    this.vote.setLocalStream(null);
-    stopStream(this.localStream);
-    this.localStream = null;
+    this.panels.vote.setLocalStream(null);
+    this.devices.release();
     this.dispatch({ type: "fatal", code: error.code, message: error.serverMessage });
   }
 
@@ -419,21 +292,14 @@ export class App {
    * @returns {void}
    */
   refused(error) {
-    if (error instanceof ProtocolError) {
-      this.dispatch({ type: "command_error", code: error.code, message: error.serverMessage });
-    } else {
-      this.dispatch({ type: "command_error", code: "connection_lost", message: {
-        ja: translateFor("ja", "sitting.error.offline"), en: translateFor("en", "sitting.error.offline"),
-      } });
-    }
+    this.dispatch(refusalEvent(error));
   }
 
   // -- in the meeting ----------------------------------------------------------------
   /** @param {"audio" | "video"} kind */
   toggle(kind) {
     const muted = kind === "audio" ? !this.state.audioMuted : !this.state.videoMuted;
-    const tracks = kind === "audio" ? this.localStream?.getAudioTracks() : this.localStream?.getVideoTracks();
-    for (const track of tracks || []) track.enabled = !muted;
+    this.devices.setMuted(kind, muted);
     this.dispatch(kind === "audio" ? { type: "local_media", audioMuted: muted } : { type: "local_media", videoMuted: muted });
     this.sendMediaState();
   }
@@ -460,9 +326,8 @@ export class App {
     await signaling?.leave();
     this.teardownPeer();
     this.meeting.clear();
-    this.vote.setLocalStream(null);
-    stopStream(this.localStream); // the camera light goes off
-    this.localStream = null;
+    this.panels.vote.setLocalStream(null);
+    this.devices.release(); // the camera light goes off
     this.dispatch({ type: "left" });
   }
 
@@ -472,9 +337,8 @@ export class App {
     this.signaling = null;
     this.teardownPeer();
     this.meeting.clear();
-    stopStream(this.localStream);
-    this.localStream = null;
-    this.acquiring = this.acquire();
+    this.devices.release();
+    this.devices.start();
     await this.join();
   }
 
@@ -492,15 +356,7 @@ export class App {
    * @returns {Promise<void>}
    */
   async reportReception() {
-    const signaling = this.signaling;
-    const peer = this.peer;
-    if (!signaling || !peer || this.state.connection !== "connected") return;
-    try {
-      const stats = await peer.receiveStats();
-      let decoded = 0;
-      for (const kinds of Object.values(stats)) decoded += kinds.video?.framesDecoded || 0;
-      await signaling.request("reception", { frames_decoded: Math.min(decoded, Number.MAX_SAFE_INTEGER) });
-    } catch { /* an older server, or the socket is going: the next report will do */ }
+    if (this.signaling && this.state.connection === "connected") await this.media.reportReception(this.signaling);
   }
 
   /**
@@ -511,9 +367,9 @@ export class App {
     const now = performance.now();
     if (this.state.screen === "meeting") {
       this.meeting.tick(now);
-      this.sitting.tick();
+      this.panels.sitting.tick();
     }
-    if (this.state.screen === "check" && this.checkMeter) this.check.setLevel(this.checkMeter.level());
+    if (this.state.screen === "check" && this.devices.meter) this.check.setLevel(this.devices.meter.level());
   }
 }
 

@@ -35,14 +35,14 @@ export function exposeHooks(app) {
     },
     /** The shared screen on the stage: whose, and the video's decoded size and frames. */
     sharedScreen() {
-      const video = app.stage.video;
+      const video = app.panels.stage.video;
       return {
         presenter: app.state.sharedScreen?.presenter_id ?? null,
-        shown: !app.stage.section.hidden,
+        shown: !app.panels.stage.section.hidden,
         width: video.videoWidth,
         height: video.videoHeight,
         frames: video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality().totalVideoFrames : 0,
-        sharing: !!app.screenShare.stream,
+        sharing: !!app.panels.screenShare.stream,
       };
     },
     /** inbound-rtp statistics per participant and kind. */

@@ -1,24 +1,26 @@
 /**
- * The wire protocol (docs/protocol.md): one WebSocket to `/ws` on this origin.
+ * The meeting page's protocol (docs/protocol.md) on the shared transport (`socket.js`): one
+ * WebSocket to `/ws` on this origin.
  *
- * Requests carry an id and get a promise that the server's `reply` resolves and its
- * `error` rejects. Pushes (`offer`, `participant_*`, `sitting`, `ballot`) go to `onPush`.
- * When the socket drops the client reconnects with backoff and sends `join` again with the
- * same token (or meeting id); the server then starts over with a fresh offer.
+ * Every new socket starts with `join` with the same token (or meeting id); the server then
+ * starts over with a fresh offer. Pushes (`offer`, `participant_*`, `sitting`, `ballot`) go to
+ * `onPush`. Refused joins that another attempt cannot fix, and the close codes 4000 (version),
+ * 4001 (replaced) and 4003 (removed), end the visit.
  */
+import { Socket, ProtocolError, ConnectionLost, PROTOCOL_VERSION } from "./socket.js";
 
-export const PROTOCOL_VERSION = 1;
-const REQUEST_TIMEOUT_MS = 15000;
+export { ProtocolError, ConnectionLost, PROTOCOL_VERSION };
+
 const PING_INTERVAL_MS = 10000;
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 /** Close codes from the server after which reconnecting would be wrong. */
-const CLOSE_VERSION = 4000; // protocol version refused
-const CLOSE_REPLACED = 4001; // the same participant joined from another screen
-const CLOSE_REMOVED = 4003; // the chair removed this participant from the sitting
+const FINAL_CLOSES = new Map([
+  [4000, "bad_version"], // protocol version refused
+  [4001, "replaced"], // the same participant joined from another screen
+  [4003, "removed"], // the chair removed this participant from the sitting
+]);
 /** Join refusals that another attempt cannot fix. */
 const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_participant", "removed", "not_found"]);
-/** Our own close code for "drop this socket and start over". */
-const CLOSE_RECONNECT = 4900;
 
 /**
  * @typedef {{id: string, name: string, reading?: string, role: string, seat?: number|null,
@@ -49,31 +51,9 @@ const CLOSE_RECONNECT = 4900;
  * @typedef {{participant: {id: string, name: string, reading?: string, role: string},
  *   meeting: {id: string, title: string, body?: string}, roster: RosterEntry[],
  *   participants?: Person[], sitting?: Sitting, ballot?: Ballot|null}} JoinData
- * @typedef {{type: string, [field: string]: any}} Push
- * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "closed"} SocketStatus
+ * @typedef {import("./socket.js").Push} Push
+ * @typedef {import("./socket.js").SocketStatus} SocketStatus
  */
-
-/** An `error` answer from the server, with its stable code and bilingual message. */
-export class ProtocolError extends Error {
-  /**
-   * @param {string} code
-   * @param {{ja?: string, en?: string} | undefined} message
-   */
-  constructor(code, message) {
-    super(`${code}: ${message?.en || message?.ja || ""}`);
-    this.name = "ProtocolError";
-    this.code = code;
-    this.serverMessage = message;
-  }
-}
-
-/** The socket went away before an answer came. */
-export class ConnectionLost extends Error {
-  constructor() {
-    super("connection lost");
-    this.name = "ConnectionLost";
-  }
-}
 
 /**
  * @typedef {object} SignalingOptions
@@ -90,133 +70,29 @@ export class ConnectionLost extends Error {
 export class Signaling {
   /** @param {SignalingOptions} options */
   constructor(options) {
-    this.options = options;
-    this.url = options.url || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-    /** @type {WebSocket | null} */
-    this.ws = null;
-    this.nextId = 1;
-    /** @type {Map<number, {resolve: (data: any) => void, reject: (e: Error) => void, timer: number}>} */
-    this.pending = new Map();
-    this.attempt = 0;
-    this.stopped = true;
-    this.joined = false;
-    /** @type {number | undefined} */
-    this.retryTimer = undefined;
-    /** @type {number | undefined} */
-    this.pingTimer = undefined;
-    /** @type {ProtocolError | null} an error push without a request id (e.g. "replaced") */
-    this.lastServerError = null;
+    this.socket = new Socket({
+      path: "/ws",
+      url: options.url,
+      greet: (socket) => socket.request("join", options.join),
+      onReady: (data) => options.onJoined(/** @type {JoinData} */ (data)),
+      onPush: options.onPush,
+      onStatus: options.onStatus,
+      onClosed: (wasJoined) => { if (wasJoined) options.onDisconnected(); },
+      refusalIsFinal: (error) => FATAL_JOIN_CODES.has(error.code),
+      finalClose: (code, lastServerError) => {
+        const name = FINAL_CLOSES.get(code);
+        if (!name) return null;
+        return lastServerError?.code === name ? lastServerError : new ProtocolError(name, undefined);
+      },
+      onFatal: options.onFatal,
+      backoffMs: BACKOFF_MS,
+      pingMs: PING_INTERVAL_MS,
+    });
   }
 
   /** Open the socket and join; keeps reconnecting until `stop()`. */
   start() {
-    this.stopped = false;
-    this.attempt = 0;
-    this.connect("connecting");
-  }
-
-  /**
-   * @param {SocketStatus} status
-   * @returns {void}
-   */
-  connect(status) {
-    this.options.onStatus(status);
-    const ws = new WebSocket(this.url);
-    this.ws = ws;
-    ws.onopen = () => this.onOpen(ws);
-    ws.onmessage = (event) => this.onMessage(event);
-    ws.onclose = (event) => this.onClose(ws, event);
-    // onerror is always followed by onclose, which does the work.
-  }
-
-  /** @param {WebSocket} ws */
-  async onOpen(ws) {
-    if (ws !== this.ws) return;
-    try {
-      const data = /** @type {JoinData} */ (await this.request("join", this.options.join));
-      if (ws !== this.ws) return;
-      this.joined = true;
-      this.attempt = 0;
-      this.startPing();
-      this.options.onStatus("connected");
-      this.options.onJoined(data);
-    } catch (error) {
-      if (ws !== this.ws) return;
-      if (error instanceof ProtocolError && FATAL_JOIN_CODES.has(error.code)) {
-        this.stop();
-        this.options.onFatal(error);
-      } else {
-        ws.close(); // let onClose schedule the next attempt
-      }
-    }
-  }
-
-  /** @param {MessageEvent} event */
-  onMessage(event) {
-    /** @type {any} */
-    let msg;
-    try {
-      msg = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    if (!msg || typeof msg !== "object") return;
-    if (msg.type === "error" && msg.re == null) {
-      // Not an answer to a request: the server tells why it is about to close the socket.
-      this.lastServerError = new ProtocolError(msg.code, msg.message);
-      return;
-    }
-    if (msg.type === "reply" || msg.type === "error") {
-      const entry = this.pending.get(msg.re);
-      if (!entry) return;
-      this.pending.delete(msg.re);
-      clearTimeout(entry.timer);
-      if (msg.type === "reply") entry.resolve(msg.data ?? {});
-      else entry.reject(new ProtocolError(msg.code, msg.message));
-      return;
-    }
-    this.options.onPush(msg);
-  }
-
-  /**
-   * @param {WebSocket} ws
-   * @param {CloseEvent} event
-   */
-  onClose(ws, event) {
-    if (ws !== this.ws) return;
-    this.ws = null;
-    this.stopPing();
-    this.failPending();
-    const wasJoined = this.joined;
-    this.joined = false;
-    if (wasJoined) this.options.onDisconnected();
-    if (this.stopped) {
-      this.options.onStatus("closed");
-      return;
-    }
-    if (event.code === CLOSE_VERSION || event.code === CLOSE_REPLACED || event.code === CLOSE_REMOVED) {
-      // Retrying cannot help, and after "replaced" two screens would take turns forever.
-      this.stop();
-      const code = { [CLOSE_VERSION]: "bad_version", [CLOSE_REPLACED]: "replaced", [CLOSE_REMOVED]: "removed" }[event.code];
-      this.options.onFatal(this.lastServerError?.code === code
-        ? this.lastServerError : new ProtocolError(code, undefined));
-      return;
-    }
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
-    this.attempt += 1;
-    this.options.onStatus("reconnecting");
-    this.retryTimer = window.setTimeout(() => {
-      if (!this.stopped) this.connect("reconnecting");
-    }, delay * (0.8 + Math.random() * 0.4));
-  }
-
-  /** Reject every open request: its socket is gone. */
-  failPending() {
-    for (const entry of this.pending.values()) {
-      clearTimeout(entry.timer);
-      entry.reject(new ConnectionLost());
-    }
-    this.pending.clear();
+    this.socket.start();
   }
 
   /**
@@ -226,42 +102,12 @@ export class Signaling {
    * @returns {Promise<any>} the reply's `data`
    */
   request(type, fields = {}) {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new ConnectionLost());
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = window.setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${type} timed out`));
-        if (ws === this.ws) ws.close(); // an unanswered socket is a dead socket
-      }, REQUEST_TIMEOUT_MS);
-      this.pending.set(id, { resolve, reject, timer });
-      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id, type, ...fields }));
-    });
+    return this.socket.request(type, fields);
   }
 
   /** Drop the current socket on purpose and reconnect (e.g. after a media failure). */
   reconnect() {
-    if (this.ws) this.ws.close(CLOSE_RECONNECT, "reconnect");
-  }
-
-  /**
-   * Ping regularly: a socket that stops answering is closed and reconnected.
-   * @returns {void}
-   */
-  startPing() {
-    this.stopPing();
-    this.pingTimer = window.setInterval(() => {
-      this.request("ping").catch(() => { /* the timeout closes the socket */ });
-    }, PING_INTERVAL_MS);
-  }
-
-  /**
-   * @returns {void}
-   */
-  stopPing() {
-    clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
+    this.socket.reconnect();
   }
 
   /**
@@ -269,21 +115,19 @@ export class Signaling {
    * @returns {Promise<void>}
    */
   async leave() {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    if (this.joined) {
+    const socket = this.socket;
+    socket.stopped = true;
+    clearTimeout(socket.retryTimer);
+    if (socket.ready) {
       try {
-        await this.request("leave");
+        await socket.request("leave");
       } catch { /* leaving anyway */ }
     }
-    this.stop();
+    socket.stop();
   }
 
   /** Close without retrying. */
   stop() {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    this.stopPing();
-    if (this.ws) this.ws.close(1000);
+    this.socket.stop();
   }
 }

@@ -46,7 +46,7 @@ import { newerBallot } from "./ballot.js";
  * @property {Receipt | null} receipt
  * @property {{code: string, message?: {ja?: string, en?: string}} | null} error
  *
- * @typedef {{type: "joined", data: JoinData}
+ * @typedef {{type: "joined", data: JoinData, receivedAt?: number}
  *   | {type: "participant_joined", participant: RosterEntry}
  *   | {type: "participant_updated", participant: RosterEntry}
  *   | {type: "participant_left", id: string}

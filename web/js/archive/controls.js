@@ -28,23 +28,29 @@ export class Controls {
     this.shownTime = "";
     /** @type {Moment | null} */
     this.moment = null;
+    // The parts, made by build() (again after a language change).
+    /** @type {HTMLButtonElement} */ this.playButton;
+    /** @type {HTMLInputElement} */ this.slider;
+    /** @type {HTMLElement} */ this.time;
+    /** @type {HTMLSelectElement} */ this.source;
+    /** @type {HTMLSelectElement} */ this.speed;
     this.build();
   }
 
   build() {
     const p = this.player;
     const s = this.sitting;
-    this.playButton = /** @type {HTMLButtonElement} */ (h("button", {
+    this.playButton = h("button", {
       type: "button", class: "btn primary big play", "data-testid": "play",
       onclick: () => (p.clock.playing ? p.pause() : p.play()),
-    }));
+    });
     const back = h("button", {
       type: "button", class: "btn secondary", "data-testid": "back10", onclick: () => p.seek(p.t - STEP),
     }, t("archive.back10"));
     const on = h("button", {
       type: "button", class: "btn secondary", "data-testid": "forward10", onclick: () => p.seek(p.t + STEP),
     }, t("archive.forward10"));
-    this.slider = /** @type {HTMLInputElement} */ (h("input", {
+    this.slider = h("input", {
       type: "range", class: "position", min: 0, max: Math.ceil(s.duration), step: 1, value: 0,
       "aria-label": t("archive.position"), "data-testid": "position",
       oninput: () => p.seek(Number(this.slider.value)),
@@ -52,18 +58,18 @@ export class Controls {
       onpointerup: () => { this.dragging = false; },
       onchange: () => { this.dragging = false; },
       onblur: () => { this.dragging = false; },
-    }));
+    });
     this.time = h("p", { class: "time", "data-testid": "player-time", "aria-hidden": "true" });
-    this.source = /** @type {HTMLSelectElement} */ (h("select", {
+    this.source = h("select", {
       class: "select", id: "player-source", "data-testid": "player-source",
       onchange: () => p.choose(this.source.value || null),
     }, new Option(t("archive.source.floor"), ""),
     ...recordedPeople(s).map((person) => new Option(
-      t("archive.source.person", { name: person.name, role: t(`role.${person.role}`) }), person.id))));
-    this.speed = /** @type {HTMLSelectElement} */ (h("select", {
+      t("archive.source.person", { name: person.name, role: t(`role.${person.role}`) }), person.id)));
+    this.speed = h("select", {
       class: "select", id: "player-speed", "data-testid": "player-speed",
       onchange: () => p.setRate(Number(this.speed.value)),
-    }, ...RATES.map((r) => new Option(t("archive.speed.n", { n: r }), String(r), false, r === p.clock.rate))));
+    }, ...RATES.map((r) => new Option(t("archive.speed.n", { n: r }), String(r), false, r === p.clock.rate)));
     this.box.replaceChildren(
       h("div", { class: "transport" }, this.playButton, back, on),
       h("div", { class: "seek" }, this.slider, this.time),

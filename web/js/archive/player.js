@@ -6,6 +6,7 @@
 import { SittingClock } from "./clock.js";
 import { Deck } from "./deck.js";
 import { floorAt, heardAt, nextCut, nextFile, sourceAt } from "./programme.js";
+import { h } from "../views/dom.js";
 
 /** @typedef {import("./programme.js").Sitting} Sitting */
 /** @typedef {import("./programme.js").Floor} Floor */
@@ -39,20 +40,16 @@ export class Player {
     this.chosen = null;
     this.loadingSince = 0;
     this.picture = new Deck(() => {
-      const v = document.createElement("video");
-      v.className = "picture";
-      v.muted = true; // the voices come from the audio decks
-      v.playsInline = true;
-      v.disablePictureInPicture = true;
-      v.setAttribute("aria-hidden", "true");
-      v.dataset.testid = "player-video";
+      const v = h("video", {
+        class: "picture", muted: true, // the voices come from the audio decks
+        playsInline: true, disablePictureInPicture: true, "aria-hidden": "true", "data-testid": "player-video",
+      });
       stage.append(v);
       return v;
     });
     /** @type {Map<string, Deck>} participant id → their voice */
     this.voices = new Map();
-    this.audioBox = document.createElement("div");
-    this.audioBox.hidden = true;
+    this.audioBox = h("div", { hidden: true });
     stage.append(this.audioBox);
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
@@ -176,8 +173,7 @@ export class Player {
     let deck = this.voices.get(who);
     if (!deck) {
       deck = new Deck(() => {
-        const a = document.createElement("audio");
-        a.dataset.participant = who;
+        const a = h("audio", { "data-participant": who });
         this.audioBox.append(a);
         return a;
       });

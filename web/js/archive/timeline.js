@@ -41,7 +41,7 @@ export class Timeline {
     const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(`timeline: ${response.status}`);
     const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
-    const svg = /** @type {SVGSVGElement} */ (document.importNode(parsed.documentElement, true));
+    const svg = /** @type {SVGSVGElement} */ (/** @type {unknown} */ (document.importNode(parsed.documentElement, true)));
     if (svg.localName !== "svg") throw new Error("timeline: not an SVG");
     // Scale to the page's width; the viewBox keeps the proportions.
     svg.removeAttribute("width");

@@ -4,7 +4,7 @@
  */
 import { t } from "../i18n.js";
 import { api, whoAmI } from "../api.js";
-import { confirmDialog } from "../views/dom.js";
+import { confirmDialog, h, byId as $ } from "../views/dom.js";
 import { bodyCard, meetingCard } from "../views/admin.js";
 import { initPage, errorText, showProblem, announce } from "./page.js";
 
@@ -14,7 +14,6 @@ import { initPage, errorText, showProblem, announce } from "./page.js";
  * @typedef {import("../views/admin.js").AdminMember} AdminMember
  */
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 let csrf = "";
 let clerkName = "";
@@ -122,7 +121,7 @@ function render() {
   const meetings = $("meetings");
   meetings.replaceChildren(...(overview.meetings.length
     ? overview.meetings.map((m) => meetingCard(m, overview.bodies, actions))
-    : [Object.assign(document.createElement("p"), { className: "hint", textContent: t("admin.no_meetings") })]));
+    : [h("p", { class: "hint" }, t("admin.no_meetings"))]));
   $("bodies").replaceChildren(...overview.bodies.map((b) => bodyCard(b, actions)));
   const choose = /** @type {HTMLSelectElement} */ (document.querySelector("#meeting-form select[name=body_id]"));
   const chosen = choose.value;

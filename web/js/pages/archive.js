@@ -5,7 +5,7 @@
  */
 import { t, language } from "../i18n.js";
 import { api } from "../api.js";
-import { h } from "../views/dom.js";
+import { h, byId as $ } from "../views/dom.js";
 import { eraDate, clockTime } from "../archive/format.js";
 import { initPage, errorText, showProblem } from "./page.js";
 
@@ -17,7 +17,6 @@ import { initPage, errorText, showProblem } from "./page.js";
 const FIELDS = /** @type {const} */ (["q", "speaker", "body", "date"]);
 const AGENDA_SHOWN = 4;
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const form = /** @type {HTMLFormElement} */ ($("search-form"));
 
 /** @type {Found[] | null} null until the first answer */

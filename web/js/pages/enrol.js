@@ -6,10 +6,10 @@
 import { t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { creationOptions, credentialJSON, passkeysAvailable, ceremonyProblem } from "../webauthn.js";
+import { byId as $ } from "../views/dom.js";
 import { initPage, errorText, showProblem, announce } from "./page.js";
 
 const TOKEN_KEY = "gikai.enrol";
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** @type {string} */
 let memberName = "";

@@ -1,24 +1,25 @@
 /**
  * The public gallery (傍聴席) at /gallery/<meeting id>: no login, watch and listen only.
  *
- * One WebSocket to /gallery/ws with three requests (docs/protocol.md, "The public gallery"):
- * `watch`, `answer`, `ping`. The server pushes `gallery` (the whole view, the same for every
- * viewer) and `offer`s; the browser answers and only receives. Sound needs a press of the
+ * One WebSocket to /gallery/ws (the shared transport, `socket.js`) with three requests
+ * (docs/protocol.md, "The public gallery"): `watch`, `answer`, `ping`. The server pushes
+ * `gallery` (the whole view, the same for every viewer) and `offer`s; the browser answers and
+ * only receives. Sound needs a press of the
  * sound button (browsers do not play sound by themselves).
  */
 import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
 import strings from "../i18n/gallery.js";
-import { gatheringComplete } from "../peer.js";
+import { GalleryPeer } from "../gallery/peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
+import { Socket, ProtocolError } from "../socket.js";
+import { h, byId as $ } from "../views/dom.js";
 
 Object.assign(TABLES.ja, strings.ja);
 Object.assign(TABLES.en, strings.en);
 
-const PROTOCOL_VERSION = 1;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const FULL_RETRY_MS = 30000;
 const PING_MS = 15000;
-const GATHER_TIMEOUT_MS = 2000;
 const CLOSE_FULL = 4004;
 
 /**
@@ -33,159 +34,88 @@ const CLOSE_FULL = 4004;
  *   screen_of?: "speaker" | "chair" | null, result: Result | null}} View
  */
 
-/** @param {string} id @returns {HTMLElement} */
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/**
- * @param {string} tag
- * @param {Record<string, string>} [attrs]
- * @param {(Node | string)[]} [children]
- * @returns {HTMLElement}
- */
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
-
-/** The receive-only media connection; the server makes every offer. */
-class GalleryPeer {
-  /**
-   * @param {(sdp: string, revision: number) => void} sendAnswer
-   * @param {(event: RTCTrackEvent) => void} onTrack
-   */
-  constructor(sendAnswer, onTrack) {
-    this.pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
-    this.pc.addEventListener("track", onTrack);
-    /** Called when the media path breaks (ICE failed): the page starts over. */
-    this.onFailed = () => {};
-    this.pc.addEventListener("connectionstatechange", () => {
-      if (this.pc.connectionState === "failed") this.onFailed();
-    });
-    this.sendAnswer = sendAnswer;
-    /** @type {Promise<void>} */
-    this.queue = Promise.resolve();
-  }
-
-  /** @param {{sdp: string, revision: number}} offer */
-  offer(offer) {
-    this.queue = this.queue.then(() => this.apply(offer)).catch((e) => console.warn("offer failed", e));
-  }
-
-  /** @param {{sdp: string, revision: number}} offer */
-  async apply({ sdp, revision }) {
-    const pc = this.pc;
-    if (pc.signalingState === "closed") return;
-    await pc.setRemoteDescription({ type: "offer", sdp });
-    for (const transceiver of pc.getTransceivers()) {
-      if (transceiver.mid !== null && transceiver.direction !== "recvonly") transceiver.direction = "recvonly";
-    }
-    await pc.setLocalDescription(await pc.createAnswer());
-    await gatheringComplete(pc, GATHER_TIMEOUT_MS);
-    if (pc.signalingState !== "closed" && pc.localDescription) this.sendAnswer(pc.localDescription.sdp, revision);
-  }
-
-  close() {
-    try { this.pc.close(); } catch { /* closed */ }
-  }
-}
-
 class GalleryPage {
   /** @param {string} meetingId */
   constructor(meetingId) {
     this.meetingId = meetingId;
     /** @type {View | null} */
     this.view = null;
-    /** @type {WebSocket | null} */
-    this.ws = null;
     /** @type {GalleryPeer | null} */
     this.peer = null;
-    this.nextId = 1;
-    this.attempt = 0;
     this.soundOn = false;
     this.framesShown = 0;
     /** @type {"watching" | "full" | "missing" | "connecting"} */
     this.mode = "connecting";
     /** @type {Map<string, {audio: HTMLAudioElement, stream: MediaStream, meter: LevelMeter | null}>} */
     this.sinks = new Map();
-    /** @type {number | undefined} */
-    this.timer = undefined;
-    /** @type {number | undefined} */
-    this.pinger = undefined;
+    this.socket = new Socket({
+      path: "/gallery/ws",
+      greet: (socket) => this.watch(socket),
+      onReady: (data) => {
+        this.show("watching");
+        this.status("");
+        this.render(data.view);
+      },
+      onPush: (push) => this.receive(push),
+      onStatus: (status) => {
+        // The full page says itself that it tries again; the status line stays empty under it.
+        if (this.mode === "full") return;
+        if (status === "connecting" || status === "reconnecting") this.status(`gallery.status.${status}`);
+      },
+      onClosed: () => this.closeMedia(),
+      refusalIsFinal: (error) => error.code === "not_found",
+      onFatal: () => this.show("missing"),
+      // A full gallery is tried again every 30 s, whatever the backoff says.
+      retryDelay: (code, backoff) => (code === CLOSE_FULL || this.mode === "full" ? FULL_RETRY_MS : backoff),
+      backoffMs: BACKOFF_MS,
+      pingMs: PING_MS,
+    });
     this.video = /** @type {HTMLVideoElement} */ ($("video"));
     $("sound").addEventListener("click", () => this.toggleSound());
-    $("retry").addEventListener("click", () => this.connect());
+    $("retry").addEventListener("click", () => {
+      this.status("gallery.status.reconnecting");
+      this.socket.restart();
+    });
     this.countFrames();
     this.meterLoop();
   }
 
   // -- the socket ----------------------------------------------------------------------------
-  connect() {
-    clearTimeout(this.timer);
-    this.closeMedia();
-    if (this.ws) {
-      this.ws.onclose = null;
-      this.ws.close();
-    }
-    this.status(this.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${location.host}/gallery/ws`);
-    this.ws = ws;
-    ws.onopen = () => this.send("watch", { meeting_id: this.meetingId });
-    ws.onmessage = (event) => this.receive(JSON.parse(event.data));
-    ws.onclose = (event) => this.closed(event.code);
-    clearInterval(this.pinger);
-    this.pinger = window.setInterval(() => this.send("ping"), PING_MS);
-  }
-
-  /** @param {string} type @param {Record<string, unknown>} [fields] */
-  send(type, fields = {}) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: this.nextId++, type, ...fields }));
+  /**
+   * The greeting on every new socket; "full" is shown at once (the server then closes with 4004).
+   * @param {Socket} socket
+   * @returns {Promise<{view: View}>}
+   */
+  async watch(socket) {
+    try {
+      return await socket.request("watch", { meeting_id: this.meetingId });
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === "gallery_full") this.show("full");
+      throw error;
     }
   }
 
-  /** @param {any} message */
+  /** @param {import("../socket.js").Push} message */
   receive(message) {
-    if (message.type === "reply" && message.data && message.data.view) {
-      this.attempt = 0;
-      this.show("watching");
-      this.status("");
-      this.render(message.data.view);
-    } else if (message.type === "gallery") {
+    if (message.type === "gallery") {
       this.render(message.view);
     } else if (message.type === "offer") {
       if (!this.peer) {
-        this.peer = new GalleryPeer((sdp, revision) => this.send("answer", { sdp, revision }),
-          (event) => this.track(event));
-        this.peer.onFailed = () => this.ws?.close(4900, "media failed"); // reconnects, with a new peer
+        this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event));
+        this.peer.onFailed = () => this.socket.reconnect(); // reconnects, with a new peer
       }
-      this.peer.offer(message);
-    } else if (message.type === "error") {
-      if (message.code === "gallery_full") this.show("full");
-      else if (message.code === "not_found") {
-        this.show("missing");
-        this.ws?.close();
-      }
-      else console.warn("gallery:", message.code, message.detail || "");
+      this.peer.offer({ sdp: message.sdp, revision: message.revision });
     }
   }
 
-  /** @param {number} code */
-  closed(code) {
-    clearInterval(this.pinger);
-    this.closeMedia();
-    if (code === CLOSE_FULL || this.mode === "full") {
-      this.show("full");
-      this.timer = window.setTimeout(() => this.connect(), FULL_RETRY_MS);
-      return;
-    }
-    if (this.mode === "missing") return;
-    this.status("gallery.status.reconnecting");
-    const wait = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
-    this.attempt += 1;
-    this.timer = window.setTimeout(() => this.connect(), wait);
+  /**
+   * @param {string} sdp
+   * @param {number} revision
+   */
+  answer(sdp, revision) {
+    this.socket.request("answer", { sdp, revision }).catch((error) => {
+      console.warn("gallery:", error instanceof ProtocolError ? error.code : error);
+    });
   }
 
   // -- media ---------------------------------------------------------------------------------
@@ -198,8 +128,7 @@ class GalleryPage {
       return;
     }
     const key = event.transceiver.mid || String(this.sinks.size);
-    const audio = el("audio");
-    const sink = { audio: /** @type {HTMLAudioElement} */ (audio), stream, meter: /** @type {LevelMeter | null} */ (null) };
+    const sink = { audio: h("audio"), stream, meter: /** @type {LevelMeter | null} */ (null) };
     sink.audio.autoplay = true;
     sink.audio.muted = !this.soundOn;
     sink.audio.srcObject = stream;
@@ -309,9 +238,9 @@ class GalleryPage {
     $("caption-name").textContent = shown ? this.person(shown) : "";
     const speaker = $("speaker");
     speaker.replaceChildren(...(view.speaker
-      ? [el("span", { class: "speaker-name", "data-testid": "gallery-speaker-name" }, [this.person(view.speaker)]),
-        el("span", { class: "chip" }, [t(`gallery.kind.${view.speaker.kind}`)])]
-      : [el("span", { class: "none" }, [t("gallery.speaker.none")])]));
+      ? [h("span", { class: "speaker-name", "data-testid": "gallery-speaker-name" }, this.person(view.speaker)),
+        h("span", { class: "chip" }, t(`gallery.kind.${view.speaker.kind}`))]
+      : [h("span", { class: "none" }, t("gallery.speaker.none"))]));
     this.renderAgenda(view);
     this.renderResult(view.result);
     this.renderSound();
@@ -321,37 +250,37 @@ class GalleryPage {
   renderAgenda(view) {
     const items = view.agenda.map((item) => {
       const current = item.id === view.current_item_id;
-      const li = el("li", { class: `item${current ? " current" : ""}`, "data-state": item.state },
-        [el("span", { class: "item-title" }, [item.title]),
-          el("span", { class: "chip" }, [current ? t("gallery.agenda.current") : t(`gallery.item.${item.state}`)])]);
-      if (current) li.setAttribute("aria-current", "step");
-      if (item.result) li.append(el("span", { class: "item-result" }, [t("gallery.agenda.result", { result: item.result })]));
-      return li;
+      return h("li", {
+        class: `item${current ? " current" : ""}`, "data-state": item.state, "aria-current": current ? "step" : null,
+      },
+      h("span", { class: "item-title" }, item.title),
+      h("span", { class: "chip" }, current ? t("gallery.agenda.current") : t(`gallery.item.${item.state}`)),
+      item.result ? h("span", { class: "item-result" }, t("gallery.agenda.result", { result: item.result })) : null);
     });
-    $("agenda").replaceChildren(...(items.length ? items : [el("li", { class: "none" }, [t("gallery.agenda.none")])]));
+    $("agenda").replaceChildren(...(items.length ? items : [h("li", { class: "none" }, t("gallery.agenda.none"))]));
   }
 
   /** @param {Result | null} result */
   renderResult(result) {
     const box = $("result");
     if (!result) {
-      box.replaceChildren(el("p", { class: "none" }, [t("gallery.result.none")]));
+      box.replaceChildren(h("p", { class: "none" }, t("gallery.result.none")));
       return;
     }
     const parts = [
-      el("p", { class: "motion", "data-testid": "gallery-motion" }, [result.motion]),
-      el("p", { class: `outcome ${result.outcome}`, "data-testid": "gallery-outcome" }, [t(`gallery.result.${result.outcome}`)]),
-      el("p", { class: "counts", "data-testid": "gallery-counts" }, [
+      h("p", { class: "motion", "data-testid": "gallery-motion" }, result.motion),
+      h("p", { class: `outcome ${result.outcome}`, "data-testid": "gallery-outcome" }, t(`gallery.result.${result.outcome}`)),
+      h("p", { class: "counts", "data-testid": "gallery-counts" },
         t("gallery.result.counts", { yes: result.yes, no: result.no }),
-        ...(result.abstain ? ["・", t("gallery.result.abstain", { abstain: result.abstain })] : [])]),
-      el("p", { class: "hint" }, [t(`gallery.result.${result.kind}`)]),
+        result.abstain ? "・" : null, result.abstain ? t("gallery.result.abstain", { abstain: result.abstain }) : null),
+      h("p", { class: "hint" }, t(`gallery.result.${result.kind}`)),
     ];
-    if (result.decided_by_chair) parts.push(el("p", { class: "by-chair" }, [t("gallery.result.by_chair", { chair: this.role("chair") })]));
+    if (result.decided_by_chair) parts.push(h("p", { class: "by-chair" }, t("gallery.result.by_chair", { chair: this.role("chair") })));
     if (result.votes && result.votes.length) {
-      const rows = result.votes.map((v) => el("tr", {}, [el("th", { scope: "row" }, [v.name]),
-        el("td", { class: `choice ${v.choice}` }, [t(`gallery.choice.${v.choice}`)])]));
-      parts.push(el("table", { class: "votes", "data-testid": "gallery-votes" }, [
-        el("caption", {}, [t("gallery.result.votes")]), el("tbody", {}, rows)]));
+      const rows = result.votes.map((v) => h("tr", {}, h("th", { scope: "row" }, v.name),
+        h("td", { class: `choice ${v.choice}` }, t(`gallery.choice.${v.choice}`))));
+      parts.push(h("table", { class: "votes", "data-testid": "gallery-votes" },
+        h("caption", {}, t("gallery.result.votes")), h("tbody", {}, ...rows)));
     }
     box.replaceChildren(...parts);
   }
@@ -380,7 +309,9 @@ class GalleryPage {
     if (this.view) this.render(this.view);
     else this.renderSound();
     this.renderOtherLanguage();
-    if (!$("status").hidden) this.status(this.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
+    if (!$("status").hidden) {
+      this.status(this.socket.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
+    }
   }
 }
 
@@ -431,4 +362,4 @@ for (const button of document.querySelectorAll(".lang-button")) {
 onLanguageChange(() => page.rerender());
 page.rerender();
 exposeHooks(page);
-page.connect();
+page.socket.start();

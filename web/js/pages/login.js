@@ -5,6 +5,7 @@
 import { t, language } from "../i18n.js";
 import { api, whoAmI, ApiError } from "../api.js";
 import { requestOptions, credentialJSON, passkeysAvailable, ceremonyProblem } from "../webauthn.js";
+import { h, byId as $ } from "../views/dom.js";
 import { initPage, errorText, showProblem, announce, formatWhen, nextPage } from "./page.js";
 
 /**
@@ -12,7 +13,6 @@ import { initPage, errorText, showProblem, announce, formatWhen, nextPage } from
  * @typedef {{account: {id: string, kind: string, name: string, member_id: string|null}, csrf: string}} Me
  */
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** @type {Me | null} */
 let me = null;
@@ -98,32 +98,18 @@ function render() {
   $("admin-link").hidden = me.account.kind !== "clerk";
   const list = $("meeting-list");
   if (!meetings.length) {
-    list.replaceChildren(Object.assign(document.createElement("li"), {
-      className: "empty", textContent: t("login.no_meetings"),
-    }));
+    list.replaceChildren(h("li", { class: "empty" }, t("login.no_meetings")));
     return;
   }
   list.replaceChildren(...meetings.map((m) => {
-    const li = document.createElement("li");
-    li.className = "meeting-card";
-    li.dataset.testid = "meeting-card";
-    li.dataset.meetingId = m.id;
-    const title = document.createElement("h3");
-    title.textContent = m.title;
-    const when = document.createElement("p");
-    when.textContent = [formatWhen(m.scheduled_at, language()), m.place || ""].filter(Boolean).join("・");
-    const state = document.createElement("span");
-    state.className = `chip state-${m.state}`;
-    state.textContent = t(`meeting_state.${m.state}`);
-    when.prepend(state, " ");
-    const join = document.createElement("a");
-    join.className = "btn primary huge";
-    join.href = `/meeting/${encodeURIComponent(m.id)}`;
-    join.dataset.testid = "join-meeting";
-    join.textContent = t("login.join");
-    join.setAttribute("aria-label", t("login.join_named", { title: m.title }));
-    li.append(title, when, join);
-    return li;
+    const when = [formatWhen(m.scheduled_at, language()), m.place || ""].filter(Boolean).join("・");
+    return h("li", { class: "meeting-card", "data-testid": "meeting-card", "data-meeting-id": m.id },
+      h("h3", {}, m.title),
+      h("p", {}, h("span", { class: `chip state-${m.state}` }, t(`meeting_state.${m.state}`)), " ", when),
+      h("a", {
+        class: "btn primary huge", href: `/meeting/${encodeURIComponent(m.id)}`, "data-testid": "join-meeting",
+        "aria-label": t("login.join_named", { title: m.title }),
+      }, t("login.join")));
   }));
 }
 

@@ -6,7 +6,7 @@
  */
 import { t, language } from "../i18n.js";
 import { api, whoAmI } from "../api.js";
-import { h } from "../views/dom.js";
+import { h, byId as $ } from "../views/dom.js";
 import { at, clockTime, eraDate, lengthText } from "../archive/format.js";
 import { Player } from "../archive/player.js";
 import { Controls } from "../archive/controls.js";
@@ -18,7 +18,6 @@ import { initPage, errorText, showProblem } from "./page.js";
 /** @typedef {import("../archive/programme.js").Sitting} Sitting */
 /** @typedef {import("../archive/player.js").Moment} Moment */
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const LOADING_SHOWN_AFTER_MS = 400;
 
 const meetingId = decodeURIComponent(location.pathname.split("/")[2] || "");

@@ -39,8 +39,8 @@ const GUEST_ROLES = ["presenter", "expert", "observer"];
  */
 function formBox(key, summary, testid, handler, actions, ...fields) {
   const problem = h("p", { class: "problem", role: "alert", hidden: true, "data-testid": `${testid}-problem` });
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "form", "data-testid": testid }, ...fields, problem,
-    h("button", { type: "submit", class: "btn primary", "data-testid": `${testid}-submit` }, t("admin.save"))));
+  const form = h("form", { class: "form", "data-testid": testid }, ...fields, problem,
+    h("button", { type: "submit", class: "btn primary", "data-testid": `${testid}-submit` }, t("admin.save")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const submit = /** @type {HTMLButtonElement} */ (form.querySelector("button[type=submit]"));

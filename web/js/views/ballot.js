@@ -46,6 +46,7 @@ export function kindChip(ballot) {
 export function progressParts(state, ballot, names) {
   const voted = ballot.voted.length;
   const entitled = ballot.entitled.length;
+  /** @type {Node[]} */
   const parts = [
     h("p", { class: "ballot-progress", "data-testid": "ballot-progress" }, t("ballot.progress", { voted, entitled })),
     h("div", {

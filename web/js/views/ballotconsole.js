@@ -196,20 +196,20 @@ export class BallotConsole {
  */
 export function ballotDialog(motion) {
   const opener = /** @type {HTMLElement | null} */ (document.activeElement);
-  const motionInput = /** @type {HTMLTextAreaElement} */ (h("textarea", {
+  const motionInput = h("textarea", {
     id: "ballot-motion-input", class: "text-input", "data-testid": "ballot-motion-input", rows: 3, maxlength: 500,
-  }));
+  });
   motionInput.value = motion;
   const radio = (/** @type {string} */ kind) => h("label", { class: "radio-row" },
     h("input", { type: "radio", name: "ballot-kind", value: kind, checked: kind === "named", "data-testid": `ballot-kind-${kind}` }),
     h("span", {}, t(`vote.kind.${kind}`)));
-  const majority = /** @type {HTMLSelectElement} */ (h("select", {
+  const majority = h("select", {
     id: "ballot-majority", class: "select", "data-testid": "ballot-majority",
-  }, ...MAJORITIES.map((m) => new Option(t(`majority.option.${m}`, { chair: t("role.chair") }), m))));
-  const abstain = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", "data-testid": "ballot-abstain" }));
-  const dialog = /** @type {HTMLDialogElement} */ (h("dialog", {
+  }, ...MAJORITIES.map((m) => new Option(t(`majority.option.${m}`, { chair: t("role.chair") }), m)));
+  const abstain = h("input", { type: "checkbox", "data-testid": "ballot-abstain" });
+  const dialog = h("dialog", {
     class: "confirm ballot-dialog", "data-testid": "ballot-dialog", "aria-labelledby": "ballot-dialog-title",
-  }));
+  });
   return new Promise((resolve) => {
     /** @param {BallotSettings | null} result */
     const finish = (result) => {

@@ -29,15 +29,15 @@ export class ChairControls {
     /** @type {Record<string, HTMLButtonElement>} */
     this.lifecycle = {};
     for (const step of LIFECYCLE) {
-      this.lifecycle[step.name] = /** @type {HTMLButtonElement} */ (button(t(`chair.${step.name}`),
-        `lifecycle-${step.name}`, () => this.lifecycleClicked(step.name), { kind: step.kind }));
+      this.lifecycle[step.name] = button(t(`chair.${step.name}`),
+        `lifecycle-${step.name}`, () => this.lifecycleClicked(step.name), { kind: step.kind });
     }
     this.quorumNote = h("p", { class: "note warn", "data-testid": "quorum-note", hidden: true });
-    this.endButton = /** @type {HTMLButtonElement} */ (button(t("chair.end_speech"), "chair-end-speech",
-      () => this.command("end_speech"), { kind: "primary" }));
-    this.extendButtons = EXTENSIONS.map((seconds) => /** @type {HTMLButtonElement} */ (button(
+    this.endButton = button(t("chair.end_speech"), "chair-end-speech",
+      () => this.command("end_speech"), { kind: "primary" });
+    this.extendButtons = EXTENSIONS.map((seconds) => button(
       t("chair.extend", { minutes: seconds / 60 }), `extend-${seconds}`,
-      () => this.command("extend", { seconds }))));
+      () => this.command("extend", { seconds })));
     this.fixed = h("div", { class: "chair-console", "data-testid": "chair-console" },
       h("div", { class: "button-row lifecycle", role: "group", "aria-label": t("chair.lifecycle") },
         ...Object.values(this.lifecycle)),
@@ -47,21 +47,21 @@ export class ChairControls {
       class: "button-row floor-controls", role: "group", "aria-label": t("chair.floor_controls"),
     }, this.endButton, ...this.extendButtons);
 
-    this.callSelect = /** @type {HTMLSelectElement} */ (h("select", {
+    this.callSelect = h("select", {
       id: "call-select", class: "select", "data-testid": "call-select",
-    }));
-    this.callButton = /** @type {HTMLButtonElement} */ (button(t("chair.call_button"), "call-button",
-      () => this.callClicked(), { kind: "primary" }));
+    });
+    this.callButton = button(t("chair.call_button"), "call-button",
+      () => this.callClicked(), { kind: "primary" });
     this.callSection = h("section", { class: "panel-section", "aria-labelledby": "call-title" },
       h("h3", { id: "call-title" }, t("chair.call")),
       h("div", { class: "inline-form" },
         h("label", { class: "visually-hidden", for: "call-select" }, t("chair.call_who")),
         this.callSelect, this.callButton));
     this.audioButtons = {
-      floor: /** @type {HTMLButtonElement} */ (button(t("audio.floor"), "audio-floor",
-        () => this.command("audio_mode", { mode: "floor" }))),
-      open: /** @type {HTMLButtonElement} */ (button(t("audio.open"), "audio-open",
-        () => this.command("audio_mode", { mode: "open" }))),
+      floor: button(t("audio.floor"), "audio-floor",
+        () => this.command("audio_mode", { mode: "floor" })),
+      open: button(t("audio.open"), "audio-open",
+        () => this.command("audio_mode", { mode: "open" })),
     };
     this.audioSection = h("section", { class: "panel-section", "aria-labelledby": "audio-title" },
       h("h3", { id: "audio-title" }, t("audio.title")),

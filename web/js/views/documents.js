@@ -6,6 +6,8 @@
  * DOM and the documents HTTP API only; presenting goes through `callbacks.present`.
  */
 import { t, pick } from "../i18n.js";
+import { h } from "./dom.js";
+import { documentListing } from "./doclist.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -20,19 +22,6 @@ import { t, pick } from "../i18n.js";
 /** Page images come in steps of this many pixels, so that the cache is shared. */
 const WIDTH_STEP = 200;
 
-/**
- * @param {string} tag
- * @param {Record<string, string>} [attrs]
- * @param {string} [text]
- * @returns {HTMLElement}
- */
-function el(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text) node.textContent = text;
-  return node;
-}
-
 export class DocumentsView {
   /**
    * @param {HTMLElement} screen the meeting screen: the panel and its button are added to it
@@ -40,11 +29,11 @@ export class DocumentsView {
    */
   constructor(screen, callbacks) {
     this.callbacks = callbacks;
-    this.panel = el("section", { class: "docs-panel", "data-testid": "docs-panel", "aria-labelledby": "docs-heading" });
+    this.panel = h("section", { class: "docs-panel", "data-testid": "docs-panel", "aria-labelledby": "docs-heading" });
     this.panel.hidden = true;
     screen.insertBefore(this.panel, screen.querySelector(".controls"));
-    this.toggleButton = /** @type {HTMLButtonElement} */ (el("button", {
-      type: "button", class: "big toggle docs-toggle", "data-testid": "docs-toggle", "aria-expanded": "false" }));
+    this.toggleButton = h("button", {
+      type: "button", class: "big toggle docs-toggle", "data-testid": "docs-toggle", "aria-expanded": "false" });
     screen.querySelector(".controls")?.prepend(this.toggleButton);
     this.toggleButton.addEventListener("click", () => this.setOpen(this.panel.hidden));
     /** @type {Doc[]} */
@@ -59,7 +48,7 @@ export class DocumentsView {
     this.state = null;
     /** @type {string} */
     this.query = "";
-    /** @type {any[] | null} */
+    /** @type {import("./doclist.js").SearchResult[] | null} */
     this.results = null;
     this.drawn = "";
     /** @type {HTMLImageElement | null} */
@@ -148,7 +137,7 @@ export class DocumentsView {
       return;
     }
     if (!mark) {
-      mark = el("span", { class: "docs-pointer", "data-testid": "docs-pointer", "aria-hidden": "true" });
+      mark = h("span", { class: "docs-pointer", "data-testid": "docs-pointer", "aria-hidden": "true" });
       frame.append(mark);
     }
     mark.style.left = `${at.x * 100}%`;
@@ -174,10 +163,10 @@ export class DocumentsView {
     this.toggleButton.classList.toggle("off", !this.panel.hidden);
     if (this.panel.hidden) return;
     this.panel.replaceChildren();
-    const head = el("div", { class: "docs-head" });
-    head.append(el("h2", { id: "docs-heading" }, this.doc ? this.doc.title : t("docs.title")));
+    const head = h("div", { class: "docs-head" });
+    head.append(h("h2", { id: "docs-heading" }, this.doc ? this.doc.title : t("docs.title")));
     if (this.doc && !(this.presentation && this.following)) {
-      const back = el("button", { type: "button", class: "btn secondary", "data-testid": "docs-back" }, t("docs.list"));
+      const back = h("button", { type: "button", class: "btn secondary", "data-testid": "docs-back" }, t("docs.list"));
       back.addEventListener("click", () => { this.doc = null; this.draw(); });
       head.append(back);
     }
@@ -189,26 +178,26 @@ export class DocumentsView {
 
   /** @returns {HTMLElement} who is presenting, and following or reading on one's own */
   followBar() {
-    const bar = el("div", { class: "docs-follow", "data-testid": "docs-follow", role: "status" });
+    const bar = h("div", { class: "docs-follow", "data-testid": "docs-follow", role: "status" });
     const p = this.presentation;
     if (!p) {
       bar.hidden = true;
       return bar;
     }
     if (this.amPresenter()) {
-      bar.append(el("p", {}, t("docs.presenting")));
-      const stop = el("button", { type: "button", class: "btn danger", "data-testid": "docs-stop" }, t("docs.stop"));
+      bar.append(h("p", {}, t("docs.presenting")));
+      const stop = h("button", { type: "button", class: "btn danger", "data-testid": "docs-stop" }, t("docs.stop"));
       stop.addEventListener("click", () => this.send("stop"));
       bar.append(stop);
     } else if (this.following) {
-      bar.append(el("p", {}, t("docs.following", { name: this.nameOf(p.presenter_id) })));
-      const own = el("button", { type: "button", class: "btn secondary", "data-testid": "docs-unfollow" }, t("docs.unfollow"));
+      bar.append(h("p", {}, t("docs.following", { name: this.nameOf(p.presenter_id) })));
+      const own = h("button", { type: "button", class: "btn secondary", "data-testid": "docs-unfollow" }, t("docs.unfollow"));
       own.addEventListener("click", () => { this.following = false; this.draw(); });
       bar.append(own);
     } else {
       bar.classList.add("reading");
-      bar.append(el("p", {}, t("docs.reading", { page: String(p.page) })));
-      const back = el("button", { type: "button", class: "btn primary", "data-testid": "docs-refollow" }, t("docs.refollow"));
+      bar.append(h("p", {}, t("docs.reading", { page: String(p.page) })));
+      const back = h("button", { type: "button", class: "btn primary", "data-testid": "docs-refollow" }, t("docs.refollow"));
       back.addEventListener("click", () => { this.following = true; this.follow(p); this.draw(); });
       bar.append(back);
     }
@@ -222,55 +211,15 @@ export class DocumentsView {
 
   /** @returns {HTMLElement} the documents, the current item's first, and the search box */
   listing() {
-    const box = el("div", { class: "docs-list-box" });
-    const form = el("form", { class: "docs-search", role: "search" });
-    const input = /** @type {HTMLInputElement} */ (el("input", {
-      type: "search", class: "text-input", "data-testid": "docs-search", "aria-label": t("docs.search"),
-      placeholder: t("docs.search.placeholder"), maxlength: "100" }));
-    input.value = this.query;
-    form.append(input, el("button", { type: "submit", class: "btn primary" }, t("docs.search")));
-    form.addEventListener("submit", (e) => { e.preventDefault(); this.search(input.value); });
-    box.append(form);
-    if (this.results) box.append(this.resultList(this.results));
-    const current = /** @type {any} */ (this.state?.sitting)?.current_item_id;
-    const docs = [...this.docs].sort((a, b) => Number(b.agenda_item_id === current) - Number(a.agenda_item_id === current));
-    if (!docs.length) {
-      box.append(el("p", { class: "docs-empty", "data-testid": "docs-empty" }, t("docs.none")));
-      return box;
-    }
-    const list = el("ul", { class: "docs-list" });
-    for (const doc of docs) {
-      const item = el("li");
-      const button = el("button", { type: "button", class: "docs-card", "data-testid": "docs-card", "data-id": doc.id });
-      const thumb = /** @type {HTMLImageElement} */ (el("img", { alt: "", loading: "lazy" }));
-      thumb.src = this.url(`/api/documents/${doc.id}/thumbnails/1`);
-      button.append(thumb, el("span", { class: "docs-card-title" }, doc.title),
-        el("span", { class: "docs-card-pages" }, t("docs.pages", { n: String(doc.pages) })));
-      button.addEventListener("click", () => this.open(doc, 1));
-      item.append(button);
-      list.append(item);
-    }
-    box.append(list);
-    return box;
-  }
-
-  /** @param {any[]} results @returns {HTMLElement} */
-  resultList(results) {
-    const list = el("ul", { class: "docs-results", "data-testid": "docs-results", "aria-live": "polite" });
-    if (!results.length) list.append(el("li", {}, t("docs.search.none")));
-    for (const r of results) {
-      const button = el("button", { type: "button", class: "docs-result" });
-      button.append(el("strong", {}, `${r.title}(${t("docs.at_page", { page: String(r.page) })})`),
-        el("span", {}, r.snippet));
-      button.addEventListener("click", () => {
-        const doc = this.docs.find((d) => d.id === r.document_id);
-        if (doc) this.open(doc, r.page);
-      });
-      const li = el("li");
-      li.append(button);
-      list.append(li);
-    }
-    return list;
+    return documentListing({
+      docs: this.docs,
+      currentItemId: this.state?.sitting?.current_item_id ?? null,
+      query: this.query,
+      results: this.results,
+      url: (path) => this.url(path),
+      open: (doc, page) => this.open(doc, page),
+      search: (q) => this.search(q),
+    });
   }
 
   /** @param {string} q */
@@ -297,11 +246,11 @@ export class DocumentsView {
 
   /** @param {Doc} doc @returns {HTMLElement} the page, the page buttons, the thumbnails */
   viewer(doc) {
-    const box = el("div", { class: "docs-viewer" });
-    const stage = el("div", { class: "docs-stage", "data-testid": "docs-stage" });
-    const frame = el("div", { class: "docs-frame" });
-    const img = /** @type {HTMLImageElement} */ (el("img", { class: "docs-page", "data-testid": "docs-page",
-      "data-page": String(this.page), alt: t("docs.page.alt", { title: doc.title, page: String(this.page) }) }));
+    const box = h("div", { class: "docs-viewer" });
+    const stage = h("div", { class: "docs-stage", "data-testid": "docs-stage" });
+    const frame = h("div", { class: "docs-frame" });
+    const img = h("img", { class: "docs-page", "data-testid": "docs-page",
+      "data-page": String(this.page), alt: t("docs.page.alt", { title: doc.title, page: String(this.page) }) });
     frame.append(img);
     if (this.img?.style.width) {
       // Keep the last page's size until this one loads: the page does not jump while turning.
@@ -327,22 +276,22 @@ export class DocumentsView {
 
   /** @param {Doc} doc @returns {HTMLElement} */
   pageBar(doc) {
-    const bar = el("div", { class: "docs-pagebar" });
+    const bar = h("div", { class: "docs-pagebar" });
     const locked = !!this.presentation && this.following && !this.amPresenter();
-    const prev = /** @type {HTMLButtonElement} */ (el("button", { type: "button", class: "btn big secondary",
-      "data-testid": "docs-prev" }, t("docs.prev")));
-    const next = /** @type {HTMLButtonElement} */ (el("button", { type: "button", class: "btn big secondary",
-      "data-testid": "docs-next" }, t("docs.next")));
+    const prev = h("button", { type: "button", class: "btn big secondary",
+      "data-testid": "docs-prev" }, t("docs.prev"));
+    const next = h("button", { type: "button", class: "btn big secondary",
+      "data-testid": "docs-next" }, t("docs.next"));
     prev.disabled = locked || this.page <= 1;
     next.disabled = locked || this.page >= doc.pages;
     prev.addEventListener("click", () => this.go(this.page - 1));
     next.addEventListener("click", () => this.go(this.page + 1));
-    const number = el("p", { class: "docs-pagenumber", "data-testid": "docs-pagenumber", "aria-live": "polite" },
+    const number = h("p", { class: "docs-pagenumber", "data-testid": "docs-pagenumber", "aria-live": "polite" },
       t("docs.page", { page: String(this.page), pages: String(doc.pages) }));
     bar.append(prev, number, next);
     const mine = this.presentation && this.amPresenter() && this.presentation.document_id === doc.id;
     if (this.mayPresent() && !mine) {
-      const start = el("button", { type: "button", class: "btn big primary", "data-testid": "docs-present" }, t("docs.present"));
+      const start = h("button", { type: "button", class: "btn big primary", "data-testid": "docs-present" }, t("docs.present"));
       start.addEventListener("click", () => this.send("start", { document_id: doc.id, page: this.page }));
       bar.append(start);
     }
@@ -351,17 +300,17 @@ export class DocumentsView {
 
   /** @param {Doc} doc @returns {HTMLElement} */
   strip(doc) {
-    const strip = el("ol", { class: "docs-strip", "aria-label": t("docs.thumbnails") });
+    const strip = h("ol", { class: "docs-strip", "aria-label": t("docs.thumbnails") });
     const locked = !!this.presentation && this.following && !this.amPresenter();
     for (let n = 1; n <= doc.pages; n++) {
-      const li = el("li");
-      const button = /** @type {HTMLButtonElement} */ (el("button", { type: "button", class: "docs-thumb",
-        "aria-label": t("docs.page", { page: String(n), pages: String(doc.pages) }) }));
+      const li = h("li");
+      const button = h("button", { type: "button", class: "docs-thumb",
+        "aria-label": t("docs.page", { page: String(n), pages: String(doc.pages) }) });
       if (n === this.page) button.setAttribute("aria-current", "page");
       button.disabled = locked;
-      const img = /** @type {HTMLImageElement} */ (el("img", { alt: "", loading: "lazy" }));
+      const img = h("img", { alt: "", loading: "lazy" });
       img.src = this.url(`/api/documents/${doc.id}/thumbnails/${n}`);
-      button.append(img, el("span", {}, String(n)));
+      button.append(img, h("span", {}, String(n)));
       button.addEventListener("click", () => this.go(n));
       li.append(button);
       strip.append(li);
@@ -412,7 +361,7 @@ export class DocumentsView {
 
   /** @param {string} text */
   flash(text) {
-    const note = el("p", { class: "docs-error", role: "alert", "data-testid": "docs-error" }, text);
+    const note = h("p", { class: "docs-error", role: "alert", "data-testid": "docs-error" }, text);
     this.panel.querySelector(".docs-error")?.remove();
     this.panel.querySelector(".docs-head")?.after(note);
   }

@@ -6,18 +6,22 @@ import { t } from "../i18n.js";
 
 /**
  * @typedef {Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>} Attrs
+ * @typedef {Node | string | null | undefined | false} Child
  */
 
 /**
  * Build an element. `on*` attributes with functions become listeners; `false`/`null`
  * attributes are left out; `dataset` keys are written as `data-*`.
- * @param {string} tag
+ * The element's type follows from a literal tag (`h("button")` is an HTMLButtonElement).
+ * @template {string} K
+ * @param {K} tag
  * @param {Attrs} [attrs]
- * @param {...(Node | string | null | undefined | false)} children
- * @returns {HTMLElement}
+ * @param {...Child} children
+ * @returns {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement}
  */
 export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
+  const el = /** @type {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement} */ (
+    document.createElement(tag));
   for (const [name, value] of Object.entries(attrs)) {
     if (value === false || value === null || value === undefined) continue;
     if (typeof value === "function") {
@@ -40,12 +44,21 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 /**
+ * An element of the page's own markup by id; the pages' ids are fixed, so it is there.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  return /** @type {HTMLElement} */ (document.getElementById(id));
+}
+
+/**
  * A big button with a text label (never an icon alone).
  * @param {string} label
  * @param {string} testid
  * @param {() => void} onClick
  * @param {{kind?: string, disabled?: boolean, key?: string, pressed?: boolean, describedby?: string}} [options]
- * @returns {HTMLElement}
+ * @returns {HTMLButtonElement}
  */
 export function button(label, testid, onClick, options = {}) {
   return h("button", {
@@ -96,13 +109,14 @@ export function confirmDialog(options) {
   const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   /** @type {HTMLInputElement | null} */
   let input = null;
+  /** @type {Node[]} */
   const body = [];
   if (options.text) body.push(h("p", { class: "dialog-text" }, options.text));
   if (options.input) {
-    input = /** @type {HTMLInputElement} */ (h("input", {
+    input = h("input", {
       type: "text", class: "text-input", "data-testid": "dialog-input", maxlength: 200,
       value: options.input.value || "", autocomplete: "off",
-    }));
+    });
     body.push(h("label", { class: "field" }, h("span", {}, options.input.label), input));
     if (options.input.choices?.length) {
       const field = /** @type {HTMLInputElement} */ (input);
@@ -113,9 +127,9 @@ export function confirmDialog(options) {
         }))));
     }
   }
-  const dialog = /** @type {HTMLDialogElement} */ (h("dialog", {
+  const dialog = h("dialog", {
     class: "confirm", "data-testid": "dialog", "aria-labelledby": "dialog-title",
-  }));
+  });
   return new Promise((resolve) => {
     /** @param {string | null} result */
     const finish = (result) => {

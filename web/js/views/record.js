@@ -41,6 +41,11 @@ export class AttendanceRecord {
     this.loading = false;
     this.failed = false;
     this.fetchedAt = 0;
+    // The parts, made by build() (again after a language change).
+    /** @type {HTMLElement} */ this.status;
+    /** @type {HTMLTableElement} */ this.table;
+    /** @type {HTMLButtonElement} */ this.refreshButton;
+    /** @type {HTMLDetailsElement} */ this.el;
     this.build();
   }
 
@@ -51,9 +56,9 @@ export class AttendanceRecord {
     this.refreshButton = button(t("record.refresh"), "attendance-refresh", () => this.load(), { kind: "secondary" });
     const summary = h("summary", { "data-testid": "attendance-open" },
       h("h3", { id: "record-title" }, t("record.title")));
-    const el = /** @type {HTMLDetailsElement} */ (h("details", {
+    const el = h("details", {
       class: "panel-section record", "data-testid": "attendance-record", "aria-labelledby": "record-title",
-    }, summary, h("div", { class: "record-body" }, this.status, this.table, this.refreshButton)));
+    }, summary, h("div", { class: "record-body" }, this.status, this.table, this.refreshButton));
     if (this.el?.open) el.open = true;
     el.addEventListener("toggle", () => { if (el.open) this.load(); });
     this.el = el;

@@ -19,7 +19,8 @@ const STATUS_KEYS = {
   left: "status.idle", // the screen itself says it
 };
 
-/** Refusals with a text of their own; anything else shows the server's message. */
+/** Refusals with a text of their own; anything else shows the server's message.
+ * @type {Record<string, string>} */
 const TEXT_KEYS = {
   no_token: "error.no_token",
   invalid_token: "error.invalid_token",
@@ -28,6 +29,7 @@ const TEXT_KEYS = {
   not_a_participant: "error.not_a_participant",
   not_found: "error.not_found",
 };
+/** @type {Record<string, string>} */
 const TITLE_KEYS = {
   replaced: "error.replaced.title",
   removed: "error.removed.title",

@@ -11,18 +11,18 @@ import { QuorumAlarm } from "./quorum.js";
 import { AttendanceRecord } from "./record.js";
 import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
-import { voteStatus, ballotNews } from "../ballot.js";
+import { FloorRequestBlock } from "./request.js";
+import { sittingNews, ballotNewsText } from "./announce.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
 import {
-  REQUEST_KINDS, isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
-  timerPhase, clock, person, selfId, presenceOf, attendanceOf,
+  isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
+  timerPhase, clock, selfId, presenceOf, attendanceOf,
 } from "../sitting.js";
 
 /**
  * @typedef {import("../store.js").State} State
  * @typedef {import("./lists.js").Command} Command
- * @typedef {{name: string, at: number, actor_id: string|null, agenda_item_id: string|null,
- *   data: Record<string, any>}} SittingEvent
+ * @typedef {import("./announce.js").SittingEvent} SittingEvent
  * @typedef {object} SittingCallbacks
  * @property {Command} command send a sitting command; resolves true when accepted
  * @property {() => void} dismissError
@@ -46,7 +46,6 @@ export class SittingView {
     this.state = null;
     this.listKey = "";
     this.timerText = "";
-    this.requestKind = "speech";
     /** @type {import("./lists.js").ListActions} */
     this.actions = {
       command: (name, fields) => this.callbacks.command(name, fields),
@@ -55,6 +54,35 @@ export class SittingView {
     };
     this.quorumAlarm = new QuorumAlarm();
     this.record = new AttendanceRecord(() => this.callbacks.attendance());
+    // The panel's parts, made by build() (again after a language change).
+    /** @type {HTMLElement} */ this.stateBadge;
+    /** @type {HTMLElement} */ this.currentItem;
+    /** @type {HTMLElement} */ this.floorWho;
+    /** @type {HTMLElement} */ this.floorTimer;
+    /** @type {HTMLButtonElement} */ this.endOwn;
+    /** @type {ChairControls} */ this.chair;
+    /** @type {BallotCard} */ this.ballotCard;
+    /** @type {BallotConsole} */ this.ballotConsole;
+    /** @type {HTMLElement} */ this.floorBox;
+    /** @type {HTMLElement} */ this.myMic;
+    /** @type {HTMLElement} */ this.myPresence;
+    /** @type {HTMLElement} */ this.myPresenceTitle;
+    /** @type {HTMLElement} */ this.myPresenceText;
+    /** @type {FloorRequestBlock} */ this.request;
+    /** @type {HTMLElement} */ this.errorText;
+    /** @type {HTMLElement} */ this.errorBanner;
+    /** @type {HTMLElement} */ this.announcer;
+    /** @type {HTMLElement} */ this.queueList;
+    /** @type {HTMLElement} */ this.queueNote;
+    /** @type {HTMLElement} */ this.agendaList;
+    /** @type {HTMLElement} */ this.quorumBox;
+    /** @type {HTMLElement} */ this.rosterList;
+    /** @type {HTMLElement} */ this.queueSection;
+    /** @type {HTMLElement} */ this.agendaSection;
+    /** @type {HTMLElement} */ this.quorumSection;
+    /** @type {HTMLElement} */ this.rosterSection;
+    /** @type {HTMLElement} */ this.more;
+    /** @type {string} */ this.arranged;
     this.build();
   }
 
@@ -78,21 +106,9 @@ export class SittingView {
     this.myPresenceTitle = h("strong", { class: "my-presence-title" });
     this.myPresenceText = h("span", { class: "my-presence-text" });
 
-    this.kindSelect = /** @type {HTMLSelectElement} */ (h("select", {
-      id: "request-kind", class: "select", "data-testid": "request-kind",
-      onchange: () => { this.requestKind = this.kindSelect.value; },
-    }, ...REQUEST_KINDS.map((kind) => new Option(t(`speech.${kind}`), kind, false, kind === this.requestKind))));
-    this.requestButton = button(t("member.request"), "request-floor",
-      () => this.callbacks.command("request_floor", { kind: this.kindSelect.value }), { kind: "primary big" });
-    this.requestHint = h("p", { class: "hint", "data-testid": "request-hint" });
-    this.idleBlock = h("div", { class: "request-block" },
-      h("label", { class: "kind-field", for: "request-kind" }, h("span", {}, t("member.kind")), this.kindSelect),
-      this.requestButton, this.requestHint);
-    this.myRequestText = h("p", { class: "my-request", "data-testid": "my-request" });
-    this.withdrawButton = button(t("member.withdraw"), "withdraw", () => this.withdraw(), { kind: "secondary big" });
-    this.pendingBlock = h("div", { class: "pending-block" }, this.myRequestText, this.withdrawButton);
-    this.memberBlock = h("div", { class: "member-actions", "data-testid": "member-actions" },
-      this.idleBlock, this.pendingBlock);
+    // The kind chosen before a language change is kept.
+    this.request = new FloorRequestBlock((name, fields) => this.callbacks.command(name, fields),
+      this.request ? this.request.requestKind : "speech");
 
     this.errorText = h("p", { class: "error-text" });
     this.errorBanner = h("div", { class: "command-error", role: "alert", "data-testid": "command-error" },
@@ -117,7 +133,7 @@ export class SittingView {
         h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
         this.quorumAlarm.banner,
         h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem),
-        this.ballotCard.el, this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.memberBlock,
+        this.ballotCard.el, this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.request.el,
         this.errorBanner),
       this.more, this.announcer, this.quorumAlarm.announcer);
     this.arranged = "";
@@ -172,7 +188,7 @@ export class SittingView {
     this.record.render(state);
     this.ballotCard.render(state);
     if (who !== "other") this.ballotConsole.render(state, presiding);
-    this.renderMemberBlock(state, presiding, online);
+    this.request.render(state, presiding, online);
     this.chair.fixed.hidden = !presiding;
     this.chair.floorControls.hidden = !presiding || !sitting.floor;
     if (presiding) this.chair.render(state);
@@ -268,38 +284,6 @@ export class SittingView {
   }
 
   /**
-   * A member who is not presiding: ask for the floor, or see and withdraw the request.
-   * @param {State} state
-   * @param {boolean} presiding
-   * @param {boolean} online
-   * @returns {void}
-   */
-  renderMemberBlock(state, presiding, online) {
-    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
-    const show = isMemberRole(state.self?.role) && !presiding && !sitting.removed.includes(selfId(state));
-    this.memberBlock.hidden = !show || holdsFloor(state);
-    if (!show) return;
-    const pending = myRequest(state);
-    const hadFocus = this.memberBlock.contains(document.activeElement);
-    this.idleBlock.hidden = !!pending;
-    this.pendingBlock.hidden = !pending;
-    if (pending) {
-      this.myRequestText.textContent = t("member.pending", {
-        kind: t(`speech.${pending.request.kind}`), position: pending.position,
-      });
-    }
-    const open = sitting.state === "open";
-    /** @type {HTMLButtonElement} */ (this.requestButton).disabled = !open || !online;
-    /** @type {HTMLButtonElement} */ (this.withdrawButton).disabled = !online;
-    this.kindSelect.disabled = !open;
-    this.requestHint.textContent = t(open ? "member.request_hint" : `member.request_when.${sitting.state}`);
-    // The button pressed has just been hidden: keep the keyboard in the block.
-    if (hadFocus && !this.memberBlock.contains(document.activeElement)) {
-      (pending ? this.withdrawButton : this.requestButton).focus({ preventScroll: true });
-    }
-  }
-
-  /**
    * @param {State} state
    * @param {"chair" | "clerk" | "other"} who
    * @param {boolean} online
@@ -337,11 +321,6 @@ export class SittingView {
     this.floorTimer.textContent = text;
   }
 
-  async withdraw() {
-    const pending = this.state && myRequest(this.state);
-    if (pending) await this.callbacks.command("withdraw_request", { request_id: pending.request.id });
-  }
-
   /**
    * @param {string} itemId
    * @param {string} title
@@ -375,43 +354,8 @@ export class SittingView {
     const state = this.state;
     if (!state || !events?.length) return;
     this.record.onEvents(events);
-    const me = selfId(state);
-    const lines = [];
-    for (const e of events) {
-      const name = (/** @type {string} */ id) => person(state, id).name;
-      switch (e.name) {
-        case "meeting_opened": case "meeting_recessed": case "meeting_resumed": case "meeting_adjourned":
-          lines.push(t(`announce.${e.name}`));
-          break;
-        case "item_taken_up":
-          lines.push(t("announce.item_taken_up", { title: e.data.title || "" }));
-          break;
-        case "item_decided":
-          lines.push(t("announce.item_decided", { result: e.data.result || "" }));
-          break;
-        case "floor_granted":
-          lines.push(e.data.holder_id === me ? t("announce.your_turn") : t("announce.floor_granted", { name: name(e.data.holder_id) }));
-          break;
-        case "speech_ended":
-          lines.push(t("announce.speech_ended", { name: name(e.data.holder_id) }));
-          break;
-        case "floor_requested":
-          if (isPresiding(state)) lines.push(t("announce.floor_requested", { name: name(e.actor_id || "") }));
-          break;
-        case "floor_denied":
-          if (e.data.participant_id === me) lines.push(t("announce.denied"));
-          break;
-        case "participant_muted": case "participant_unmuted":
-          if (e.data.participant_id === me) lines.push(t(`announce.${e.name}`));
-          break;
-        case "audio_mode_changed":
-          lines.push(t(`announce.audio.${e.data.mode}`));
-          break;
-        default:
-          break;
-      }
-    }
-    if (lines.length) this.announcer.textContent = lines.join(" ");
+    const text = sittingNews(state, events);
+    if (text) this.announcer.textContent = text;
   }
 
   /**
@@ -421,14 +365,8 @@ export class SittingView {
    * @returns {void}
    */
   announceBallot(before, after) {
-    const news = ballotNews(before, after);
-    const state = this.state;
-    if (!news || !after || !state) return;
-    const chair = t("role.chair");
-    const mine = news === "opened" && voteStatus(after, selfId(state)) === "can_vote";
-    this.announcer.textContent = t(mine ? "ballot_news.opened_you" : `ballot_news.${news}`, {
-      motion: after.motion, chair, outcome: after.tally ? t(`outcome.${after.tally.outcome}`) : "",
-    });
+    const text = this.state ? ballotNewsText(this.state, before, after) : "";
+    if (text) this.announcer.textContent = text;
   }
 
   /** Rebuild every text after a language change. */

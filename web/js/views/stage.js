@@ -32,18 +32,18 @@ export class StageView {
     this.callbacks = callbacks;
     // Read out when a share starts or changes hands (the tiles it covers are not).
     this.caption = h("p", { class: "stage-caption", id: "stage-caption", "data-testid": "stage-caption", "aria-live": "polite" });
-    this.stopButton = /** @type {HTMLButtonElement} */ (h("button", {
-      type: "button", class: "big danger", "data-testid": "stage-stop", onclick: () => callbacks.stop() }));
-    this.video = /** @type {HTMLVideoElement} */ (h("video", {
-      class: "stage-video", "data-testid": "stage-video", "aria-labelledby": "stage-caption" }));
+    this.stopButton = h("button", {
+      type: "button", class: "big danger", "data-testid": "stage-stop", onclick: () => callbacks.stop() });
+    this.video = h("video", {
+      class: "stage-video", "data-testid": "stage-video", "aria-labelledby": "stage-caption" });
     this.video.autoplay = this.video.muted = this.video.playsInline = true;
     this.section = h("section", { class: "screen-stage", "data-testid": "screen-stage", "aria-labelledby": "stage-caption" },
       h("div", { class: "stage-bar" }, this.caption, this.stopButton), this.video);
     this.section.hidden = true;
     screen.insertBefore(this.section, screen.querySelector(".controls"));
-    this.shareButton = /** @type {HTMLButtonElement} */ (h("button", {
+    this.shareButton = h("button", {
       type: "button", class: "big toggle share-toggle", "data-testid": "share-screen", "aria-pressed": "false",
-      onclick: () => (this.mine() ? callbacks.stop() : callbacks.share()) }));
+      onclick: () => (this.mine() ? callbacks.stop() : callbacks.share()) });
     this.shareButton.innerHTML = `<span class="icon">${SCREEN_ICON}</span><span class="label"></span>`;
     this.shareButton.hidden = true;
     screen.querySelector(".controls")?.insertBefore(this.shareButton, screen.querySelector("#leave-button"));

@@ -5,6 +5,7 @@
  */
 import { t } from "../i18n.js";
 import { LevelMeter, SpeakingDetector } from "../media.js";
+import { h } from "./dom.js";
 
 /** @typedef {import("../signaling.js").RosterEntry} RosterEntry */
 
@@ -39,11 +40,9 @@ export class Tile {
     this.lastLevel = 0;
     this.framesShown = 0;
 
-    const el = document.createElement("article");
-    el.className = "tile";
-    el.dataset.testid = "tile";
-    el.dataset.participantId = entry.id;
-    el.dataset.self = String(this.self);
+    const el = h("article", {
+      class: "tile", "data-testid": "tile", "data-participant-id": entry.id, "data-self": String(this.self),
+    });
     el.innerHTML = `
       <video class="tile-video" data-testid="tile-video" autoplay playsinline muted></video>
       <div class="placeholder" aria-hidden="true"><span class="placeholder-name"></span></div>
@@ -77,9 +76,7 @@ export class Tile {
     /** @type {HTMLAudioElement | null} */
     this.audio = null;
     if (!this.self) {
-      this.audio = document.createElement("audio");
-      this.audio.autoplay = true;
-      this.audio.dataset.testid = "tile-audio";
+      this.audio = h("audio", { autoplay: true, "data-testid": "tile-audio" });
       el.append(this.audio);
     }
     this.update(entry);

@@ -63,9 +63,9 @@ export class VotePanel {
     this.shownKey = "";
     /** The ballot whose announced result is shown large, until closed. */
     this.resultFor = "";
-    this.selfVideo = /** @type {HTMLVideoElement} */ (h("video", {
+    this.selfVideo = h("video", {
       class: "vote-self-video", autoplay: true, playsinline: true, muted: true, "aria-hidden": "true",
-    }));
+    });
     this.selfVideo.muted = true;
     this.selfCaption = h("figcaption", {});
     this.selfView = h("figure", { class: "vote-self", "data-testid": "vote-self" }, this.selfVideo, this.selfCaption);
