@@ -1,26 +1,25 @@
-"""HTTP routes: the web client, its static files, the WebSocket, a health check."""
+"""HTTP routes: the web client's pages, its static files, a health check."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
-
-from gikai.signaling.ws.connection import websocket_handler
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _page(name: str):  # type: ignore[no-untyped-def]
+def page(name: str) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
     async def handler(request: web.Request) -> web.FileResponse:
         return web.FileResponse(WEB_DIR / name, headers=NO_STORE)
 
     return handler
 
 
-join_page = _page("join.html")
+join_page = page("join.html")
 
 
 async def index(request: web.Request) -> web.Response:
@@ -52,10 +51,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/join", join_page)
     app.router.add_get("/meeting/{meeting_id}", join_page)  # members, logged in with a passkey
-    app.router.add_get("/login", _page("login.html"))
-    app.router.add_get("/enrol", _page("enrol.html"))
-    app.router.add_get("/admin", _page("admin.html"))
-    app.router.add_get("/gallery/{meeting_id}", _page("gallery.html"))  # the public gallery, no login
+    app.router.add_get("/login", page("login.html"))
+    app.router.add_get("/enrol", page("enrol.html"))
+    app.router.add_get("/admin", page("admin.html"))
+    app.router.add_get("/gallery/{meeting_id}", page("gallery.html"))  # the public gallery, no login
     app.router.add_get("/healthz", health)
-    app.router.add_get("/ws", websocket_handler)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
