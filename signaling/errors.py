@@ -27,6 +27,10 @@ MEDIA: dict[str, Text] = {
                           "Your browser does not support VP8 video and Opus audio."),
     "peer_closed": ("映像・音声の接続が切れました。再接続します。",
                     "The audio/video connection ended. Reconnecting."),
+    # the publishable video (media/archive/render.py)
+    "render_failed": ("公開用の動画を作成できませんでした。", "The video could not be made."),
+    "render_cancelled": ("公開用の動画の作成を取り消しました。", "Making the video was cancelled."),
+    "caption_font_missing": ("字幕用の日本語フォントがありません。", "There is no Japanese font for the captions."),
 }
 
 EDGE: dict[str, Text] = {
