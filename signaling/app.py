@@ -210,12 +210,15 @@ async def _close_sockets(app: web.Application) -> None:
 async def _recover_recordings(recordings: Recordings, sittings: SittingService) -> None:
     """Segments a killed server left open are finished and put on the record, with where
     recording stopped."""
+    def event(name: str, data: dict[str, Any]) -> Callable[[Sitting, datetime], list[Event]]:
+        return lambda s, now: s.recording_event(name, now, data)
+
     for meeting_id, (segments, stopped) in recordings.recover_all().items():
         try:
             for data in segments:
-                await sittings.execute(meeting_id, lambda s, now, d=data: s.recording_event("recording_segment", now, d))
-            await sittings.execute(meeting_id, lambda s, now, at=stopped, n=len(segments): s.recording_event(
-                "recording_interrupted", now, {"stopped_at": at, "segments_recovered": n}))
+                await sittings.execute(meeting_id, event("recording_segment", data))
+            await sittings.execute(meeting_id, event(
+                "recording_interrupted", {"stopped_at": stopped, "segments_recovered": len(segments)}))
         except Exception:
             logger.exception("could not record the recovery of %s's recordings", meeting_id)
 

@@ -99,7 +99,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         config = ServerConfig(
             host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,

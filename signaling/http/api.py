@@ -62,7 +62,8 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
 async def login_password(request: web.Request) -> web.Response:
     same_origin(request)
     data = await json_body(request)
-    token, login = await request.app[ACCOUNTS].login_password(text_field(data, "username", 100), text_field(data, "password", 200))
+    token, login = await request.app[ACCOUNTS].login_password(text_field(data, "username", 100),
+                                                              text_field(data, "password", 200))
     found = await request.app[ACCOUNTS].session(token)
     assert found is not None
     return _with_session(ok(_me(*found)), request, token, login)
@@ -153,7 +154,8 @@ async def admin_create_body(request: web.Request) -> web.Response:
     data = await json_body(request)
     try:
         kind = BodyKind(data.get("kind", "committee"))
-        fixed = int(data.get("fixed_membership"))
+        fixed_membership: Any = data.get("fixed_membership")  # None or junk: refused below
+        fixed = int(fixed_membership)
     except (ValueError, TypeError):
         raise InvalidArgument("kind must be plenary or committee; fixed_membership a number") from None
     body = await request.app[ADMIN].create_body(text_field(data, "name"), kind, fixed)

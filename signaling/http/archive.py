@@ -70,7 +70,8 @@ async def list_sittings(request: web.Request) -> web.Response:
         on = date.fromisoformat(q["date"]) if q.get("date") else None
     except ValueError:
         raise fail(400, "bad_request", "date must be YYYY-MM-DD") from None
-    found = await request.app[ARCHIVE].sittings(q.get("q", "")[:200], q.get("body", "")[:200], on, q.get("speaker", "")[:200])
+    found = await request.app[ARCHIVE].sittings(q.get("q", "")[:200], q.get("body", "")[:200], on,
+                                                q.get("speaker", "")[:200])
     account = await current(request)
     if account is None or account[0].kind is not AccountKind.CLERK:
         found = [f for f in found if f["state"] == "adjourned"]
@@ -99,7 +100,8 @@ async def minutes(request: web.Request) -> web.Response:
     headers = {}
     if fmt == "pdf":
         headers["Content-Disposition"] = f'attachment; filename="minutes-{meeting_id}.pdf"'
-    return web.Response(body=body, content_type=content_type.split(";")[0], charset="utf-8" if "charset" in content_type else None,
+    return web.Response(body=body, content_type=content_type.split(";")[0],
+                        charset="utf-8" if "charset" in content_type else None,
                         headers=headers)
 
 

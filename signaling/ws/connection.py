@@ -20,6 +20,7 @@ from gikai.orchestrator.service.sittings import SittingService, utcnow
 from gikai.signaling import errors, wire
 from gikai.signaling.auth.tokens import JoinTokens
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.wire import ProtocolError
 from gikai.signaling.ws import commands, protocol
 from gikai.signaling.ws.hub import Attendee, Hub
 from gikai.signaling.ws.media import MemberMedia
@@ -34,7 +35,6 @@ from gikai.signaling.ws.protocol import (
     MediaState,
     Ping,
     Present,
-    ProtocolError,
     Reception,
     Request,
     Vote,

@@ -56,7 +56,7 @@ class MeetingHub:
         text = json.dumps(message)  # once, not once per socket (200 watchers of a vote)
         results = await asyncio.gather(*(a.send_text(text) if a.send_text else a.send(message) for a in targets),
                                        return_exceptions=True)
-        for attendee, result in zip(targets, results):
+        for attendee, result in zip(targets, results, strict=True):
             if isinstance(result, Exception):
                 logger.debug("could not tell %s: %s", attendee.participant.id, result)
 

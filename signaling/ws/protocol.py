@@ -7,7 +7,7 @@ typed requests only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode
@@ -124,8 +124,8 @@ class Present:
     y: float = 0.0
 
 
-Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception, AttendanceQuery,
-                BallotAction, VoteOptions, Vote, Present]
+Request = (Join | Answer | MediaState | Ping | Leave | Command | Reception | AttendanceQuery
+           | BallotAction | VoteOptions | Vote | Present)
 BALLOT_ACTIONS = ("open", "close", "decide_tie", "publish")
 CHOICE_CHARS = 10
 
@@ -185,7 +185,7 @@ def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: 
         ok = isinstance(value, kind)
     if not ok:
         raise ProtocolError("bad_message", f"field '{name}' must be {kind.__name__}", rid)
-    if max_len and len(value) > max_len:
+    if max_len and isinstance(value, (str, list, dict)) and len(value) > max_len:
         raise ProtocolError("bad_message", f"field '{name}' is longer than {max_len}", rid)
     return value
 
@@ -216,7 +216,8 @@ def parse(text: str) -> Request:
                            _field(msg, "choice", str, rid, CHOICE_CHARS))
     if kind == "vote":
         credential = _field(msg, "credential", dict, rid)
-        return Vote(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS), _field(msg, "choice", str, rid, CHOICE_CHARS),
+        return Vote(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS),
+                    _field(msg, "choice", str, rid, CHOICE_CHARS),
                     _field(msg, "ceremony", str, rid, MAX_ID_CHARS), credential)
     if kind == "present":
         return _present(msg, rid)

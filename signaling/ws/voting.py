@@ -30,7 +30,8 @@ from gikai.orchestrator.service.ballots import BallotService, Evidence
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.auth import passkeys
 from gikai.signaling.auth.passkeys import Ceremonies, PasskeyError
-from gikai.signaling.ws.protocol import BallotAction, ProtocolError, Vote, VoteOptions
+from gikai.signaling.wire import ProtocolError
+from gikai.signaling.ws.protocol import BallotAction, Vote, VoteOptions
 from gikai.signaling.ws.views import ballot_view
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class VoteDesk:
     async def ballot(self, meeting_id: str, actor: str, r: BallotAction) -> dict[str, Any]:
         ballots = self.ballots
         if r.action == "open":
-            ballot = await ballots.open(meeting_id, actor, r.motion, _enum(BallotKind, r.kind, "kind", r.id),
+            await ballots.open(meeting_id, actor, r.motion, _enum(BallotKind, r.kind, "kind", r.id),
                                         _enum(Majority, r.majority, "majority", r.id), r.abstain_allowed)
         elif r.action == "close":
             await ballots.close(meeting_id, r.ballot_id, actor)
@@ -70,9 +71,9 @@ class VoteDesk:
             await ballots.decide_tie(meeting_id, r.ballot_id, actor, _enum(Choice, r.choice, "choice", r.id))
         else:
             await ballots.publish(meeting_id, r.ballot_id, actor)
-        ballot = await ballots.latest(meeting_id)
-        assert ballot is not None
-        return {"ballot": ballot_view(ballot, with_tally=True)}
+        latest = await ballots.latest(meeting_id)
+        assert latest is not None
+        return {"ballot": ballot_view(latest, with_tally=True)}
 
     # -- a member ------------------------------------------------------------------
     async def options(self, meeting_id: str, voter: Participant, r: VoteOptions) -> dict[str, Any]:
