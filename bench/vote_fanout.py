@@ -150,7 +150,7 @@ _VOTE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("b
 def _time_votes(votes: list[dict[str, Any]]) -> None:
     """Wrap what a vote passes through; each vote's marks go to ``votes``: in (VoteDesk.vote
     called), verified (passkey checked), locked (the sitting's lock held), tell / told
-    (HubNotifier.ballot_changed: the view built and written to every socket), out (the reply
+    (MemberPushes.ballot_changed: the view built and written to every socket), out (the reply
     next), and ``calls``: (what, start, seconds) of the database and crypto steps on the way."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,8 +158,8 @@ def _time_votes(votes: list[dict[str, Any]]) -> None:
     from gikai.orchestrator.service.accounts import AccountService
     from gikai.orchestrator.service.ballots import BallotService
     from gikai.orchestrator.service.sittings import SittingService
-    from gikai.signaling.adapters.bridges import HubNotifier
     from gikai.signaling.auth import passkeys
+    from gikai.signaling.ws.pushes import MemberPushes
     from gikai.signaling.ws.voting import VoteDesk
 
     def stamp(name: str) -> None:
@@ -184,7 +184,7 @@ def _time_votes(votes: list[dict[str, Any]]) -> None:
 
         setattr(owner, attr, wrapper)
 
-    vote, confirm, hold, changed = VoteDesk.vote, VoteDesk._confirm, SittingService.hold, HubNotifier.ballot_changed
+    vote, confirm, hold, changed = VoteDesk.vote, VoteDesk._confirm, SittingService.hold, MemberPushes.ballot_changed
     verify = passkeys.verify_authentication
 
     async def timed_vote(desk: Any, meeting_id: str, voter: Any, r: Any) -> Any:
@@ -223,7 +223,7 @@ def _time_votes(votes: list[dict[str, Any]]) -> None:
 
     VoteDesk.vote, VoteDesk._confirm = timed_vote, timed_confirm  # type: ignore[method-assign,assignment]
     SittingService.hold = timed_hold  # type: ignore[method-assign,assignment]
-    HubNotifier.ballot_changed = timed_changed  # type: ignore[method-assign,assignment]
+    MemberPushes.ballot_changed = timed_changed  # type: ignore[method-assign,assignment]
     passkeys.verify_authentication = timed_verify
     timed(AccountService, "member_credentials", "passkeys query")
     timed(AccountService, "record_sign_count", "sign count stored")
@@ -266,7 +266,8 @@ async def _serve(conn: Any, data_dir: Path, database_url: str | None, media: str
     from aiohttp import web
 
     from gikai.signaling.app import create_app
-    from gikai.signaling.services import ServerConfig, Services
+    from gikai.signaling.config import ServerConfig
+    from tests.support.server import Parts
 
     _set_media(media)
     votes: list[dict[str, Any]] = []
@@ -278,7 +279,7 @@ async def _serve(conn: Any, data_dir: Path, database_url: str | None, media: str
     runner = web.AppRunner(create_app(config), handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, LOOPBACK, 0).start()
-    services = runner.app[Services.KEY]
+    services = Parts(runner.app)
     seeded = await _seed(services, voters, watchers)
     conn.send({"port": runner.addresses[0][1], **seeded})
     commands = _command_queue(conn)

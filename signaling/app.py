@@ -1,15 +1,24 @@
-"""The composition root: builds the aiohttp app with its database, SFU and hub."""
+"""The composition root: the only place that builds the server's objects and wires them together.
+
+``create_app`` registers the routes; when the server starts, :func:`_build` makes every object in
+dependency order, each with the collaborators it needs, and puts under a typed key what the
+handlers look up. :func:`_subscribe` is the one place where reactions to committed changes are
+registered: who hears of a sitting change, a ballot change, a change of who may be heard, and of a
+peer that came or went, in that order.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from gikai.media import SFU
+from gikai.media.pdf.sandbox import DocumentRenderer
 from gikai.media.sfu.ice import set_host_addresses
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.persistence.database import Database, sqlite_url
@@ -18,88 +27,63 @@ from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.directory import Directory
+from gikai.orchestrator.service.documents import DocumentService
+from gikai.orchestrator.service.presenting import PresentingService
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
-from gikai.signaling.adapters.bridges import HubNotifier, SfuMediaControl
+from gikai.signaling import wire
+from gikai.signaling.adapters.bridges import SfuMediaControl, Subscribers
+from gikai.signaling.adapters.pdf_inspector import SandboxInspector
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.adapters.recordings import Recordings
 from gikai.signaling.adapters.render_jobs import RenderJobs
 from gikai.signaling.auth.passkeys import Ceremonies
+from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.auth.tokens import JoinTokens, load_or_create_secret
-from gikai.signaling.gallery.socket import Gallery, setup_gallery
+from gikai.signaling.config import CONFIG, ServerConfig
+from gikai.signaling.gallery.endpoint import GALLERY_SOCKETS, GallerySockets, setup_gallery
+from gikai.signaling.gallery.seats import Gallery
+from gikai.signaling.http import state
 from gikai.signaling.http.api import domain_errors, setup_api
 from gikai.signaling.http.archive import setup_archive
 from gikai.signaling.http.documents import setup_documents_api
 from gikai.signaling.http.routes import setup_routes
-from gikai.signaling.services import ServerConfig, Services
-from gikai.signaling.ws import protocol
-from gikai.signaling.ws.connection import CLOSE_MEDIA_ENDED
+from gikai.signaling.tasks import Tasks
+from gikai.signaling.ws.connection import CLOSE_MEDIA_ENDED, Seats
+from gikai.signaling.ws.endpoint import MEMBER_SOCKETS, MemberSockets, setup_member_socket
 from gikai.signaling.ws.hub import Hub
-from gikai.signaling.ws.presenting import Presenting
+from gikai.signaling.ws.media import MemberMedia
+from gikai.signaling.ws.pushes import MemberPushes
 
 logger = logging.getLogger(__name__)
 
-SHUTDOWN = 1001
+TASKS = web.AppKey("tasks", Tasks)
 
 
 def create_app(config: ServerConfig) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024, middlewares=[domain_errors])
     app[CONFIG] = config
-    app.cleanup_ctx.append(_services)
-    app.on_shutdown.append(_close_connections)
+    app.cleanup_ctx.append(_server)
+    app.on_shutdown.append(_close_sockets)
     setup_gallery(app)  # before setup_routes: /gallery/ws, then the page at /gallery/{meeting_id}
     setup_routes(app)
+    setup_member_socket(app)
     setup_api(app)
     setup_documents_api(app)
     setup_archive(app)
     return app
 
 
-CONFIG = web.AppKey("config", ServerConfig)
-
-
-async def _services(app: web.Application) -> AsyncIterator[None]:
+async def _server(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     config.data_dir.mkdir(parents=True, exist_ok=True)
     set_host_addresses(config.media_addresses)
+    tasks = app[TASKS] = Tasks()
     db = Database(config.database_url or sqlite_url(config.data_dir))
     await db.migrate()
-    hub = Hub()
-
-    def peer_failed(room_id: str, peer_id: str) -> None:
-        # The media connection died (ICE failed): tell the client, which reconnects.
-        attendee = hub.find(room_id, peer_id)
-        if attendee is not None:
-            app[Services.KEY].spawn(_end_media(attendee.send, attendee.close))
-
-    sfu = SFU(on_peer_failed=peer_failed)
-
-    def recording_report(meeting_id: str, name: str, data: dict[str, Any]) -> None:
-        def command(s: Sitting, now: datetime) -> list[Event]:
-            return s.recording_failed(now, data) if name == "recording_failed" else s.recording_event(name, now, data)
-
-        app[Services.KEY].spawn(_quietly(app[Services.KEY].sittings.execute(meeting_id, command)))
-
-    recordings = Recordings(sfu, config.data_dir / "recordings", recording_report,
-                            config.recording_segment_seconds, config.recording_min_free_bytes)
-    media_control = SfuMediaControl(sfu, hub, recordings)
-    notifier = HubNotifier(hub)
-    sittings = SittingService(db.unit_of_work, media_control, notifier,
-                              presence_by_camera=config.presence_detection,
-                              signer=Signer.load_or_create(config.data_dir))
-    tokens = JoinTokens(load_or_create_secret(config.data_dir))
-    archive = ArchiveService(db.unit_of_work, sittings.signer, config.data_dir / "recordings", config.data_dir / "imported")
-    ballots = BallotService(db.unit_of_work, sittings, signer=sittings.signer, notifier=notifier, clock=sittings.clock)
-    services = Services(config, db, Directory(db.unit_of_work), tokens, hub, sfu, sittings, media_control,
-                        AccountService(db.unit_of_work), AdminService(db.unit_of_work), Ceremonies(), ballots,
-                        archive, RenderJobs(archive, config.data_dir / "renders"))
-    app[Services.KEY] = services
-    services.gallery = media_control.gallery = notifier.gallery = Gallery(
-        sfu, sittings, services.ballots, config.gallery_max_viewers, services.spawn)
-    services.presenting = notifier.presenting = Presenting(services)
-    if config.presence_detection:
-        services.presence = PresenceBridge(sittings, services.spawn)
-    await _recover_recordings(recordings, sittings)
+    owned = _build(app, config, db, tasks)
+    sittings = app[state.SITTINGS]
+    await _recover_recordings(owned.recordings, sittings)
     recovered = await sittings.recover_after_restart()
     if recovered:
         logger.info("closed %d attendance intervals left open by the previous run", recovered)
@@ -109,52 +93,149 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await _close_connections(app)
-        await recordings.close()
-        await services.render_jobs.close()
-        await services.drain()  # the last segments' record entries
-        if services.presence is not None:
-            await services.presence.close()
-        await sfu.close()
+        await owned.renderer.close()
+        await _close_sockets(app)
+        await owned.recordings.close()
+        await owned.render_jobs.close()
+        await tasks.drain()  # the last segments' record entries
+        if owned.presence is not None:
+            await owned.presence.close()
+        await owned.sfu.close()
         await db.close()
 
 
-async def _close_connections(app: web.Application) -> None:
+@dataclass(frozen=True)
+class _Owned:
+    """What the server closes when it stops, besides the sockets and the database."""
+
+    sfu: SFU
+    recordings: Recordings
+    render_jobs: RenderJobs
+    renderer: DocumentRenderer
+    presence: PresenceBridge | None
+
+
+def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Tasks) -> _Owned:
+    """Every object of the server, each made after what it needs. One cycle is real: the sitting
+    service switches recording on and off, and the recorder reports its segments back to the
+    sitting's record; the recorder's report is therefore a closure over the service made after it."""
+    data = config.data_dir
+    hub = Hub()
+    subscribers = Subscribers()
+    sfu = SFU(on_peer_failed=lambda room_id, peer_id: _peer_failed(hub, tasks, room_id, peer_id))
+    recordings = Recordings(sfu, data / "recordings",
+                            lambda meeting_id, name, report: _recorded(sittings, tasks, meeting_id, name, report),
+                            config.recording_segment_seconds, config.recording_min_free_bytes)
+    media_control = SfuMediaControl(sfu, recordings, hub.expel, subscribers.audible_changed)
+    signer = Signer.load_or_create(data)
+    units = db.unit_of_work
+    sittings = SittingService(units, media_control, subscribers, presence_by_camera=config.presence_detection,
+                              signer=signer)
+    ballots = BallotService(units, sittings, signer=signer, notifier=subscribers, clock=sittings.clock)
+    accounts = AccountService(units)
+    archive = ArchiveService(units, signer, data / "recordings", data / "imported")
+    renderer = DocumentRenderer(data / "documents-cache")
+    documents = DocumentService(units, sittings, data / "documents", SandboxInspector(renderer),
+                                signer=signer, notifier=subscribers, clock=sittings.clock)
+    for stale in (data / "documents" / "tmp").glob("upload-*.part"):
+        stale.unlink(missing_ok=True)  # uploads cut short by a previous run
+    pushes = MemberPushes(hub)
+    presenting = PresentingService(sittings, documents, media_control, pushes, tasks.spawn)
+    gallery = Gallery(sfu, sittings, ballots, config.gallery_max_viewers)
+    presence = PresenceBridge(sittings, tasks.spawn) if config.presence_detection else None
+    tokens = JoinTokens(load_or_create_secret(data))
+    directory = Directory(units)
+    ceremonies = Ceremonies()
+    render_jobs = RenderJobs(archive, data / "renders")
+    _subscribe(subscribers, sfu, gallery, pushes, presenting)
+
+    app[ACCOUNTS] = accounts
+    app[state.ADMIN] = AdminService(units)
+    app[state.ARCHIVE] = archive
+    app[state.CEREMONIES] = ceremonies
+    app[state.DIRECTORY] = directory
+    app[state.DOCUMENTS] = state.Documents(documents, renderer)
+    app[state.RENDER_JOBS] = render_jobs
+    app[state.SIGNER] = signer
+    app[state.SITTINGS] = sittings
+    app[state.TOKENS] = tokens
+    app[MEMBER_SOCKETS] = MemberSockets(
+        hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
+        MemberMedia(sfu, media_control, recordings, presence), presenting, presence, tasks.spawn)
+    app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn)
+    return _Owned(sfu, recordings, render_jobs, renderer, presence)
+
+
+def _subscribe(subscribers: Subscribers, sfu: SFU, gallery: Gallery, pushes: MemberPushes,
+               presenting: PresentingService) -> None:
+    """The reactions to committed changes, in the order they run."""
+    # A sitting changed: the gallery's view first (no await), then the members' push, then the end
+    # of a presentation or share its presenter may no longer show (pushed after the change).
+    subscribers.on_sitting(gallery.sitting_changed)
+    subscribers.on_sitting(pushes.sitting_changed)
+    subscribers.on_sitting(presenting.sitting_changed)
+    # A ballot changed: the gallery shows published results only; the members' pushes coalesce.
+    subscribers.on_ballot(gallery.ballot_changed)
+    subscribers.on_ballot(pushes.ballot_changed)
+    # Whose microphone may be heard changed: the gallery cuts one that may not, at once.
+    subscribers.on_audible(gallery.set_audible)
+    # A peer came or went: the gallery's sources, and a share whose sharer's media went.
+    sfu.peer_listeners.append(gallery.peers_changed)
+    sfu.peer_listeners.append(presenting.media_changed)
+
+
+def _peer_failed(hub: Hub, tasks: Tasks, room_id: str, peer_id: str) -> None:
+    """A member's media connection died (ICE failed): tell the client, which reconnects."""
+    attendee = hub.find(room_id, peer_id)
+    if attendee is not None:
+        tasks.spawn(_end_media(attendee.send, attendee.close))
+
+
+def _recorded(sittings: SittingService, tasks: Tasks, meeting_id: str, name: str, data: dict[str, Any]) -> None:
+    """What the recorder reported (a segment, a failure) goes on the sitting's record."""
+    def command(s: Sitting, now: datetime) -> list[Event]:
+        return s.recording_failed(now, data) if name == "recording_failed" else s.recording_event(name, now, data)
+
+    tasks.spawn(_quietly(sittings.execute(meeting_id, command)))
+
+
+async def _close_sockets(app: web.Application) -> None:
     """Runs before aiohttp waits for handlers: tell every client the server is stopping."""
-    services = app[Services.KEY]
-    if services.gallery is not None:
-        await services.gallery.close()
-    for connection in list(services.connections):
-        try:
-            await connection.close(SHUTDOWN, "server stopping")
-        except Exception:
-            logger.debug("close on shutdown failed", exc_info=True)
-    await services.drain()
+    if GALLERY_SOCKETS in app:
+        await app[GALLERY_SOCKETS].gallery.close()
+    if MEMBER_SOCKETS in app:
+        await app[MEMBER_SOCKETS].close_all()
+    if TASKS in app:
+        await app[TASKS].drain()
 
 
 async def _recover_recordings(recordings: Recordings, sittings: SittingService) -> None:
     """Segments a killed server left open are finished and put on the record, with where
     recording stopped."""
+    def event(name: str, data: dict[str, Any]) -> Callable[[Sitting, datetime], list[Event]]:
+        return lambda s, now: s.recording_event(name, now, data)
+
     for meeting_id, (segments, stopped) in recordings.recover_all().items():
         try:
             for data in segments:
-                await sittings.execute(meeting_id, lambda s, now, d=data: s.recording_event("recording_segment", now, d))
-            await sittings.execute(meeting_id, lambda s, now, at=stopped, n=len(segments): s.recording_event(
-                "recording_interrupted", now, {"stopped_at": at, "segments_recovered": n}))
+                await sittings.execute(meeting_id, event("recording_segment", data))
+            await sittings.execute(meeting_id, event(
+                "recording_interrupted", {"stopped_at": stopped, "segments_recovered": len(segments)}))
         except Exception:
             logger.exception("could not record the recovery of %s's recordings", meeting_id)
 
 
-async def _quietly(awaitable: Any) -> None:
+async def _quietly(awaitable: Awaitable[Any]) -> None:
     try:
         await awaitable
     except Exception:
         logger.exception("could not record what the recorder reported")
 
 
-async def _end_media(send, close) -> None:  # type: ignore[no-untyped-def]
+async def _end_media(send: Callable[[dict[str, Any]], Awaitable[None]],
+                     close: Callable[[int, str], Awaitable[None]]) -> None:
     try:
-        await send(protocol.error("peer_closed"))
+        await send(wire.error("peer_closed"))
         await close(CLOSE_MEDIA_ENDED, "media ended")
     except Exception:
         logger.debug("could not end media", exc_info=True)

@@ -177,8 +177,9 @@ class NoPasskey(DomainError):
 
 class VoteNotConfirmed(DomainError):
     code = "passkey_failed"
-    ja = "パスキーで本人確認できませんでした。もう一度投票をやり直してください。"
-    en = "Your passkey could not confirm this vote. Please vote again."
+    # The one text of passkey_failed, also for a login whose passkey fails (signaling/errors.py).
+    ja = "パスキーで本人確認できませんでした。もう一度やり直してください。"
+    en = "Your passkey could not be verified. Please try again."
 
 
 # -- accounts (accounts.py) -----------------------------------------------------------

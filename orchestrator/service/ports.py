@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from gikai.orchestrator.domain.presenting import Presentation
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.voting import Ballot
 
@@ -39,3 +40,46 @@ class LiveSittings(Protocol):
     async def get(self, meeting_id: str) -> Sitting:
         """The live sitting as it is now (not held)."""
         ...
+
+
+class PresentableDocument(Protocol):
+    """A sitting's document as presenting needs it."""
+
+    @property
+    def meeting_id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def pages(self) -> int: ...
+
+
+class DocumentShelf(Protocol):
+    """Where presenting finds a document (raises NotFound for an unknown id)."""
+
+    async def get(self, document_id: str) -> PresentableDocument: ...
+
+
+class ScreenControl(Protocol):
+    """The SFU's one shared screen per sitting."""
+
+    def connected(self, meeting_id: str, participant_id: str) -> bool:
+        """Whether the participant has a media connection (a screen can be shared only then)."""
+        ...
+
+    def share_screen(self, meeting_id: str, participant_id: str | None) -> bool:
+        """Send that participant's screen to everyone (None: nobody's); False if they have no media."""
+        ...
+
+    def screen(self, meeting_id: str) -> str | None:
+        """Whose screen the SFU sends now."""
+        ...
+
+
+class ShowingNotifier(Protocol):
+    """Tells the sitting's clients what is shown: the presentation (page, pointer), the shared screen."""
+
+    async def presentation_changed(self, meeting_id: str, presentation: Presentation | None) -> None: ...
+
+    async def screen_changed(self, meeting_id: str, sharer: str | None) -> None: ...

@@ -14,6 +14,7 @@ from gikai.media.analysis.presence import (
 )
 from gikai.orchestrator.domain.presence import Seen
 from gikai.orchestrator.service.sittings import SittingService
+from gikai.signaling.tasks import Spawn
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class _Watched:
 
 
 class PresenceBridge:
-    def __init__(self, sittings: SittingService, spawn) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, sittings: SittingService, spawn: Spawn) -> None:
         self.sittings = sittings
         self.spawn = spawn
         self.monitor = PresenceMonitor(self._report)

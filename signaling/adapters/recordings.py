@@ -2,20 +2,22 @@
 
 The orchestrator says whether a meeting is recorded now (``set_recording``); this bridge starts
 and stops the recorder, adds every connected participant's camera and microphone (keys
-``<participant id>-video`` / ``-audio``, and ``-screen`` for a shared screen), and reports each finished segment, a failure or a
-disk running full back to the orchestrator, which puts it on the record. Files live under
-``<data>/recordings/<meeting id>/``; see docs/recording.md.
+``<participant id>-video`` / ``-audio``, and ``-screen`` for a shared screen), and reports each
+finished segment, a failure or a disk running full back to the orchestrator, which puts it on the
+record. Files live under ``<data>/recordings/<meeting id>/``; see docs/recording.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +63,9 @@ class Recordings:
                 self._report_disk_full(meeting_id)
                 return
             origin = started_at.replace(tzinfo=UTC).timestamp()
-            recorder = Recorder(self.folder(meeting_id), lambda: time.time() - origin, self.segment_seconds,
-                                on_segment=lambda info, m=meeting_id: self._segment(m, info),
-                                on_error=lambda key, exc, m=meeting_id: self._failed(m, key, exc))
+            recorder = Recorder(self.folder(meeting_id), partial(_since, origin), self.segment_seconds,
+                                on_segment=partial(self._segment, meeting_id),
+                                on_error=partial(self._failed, meeting_id))
             self.active[meeting_id] = recorder
             self._marker(meeting_id).parent.mkdir(parents=True, exist_ok=True)
             self._marker(meeting_id).touch()  # removed on a clean stop: its presence means a crash
@@ -160,9 +162,12 @@ class Recordings:
         return found
 
 
-def _last_end(folder: Path) -> float:
-    import json
+def _since(origin: float) -> float:
+    """Seconds on the sitting clock: since ``origin`` (a wall-clock time)."""
+    return time.time() - origin
 
+
+def _last_end(folder: Path) -> float:
     end = 0.0
     for manifest in folder.glob("*/manifest.jsonl"):
         for line in manifest.read_text(encoding="utf-8").splitlines():

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gikai.media.archive.render import RenderCancelled, RenderPlan, SourceFile, render
+from gikai.media.archive.render import (
+    AudioSpan,
+    Caption,
+    RenderCancelled,
+    RenderPlan,
+    Shot,
+    SourceFile,
+    render,
+)
 from gikai.orchestrator.service.archive import (
     ArchiveService,
     Programme,
@@ -30,9 +38,10 @@ def render_plan(p: Programme, tracks: list[Track], root: Path) -> RenderPlan:
     """The orchestrator's programme in the renderer's terms: participant ids become track keys."""
     sources = {t.key: [SourceFile(root / s["path"], s["start"], s["end"] if s["end"] is not None else p.duration)
                        for s in t.segments] for t in tracks}
-    shots = [(a, b, f"{who}-video" if who and f"{who}-video" in sources else None) for a, b, who in p.shots]
+    shots = [Shot(a, b, f"{who}-video" if who and f"{who}-video" in sources else None) for a, b, who in p.shots]
     audio = [(a, b, f"{who}-audio") for a, b, who in p.audio if f"{who}-audio" in sources]
-    return RenderPlan(max(p.duration, 0.1), shots, _merge(audio), p.captions, sources)
+    captions = [Caption(a, b, tuple(lines)) for a, b, lines in p.captions]
+    return RenderPlan(max(p.duration, 0.1), shots, [AudioSpan(*span) for span in _merge(audio)], captions, sources)
 
 
 def _merge(spans: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:

@@ -6,6 +6,7 @@ the browser only ever sees an opaque ceremony id.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -73,8 +74,6 @@ class Ceremonies:
 
 def registration_options(rp_id: str, user_id: str, name: str, challenge: bytes,
                          existing: list[str]) -> dict[str, Any]:
-    import json
-
     options = generate_registration_options(
         rp_id=rp_id, rp_name=RP_NAME, user_id=user_id.encode(), user_name=name, user_display_name=name,
         challenge=challenge,
@@ -84,7 +83,7 @@ def registration_options(rp_id: str, user_id: str, name: str, challenge: bytes,
         ),
         exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in existing],
     )
-    return json.loads(options_to_json(options))
+    return _object(options_to_json(options))
 
 
 def verify_registration(credential: Any, challenge: bytes, rp_id: str, origin: str) -> tuple[str, bytes, int]:
@@ -102,13 +101,11 @@ def verify_registration(credential: Any, challenge: bytes, rp_id: str, origin: s
 
 
 def authentication_options(rp_id: str, challenge: bytes, allow: list[str] | None = None) -> dict[str, Any]:
-    import json
-
     options = generate_authentication_options(
         rp_id=rp_id, challenge=challenge, user_verification=UserVerificationRequirement.REQUIRED,
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in (allow or [])],
     )
-    return json.loads(options_to_json(options))
+    return _object(options_to_json(options))
 
 
 def verify_authentication(credential: Any, challenge: bytes, rp_id: str, origin: str,
@@ -122,10 +119,18 @@ def verify_authentication(credential: Any, challenge: bytes, rp_id: str, origin:
         )
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError(f"the passkey did not verify: {exc}") from None
-    return verified.new_sign_count
+    return int(verified.new_sign_count)
 
 
 def credential_id_of(credential: Any) -> str:
     if not isinstance(credential, dict) or not isinstance(credential.get("id"), str) or len(credential["id"]) > 400:
         raise PasskeyError("not a passkey response")
-    return credential["id"]
+    found: str = credential["id"]
+    return found
+
+
+def _object(text: str) -> dict[str, Any]:
+    """The options webauthn wrote as JSON, as the object the browser is sent."""
+    options = json.loads(text)
+    assert isinstance(options, dict)
+    return options

@@ -15,6 +15,7 @@ import re
 import secrets
 from pathlib import Path
 
+MAX_TOKEN_CHARS = 200  # what a socket or a request may send as a token; a real one has 76
 _PURPOSE = b"gikai-rehearsal-join-v1:"
 _TOKEN = re.compile(r"^([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
 

@@ -21,7 +21,8 @@ from gikai.orchestrator.service.signing import Signer
 def add_archive_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     archive = sub.add_parser("archive", help="recordings, minutes and the record of past sittings").add_subparsers(
         dest="action", required=True)
-    p = archive.add_parser("export", parents=[common], help="write recordings, minutes, record and manifest to a folder")
+    p = archive.add_parser("export", parents=[common],
+                           help="write recordings, minutes, record and manifest to a folder")
     p.add_argument("meeting_id")
     p.add_argument("--out", type=Path, required=True)
     p = archive.add_parser("import", parents=[common], help="check an exported folder and add it to the archive")
@@ -89,7 +90,8 @@ async def _render(service: ArchiveService, args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     for problem in result.problems:
         print(f"warning: {problem.key}: {problem.reason}", file=sys.stderr)
-    print(f"wrote {args.out}: {result.duration:.1f} s of video in {result.seconds:.1f} s ({result.speed:.1f}x real time)")
+    print(f"wrote {args.out}: {result.duration:.1f} s of video in {result.seconds:.1f} s "
+          f"({result.speed:.1f}x real time)")
     return 0
 
 

@@ -14,10 +14,11 @@ from aiohttp import web
 
 from gikai.orchestrator.domain.model import Role
 from gikai.signaling.app import create_app
+from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.cli.admin import add_admin_commands, run_admin
-from gikai.signaling.http.documents import Documents
-from gikai.signaling.rehearsal_papers import add_rehearsal_papers
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.cli.rehearsal_papers import add_rehearsal_papers
+from gikai.signaling.config import ServerConfig
+from gikai.signaling.http.state import DIRECTORY, DOCUMENTS, SITTINGS, TOKENS
 
 ROLE_LABELS = {
     Role.CHAIR: "委員長", Role.VICE_CHAIR: "副委員長", Role.MEMBER: "委員", Role.CLERK: "事務局",
@@ -65,26 +66,24 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     await site.start()
     port = runner.addresses[0][1]
     base = (config.public_url or f"http://{config.host}:{port}").rstrip("/")
-    services = app[Services.KEY]
     print(f"gikai serving on {base}", flush=True)
-    clerk = await services.accounts.ensure_clerk()
+    clerk = await app[ACCOUNTS].ensure_clerk()
     if clerk is not None:
         print(f"clerk account created: user '{clerk[0]}', password '{clerk[1]}' "
               f"(log in at {base}/login; shown only this once)", flush=True)
-    rehearsal = await services.directory.ensure_rehearsal()
+    rehearsal = await app[DIRECTORY].ensure_rehearsal()
     if rehearsal is None:
         print("no rehearsal meeting in this database", flush=True)
     else:
         meeting, participants, created = rehearsal
         note = "created" if created else "ready"
-        documents = app.get(Documents.KEY)
-        if created and documents is not None:
-            agenda = (await services.sittings.get(meeting.id)).agenda.items
-            if agenda and await add_rehearsal_papers(documents.service, meeting, agenda[0].id):
+        if created:
+            agenda = (await app[SITTINGS].get(meeting.id)).agenda.items
+            if agenda and await add_rehearsal_papers(app[DOCUMENTS].service, meeting, agenda[0].id):
                 print(f"rehearsal agenda paper added to {agenda[0].title}", flush=True)
         print(f"rehearsal meeting {meeting.title} ({note}); join links, one per person:", flush=True)
         for p in participants:
-            link = f"{base}/join#{services.tokens.issue(p.id)}"
+            link = f"{base}/join#{app[TOKENS].issue(p.id)}"
             print(f"  {ROLE_LABELS[p.role]} {p.name}: {link}", flush=True)
         print(f"public gallery (傍聴席): {base}/gallery/{meeting.id}", flush=True)
     stop = stop or asyncio.Event()
@@ -100,7 +99,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         config = ServerConfig(
             host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,

@@ -6,8 +6,8 @@ session must carry the session's CSRF token in ``X-CSRF-Token`` and come from th
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,97 +19,21 @@ from gikai.orchestrator.domain.accounts import (
     Credential,
     LoginFailed,
     LoginSession,
-    NotClerk,
 )
 from gikai.orchestrator.domain.agenda import ItemKind
 from gikai.orchestrator.domain.errors import DomainError, InvalidArgument
 from gikai.orchestrator.domain.model import BodyKind, Role
 from gikai.orchestrator.service.accounts import token_hash
+from gikai.signaling import errors
 from gikai.signaling.auth import passkeys
 from gikai.signaling.auth.passkeys import PasskeyError
-from gikai.signaling.services import Services
+from gikai.signaling.auth.sessions import ACCOUNTS, COOKIE, current
+from gikai.signaling.http.common import fail, json_body, ok, origin, require, rp_id, same_origin, text_field
+from gikai.signaling.http.state import ADMIN, CEREMONIES, SITTINGS
 
 logger = logging.getLogger(__name__)
 
-COOKIE = "gikai_session"
-MAX_BODY = 512 * 1024
-
-MESSAGES = {
-    "bad_request": ("リクエストの内容に誤りがあります。", "The request is not valid."),
-    "not_logged_in": ("ログインしてください。", "Please log in."),
-    "csrf": ("ページを再読み込みしてから、もう一度お試しください。", "Please reload the page and try again."),
-    "passkey_failed": ("パスキーを確認できませんでした。もう一度お試しください。",
-                       "The passkey could not be verified. Please try again."),
-}
-
-
-def _fail(status: int, code: str, detail: str = "", text: tuple[str, str] | None = None) -> web.HTTPException:
-    ja, en = text or MESSAGES[code]
-    body = json.dumps({"ok": False, "code": code, "message": {"ja": ja, "en": en}, "detail": detail})
-    return _error_class(status)(text=body, content_type="application/json")
-
-
-def _error_class(status: int) -> type[web.HTTPException]:
-    return {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
-            404: web.HTTPNotFound}[status]
-
-
-def _ok(data: dict[str, Any] | None = None) -> web.Response:
-    return web.json_response({"ok": True, **(data or {})})
-
-
-def _origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
-def _rp_id(request: web.Request) -> str:
-    return request.url.host or "localhost"
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise _fail(400, "bad_request", "body too large")
-    try:
-        data = json.loads(await request.text())
-    except (ValueError, UnicodeDecodeError):
-        raise _fail(400, "bad_request", "body is not JSON") from None
-    if not isinstance(data, dict):
-        raise _fail(400, "bad_request", "body must be a JSON object")
-    return data
-
-
-def _text(data: dict[str, Any], name: str, max_len: int = 200, required: bool = True) -> str:
-    value = data.get(name, "" if not required else None)
-    if not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
-        raise _fail(400, "bad_request", f"field '{name}' must be text of at most {max_len} characters")
-    return value
-
-
-def _same_origin(request: web.Request) -> None:
-    origin = request.headers.get("Origin")
-    if origin is not None and not request.app[Services.KEY].origin_allowed(origin, request):
-        raise _fail(403, "csrf", "cross-origin request")
-
-
-async def current(request: web.Request) -> tuple[Account, LoginSession] | None:
-    token = request.cookies.get(COOKIE)
-    if not token or len(token) > 200:
-        return None
-    return await request.app[Services.KEY].accounts.session(token)
-
-
-async def _require(request: web.Request, clerk: bool = False) -> tuple[Account, LoginSession]:
-    found = await current(request)
-    if found is None:
-        raise _fail(401, "not_logged_in")
-    account, login = found
-    if request.method != "GET":
-        _same_origin(request)
-        if request.headers.get("X-CSRF-Token") != login.csrf:
-            raise _fail(403, "csrf", "missing or wrong CSRF token")
-    if clerk and account.kind is not AccountKind.CLERK:
-        raise _fail(403, "not_clerk", text=(NotClerk.ja, NotClerk.en))
-    return account, login
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _with_session(response: web.Response, request: web.Request, token: str, login: LoginSession) -> web.Response:
@@ -125,32 +49,32 @@ def _me(account: Account, login: LoginSession) -> dict[str, Any]:
 
 # -- handlers ------------------------------------------------------------------------
 @web.middleware
-async def domain_errors(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as exc:
         status = 403 if exc.code in ("not_clerk", "not_allowed") else 400
-        raise _fail(status, exc.code, exc.detail, (exc.ja, exc.en)) from None
+        raise fail(status, exc.code, exc.detail, errors.text_of(exc)) from None
     except PasskeyError as exc:
-        raise _fail(400, "passkey_failed", str(exc)) from None
+        raise fail(400, "passkey_failed", str(exc)) from None
 
 
 async def login_password(request: web.Request) -> web.Response:
-    _same_origin(request)
-    data = await _body(request)
-    services = request.app[Services.KEY]
-    token, login = await services.accounts.login_password(_text(data, "username", 100), _text(data, "password", 200))
-    found = await services.accounts.session(token)
+    same_origin(request)
+    data = await json_body(request)
+    token, login = await request.app[ACCOUNTS].login_password(text_field(data, "username", 100),
+                                                              text_field(data, "password", 200))
+    found = await request.app[ACCOUNTS].session(token)
     assert found is not None
-    return _with_session(_ok(_me(*found)), request, token, login)
+    return _with_session(ok(_me(*found)), request, token, login)
 
 
 async def logout(request: web.Request) -> web.Response:
-    _same_origin(request)
+    same_origin(request)
     token = request.cookies.get(COOKIE)
     if token:
-        await request.app[Services.KEY].accounts.logout(token)
-    response = _ok()
+        await request.app[ACCOUNTS].logout(token)
+    response = ok()
     response.del_cookie(COOKIE, path="/")
     return response
 
@@ -158,148 +82,144 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     found = await current(request)
     if found is None:
-        raise _fail(401, "not_logged_in")
-    return _ok(_me(*found))
+        raise fail(401, "not_logged_in")
+    return ok(_me(*found))
 
 
 async def enrol_options(request: web.Request) -> web.Response:
-    _same_origin(request)
-    data = await _body(request)
-    token = _text(data, "token", 100)
-    services = request.app[Services.KEY]
-    account = await services.accounts.enrolment_account(token)
-    existing = [c.credential_id for c in await services.accounts.credentials(account.id)]
-    ceremony, challenge = services.ceremonies.start("register", token_hash(token))
-    options = passkeys.registration_options(_rp_id(request), account.id, account.display_name, challenge, existing)
-    return _ok({"ceremony": ceremony, "options": options, "name": account.display_name})
+    same_origin(request)
+    data = await json_body(request)
+    token = text_field(data, "token", 100)
+    account = await request.app[ACCOUNTS].enrolment_account(token)
+    existing = [c.credential_id for c in await request.app[ACCOUNTS].credentials(account.id)]
+    ceremony, challenge = request.app[CEREMONIES].start("register", token_hash(token))
+    options = passkeys.registration_options(rp_id(request), account.id, account.display_name, challenge, existing)
+    return ok({"ceremony": ceremony, "options": options, "name": account.display_name})
 
 
 async def enrol_verify(request: web.Request) -> web.Response:
-    _same_origin(request)
-    data = await _body(request)
-    token = _text(data, "token", 100)
-    services = request.app[Services.KEY]
-    account = await services.accounts.enrolment_account(token)
-    challenge = services.ceremonies.take(_text(data, "ceremony", 100), "register", token_hash(token))
+    same_origin(request)
+    data = await json_body(request)
+    token = text_field(data, "token", 100)
+    account = await request.app[ACCOUNTS].enrolment_account(token)
+    challenge = request.app[CEREMONIES].take(text_field(data, "ceremony", 100), "register", token_hash(token))
     credential_id, public_key, count = passkeys.verify_registration(
-        data.get("credential"), challenge, _rp_id(request), _origin(request))
-    session_token, login = await services.accounts.complete_enrolment(
+        data.get("credential"), challenge, rp_id(request), origin(request))
+    session_token, login = await request.app[ACCOUNTS].complete_enrolment(
         token, Credential(credential_id, account.id, public_key, count, datetime.now()))
-    return _with_session(_ok(_me(account, login)), request, session_token, login)
+    return _with_session(ok(_me(account, login)), request, session_token, login)
 
 
 async def passkey_options(request: web.Request) -> web.Response:
-    _same_origin(request)
-    services = request.app[Services.KEY]
-    ceremony, challenge = services.ceremonies.start("authenticate")
-    return _ok({"ceremony": ceremony, "options": passkeys.authentication_options(_rp_id(request), challenge)})
+    same_origin(request)
+    ceremony, challenge = request.app[CEREMONIES].start("authenticate")
+    return ok({"ceremony": ceremony, "options": passkeys.authentication_options(rp_id(request), challenge)})
 
 
 async def passkey_verify(request: web.Request) -> web.Response:
-    _same_origin(request)
-    data = await _body(request)
-    services = request.app[Services.KEY]
-    challenge = services.ceremonies.take(_text(data, "ceremony", 100), "authenticate")
+    same_origin(request)
+    data = await json_body(request)
+    challenge = request.app[CEREMONIES].take(text_field(data, "ceremony", 100), "authenticate")
     credential = data.get("credential")
-    stored = await services.accounts.credential(passkeys.credential_id_of(credential))
+    stored = await request.app[ACCOUNTS].credential(passkeys.credential_id_of(credential))
     if stored is None:
         raise LoginFailed("unknown passkey")
-    count = passkeys.verify_authentication(credential, challenge, _rp_id(request), _origin(request),
+    count = passkeys.verify_authentication(credential, challenge, rp_id(request), origin(request),
                                            stored.public_key, stored.sign_count)
-    token, login = await services.accounts.login_passkey(stored.credential_id, count)
-    found = await services.accounts.session(token)
+    token, login = await request.app[ACCOUNTS].login_passkey(stored.credential_id, count)
+    found = await request.app[ACCOUNTS].session(token)
     assert found is not None
-    return _with_session(_ok(_me(*found)), request, token, login)
+    return _with_session(ok(_me(*found)), request, token, login)
 
 
 async def my_meetings(request: web.Request) -> web.Response:
-    account, _ = await _require(request)
-    services = request.app[Services.KEY]
+    account, _ = await require(request)
     if account.kind is AccountKind.CLERK:
-        meetings = (await services.admin.overview())["meetings"]
+        meetings = (await request.app[ADMIN].overview())["meetings"]
     else:
         meetings = [{"id": m.id, "title": m.title, "state": m.state.value,
                      "scheduled_at": m.scheduled_at.isoformat(), "place": m.place}
-                    for m in await services.admin.member_meetings(account.member_id or "")]
-    return _ok({"meetings": meetings})
+                    for m in await request.app[ADMIN].member_meetings(account.member_id or "")]
+    return ok({"meetings": meetings})
 
 
 # -- the clerk's admin -------------------------------------------------------------------
 async def admin_overview(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    return _ok(await request.app[Services.KEY].admin.overview())
+    await require(request, clerk=True)
+    return ok(await request.app[ADMIN].overview())
 
 
 async def admin_create_body(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    data = await _body(request)
+    await require(request, clerk=True)
+    data = await json_body(request)
     try:
         kind = BodyKind(data.get("kind", "committee"))
-        fixed = int(data.get("fixed_membership"))
+        fixed_membership: Any = data.get("fixed_membership")  # None or junk: refused below
+        fixed = int(fixed_membership)
     except (ValueError, TypeError):
         raise InvalidArgument("kind must be plenary or committee; fixed_membership a number") from None
-    body = await request.app[Services.KEY].admin.create_body(_text(data, "name"), kind, fixed)
-    return _ok({"body": {"id": body.id, "name": body.name}})
+    body = await request.app[ADMIN].create_body(text_field(data, "name"), kind, fixed)
+    return ok({"body": {"id": body.id, "name": body.name}})
 
 
 async def admin_import_roster(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    data = await _body(request)
-    members = await request.app[Services.KEY].admin.import_roster(
-        request.match_info["body_id"], _text(data, "csv", 200_000))
-    return _ok({"imported": len(members)})
+    await require(request, clerk=True)
+    data = await json_body(request)
+    members = await request.app[ADMIN].import_roster(
+        request.match_info["body_id"], text_field(data, "csv", 200_000))
+    return ok({"imported": len(members)})
 
 
 async def admin_create_meeting(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    data = await _body(request)
+    await require(request, clerk=True)
+    data = await json_body(request)
     try:
-        when = datetime.fromisoformat(_text(data, "scheduled_at", 40))
+        when = datetime.fromisoformat(text_field(data, "scheduled_at", 40))
     except ValueError:
         raise InvalidArgument("scheduled_at must be a date and time like 2026-03-10T10:00") from None
-    meeting = await request.app[Services.KEY].admin.create_meeting(
-        _text(data, "body_id", 40), _text(data, "title", 300), when.replace(tzinfo=None),
-        _text(data, "place", 200, required=False))
-    return _ok({"meeting": {"id": meeting.id, "title": meeting.title}})
+    meeting = await request.app[ADMIN].create_meeting(
+        text_field(data, "body_id", 40), text_field(data, "title", 300), when.replace(tzinfo=None),
+        text_field(data, "place", 200, required=False))
+    return ok({"meeting": {"id": meeting.id, "title": meeting.title}})
 
 
 async def admin_add_item(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    data = await _body(request)
+    await require(request, clerk=True)
+    data = await json_body(request)
     try:
         kind = ItemKind(data.get("kind", "bill"))
     except ValueError:
         raise InvalidArgument("unknown item kind") from None
-    item = await request.app[Services.KEY].admin.add_agenda_item(
-        request.match_info["meeting_id"], _text(data, "title", 500), kind)
-    request.app[Services.KEY].sittings.forget(request.match_info["meeting_id"])
-    return _ok({"item": {"id": item.id, "title": item.title}})
+    item = await request.app[ADMIN].add_agenda_item(
+        request.match_info["meeting_id"], text_field(data, "title", 500), kind)
+    request.app[SITTINGS].forget(request.match_info["meeting_id"])
+    return ok({"item": {"id": item.id, "title": item.title}})
 
 
 async def admin_add_participant(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    data = await _body(request)
+    await require(request, clerk=True)
+    data = await json_body(request)
     try:
         role = Role(data.get("role", "presenter"))
     except ValueError:
         raise InvalidArgument("unknown role") from None
     meeting_id = request.match_info["meeting_id"]
-    p = await request.app[Services.KEY].admin.add_participant(
-        meeting_id, _text(data, "name", 100), _text(data, "reading", 100), role)
-    request.app[Services.KEY].sittings.forget(meeting_id)
-    return _ok({"participant": {"id": p.id, "name": p.name}})
+    p = await request.app[ADMIN].add_participant(
+        meeting_id, text_field(data, "name", 100), text_field(data, "reading", 100), role)
+    request.app[SITTINGS].forget(meeting_id)
+    return ok({"participant": {"id": p.id, "name": p.name}})
 
 
 async def admin_enrolment(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    token = await request.app[Services.KEY].accounts.issue_enrolment(request.match_info["member_id"])
-    return _ok({"link": f"{_origin(request)}/enrol#{token}"})
+    await require(request, clerk=True)
+    token = await request.app[ACCOUNTS].issue_enrolment(request.match_info["member_id"])
+    return ok({"link": f"{origin(request)}/enrol#{token}"})
 
 
 async def admin_revoke(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    revoked = await request.app[Services.KEY].accounts.revoke_passkeys(request.match_info["member_id"])
-    return _ok({"revoked": revoked})
+    await require(request, clerk=True)
+    revoked = await request.app[ACCOUNTS].revoke_passkeys(request.match_info["member_id"])
+    return ok({"revoked": revoked})
 
 
 def setup_api(app: web.Application) -> None:

@@ -14,15 +14,12 @@ from gikai.orchestrator.domain.accounts import AccountKind
 from gikai.orchestrator.domain.chronicle import Chronicle
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.service.archive import tracks_of
-from gikai.signaling.http.api import _fail, _ok, _require, current
-from gikai.signaling.http.routes import WEB_DIR, _page
-from gikai.signaling.services import Services
+from gikai.signaling.auth.sessions import current
+from gikai.signaling.http.common import fail, ok, require
+from gikai.signaling.http.routes import page
+from gikai.signaling.http.state import ARCHIVE, RENDER_JOBS, SIGNER
 
 LANGS = ("ja", "en")
-NOT_FOUND = ("その会議の記録は見つかりません。", "There is no record of that sitting.")
-NOT_YET = ("この会議はまだ閉会していません。閉会後に公開されます。",
-           "This sitting has not been adjourned yet; its archive opens after adjournment.")
-NO_VIDEO = ("公開用の動画はまだ作成されていません。", "The video has not been made yet.")
 
 
 def _lang(request: web.Request) -> str:
@@ -31,16 +28,15 @@ def _lang(request: web.Request) -> str:
 
 
 async def _readable(request: web.Request) -> str:
-    services = request.app[Services.KEY]
     meeting_id = request.match_info["meeting_id"]
     try:
-        facts, _ = await services.archive.record(meeting_id)
+        facts, _ = await request.app[ARCHIVE].record(meeting_id)
     except NotFound:
-        raise _fail(404, "not_found", text=NOT_FOUND) from None
+        raise fail(404, "not_found", "no record of that sitting") from None
     if facts.get("state", "adjourned") != "adjourned":
         found = await current(request)
         if found is None or found[0].kind is not AccountKind.CLERK:
-            raise _fail(403, "not_adjourned", text=NOT_YET)
+            raise fail(403, "not_adjourned")
     return meeting_id
 
 
@@ -69,29 +65,28 @@ def chronicle_view(c: Chronicle) -> dict[str, Any]:
 
 
 async def list_sittings(request: web.Request) -> web.Response:
-    services = request.app[Services.KEY]
     q = request.query
     try:
         on = date.fromisoformat(q["date"]) if q.get("date") else None
     except ValueError:
-        raise _fail(400, "bad_request", "date must be YYYY-MM-DD") from None
-    found = await services.archive.sittings(q.get("q", "")[:200], q.get("body", "")[:200], on, q.get("speaker", "")[:200])
+        raise fail(400, "bad_request", "date must be YYYY-MM-DD") from None
+    found = await request.app[ARCHIVE].sittings(q.get("q", "")[:200], q.get("body", "")[:200], on,
+                                                q.get("speaker", "")[:200])
     account = await current(request)
     if account is None or account[0].kind is not AccountKind.CLERK:
         found = [f for f in found if f["state"] == "adjourned"]
-    return _ok({"sittings": found})
+    return ok({"sittings": found})
 
 
 async def one_sitting(request: web.Request) -> web.Response:
-    services = request.app[Services.KEY]
     meeting_id = await _readable(request)
-    c = await services.archive.chronicle(meeting_id)
-    return _ok({"sitting": chronicle_view(c), "render": services.render_jobs.status(meeting_id)})
+    c = await request.app[ARCHIVE].chronicle(meeting_id)
+    return ok({"sitting": chronicle_view(c), "render": request.app[RENDER_JOBS].status(meeting_id)})
 
 
 async def timeline(request: web.Request) -> web.Response:
     meeting_id = await _readable(request)
-    svg = await request.app[Services.KEY].archive.timeline(meeting_id, _lang(request))
+    svg = await request.app[ARCHIVE].timeline(meeting_id, _lang(request))
     return web.Response(text=svg, content_type="image/svg+xml")
 
 
@@ -99,66 +94,66 @@ async def minutes(request: web.Request) -> web.Response:
     meeting_id = await _readable(request)
     fmt = request.match_info["fmt"]
     try:
-        body, content_type = await request.app[Services.KEY].archive.minutes(meeting_id, fmt, _lang(request))
+        body, content_type = await request.app[ARCHIVE].minutes(meeting_id, fmt, _lang(request))
     except NotFound:
-        raise _fail(404, "not_found", "minutes come as html, pdf or json", NOT_FOUND) from None
+        raise fail(404, "not_found", "minutes come as html, pdf or json") from None
     headers = {}
     if fmt == "pdf":
         headers["Content-Disposition"] = f'attachment; filename="minutes-{meeting_id}.pdf"'
-    return web.Response(body=body, content_type=content_type.split(";")[0], charset="utf-8" if "charset" in content_type else None,
+    return web.Response(body=body, content_type=content_type.split(";")[0],
+                        charset="utf-8" if "charset" in content_type else None,
                         headers=headers)
 
 
 async def recording(request: web.Request) -> web.StreamResponse:
     meeting_id = await _readable(request)
     try:
-        path = request.app[Services.KEY].archive.recording_file(meeting_id, request.match_info["path"])
+        path = request.app[ARCHIVE].recording_file(meeting_id, request.match_info["path"])
     except NotFound:
-        raise _fail(404, "not_found", "no such recording", NOT_FOUND) from None
+        raise fail(404, "not_found", "no such recording") from None
     return web.FileResponse(path, headers={"Content-Type": "video/webm", "Cache-Control": "max-age=86400"})
 
 
 async def record(request: web.Request) -> web.Response:
     """The sitting's signed record, as `gikai record export` writes it, for `gikai verify`."""
     meeting_id = await _readable(request)
-    services = request.app[Services.KEY]
-    facts, entries = await services.archive.record(meeting_id)
+    facts, entries = await request.app[ARCHIVE].record(meeting_id)
     body = {"format": "gikai-record/1", "meeting_id": meeting_id, "title": facts["title"],
-            "public_key": services.sittings.signer.public_pem(), "entries": entries}
+            "public_key": request.app[SIGNER].public_pem(), "entries": entries}
     return web.json_response(body, headers={
         "Content-Disposition": f'attachment; filename="record-{meeting_id}.json"'})
 
 
 async def render_status(request: web.Request) -> web.Response:
     meeting_id = await _readable(request)
-    return _ok({"render": request.app[Services.KEY].render_jobs.status(meeting_id)})
+    return ok({"render": request.app[RENDER_JOBS].status(meeting_id)})
 
 
 async def render_start(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
+    await require(request, clerk=True)
     meeting_id = await _readable(request)
-    return _ok({"render": await request.app[Services.KEY].render_jobs.start(meeting_id, _lang(request))})
+    return ok({"render": await request.app[RENDER_JOBS].start(meeting_id, _lang(request))})
 
 
 async def render_cancel(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
+    await require(request, clerk=True)
     meeting_id = await _readable(request)
-    return _ok({"render": request.app[Services.KEY].render_jobs.cancel(meeting_id)})
+    return ok({"render": request.app[RENDER_JOBS].cancel(meeting_id)})
 
 
 async def video(request: web.Request) -> web.StreamResponse:
     meeting_id = await _readable(request)
-    path = request.app[Services.KEY].render_jobs.output(meeting_id)
+    path = request.app[RENDER_JOBS].output(meeting_id)
     if not path.is_file():
-        raise _fail(404, "not_found", text=NO_VIDEO)
+        raise fail(404, "not_found", "the video has not been made yet")
     return web.FileResponse(path, headers={"Content-Type": "video/mp4",
                                            "Content-Disposition": f'attachment; filename="sitting-{meeting_id}.mp4"'})
 
 
 def setup_archive(app: web.Application) -> None:
     r = app.router
-    r.add_get("/archive", _page("archive.html"))
-    r.add_get("/archive/{meeting_id}", _page("sitting-archive.html"))
+    r.add_get("/archive", page("archive.html"))
+    r.add_get("/archive/{meeting_id}", page("sitting-archive.html"))
     r.add_get("/api/archive", list_sittings)
     r.add_get("/api/archive/{meeting_id}", one_sitting)
     r.add_get("/api/archive/{meeting_id}/timeline.svg", timeline)
@@ -170,5 +165,3 @@ def setup_archive(app: web.Application) -> None:
     r.add_delete("/api/archive/{meeting_id}/render", render_cancel)
     r.add_get("/api/archive/{meeting_id}/video.mp4", video)
 
-
-__all__ = ["WEB_DIR", "setup_archive"]

@@ -8,37 +8,24 @@ Uploads and removals are the clerk's, with the session's CSRF token, like every 
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 
-from gikai.media.pdf.sandbox import (
-    FORMATS,
-    THUMBNAIL_WIDTH,
-    DocumentRejected,
-    DocumentRenderer,
-    Limits,
-    clamp_width,
-)
+from gikai.media.pdf.sandbox import FORMATS, THUMBNAIL_WIDTH, DocumentRejected, clamp_width
 from gikai.orchestrator.domain.accounts import AccountKind
 from gikai.orchestrator.domain.errors import DomainError, NotFound
-from gikai.orchestrator.service.documents import (
-    DEFAULT_MAX_BYTES,
-    DocumentService,
-    DocumentTooLarge,
-    InspectedPdf,
-    InvalidDocument,
-    StoredDocument,
-)
-from gikai.signaling.http.api import _ok, _require, current
-from gikai.signaling.services import Services
-from gikai.signaling.ws import protocol
+from gikai.orchestrator.service.documents import DocumentTooLarge, InvalidDocument, StoredDocument
+from gikai.signaling import errors
+from gikai.signaling.auth.sessions import current
+from gikai.signaling.auth.tokens import MAX_TOKEN_CHARS
+from gikai.signaling.http.common import fail, ok, require
+from gikai.signaling.http.state import DIRECTORY, DOCUMENTS, TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -47,57 +34,13 @@ MULTIPART_SLACK = 64 * 1024  # headers and the title around the file in a multip
 DEFAULT_WIDTH = 800
 MAX_TITLE_BYTES = 2000
 
-MESSAGES = {
-    "bad_request": ("リクエストの内容に誤りがあります。", "The request is not valid."),
-    "not_found": protocol.MESSAGES["not_found"],
-    "not_logged_in": protocol.MESSAGES["not_logged_in"],
-    "not_a_participant": protocol.MESSAGES["not_a_participant"],
-    "invalid_token": protocol.MESSAGES["invalid_token"],
-}
-
-
-@dataclass
-class Documents:
-    KEY: ClassVar[web.AppKey[Documents]]
-
-    service: DocumentService
-    renderer: DocumentRenderer
-
-
-Documents.KEY = web.AppKey("documents", Documents)
-_INSTALLED = web.AppKey("documents_installed", bool)
-
-
-class _Inspector:
-    """media's sandboxed PDFium as the orchestrator's PdfInspector."""
-
-    def __init__(self, renderer: DocumentRenderer) -> None:
-        self.renderer = renderer
-
-    async def inspect(self, path: Path) -> InspectedPdf:
-        try:
-            return await self.renderer.inspect(path)
-        except DocumentRejected as exc:
-            raise InvalidDocument(exc.reason, exc.detail) from None
-
-
-# -- errors ------------------------------------------------------------------------------
-def _error(status: int, code: str, detail: str = "", text: tuple[str, str] | None = None) -> web.HTTPException:
-    ja, en = text or MESSAGES[code]
-    body = json.dumps({"ok": False, "code": code, "message": {"ja": ja, "en": en}, "detail": detail})
-    if status == 413:
-        return web.HTTPRequestEntityTooLarge(0, text=body, content_type="application/json")
-    kind = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-            422: web.HTTPUnprocessableEntity}[status]
-    return kind(text=body, content_type="application/json")
-
 
 def _domain(exc: DomainError, status: int = 400) -> web.HTTPException:
     if isinstance(exc, NotFound):
         status = 404
     elif isinstance(exc, DocumentTooLarge):
         status = 413
-    return _error(status, exc.code, getattr(exc, "reason", exc.detail), (exc.ja, exc.en))
+    return fail(status, exc.code, getattr(exc, "reason", exc.detail), errors.text_of(exc))
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -117,33 +60,32 @@ def _handler(fn: Handler) -> Handler:
 # -- who may read ----------------------------------------------------------------------------
 async def _reader(request: web.Request, meeting_id: str) -> None:
     """Let the request through only for someone taking part in ``meeting_id`` (see the module doc)."""
-    services = request.app[Services.KEY]
     token = request.query.get("token") or request.headers.get("X-Join-Token")
     if token:
-        participant_id = services.tokens.verify(token[:protocol.MAX_TOKEN_CHARS])
+        participant_id = request.app[TOKENS].verify(token[:MAX_TOKEN_CHARS])
         try:
-            seat = await services.directory.seat(participant_id) if participant_id else None
+            seat = await request.app[DIRECTORY].seat(participant_id) if participant_id else None
         except NotFound:
             seat = None
         if seat is None or not seat.body.rehearsal:
-            raise _error(403, "invalid_token")
+            raise fail(403, "invalid_token")
         if seat.meeting.id != meeting_id:
-            raise _error(403, "not_a_participant")
+            raise fail(403, "not_a_participant")
         return
     found = await current(request)
     if found is None:
-        raise _error(401, "not_logged_in")
+        raise fail(401, "not_logged_in")
     account, _ = found
     if account.kind is AccountKind.CLERK:
         return
     try:
-        await services.directory.seat_for_account(meeting_id, account.member_id, clerk=False)
+        await request.app[DIRECTORY].seat_for_account(meeting_id, account.member_id, clerk=False)
     except NotFound:
-        raise _error(403, "not_a_participant") from None
+        raise fail(403, "not_a_participant") from None
 
 
 async def _readable(request: web.Request) -> StoredDocument:
-    doc = await request.app[Documents.KEY].service.get(request.match_info["document_id"])
+    doc = await request.app[DOCUMENTS].service.get(request.match_info["document_id"])
     await _reader(request, doc.meeting_id)
     return doc
 
@@ -151,7 +93,7 @@ async def _readable(request: web.Request) -> StoredDocument:
 async def _clerk_in(request: web.Request, meeting_id: str) -> str | None:
     """The clerk's participant id in the sitting (the actor on the record), if the sitting has one."""
     try:
-        seat = await request.app[Services.KEY].directory.seat_for_account(meeting_id, None, clerk=True)
+        seat = await request.app[DIRECTORY].seat_for_account(meeting_id, None, clerk=True)
     except NotFound:
         return None
     return seat.participant.id
@@ -166,38 +108,38 @@ def _view(doc: StoredDocument) -> dict[str, Any]:
 # -- the clerk ---------------------------------------------------------------------------------
 @_handler
 async def upload(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
+    await require(request, clerk=True)
     meeting_id, item_id = request.match_info["meeting_id"], request.match_info["item_id"]
-    docs = request.app[Documents.KEY].service
+    docs = request.app[DOCUMENTS].service
     if request.content_length is not None and request.content_length > docs.max_bytes + MULTIPART_SLACK:
         raise DocumentTooLarge(f"{request.content_length} bytes, at most {docs.max_bytes}")
     if not request.content_type.startswith("multipart/form-data"):
-        raise _error(400, "bad_request", "send multipart/form-data with a 'file' part")
+        raise fail(400, "bad_request", "send multipart/form-data with a 'file' part")
     await docs.check_item(meeting_id, item_id)  # before reading megabytes for nothing
     title, path, filename = "", None, ""
     try:
         reader = await request.multipart()
         async for part in reader:
             if not isinstance(part, BodyPartReader):
-                raise _error(400, "bad_request", "nested multipart is not accepted")
+                raise fail(400, "bad_request", "nested multipart is not accepted")
             if part.name == "title":
                 title = (await _read_small(part, MAX_TITLE_BYTES)).decode("utf-8", "replace")
             elif part.name == "file" and path is None:
                 path, filename = docs.new_upload(), _filename(part)
                 await _stream_to(part, path, docs.max_bytes)
             else:
-                raise _error(400, "bad_request", f"unexpected part '{str(part.name)[:40]}'")
+                raise fail(400, "bad_request", f"unexpected part '{str(part.name)[:40]}'")
         if path is None:
-            raise _error(400, "bad_request", "no 'file' part")
+            raise fail(400, "bad_request", "no 'file' part")
         actor = await _clerk_in(request, meeting_id)
         doc = await docs.add(meeting_id, item_id, path, filename, title, actor)  # consumes the file
     except ValueError as exc:  # a malformed multipart body
-        raise _error(400, "bad_request", str(exc)[:200]) from None
+        raise fail(400, "bad_request", str(exc)[:200]) from None
     finally:
         if path is not None:
             path.unlink(missing_ok=True)
     logger.info("document %s added to item %s: %d pages, %d bytes", doc.id, item_id, doc.pages, doc.size)
-    return _ok({"document": _view(doc)})
+    return ok({"document": _view(doc)})
 
 
 def _filename(part: BodyPartReader) -> str:
@@ -216,12 +158,15 @@ def _filename(part: BodyPartReader) -> str:
 async def _stream_to(part: BodyPartReader, path: Path, limit: int) -> None:
     """Write the part to ``path`` as it arrives, refusing as soon as it passes ``limit`` bytes."""
     written = 0
-    with open(path, "wb") as f:
+    f = await asyncio.to_thread(path.open, "wb")  # the disk in a thread: a slow disk holds no socket up
+    try:
         while chunk := await part.read_chunk(CHUNK):
             written += len(chunk)
             if written > limit:
                 raise DocumentTooLarge(f"more than {limit} bytes")
-            f.write(chunk)
+            await asyncio.to_thread(f.write, chunk)
+    finally:
+        await asyncio.to_thread(f.close)
 
 
 async def _read_small(part: BodyPartReader, limit: int) -> bytes:
@@ -229,19 +174,19 @@ async def _read_small(part: BodyPartReader, limit: int) -> bytes:
     while chunk := await part.read_chunk(CHUNK):
         data += chunk
         if len(data) > limit:
-            raise _error(400, "bad_request", "title too long")
+            raise fail(400, "bad_request", "title too long")
     return data
 
 
 @_handler
 async def remove(request: web.Request) -> web.Response:
-    await _require(request, clerk=True)
-    edge = request.app[Documents.KEY]
+    await require(request, clerk=True)
+    edge = request.app[DOCUMENTS]
     doc = await edge.service.get(request.match_info["document_id"])
     doc, file_deleted = await edge.service.remove(doc.id, await _clerk_in(request, doc.meeting_id))
     if file_deleted:
         edge.renderer.forget(doc.sha256)
-    return _ok({"removed": doc.id})
+    return ok({"removed": doc.id})
 
 
 # -- participants ---------------------------------------------------------------------------------
@@ -250,15 +195,15 @@ async def list_documents(request: web.Request) -> web.Response:
     meeting_id = request.match_info["meeting_id"]
     await _reader(request, meeting_id)
     item_id = request.query.get("item") or None
-    docs = await request.app[Documents.KEY].service.in_meeting(meeting_id, item_id)
-    return _ok({"documents": [_view(d) for d in docs]})
+    docs = await request.app[DOCUMENTS].service.in_meeting(meeting_id, item_id)
+    return ok({"documents": [_view(d) for d in docs]})
 
 
 @_handler
 async def describe(request: web.Request) -> web.Response:
     doc = await _readable(request)
-    sizes = await request.app[Documents.KEY].service.page_sizes(doc.id)
-    return _ok({"document": {**_view(doc), "page_sizes": [[w, h] for w, h in sizes]}})
+    sizes = await request.app[DOCUMENTS].service.page_sizes(doc.id)
+    return ok({"document": {**_view(doc), "page_sizes": [[w, h] for w, h in sizes]}})
 
 
 @_handler
@@ -267,16 +212,16 @@ async def search(request: web.Request) -> web.Response:
     await _reader(request, meeting_id)
     q = request.query.get("q", "")
     if not q.strip() or len(q) > 100:
-        raise _error(400, "bad_request", "q must be 1 to 100 characters")
-    hits = await request.app[Documents.KEY].service.search(meeting_id, q)
-    return _ok({"results": [{"document_id": h.document_id, "agenda_item_id": h.agenda_item_id, "title": h.title,
+        raise fail(400, "bad_request", "q must be 1 to 100 characters")
+    hits = await request.app[DOCUMENTS].service.search(meeting_id, q)
+    return ok({"results": [{"document_id": h.document_id, "agenda_item_id": h.agenda_item_id, "title": h.title,
                              "page": h.page, "snippet": h.snippet, "matches": h.matches} for h in hits]})
 
 
 @_handler
 async def file(request: web.Request) -> web.StreamResponse:
     doc = await _readable(request)
-    path = request.app[Documents.KEY].service.path_of(doc.sha256)
+    path = request.app[DOCUMENTS].service.path_of(doc.sha256)
     if not path.exists():
         raise NotFound(f"file of document {doc.id}")
     ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in doc.filename)
@@ -293,25 +238,24 @@ async def _image(request: web.Request, width: int) -> web.Response:
     try:
         page = int(request.match_info["page"])
     except ValueError:
-        raise _error(400, "bad_request", "the page is a number from 1") from None
+        raise fail(400, "bad_request", "the page is a number from 1") from None
     if not 1 <= page <= doc.pages:
         raise NotFound(f"page {page} of {doc.pages}")
     fmt = request.query.get("format", "png")
     if fmt not in FORMATS:
-        raise _error(400, "bad_request", f"format must be one of {', '.join(sorted(FORMATS))}")
+        raise fail(400, "bad_request", f"format must be one of {', '.join(sorted(FORMATS))}")
     etag = f'"{doc.sha256[:32]}-{page}-{width}-{fmt}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400, immutable", "X-Content-Type-Options": "nosniff"}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return web.Response(status=304, headers=headers)
-    edge = request.app[Documents.KEY]
+    edge = request.app[DOCUMENTS]
     path = edge.service.path_of(doc.sha256)
     if not path.exists():
         raise NotFound(f"file of document {doc.id}")
     try:
         image = await edge.renderer.render_page(path, page, width, fmt, doc.sha256)
     except DocumentRejected as exc:
-        text = InvalidDocument.MESSAGES.get(exc.reason, (InvalidDocument.ja, InvalidDocument.en))
-        raise _error(422, "invalid_document", exc.reason, text) from None
+        raise fail(422, "invalid_document", exc.reason, errors.text_of(InvalidDocument(exc.reason))) from None
     return web.Response(body=image, content_type=FORMATS[fmt], headers=headers)
 
 
@@ -320,7 +264,7 @@ async def page_image(request: web.Request) -> web.Response:
     try:
         width = clamp_width(int(request.query.get("width", DEFAULT_WIDTH)))
     except ValueError:
-        raise _error(400, "bad_request", "width is a number of pixels") from None
+        raise fail(400, "bad_request", "width is a number of pixels") from None
     return await _image(request, width)
 
 
@@ -329,33 +273,9 @@ async def thumbnail(request: web.Request) -> web.Response:
     return await _image(request, THUMBNAIL_WIDTH)
 
 
-# -- wiring ---------------------------------------------------------------------------------------
-def setup_documents_api(app: web.Application, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                        limits: Limits = Limits()) -> None:
-    """Routes, and the document service started after (and closed before) the app's services.
-    Call after the app's own set-up; calling it twice changes nothing."""
-    if app.get(_INSTALLED):
-        return
-    app[_INSTALLED] = True
-
-    async def documents(app: web.Application) -> AsyncIterator[None]:
-        services = app[Services.KEY]
-        data_dir = services.config.data_dir
-        renderer = DocumentRenderer(data_dir / "documents-cache", limits)
-        service = DocumentService(services.db.unit_of_work, services.sittings, data_dir / "documents",
-                                  _Inspector(renderer), max_bytes, signer=services.sittings.signer,
-                                  notifier=services.sittings.notifier, clock=services.sittings.clock)
-        for stale in (data_dir / "documents" / "tmp").glob("upload-*.part"):
-            stale.unlink(missing_ok=True)  # uploads cut short by a previous run
-        app[Documents.KEY] = Documents(service, renderer)
-        if services.presenting is not None:
-            services.presenting.documents = service  # documents to present
-        try:
-            yield
-        finally:
-            await renderer.close()
-
-    app.cleanup_ctx.append(documents)
+# -- routes ---------------------------------------------------------------------------------------
+def setup_documents_api(app: web.Application) -> None:
+    """The documents' routes (their service and renderer are made by signaling/app.py)."""
     r = app.router
     r.add_post("/api/admin/meetings/{meeting_id}/items/{item_id}/documents", upload)
     r.add_delete("/api/admin/documents/{document_id}", remove)

@@ -1,4 +1,4 @@
-"""HTTP routes: the web client, its static files, the WebSocket, a health check."""
+"""HTTP routes: the web client's pages, its static files, a health check."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from aiohttp import web
 
 from gikai.signaling.http.pages import NO_STORE, page_handler
 from gikai.signaling.http.pages import WEB_DIR as WEB_DIR  # archive.py reads it from here
-from gikai.signaling.ws.connection import websocket_handler
 
 
-def _page(file_name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+def page(file_name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The page ``file_name`` ("join.html"), rendered in the one page shell (pages.py)."""
     return page_handler(file_name.removesuffix(".html"))
 
 
-join_page = _page("join.html")
+join_page = page("join.html")
 
 
 async def index(request: web.Request) -> web.Response:
@@ -48,10 +47,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/join", join_page)
     app.router.add_get("/meeting/{meeting_id}", join_page)  # members, logged in with a passkey
-    app.router.add_get("/login", _page("login.html"))
-    app.router.add_get("/enrol", _page("enrol.html"))
-    app.router.add_get("/admin", _page("admin.html"))
-    app.router.add_get("/gallery/{meeting_id}", _page("gallery.html"))  # the public gallery, no login
+    app.router.add_get("/login", page("login.html"))
+    app.router.add_get("/enrol", page("enrol.html"))
+    app.router.add_get("/admin", page("admin.html"))
+    app.router.add_get("/gallery/{meeting_id}", page("gallery.html"))  # the public gallery, no login
     app.router.add_get("/healthz", health)
-    app.router.add_get("/ws", websocket_handler)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gikai.orchestrator.domain.model import Participant
+from gikai.signaling import wire
 
 logger = logging.getLogger(__name__)
+
+CLOSE_REMOVED = 4003
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 SendText = Callable[[str], Awaitable[None]]
@@ -53,7 +56,7 @@ class MeetingHub:
         text = json.dumps(message)  # once, not once per socket (200 watchers of a vote)
         results = await asyncio.gather(*(a.send_text(text) if a.send_text else a.send(message) for a in targets),
                                        return_exceptions=True)
-        for attendee, result in zip(targets, results):
+        for attendee, result in zip(targets, results, strict=True):
             if isinstance(result, Exception):
                 logger.debug("could not tell %s: %s", attendee.participant.id, result)
 
@@ -81,3 +84,10 @@ class Hub:
         if not hub.attendees:
             del self.meetings[meeting_id]
         return True
+
+    async def expel(self, meeting_id: str, participant_id: str) -> None:
+        """The chair removed the participant: tell their socket why, and close it."""
+        attendee = self.find(meeting_id, participant_id)
+        if attendee is not None:
+            await attendee.send(wire.error("removed"))
+            await attendee.close(CLOSE_REMOVED, "removed")

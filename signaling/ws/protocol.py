@@ -1,4 +1,4 @@
-"""The signaling protocol (docs/protocol.md): message types, validation, error codes.
+"""The member protocol (docs/protocol.md): message types and their validation.
 
 Every inbound message is checked here, at the edge; the rest of the server receives
 typed requests only.
@@ -6,60 +6,18 @@ typed requests only.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
-VERSION = 1
+from gikai.orchestrator.domain.rules import SpeechKind
+from gikai.orchestrator.domain.sitting import AudioMode
+from gikai.signaling import wire
+from gikai.signaling.auth.tokens import MAX_TOKEN_CHARS
+from gikai.signaling.wire import ProtocolError, RequestId
+
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_SDP_CHARS = 200_000
-MAX_TOKEN_CHARS = 200
-MAX_ID_CHARS = 64
-
-RequestId = Union[int, str, None]
-
-# code -> (Japanese, English)
-MESSAGES: dict[str, tuple[str, str]] = {
-    "bad_json": ("メッセージを読み取れませんでした。", "The message is not a JSON object."),
-    "bad_version": ("このアプリの版が古いか新しすぎます。ページを再読み込みしてください。",
-                    "Unsupported protocol version. Please reload the page."),
-    "bad_message": ("メッセージの内容に誤りがあります。", "The message has a missing or wrong field."),
-    "unknown_type": ("この操作には対応していません。", "Unknown message type."),
-    "too_large": ("メッセージが大きすぎます。", "The message is too large."),
-    "rate_limited": ("操作が多すぎます。少し待ってからお試しください。",
-                     "Too many messages. Please wait a moment."),
-    "not_joined": ("まだ会議に参加していません。", "Join the meeting first."),
-    "already_joined": ("すでに参加しています。", "Already joined."),
-    "invalid_token": ("参加用リンクが正しくないか、無効になっています。事務局にお問い合わせください。",
-                      "This join link is not valid. Please ask the clerk for a new one."),
-    "negotiation_failed": ("映像・音声の接続を確立できませんでした。",
-                           "The audio/video connection could not be set up."),
-    "unsupported_codec": ("お使いのブラウザーは必要な形式(VP8 映像・Opus 音声)に対応していません。",
-                          "Your browser does not support VP8 video and Opus audio."),
-    "peer_closed": ("映像・音声の接続が切れました。再接続します。",
-                    "The audio/video connection ended. Reconnecting."),
-    "replaced": ("別の画面から同じ参加者として接続されました。",
-                 "You joined from another screen; this one was disconnected."),
-    "not_found": ("見つかりません。", "Not found."),
-    "not_logged_in": ("ログインしてください。", "Please log in."),
-    "not_a_participant": ("この会議の参加者ではありません。", "You are not a participant of this meeting."),
-    "unknown_command": ("この操作には対応していません。", "Unknown command."),
-    "removed": ("委員長の指示により、この会議から退出しました。",
-                "The chair has removed you from this meeting."),
-    "passkey_failed": ("パスキーで本人確認できませんでした。もう一度やり直してください。",
-                       "Your passkey could not be verified. Please try again."),
-    "internal": ("サーバーで問題が起きました。もう一度お試しください。",
-                 "The server had a problem. Please try again."),
-}
-
-
-class ProtocolError(Exception):
-    def __init__(self, code: str, detail: str = "", request_id: RequestId = None) -> None:
-        assert code in MESSAGES, code
-        super().__init__(detail or code)
-        self.code = code
-        self.detail = detail
-        self.request_id = request_id
+MAX_ID_CHARS = wire.MAX_ID_CHARS
 
 
 @dataclass(frozen=True)
@@ -166,10 +124,57 @@ class Present:
     y: float = 0.0
 
 
-Request = Union[Join, Answer, MediaState, Ping, Leave, Command, Reception, AttendanceQuery,
-                BallotAction, VoteOptions, Vote, Present]
+Request = (Join | Answer | MediaState | Ping | Leave | Command | Reception | AttendanceQuery
+           | BallotAction | VoteOptions | Vote | Present)
 BALLOT_ACTIONS = ("open", "close", "decide_tie", "publish")
 CHOICE_CHARS = 10
+
+
+# name -> {field: type}; enums are given by their class and checked by value.
+FIELDS: dict[str, dict[str, Any]] = {
+    "open": {}, "recess": {}, "resume": {}, "adjourn": {},
+    "take_up": {"item_id": str},
+    "decide": {"item_id": str, "result": str},
+    "request_floor": {"kind": SpeechKind},
+    "withdraw_request": {"request_id": str},
+    "grant": {"request_id": str},
+    "deny": {"request_id": str},
+    "call": {"participant_id": str},
+    "end_speech": {},
+    "extend": {"seconds": int},
+    "reorder": {"order": list, "version": int},
+    "audio_mode": {"mode": AudioMode},
+    "mute": {"participant_id": str, "muted": bool},
+    "remove": {"participant_id": str},
+    "check_in": {"participant_id": str},
+    "check_out": {"participant_id": str},
+    "recording": {"on": bool},
+}
+MAX_TEXT = 500
+
+
+def validate_command(name: Any, msg: dict[str, Any], rid: RequestId) -> dict[str, Any]:
+    if not isinstance(name, str) or name not in FIELDS:
+        raise ProtocolError("unknown_command", f"unknown command '{str(name)[:40]}'", rid)
+    args: dict[str, Any] = {}
+    for field, kind in FIELDS[name].items():
+        value = msg.get(field)
+        if isinstance(kind, type) and issubclass(kind, (SpeechKind, AudioMode)):
+            try:
+                value = kind(value)
+            except ValueError:
+                raise ProtocolError("bad_message", f"field '{field}' has an unknown value", rid) from None
+        elif kind is int:
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+                raise ProtocolError("bad_message", f"field '{field}' must be int", rid)
+        elif kind is list:
+            if not isinstance(value, list) or len(value) > 500 or not all(isinstance(v, str) for v in value):
+                raise ProtocolError("bad_message", f"field '{field}' must be a list of strings", rid)
+        elif not isinstance(value, kind) or (kind is str and len(value) > MAX_TEXT):
+            raise ProtocolError("bad_message", f"field '{field}' must be {kind.__name__}", rid)
+        args[field] = value
+    return args
+
 
 
 def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: int = 0) -> Any:
@@ -180,40 +185,14 @@ def _field(msg: dict[str, Any], name: str, kind: type, rid: RequestId, max_len: 
         ok = isinstance(value, kind)
     if not ok:
         raise ProtocolError("bad_message", f"field '{name}' must be {kind.__name__}", rid)
-    if max_len and len(value) > max_len:
+    if max_len and isinstance(value, (str, list, dict)) and len(value) > max_len:
         raise ProtocolError("bad_message", f"field '{name}' is longer than {max_len}", rid)
     return value
 
 
-def _request_id(msg: dict[str, Any]) -> RequestId:
-    rid = msg.get("id")
-    if isinstance(rid, bool):
-        return None
-    if isinstance(rid, int) and 0 <= rid < 2**53:
-        return rid
-    if isinstance(rid, str) and len(rid) <= MAX_ID_CHARS:
-        return rid
-    return None
-
-
 def parse(text: str) -> Request:
     """Parse and validate one client message, or raise ProtocolError."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
-        raise ProtocolError("too_large", f"over {MAX_MESSAGE_BYTES} bytes")
-    try:
-        msg = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError("bad_json", str(exc)[:200]) from None
-    if not isinstance(msg, dict):
-        raise ProtocolError("bad_json", "not an object")
-    rid = _request_id(msg)
-    if "id" not in msg or (rid is None and msg.get("id") is not None):
-        raise ProtocolError("bad_message", "field 'id' must be an integer or a short string", rid)
-    if msg.get("v") != VERSION:
-        raise ProtocolError("bad_version", f"expected v={VERSION}", rid)
-    kind = msg.get("type")
-    if not isinstance(kind, str):
-        raise ProtocolError("bad_message", "field 'type' must be str", rid)
+    rid, kind, msg = wire.envelope(text, MAX_MESSAGE_BYTES)
     if kind == "join":
         if "meeting_id" in msg and "token" not in msg:
             return Join(rid, meeting_id=_field(msg, "meeting_id", str, rid, MAX_ID_CHARS))
@@ -237,15 +216,14 @@ def parse(text: str) -> Request:
                            _field(msg, "choice", str, rid, CHOICE_CHARS))
     if kind == "vote":
         credential = _field(msg, "credential", dict, rid)
-        return Vote(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS), _field(msg, "choice", str, rid, CHOICE_CHARS),
+        return Vote(rid, _field(msg, "ballot_id", str, rid, MAX_ID_CHARS),
+                    _field(msg, "choice", str, rid, CHOICE_CHARS),
                     _field(msg, "ceremony", str, rid, MAX_ID_CHARS), credential)
     if kind == "present":
         return _present(msg, rid)
     if kind == "command":
-        from gikai.signaling.ws.commands import validate
-
         name = msg.get("name")
-        return Command(rid, str(name), validate(name, msg, rid))
+        return Command(rid, str(name), validate_command(name, msg, rid))
     raise ProtocolError("unknown_type", f"unknown type '{kind[:40]}'", rid)
 
 
@@ -287,16 +265,3 @@ def _present(msg: dict[str, Any], rid: RequestId) -> Present:
     if action == "point":
         return Present(rid, action, x=_fraction(msg, "x", rid), y=_fraction(msg, "y", rid))
     return Present(rid, action)
-
-
-def reply(rid: RequestId, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"type": "reply", "re": rid, "ok": True, "data": data or {}}
-
-
-def error(code: str, rid: RequestId = None, detail: str = "",
-          text: tuple[str, str] | None = None) -> dict[str, Any]:
-    ja, en = text or MESSAGES[code]
-    out: dict[str, Any] = {"type": "error", "re": rid, "code": code, "message": {"ja": ja, "en": en}}
-    if detail:
-        out["detail"] = detail
-    return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from gikai.orchestrator.domain.model import Participant, Role
+from gikai.orchestrator.domain.presenting import Presentation
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.voting import Ballot, BallotKind, BallotState
 
@@ -100,3 +102,22 @@ def ballot_view(b: Ballot, with_tally: bool) -> dict[str, Any]:
         "votes": ({m: c.value for m, c in sorted(b.named.items())}
                   if published and b.kind is BallotKind.NAMED else None),
     }
+
+
+def latest_view(ballot: Ballot | None, participant: Participant, acting_chair: str | None) -> dict[str, Any] | None:
+    """The ballot as this participant may see it (the tally before publication: chair and clerk)."""
+    if ballot is None:
+        return None
+    return ballot_view(ballot, with_tally=participant.id == acting_chair or participant.role is Role.CLERK)
+
+
+def presentation_view(shown: Presentation | None) -> dict[str, Any] | None:
+    if shown is None:
+        return None
+    return {"document_id": shown.document_id, "title": shown.title, "page": shown.page, "pages": shown.pages,
+            "presenter_id": shown.presenter_id,
+            "pointer": {"x": shown.pointer[0], "y": shown.pointer[1]} if shown.pointer else None}
+
+
+def screen_view(sharer: str | None) -> dict[str, Any] | None:
+    return {"presenter_id": sharer} if sharer else None

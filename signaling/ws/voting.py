@@ -25,11 +25,13 @@ from gikai.orchestrator.domain.voting import (
     VoteNotConfirmed,
     vote_challenge,
 )
-from gikai.orchestrator.service.ballots import Evidence
+from gikai.orchestrator.service.accounts import AccountService
+from gikai.orchestrator.service.ballots import BallotService, Evidence
+from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.auth import passkeys
-from gikai.signaling.auth.passkeys import PasskeyError
-from gikai.signaling.services import Services
-from gikai.signaling.ws.protocol import BallotAction, ProtocolError, Vote, VoteOptions
+from gikai.signaling.auth.passkeys import Ceremonies, PasskeyError
+from gikai.signaling.wire import ProtocolError
+from gikai.signaling.ws.protocol import BallotAction, Vote, VoteOptions
 from gikai.signaling.ws.views import ballot_view
 
 logger = logging.getLogger(__name__)
@@ -45,17 +47,23 @@ def _enum(kind: type, value: str, field: str, rid: Any) -> Any:
 
 
 class VoteDesk:
-    def __init__(self, services: Services, rp_id: str, origin: str) -> None:
-        self.s = services
+    """One socket's votes (its refusals are recorded at most REFUSALS_LOGGED_PER_MINUTE a minute)."""
+
+    def __init__(self, ballots: BallotService, accounts: AccountService, ceremonies: Ceremonies,
+                 presence: PresenceBridge | None, rp_id: str, origin: str) -> None:
+        self.ballots = ballots
+        self.accounts = accounts
+        self.ceremonies = ceremonies
+        self.presence = presence
         self.rp_id = rp_id
         self.origin = origin
         self._refusals: list[float] = []
 
     # -- the chair -----------------------------------------------------------------
     async def ballot(self, meeting_id: str, actor: str, r: BallotAction) -> dict[str, Any]:
-        ballots = self.s.ballots
+        ballots = self.ballots
         if r.action == "open":
-            ballot = await ballots.open(meeting_id, actor, r.motion, _enum(BallotKind, r.kind, "kind", r.id),
+            await ballots.open(meeting_id, actor, r.motion, _enum(BallotKind, r.kind, "kind", r.id),
                                         _enum(Majority, r.majority, "majority", r.id), r.abstain_allowed)
         elif r.action == "close":
             await ballots.close(meeting_id, r.ballot_id, actor)
@@ -63,22 +71,22 @@ class VoteDesk:
             await ballots.decide_tie(meeting_id, r.ballot_id, actor, _enum(Choice, r.choice, "choice", r.id))
         else:
             await ballots.publish(meeting_id, r.ballot_id, actor)
-        ballot = await ballots.latest(meeting_id)
-        assert ballot is not None
-        return {"ballot": ballot_view(ballot, with_tally=True)}
+        latest = await ballots.latest(meeting_id)
+        assert latest is not None
+        return {"ballot": ballot_view(latest, with_tally=True)}
 
     # -- a member ------------------------------------------------------------------
     async def options(self, meeting_id: str, voter: Participant, r: VoteOptions) -> dict[str, Any]:
         choice = _enum(Choice, r.choice, "choice", r.id)
         try:
-            await self.s.ballots.check(meeting_id, r.ballot_id, voter.id, choice)
+            await self.ballots.check(meeting_id, r.ballot_id, voter.id, choice)
             allowed = await self._credentials(voter)
         except DomainError as refused:
             await self._log_refusal(meeting_id, voter.id, r.ballot_id, refused.code)
             raise
         nonce = secrets.token_bytes(16)
         challenge = vote_challenge(r.ballot_id, choice, voter.id, nonce)
-        ceremony, _ = self.s.ceremonies.start("vote", self._subject(r.ballot_id, choice, voter.id), challenge)
+        ceremony, _ = self.ceremonies.start("vote", self._subject(r.ballot_id, choice, voter.id), challenge)
         return {"ceremony": ceremony,
                 "publicKey": passkeys.authentication_options(self.rp_id, challenge, [c.credential_id for c in allowed])}
 
@@ -87,7 +95,7 @@ class VoteDesk:
         evidence: Evidence | None = None
         try:
             evidence = await self._confirm(meeting_id, voter, r, choice)
-            receipt = await self.s.ballots.cast(meeting_id, r.ballot_id, voter.id, choice, evidence)
+            receipt = await self.ballots.cast(meeting_id, r.ballot_id, voter.id, choice, evidence)
         except DomainError as refused:
             await self._keep_sign_count(evidence)
             await self._log_refusal(meeting_id, voter.id, r.ballot_id, refused.code)
@@ -101,11 +109,11 @@ class VoteDesk:
         """A verified assertion whose vote was not recorded: its counter is stored on its own
         (a recorded vote stores it in the vote's commit)."""
         if evidence is not None and evidence.credential_id is not None and evidence.sign_count is not None:
-            await self.s.accounts.record_sign_count(evidence.credential_id, evidence.sign_count)
+            await self.accounts.record_sign_count(evidence.credential_id, evidence.sign_count)
 
     async def _confirm(self, meeting_id: str, voter: Participant, r: Vote, choice: Choice) -> Evidence:
         try:
-            challenge = self.s.ceremonies.take(r.ceremony, "vote", self._subject(r.ballot_id, choice, voter.id))
+            challenge = self.ceremonies.take(r.ceremony, "vote", self._subject(r.ballot_id, choice, voter.id))
             credential_id = passkeys.credential_id_of(r.credential)
             mine = {c.credential_id: c for c in await self._credentials(voter)}
             stored = mine.get(credential_id)
@@ -115,16 +123,16 @@ class VoteDesk:
                                                    stored.public_key, stored.sign_count)
         except PasskeyError as exc:
             raise VoteNotConfirmed(str(exc)) from None
-        still = await self.s.presence.still(voter.id) if self.s.presence is not None else None
-        known = await self.s.ballots.latest(meeting_id)  # kept in memory: a ballot's kind never changes
-        ballot = known if known is not None and known.id == r.ballot_id else await self.s.ballots.load(r.ballot_id)
+        still = await self.presence.still(voter.id) if self.presence is not None else None
+        known = await self.ballots.latest(meeting_id)  # kept in memory: a ballot's kind never changes
+        ballot = known if known is not None and known.id == r.ballot_id else await self.ballots.load(r.ballot_id)
         assertion = r.credential if ballot.kind is BallotKind.NAMED else None  # a secret choice is not kept
         return Evidence(still, assertion, credential_id, count)
 
     async def _credentials(self, voter: Participant) -> list[Any]:
         if voter.member_id is None:
             raise NoPasskey("only members of the body vote with a passkey")
-        found = await self.s.accounts.member_credentials(voter.member_id)
+        found = await self.accounts.member_credentials(voter.member_id)
         if not found:
             raise NoPasskey()
         return found
@@ -140,15 +148,7 @@ class VoteDesk:
             return
         self._refusals.append(now)
         try:
-            await self.s.ballots.refused(meeting_id, voter_id, ballot_id, code)
+            await self.ballots.refused(meeting_id, voter_id, ballot_id, code)
         except Exception:
             logger.exception("could not record a refused vote")
 
-
-def latest_view(ballot: Any | None, participant: Participant, acting_chair: str | None) -> dict[str, Any] | None:
-    """The ballot as this participant may see it (the tally before publication: chair and clerk)."""
-    if ballot is None:
-        return None
-    from gikai.orchestrator.domain.model import Role
-
-    return ballot_view(ballot, with_tally=participant.id == acting_chair or participant.role is Role.CLERK)

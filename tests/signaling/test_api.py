@@ -6,7 +6,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support.authenticator import SoftAuthenticator
 
@@ -16,7 +17,7 @@ ROSTER = "seat,name,reading,role\n1,山田 太郎,やまだ たろう,委員長\
 @pytest.fixture
 async def app_client(aiohttp_client, tmp_path):
     client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False)))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     username, password = await services.accounts.ensure_clerk()
     return client, services, username, password
 

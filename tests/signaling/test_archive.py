@@ -13,7 +13,8 @@ import pytest
 
 from gikai.orchestrator.service.archive import ArchiveError
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_api import login_clerk
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
@@ -26,7 +27,7 @@ async def finished(aiohttp_client, tmp_path):
     member, a short recess, adjourned; recorded in one-second segments."""
     client = await aiohttp_client(create_app(ServerConfig(
         data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False, recording_segment_seconds=1.0)))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     _, participants, _ = await services.directory.ensure_rehearsal()
     tokens = [services.tokens.issue(p.id) for p in participants]
     sessions = [await _join(client, t, MediaClient(f"p{i}") if i in (0, 2) else None) for i, t in enumerate(tokens[:6])]
@@ -115,7 +116,7 @@ async def test_the_archive_of_a_finished_sitting(finished):
 async def test_an_open_sitting_is_not_public(aiohttp_client, tmp_path):
     client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"],
                                                           presence_detection=False)))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     meeting, participants, _ = await services.directory.ensure_rehearsal()
     for p in participants[:7]:
         await services.sittings.execute(meeting.id, lambda s, now, pid=p.id: s.connected(pid, now))

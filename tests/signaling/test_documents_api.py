@@ -15,8 +15,9 @@ from PIL import Image
 from gikai.media.pdf.sandbox import Limits
 from gikai.orchestrator.domain.accounts import Credential
 from gikai.signaling.app import create_app
-from gikai.signaling.http.documents import Documents, setup_documents_api
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.http.state import DOCUMENTS
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_api import ROSTER, login_clerk
 from tests.unit.test_documents_render import decompression_bomb_pdf, garbage_pdf, make_pdf
 
@@ -26,9 +27,8 @@ BILL = make_pdf(["議案第1号 町道の認定について\n町道 東1号線",
 @pytest.fixture
 async def app_client(aiohttp_client, tmp_path):
     app = create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False))
-    setup_documents_api(app)  # does nothing once signaling/app.py calls it itself
     client = await aiohttp_client(app)
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     username, password = await services.accounts.ensure_clerk()
     csrf = await login_clerk(client, username, password)
     return client, services, {"X-CSRF-Token": csrf}
@@ -149,7 +149,7 @@ async def test_rehearsal_join_tokens_read_only_their_own_sitting(app_client, aio
 async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tmp_path):
     client, services, h = app_client
     _, meeting_id, item_id = await new_sitting(client, h)
-    edge = client.app[Documents.KEY]
+    edge = client.app[DOCUMENTS]
     edge.service.max_bytes = 3 << 20
 
     async def refused(data: bytes, op: str = "inspect", timeout: float = 30):
@@ -181,7 +181,7 @@ async def test_the_size_limit_holds_while_the_upload_is_still_arriving(app_clien
     """No Content-Length, and the rest of the body held back: the refusal comes before it is sent."""
     client, _, h = app_client
     _, meeting_id, item_id = await new_sitting(client, h)
-    client.app[Documents.KEY].service.max_bytes = 1 << 20
+    client.app[DOCUMENTS].service.max_bytes = 1 << 20
     multipart = form(BILL + b"%" * (3 << 20))()
     buffer = io.BytesIO()
 
@@ -214,7 +214,7 @@ async def test_pages_are_served_while_an_upload_hangs_the_inspector(app_client):
     client, _, h = app_client
     _, meeting_id, item_id = await new_sitting(client, h)
     doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
-    edge = client.app[Documents.KEY]
+    edge = client.app[DOCUMENTS]
     edge.renderer.inspector.limits = Limits(timeout=4)
     edge.renderer.inspect_op = "_test_hang"
     hanging = asyncio.ensure_future(post_pdf(client, h, meeting_id, item_id, BILL + b"\n"))
@@ -274,7 +274,7 @@ async def test_a_page_that_crashes_pdfium_is_refused_and_the_next_one_is_drawn(a
     client, _, h = app_client
     _, meeting_id, item_id = await new_sitting(client, h)
     doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
-    painter = client.app[Documents.KEY].renderer.painter
+    painter = client.app[DOCUMENTS].renderer.painter
     real_call = painter.call
 
     async def crashing(op, args):

@@ -23,7 +23,8 @@ from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.frames import EncodedFrame
 from gikai.media.sfu.peer import Offer, tap_receiver
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_voting_ws import enrol, vote
 from tests.signaling.test_ws import Session
 from tests.support.client import MediaClient
@@ -43,7 +44,7 @@ async def server(aiohttp_client, tmp_path):
     config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False,
                           gallery_max_viewers=2)
     client = await aiohttp_client(create_app(config))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     meeting, participants, _ = await services.directory.ensure_rehearsal()
     tokens = [services.tokens.issue(p.id) for p in participants]
     return client, services, participants, tokens, meeting.id

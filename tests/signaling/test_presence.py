@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support import scenes
 from tests.support.client import MediaClient
@@ -22,7 +23,7 @@ def member(name: str, scene: str = "face") -> MediaClient:
 @pytest.fixture
 async def server(aiohttp_client, tmp_path):
     client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"])))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     _, participants, _ = await services.directory.ensure_rehearsal()
     return client, services, [services.tokens.issue(p.id) for p in participants]
 

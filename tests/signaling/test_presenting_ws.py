@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from gikai.orchestrator.persistence.rows import EventRow
-from gikai.signaling.http.documents import Documents
+from gikai.signaling.http.state import DOCUMENTS
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.room import wait_for
@@ -14,7 +14,7 @@ from tests.unit.test_documents_render import make_pdf
 
 
 async def add_document(services, app, meeting_id: str, pages: int = 3) -> dict:
-    docs = app[Documents.KEY].service
+    docs = app[DOCUMENTS].service
     sitting = await services.sittings.get(meeting_id)
     item_id = sitting.agenda.items[0].id
     upload = docs.new_upload()
@@ -138,7 +138,7 @@ async def test_removing_the_presented_document_ends_the_presentation(server):  #
     try:
         assert (await chair.request("present", action="start", document_id=doc["id"]))["ok"]
         await wait_for(lambda: (shown(m1) or {}).get("document_id") == doc["id"])
-        await client.app[Documents.KEY].service.remove(doc["id"])
+        await client.app[DOCUMENTS].service.remove(doc["id"])
         await wait_for(lambda: m1.pushed("presentation")[-1]["presentation"] is None)
         entries = await record(services, meeting_id, "presentation_ended")
         assert [(e.actor_id, e.data["reason"]) for e in entries] == [(None, "document_removed")]

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ def gikai(*args: str) -> subprocess.CompletedProcess:
 async def test_an_exported_record_verifies_and_fails_after_any_edit(aiohttp_client, tmp_path):
     client = await aiohttp_client(create_app(ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"],
                                                           presence_detection=False)))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     meeting, participants, _ = await services.directory.ensure_rehearsal()
     for p in participants[:7]:
         await services.sittings.execute(meeting.id, lambda s, now, pid=p.id: s.connected(pid, now))

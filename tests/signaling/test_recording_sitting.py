@@ -9,7 +9,8 @@ import av
 import pytest
 
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
 from tests.support.room import wait_for
@@ -26,7 +27,7 @@ async def recorded(aiohttp_client, tmp_path):
 
 async def _sitting(make, publishers: int):
     client = await make
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     _, participants, _ = await services.directory.ensure_rehearsal()
     tokens = [services.tokens.issue(p.id) for p in participants]
     sessions = []

@@ -4,7 +4,8 @@ import aiohttp
 from aiohttp import web
 
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support.room import wait_for
 
@@ -14,7 +15,7 @@ async def start(data_dir):
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return runner, runner.addresses[0][1], runner.app[Services.KEY]
+    return runner, runner.addresses[0][1], Parts(runner.app)
 
 
 async def join_all(http, port, tokens):

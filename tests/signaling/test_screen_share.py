@@ -146,11 +146,12 @@ async def test_the_floor_holder_shares_until_the_floor_ends_and_a_leaving_sharer
 async def test_a_share_going_when_the_server_stops_is_ended_on_the_record_at_the_next_start(
         aiohttp_client, tmp_path):
     from gikai.signaling.app import create_app
-    from gikai.signaling.services import ServerConfig, Services
+    from gikai.signaling.config import ServerConfig
+    from tests.support.server import Parts
 
     config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False)
     first = await aiohttp_client(create_app(config))
-    services = first.app[Services.KEY]
+    services = Parts(first.app)
     meeting, participants, _ = await services.directory.ensure_rehearsal()
     chair = participants[0].id
     await services.sittings.execute(meeting.id, lambda s, now: s.screen_share(chair, True, chair, now))
@@ -158,7 +159,7 @@ async def test_a_share_going_when_the_server_stops_is_ended_on_the_record_at_the
     await first.close()  # stopped with both going (they live in memory)
 
     second = await aiohttp_client(create_app(config))
-    services = second.app[Services.KEY]
+    services = Parts(second.app)
     names = ("screen_share_started", "screen_share_ended", "presentation_started", "presentation_ended")
     entries = await record(services, meeting.id, *names)
     said = [(e.name, e.actor_id, e.data.get("reason")) for e in entries]
@@ -167,5 +168,5 @@ async def test_a_share_going_when_the_server_stops_is_ended_on_the_record_at_the
                                 ("screen_share_ended", None, "server_restarted")]
     await second.close()
     third = await aiohttp_client(create_app(config))  # once ended, a later start adds nothing
-    assert len(await record(third.app[Services.KEY], meeting.id, *names)) == 4
+    assert len(await record(Parts(third.app), meeting.id, *names)) == 4
     await third.close()

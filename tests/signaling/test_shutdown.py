@@ -9,7 +9,8 @@ import psutil
 from aiohttp import web
 
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support.client import MediaClient
 from tests.support.room import wait_for
@@ -27,7 +28,7 @@ async def test_stopping_the_server_mid_meeting_cleans_up_everything(tmp_path):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    services = runner.app[Services.KEY]
+    services = Parts(runner.app)
     _, participants, _ = await services.directory.ensure_rehearsal()
     tokens = [services.tokens.issue(p.id) for p in participants[:3]]
 

@@ -10,7 +10,8 @@ import pytest
 
 from gikai.media.sfu.peer import Offer
 from gikai.signaling.app import create_app
-from gikai.signaling.services import ServerConfig, Services
+from gikai.signaling.config import ServerConfig
+from tests.support.server import Parts
 from tests.support.client import MediaClient
 from tests.support.room import wait_for
 
@@ -20,7 +21,7 @@ async def server(aiohttp_client, tmp_path):
     # Attendance from connections here; tests/signaling/test_presence.py runs with cameras.
     config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False)
     client = await aiohttp_client(create_app(config))
-    services = client.app[Services.KEY]
+    services = Parts(client.app)
     meeting, participants, _ = await services.directory.ensure_rehearsal()
     tokens = [services.tokens.issue(p.id) for p in participants]
     return client, services, participants, tokens
@@ -152,7 +153,7 @@ async def test_participants_see_each_other_and_a_misbehaving_client_disturbs_no_
             await s.close()
 
 
-def a_room(services: Services) -> str:
+def a_room(services: Parts) -> str:
     return next(iter(services.sfu.rooms))
 
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from gikai.signaling import errors, wire
 from gikai.signaling.ws import protocol
 from gikai.signaling.ws.protocol import Answer, Join, MediaState, ProtocolError
 
@@ -55,6 +56,6 @@ def test_the_request_id_is_echoed_even_when_a_field_is_wrong():
 
 
 def test_every_error_code_has_japanese_and_english_text():
-    for code, (ja, en) in protocol.MESSAGES.items():
-        out = protocol.error(code, 4)
+    for code, (ja, en) in errors.CATALOGUE.items():
+        out = wire.error(code, 4)
         assert out["message"] == {"ja": ja, "en": en} and ja and en and out["re"] == 4

@@ -1,0 +1,51 @@
+"""The gallery viewers' socket, ``/gallery/ws``. (The page, /gallery/<meeting id>, is a route in
+http/routes.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from gikai.signaling.config import origin_allowed
+from gikai.signaling.gallery.seats import Gallery
+from gikai.signaling.gallery.viewer import GalleryViewer
+from gikai.signaling.tasks import Spawn
+
+WS_MAX_FRAME = 128 * 1024
+
+
+class GallerySockets:
+    def __init__(self, gallery: Gallery, spawn: Spawn) -> None:
+        self.gallery = gallery
+        self.spawn = spawn
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None and not origin_allowed(request, origin):
+            raise web.HTTPForbidden(text="origin not allowed")
+        ws = web.WebSocketResponse(max_msg_size=WS_MAX_FRAME, heartbeat=20.0)
+        await ws.prepare(request)
+        viewer = GalleryViewer(ws, self.gallery, self.spawn, request.remote or "")
+        self.gallery.sockets.add(viewer)
+        try:
+            await viewer.run()
+        finally:
+            self.gallery.sockets.discard(viewer)
+            # aiohttp may cancel this handler when the viewer goes: leave regardless.
+            await asyncio.shield(self.spawn(self.gallery.leave(viewer)))
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+
+GALLERY_SOCKETS = web.AppKey("gallery_sockets", GallerySockets)
+
+
+async def gallery_socket(request: web.Request) -> web.WebSocketResponse:
+    return await request.app[GALLERY_SOCKETS].handle(request)
+
+
+def setup_gallery(app: web.Application) -> None:
+    """Before the page's route (/gallery/{meeting_id}): /gallery/ws is the socket."""
+    app.router.add_get("/gallery/ws", gallery_socket)

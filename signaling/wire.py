@@ -1,0 +1,91 @@
+"""The envelope both sockets share (docs/protocol.md): a version, a request id, a type; replies and
+errors; and the first checks of every inbound text, before either protocol reads its fields."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from gikai.signaling import errors
+
+VERSION = 1
+MAX_ID_CHARS = 64
+
+RequestId = int | str | None
+
+
+class ProtocolError(Exception):
+    """A message refused at the edge, with its error code (see signaling/errors.py)."""
+
+    def __init__(self, code: str, detail: str = "", request_id: RequestId = None) -> None:
+        assert code in errors.CATALOGUE, code
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail
+        self.request_id = request_id
+
+
+def request_id(msg: dict[str, Any]) -> RequestId:
+    """The message's id if it is a valid one (an integer or a short string), else None."""
+    rid = msg.get("id")
+    if isinstance(rid, bool):
+        return None
+    if isinstance(rid, int) and 0 <= rid < 2**53:
+        return rid
+    if isinstance(rid, str) and len(rid) <= MAX_ID_CHARS:
+        return rid
+    return None
+
+
+def envelope(text: str, max_bytes: int, id_required: bool = True) -> tuple[RequestId, str, dict[str, Any]]:
+    """Size, JSON object, id, version and type of one inbound message; raises ProtocolError.
+    The member socket requires the ``id`` field; the gallery's may leave it out."""
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise ProtocolError("too_large", f"over {max_bytes} bytes")
+    try:
+        msg = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("bad_json", str(exc)[:200]) from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_json", "not an object")
+    rid = request_id(msg)
+    if (id_required and "id" not in msg) or (rid is None and msg.get("id") is not None):
+        raise ProtocolError("bad_message", "field 'id' must be an integer or a short string", rid)
+    if msg.get("v") != VERSION:
+        raise ProtocolError("bad_version", f"expected v={VERSION}", rid)
+    kind = msg.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("bad_message", "field 'type' must be str", rid)
+    return rid, kind, msg
+
+
+def reply(rid: RequestId, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "reply", "re": rid, "ok": True, "data": data or {}}
+
+
+def error(code: str, rid: RequestId = None, detail: str = "",
+          texts: errors.Text | None = None) -> dict[str, Any]:
+    """An error message; ``texts`` only where a raised error refines its code's text."""
+    out: dict[str, Any] = {"type": "error", "re": rid, "code": code, "message": errors.message(code, texts)}
+    if detail:
+        out["detail"] = detail
+    return out
+
+
+class RateLimit:
+    """A token bucket: bursts up to ``rate`` messages, refilled at ``rate`` per second."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.tokens = float(rate)
+        self.stamp = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
