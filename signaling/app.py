@@ -60,6 +60,10 @@ logger = logging.getLogger(__name__)
 TASKS = web.AppKey("tasks", Tasks)
 
 
+# The database itself is handed to no handler: services work through units of work. Tests and the
+# benchmark look at it.
+DATABASE = web.AppKey("database", Database)
+
 def create_app(config: ServerConfig) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024, middlewares=[domain_errors])
     app[CONFIG] = config
@@ -79,7 +83,7 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     set_host_addresses(config.media_addresses)
     tasks = app[TASKS] = Tasks()
-    db = Database(config.database_url or sqlite_url(config.data_dir))
+    db = app[DATABASE] = Database(config.database_url or sqlite_url(config.data_dir))
     await db.migrate()
     owned = _build(app, config, db, tasks)
     sittings = app[state.SITTINGS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gikai.signaling.app import TASKS
+from gikai.signaling.app import DATABASE, TASKS
 from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.gallery.endpoint import GALLERY_SOCKETS
 from gikai.signaling.http import state
@@ -21,7 +21,7 @@ class Parts:
         self.directory = app[state.DIRECTORY]
         self.tokens = app[state.TOKENS]
         self.sittings = app[state.SITTINGS]
-        self.db = self.sittings.db
+        self.db = app[DATABASE]
         self.hub = members.hub
         self.sfu = members.media.sfu
         self.connections = members.connections
