@@ -97,10 +97,15 @@ def sha256_of(path: Path) -> str:
 
 # -- the parent's side --------------------------------------------------------------
 class PdfSandbox:
-    """One PDFium worker process; calls are serialised, each with a timeout."""
+    """One PDFium worker process; calls are serialised, each with a timeout.
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    ``worker`` is the script the process runs: :data:`WORKER`, or one that speaks the same pipe
+    format (the tests' misbehaving worker). It is read when a process starts.
+    """
+
+    def __init__(self, limits: Limits = Limits(), worker: Path = WORKER) -> None:
         self.limits = limits
+        self.worker = worker
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
         self.restarts = 0  # workers replaced after a crash or timeout (for tests and logs)
@@ -135,7 +140,7 @@ class PdfSandbox:
         if self._proc is not None:
             await self._discard()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-B", str(WORKER), "--worker",
+            sys.executable, "-B", str(self.worker), "--worker",
             str(self.limits.memory), str(self.limits.timeout),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         self._proc = proc
@@ -194,20 +199,17 @@ async def _read_frame(stream: asyncio.StreamReader) -> tuple[Any, bytes]:
 class DocumentRenderer:
     """Inspect uploads and draw pages, each in its own sandboxed worker; pages cached on disk."""
 
-    def __init__(self, cache_dir: Path, limits: Limits = Limits()) -> None:
+    def __init__(self, cache_dir: Path, limits: Limits = Limits(), worker: Path = WORKER) -> None:
         self.cache_dir = cache_dir
         self.limits = limits
-        self.inspector = PdfSandbox(limits)
-        self.painter = PdfSandbox(limits)
-        # Test hook: the worker operation inspect() asks for ("_test_abort" and "_test_hang"
-        # exist to prove a crashing or hanging PDFium leaves the server alone).
-        self.inspect_op = "inspect"
+        self.inspector = PdfSandbox(limits, worker)
+        self.painter = PdfSandbox(limits, worker)
         self._inflight: dict[Path, asyncio.Future[bytes]] = {}
 
     async def inspect(self, path: Path) -> DocumentInfo:
         if not looks_like_pdf(path):
             raise DocumentRejected("not_pdf", "the file does not start with %PDF-")
-        result, _ = await self.inspector.call(self.inspect_op, {
+        result, _ = await self.inspector.call("inspect", {
             "path": str(path), "max_pages": self.limits.max_pages, "max_text": self.limits.max_text})
         try:
             pages = tuple(PageInfo(float(p["width"]), float(p["height"]), str(p["text"])[:self.limits.max_text])

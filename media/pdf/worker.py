@@ -112,16 +112,7 @@ def render(path: str, page: int, width: int, format: str, max_pixels: int) -> tu
     return None, out.getvalue()
 
 
-def _test_abort(**_: Any) -> Any:
-    os.abort()
-
-
-def _test_hang(**_: Any) -> Any:
-    while True:
-        pass
-
-
-OPS: Mapping[str, Op] = {"inspect": inspect, "render": render, "_test_abort": _test_abort, "_test_hang": _test_hang}
+OPS: Mapping[str, Op] = {"inspect": inspect, "render": render}
 
 
 # -- the process -------------------------------------------------------------------------------
