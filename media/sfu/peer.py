@@ -104,12 +104,12 @@ def tap_receiver(receiver: RTCRtpReceiver, assembler: FrameAssembler) -> None:
         # The decoder thread has nothing to do on the forwarding path: end it now.
         receiver._RTCRtpReceiver__stop_decoder()
 
-    receiver.receive = receive  # type: ignore[method-assign]
+    receiver.receive = receive  # type: ignore[method-assign]  # wrapped on this receiver only
 
 
 def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
     """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder."""
-    sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]
+    sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]  # no encoder to ask
 
 
 def _stream_info(publisher_id: str, slot: str) -> dict[str, str]:
