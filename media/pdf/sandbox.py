@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gikai.media.pdf import worker
-from gikai.media.pdf.worker import FRAME, MAX_HEADER, MAX_PAYLOAD
+from gikai.media.pdf import worker as worker_module
+from gikai.media.pdf.worker import FRAME, MAX_HEADER, MAX_PAYLOAD, frame
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ MIN_WIDTH, MAX_WIDTH = 200, 1600
 THUMBNAIL_WIDTH = 240
 FORMATS = {"png": "image/png", "webp": "image/webp"}
 
-WORKER = Path(worker.__file__).resolve()  # the worker process's script
+WORKER = Path(worker_module.__file__).resolve()  # the worker process's script
 
 REASONS = ("not_pdf", "unreadable", "encrypted", "too_many_pages", "no_such_page", "timeout", "crashed")
 
@@ -115,7 +115,7 @@ class PdfSandbox:
             proc = await self._ensure()
             assert proc.stdin is not None and proc.stdout is not None
             try:
-                proc.stdin.write(worker.frame({"op": op, "args": args}))
+                proc.stdin.write(frame({"op": op, "args": args}))
                 await proc.stdin.drain()
                 header, payload = await asyncio.wait_for(_read_frame(proc.stdout), self.limits.timeout)
             except TimeoutError:
