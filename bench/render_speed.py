@@ -1,4 +1,4 @@
-"""How fast the publishable video renders (media/render.py), against real time.
+"""How fast the publishable video renders (media/archive/render/), against real time.
 
 Three participants' cameras and microphones, generated once as recorder-style segment files
 (WebM, one track per file, timestamps on the sitting clock, 25 s segments): 640x360 VP8 at

@@ -84,7 +84,7 @@ ROOM = "bench"
 # child process plumbing
 # ---------------------------------------------------------------------------------
 def _drain_datagram_sockets() -> None:
-    """Read every waiting datagram per readiness event (the SFU does this itself: media/udp.py)."""
+    """Read every waiting datagram per readiness event (the SFU does this itself: media/sfu/udp.py)."""
     drain_datagram_reads()
 
 

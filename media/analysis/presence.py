@@ -11,6 +11,7 @@ voter at the moment of casting (``PresenceMonitor.still``) — the only picture 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -18,7 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Union
+from functools import partial
+from typing import Any
 
 import av
 import numpy as np
@@ -58,7 +60,7 @@ class AudioObservation:
     voice: bool  # activity that is not a steady tone
 
 
-Observation = Union[VideoObservation, AudioObservation]
+Observation = VideoObservation | AudioObservation
 
 
 class FaceDetector:
@@ -66,6 +68,7 @@ class FaceDetector:
 
     def __init__(self) -> None:
         import cv2
+        import cv2.data  # the bundled cascades' folder (not in cv2's type stubs)
 
         cv2.setNumThreads(1)
         self._cv2 = cv2
@@ -273,7 +276,7 @@ class PresenceMonitor:
         a shared screen says nothing of who sits in front of it)."""
         loop = asyncio.get_running_loop()
         for kind, up in ((k, ups[k]) for k in ("audio", "video") if k in ups):
-            analyser = _TrackAnalyser(kind, lambda obs, p=peer_id: self._report(p, obs), self._pool, loop,
+            analyser = _TrackAnalyser(kind, partial(self._report, peer_id), self._pool, loop,
                                       self._faces if kind == "video" else None, up.request_keyframe)
             self._untap(peer_id, kind)
             self._tracks[(peer_id, kind)] = analyser
@@ -318,10 +321,8 @@ class PresenceMonitor:
     async def close(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
-            except asyncio.CancelledError:
-                pass
             self._watchdog = None
         for key in list(self._tracks):
             self._untap(*key)

@@ -2,7 +2,7 @@
 
 PDFium reads whatever a file says, and a broken or hostile PDF can make it crash, loop or eat
 memory. So it never runs in the server's process. A :class:`PdfSandbox` keeps one worker
-process — this file run as a script — with its address space, CPU time, file writes and core
+process (``worker.py`` run as a script) with its address space, CPU time, file writes and core
 dumps limited and a lower scheduling priority, and every call has a wall-clock timeout. A worker
 that crashes, times out or hits a limit is killed and replaced, and the call raises
 :class:`DocumentRejected`. The worker answers in length-prefixed JSON plus raw image bytes, never
@@ -17,28 +17,28 @@ hold up the pages people are reading.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import signal
-import struct
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gikai.media.pdf import worker as worker_module
+from gikai.media.pdf.worker import FRAME, MAX_HEADER, MAX_PAYLOAD, frame
 
 logger = logging.getLogger(__name__)
 
 MIN_WIDTH, MAX_WIDTH = 200, 1600
 THUMBNAIL_WIDTH = 240
 FORMATS = {"png": "image/png", "webp": "image/webp"}
-_FRAME = struct.Struct(">II")  # header length, payload length
-_MAX_HEADER = 64 << 20  # inspect() of 2,000 pages of text fits easily
-_MAX_PAYLOAD = 64 << 20
+
+WORKER = Path(worker_module.__file__).resolve()  # the worker process's script
 
 REASONS = ("not_pdf", "unreadable", "encrypted", "too_many_pages", "no_such_page", "timeout", "crashed")
 
@@ -97,10 +97,15 @@ def sha256_of(path: Path) -> str:
 
 # -- the parent's side --------------------------------------------------------------
 class PdfSandbox:
-    """One PDFium worker process; calls are serialised, each with a timeout."""
+    """One PDFium worker process; calls are serialised, each with a timeout.
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    ``worker`` is the script the process runs: :data:`WORKER`, or one that speaks the same pipe
+    format (the tests' misbehaving worker). It is read when a process starts.
+    """
+
+    def __init__(self, limits: Limits = Limits(), worker: Path = WORKER) -> None:
         self.limits = limits
+        self.worker = worker
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
         self.restarts = 0  # workers replaced after a crash or timeout (for tests and logs)
@@ -110,7 +115,7 @@ class PdfSandbox:
             proc = await self._ensure()
             assert proc.stdin is not None and proc.stdout is not None
             try:
-                proc.stdin.write(_frame({"op": op, "args": args}))
+                proc.stdin.write(frame({"op": op, "args": args}))
                 await proc.stdin.drain()
                 header, payload = await asyncio.wait_for(_read_frame(proc.stdout), self.limits.timeout)
             except TimeoutError:
@@ -135,7 +140,7 @@ class PdfSandbox:
         if self._proc is not None:
             await self._discard()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-B", str(Path(__file__).resolve()), "--worker",
+            sys.executable, "-B", str(self.worker), "--worker",
             str(self.limits.memory), str(self.limits.timeout),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         self._proc = proc
@@ -159,10 +164,8 @@ class PdfSandbox:
         if proc is None:
             return None
         if proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            except ProcessLookupError:
-                pass
         code = await proc.wait()
         if proc.stdin is not None:
             proc.stdin.close()
@@ -185,14 +188,9 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
-    data = json.dumps(header, ensure_ascii=False).encode()
-    return _FRAME.pack(len(data), len(payload)) + data + payload
-
-
 async def _read_frame(stream: asyncio.StreamReader) -> tuple[Any, bytes]:
-    head, size = _FRAME.unpack(await stream.readexactly(_FRAME.size))
-    if head > _MAX_HEADER or size > _MAX_PAYLOAD:
+    head, size = FRAME.unpack(await stream.readexactly(FRAME.size))
+    if head > MAX_HEADER or size > MAX_PAYLOAD:
         raise ValueError("oversized frame from the PDF worker")
     header = json.loads(await stream.readexactly(head))
     return header, await stream.readexactly(size) if size else b""
@@ -201,20 +199,17 @@ async def _read_frame(stream: asyncio.StreamReader) -> tuple[Any, bytes]:
 class DocumentRenderer:
     """Inspect uploads and draw pages, each in its own sandboxed worker; pages cached on disk."""
 
-    def __init__(self, cache_dir: Path, limits: Limits = Limits()) -> None:
+    def __init__(self, cache_dir: Path, limits: Limits = Limits(), worker: Path = WORKER) -> None:
         self.cache_dir = cache_dir
         self.limits = limits
-        self.inspector = PdfSandbox(limits)
-        self.painter = PdfSandbox(limits)
-        # Test hook: the worker operation inspect() asks for ("_test_abort" and "_test_hang"
-        # exist to prove a crashing or hanging PDFium leaves the server alone).
-        self.inspect_op = "inspect"
+        self.inspector = PdfSandbox(limits, worker)
+        self.painter = PdfSandbox(limits, worker)
         self._inflight: dict[Path, asyncio.Future[bytes]] = {}
 
     async def inspect(self, path: Path) -> DocumentInfo:
         if not looks_like_pdf(path):
             raise DocumentRejected("not_pdf", "the file does not start with %PDF-")
-        result, _ = await self.inspector.call(self.inspect_op, {
+        result, _ = await self.inspector.call("inspect", {
             "path": str(path), "max_pages": self.limits.max_pages, "max_text": self.limits.max_text})
         try:
             pages = tuple(PageInfo(float(p["width"]), float(p["height"]), str(p["text"])[:self.limits.max_text])
@@ -289,143 +284,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
-
-
-# -- the worker's side (this file run as a script) -----------------------------------------
-class _Refusal(Exception):
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
-
-def _open(path: str) -> Any:
-    import pypdfium2 as pdfium
-
-    try:
-        return pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        raise _Refusal("encrypted" if "password" in str(exc).lower() else "unreadable", str(exc)) from None
-
-
-def _inspect(path: str, max_pages: int, max_text: int) -> tuple[dict[str, Any], bytes]:
-    pdf = _open(path)
-    try:
-        count = len(pdf)
-        if count < 1:
-            raise _Refusal("unreadable", "the document has no pages")
-        if count > max_pages:
-            raise _Refusal("too_many_pages", f"{count} pages, at most {max_pages}")
-        pages = []
-        for index in range(count):
-            page = pdf[index]
-            try:
-                width, height = page.get_size()
-                textpage = page.get_textpage()
-                try:
-                    text = textpage.get_text_range()
-                finally:
-                    textpage.close()
-            finally:
-                page.close()
-            pages.append({"width": width, "height": height, "text": text.replace("\r\n", "\n")[:max_text]})
-        return {"pages": pages}, b""
-    finally:
-        pdf.close()
-
-
-def _render(path: str, page: int, width: int, format: str, max_pixels: int) -> tuple[None, bytes]:
-    import io
-
-    pdf = _open(path)
-    try:
-        if not 1 <= page <= len(pdf):
-            raise _Refusal("no_such_page", f"page {page} of {len(pdf)}")
-        p = pdf[page - 1]
-        try:
-            w, h = p.get_size()
-            if w <= 0 or h <= 0:
-                raise _Refusal("unreadable", "a page without size")
-            scale = width / w
-            if (w * scale) * (h * scale) > max_pixels:
-                scale = math.sqrt(max_pixels / (w * h))
-            scale *= 1 - 1e-9  # pypdfium2 rounds the bitmap's size up: 800.0000001 pixels would be 801
-            image = p.render(scale=scale, may_draw_forms=False).to_pil()
-        finally:
-            p.close()
-    finally:
-        pdf.close()
-    out = io.BytesIO()
-    if format == "webp":
-        image.save(out, "WEBP", quality=85, method=4)
-    else:
-        image.save(out, "PNG", compress_level=6)
-    return None, out.getvalue()
-
-
-def _test_abort(**_: Any) -> Any:
-    os.abort()
-
-
-def _test_hang(**_: Any) -> Any:
-    while True:
-        pass
-
-
-_OPS: dict[str, Callable[..., tuple[Any, bytes]]] = {"inspect": _inspect, "render": _render, "_test_abort": _test_abort, "_test_hang": _test_hang}
-
-
-def _limit_myself(memory: int) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # reads files, writes none
-    os.nice(10)  # the SFU's forwarding comes first
-
-
-def _cpu_budget(seconds: float) -> None:
-    """Allow this job ``seconds`` of CPU beyond what the worker has used (SIGXCPU after that)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
-
-
-def _serve(memory: int, cpu_seconds: float) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the server's business
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
-    import pypdfium2  # noqa: F401  (loaded before the limits, once)
-    from PIL import Image  # noqa: F401
-
-    _limit_myself(memory)
-
-    def send(header: dict[str, Any], payload: bytes = b"") -> None:
-        stdout.write(_frame(header, payload))
-        stdout.flush()
-
-    send({"ready": True})
-    while True:
-        head = stdin.read(_FRAME.size)
-        if len(head) < _FRAME.size:
-            return  # the server is gone
-        size, _ = _FRAME.unpack(head)
-        request = json.loads(stdin.read(size))
-        _cpu_budget(cpu_seconds)
-        try:
-            result, payload = _OPS[request["op"]](**request["args"])
-            send({"ok": True, "result": result}, payload)
-        except _Refusal as refusal:
-            send({"ok": False, "reason": refusal.reason, "detail": refusal.detail})
-        except MemoryError:
-            send({"ok": False, "reason": "crashed", "detail": "out of memory"})
-        except Exception as exc:  # whatever PDFium or Pillow raise on a bad file
-            send({"ok": False, "reason": "unreadable", "detail": f"{type(exc).__name__}: {exc}"[:300]})
-
-
-if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
-    # Run as a script, this file's folder leads sys.path; media's modules must not shadow anything.
-    if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-        sys.path.pop(0)
-    _serve(int(sys.argv[2]), float(sys.argv[3]) + 1)

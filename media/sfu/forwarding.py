@@ -155,7 +155,7 @@ class DownTrack(MediaStreamTrack):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def recv(self) -> EncodedFrame:  # type: ignore[override]
+    async def recv(self) -> EncodedFrame:  # type: ignore[override]  # the sender takes encoded frames too
         if not self._started:
             # The sender starts reading once the connection is up: begin afresh on a
             # keyframe rather than replaying what queued up meanwhile.

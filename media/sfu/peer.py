@@ -10,6 +10,7 @@ that the SDP does not grow with every reconnect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,6 +35,7 @@ from aiortc.sdp import SessionDescription
 from gikai.media.errors import NegotiationError, PeerClosed, UnsupportedCodec
 from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
+from gikai.media.sfu.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def use_fast_clock() -> None:
     receives with the time in ms, each computed through timezone-aware datetime objects:
     about a tenth of the server's time when it sends to 100 gallery viewers
     (bench/gallery_load.py). Same clock (the wall clock), read with time.time()."""
-    if callable(getattr(aiortc_clock, "current_ntp_time", None)) and callable(getattr(aiortc_clock, "current_ms", None)):
+    if all(callable(getattr(aiortc_clock, name, None)) for name in ("current_ntp_time", "current_ms")):
         aiortc_clock.current_ntp_time = _current_ntp_time
         aiortc_clock.current_ms = _current_ms
 
@@ -100,14 +102,14 @@ def tap_receiver(receiver: RTCRtpReceiver, assembler: FrameAssembler) -> None:
     async def receive(parameters: Any) -> None:
         await original_receive(parameters)
         # The decoder thread has nothing to do on the forwarding path: end it now.
-        receiver._RTCRtpReceiver__stop_decoder()  # type: ignore[attr-defined]
+        receiver._RTCRtpReceiver__stop_decoder()
 
-    receiver.receive = receive  # type: ignore[method-assign]
+    receiver.receive = receive  # type: ignore[method-assign]  # wrapped on this receiver only
 
 
 def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
     """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder."""
-    sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]
+    sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]  # no encoder to ask
 
 
 def _stream_info(publisher_id: str, slot: str) -> dict[str, str]:
@@ -153,6 +155,7 @@ class Peer:
         self._offered: dict[str, str] = {}  # mid -> direction in the offer waiting for an answer
         self._failed = False
         self._closed = False
+        self._tasks = TaskSet()  # keyframe requests on their way, a close after a failure
         if publish:  # a viewer (publish=False) has no receiving transceiver at all
             for slot, kind in SLOTS.items():
                 self._add_publication(slot, kind)
@@ -167,7 +170,7 @@ class Peer:
 
         def send_pli() -> None:
             if assembler is not None and assembler.ssrc is not None and not self._closed:
-                asyncio.ensure_future(receiver._send_rtcp_pli(assembler.ssrc))
+                self._tasks.spawn(receiver._send_rtcp_pli(assembler.ssrc), f"a keyframe request to peer {self.id}")
 
         up = UpTrack(kind, send_pli, slot)
         assembler = FrameAssembler(kind, up.push, on_loss=up.request_keyframe)
@@ -309,7 +312,7 @@ class Peer:
         if self._on_failed is not None:
             self._on_failed(self)
         else:
-            asyncio.ensure_future(self.close())
+            self._tasks.spawn(self.close(), f"closing failed peer {self.id}")
 
     @property
     def closed(self) -> bool:
@@ -322,10 +325,9 @@ class Peer:
         current = asyncio.current_task()
         if self._negotiating is not None and self._negotiating is not current:
             self._negotiating.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._negotiating
-            except (asyncio.CancelledError, Exception):
-                pass
+        await self._tasks.close(cancel=True)
         for up in self.ups.values():
             up.close()
         for down in self._all_downs:

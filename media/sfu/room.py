@@ -11,6 +11,7 @@ from aiortc import RTCIceServer
 
 from gikai.media.sfu.forwarding import UpTrack
 from gikai.media.sfu.peer import Peer, SendOffer
+from gikai.media.sfu.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Room:
         # a chosen publication can follow it to the new peer.
         self._on_peers_changed = on_peers_changed
         self.screen: str | None = None  # the peer whose screen share everyone receives
+        self._closing = TaskSet()  # failed peers being removed and closed
 
     def add_peer(self, peer_id: str, send_offer: SendOffer) -> Peer:
         """Create the peer, wire it to everyone else, and start its first offer."""
@@ -104,13 +106,16 @@ class Room:
 
     def _peer_failed(self, peer: Peer) -> None:
         if self.peers.get(peer.id) is not peer:
-            asyncio.ensure_future(peer.close())
+            self._closing.spawn(peer.close(), f"closing failed peer {peer.id}")
             return
         logger.info("peer %s in room %s failed; removing it", peer.id, self.id)
-        asyncio.ensure_future(self.remove_peer(peer.id))
+        self._closing.spawn(self.remove_peer(peer.id), f"removing failed peer {peer.id} from room {self.id}")
         if self._on_peer_failed is not None:
             self._on_peer_failed(self.id, peer.id)
 
     async def close(self) -> None:
         peers = list(self.peers)
         await asyncio.gather(*(self.remove_peer(p) for p in peers), return_exceptions=True)
+        # Failed peers still being closed are waited for, not cancelled: a close cut short
+        # would leave the peer's connection open.
+        await self._closing.close(cancel=False)

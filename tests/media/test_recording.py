@@ -20,7 +20,8 @@ import av
 import pytest
 
 from gikai.media import SFU, Recorder, SegmentInfo, recover
-from gikai.media.archive import recording
+from gikai.media.archive.recording.recorder import TICK_SECONDS
+from gikai.media.archive.recording.segment import MILLISECOND, SegmentFile
 from gikai.media.sfu.forwarding import UpTrack
 from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
 from tests.support.client import MediaClient
@@ -37,7 +38,7 @@ def read_segment(path: Path) -> tuple[list[tuple[int, bytes, bool]], int]:
     decoded = 0
     with av.open(str(path)) as container:
         stream = container.streams[0]
-        assert stream.time_base == recording.MILLISECOND
+        assert stream.time_base == MILLISECOND
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue
@@ -256,7 +257,7 @@ async def test_disk_full_stops_that_track_reports_it_and_forwarding_goes_on(sfu,
     room = sfu.room("m")
     a, b = MediaClient("a"), MediaClient("b")
     errors: list[tuple[str, BaseException]] = []
-    write = recording._SegmentFile.write
+    write = SegmentFile.write
     disk_full = True
 
     def full_after_20(self, data, ms, keyframe):
@@ -264,7 +265,7 @@ async def test_disk_full_stops_that_track_reports_it_and_forwarding_goes_on(sfu,
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         write(self, data, ms, keyframe)
 
-    monkeypatch.setattr(recording._SegmentFile, "write", full_after_20)
+    monkeypatch.setattr(SegmentFile, "write", full_after_20)
     recorder = Recorder(tmp_path, time.monotonic(), on_error=lambda k, e: errors.append((k, e)))
     try:
         join(room, "a", a)
@@ -302,7 +303,7 @@ async def test_a_recorder_error_never_reaches_the_forwarding_path(tmp_path, monk
         raise OSError(errno.ENOSPC, "No space left on device")
 
     target = "__init__" if failing == "open" else "write"
-    monkeypatch.setattr(recording._SegmentFile, target, broken)
+    monkeypatch.setattr(SegmentFile, target, broken)
     errors: list[tuple[str, BaseException]] = []
     now = [0.0]
     recorder = Recorder(tmp_path, lambda: now[0], on_error=lambda k, e: errors.append((k, e)))
@@ -366,7 +367,7 @@ async def test_frames_held_at_the_start_are_written_when_the_track_goes_quiet(tm
         now[0] = i * 0.02
         up.push(EncodedFrame(data, i * 960, AUDIO_TIME_BASE, True))
     now[0] = 5.0
-    await asyncio.sleep(recording.TICK_SECONDS * 2.5)  # the recorder's idle check runs
+    await asyncio.sleep(TICK_SECONDS * 2.5)  # the recorder's idle check runs
     assert [(i.packets, i.start) for i in recorder.segments] == [(10, 0.0)]
     await recorder.stop()
 
@@ -457,7 +458,7 @@ def test_recover_deletes_a_part_with_nothing_readable_and_lists_unlisted_finishe
         stream = container.add_mux_stream("opus", rate=48000)
         for i, data in enumerate(encode_opus()[:50]):
             packet = av.Packet(data)
-            packet.stream, packet.time_base = stream, recording.MILLISECOND
+            packet.stream, packet.time_base = stream, MILLISECOND
             packet.pts = packet.dts = 7000 + 20 * i
             container.mux_one(packet)
     (info,) = recover(tmp_path)

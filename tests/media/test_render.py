@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 
-from gikai.media.archive import render as render_module
+from gikai.media.archive.render import canvas, captions, job
 from gikai.media.archive.render import (
     CaptionFontMissing,
     RenderCancelled,
@@ -33,7 +33,7 @@ FPS = 15
 W, H = 640, 360
 COLOURS = {"a": (220, 30, 30), "b": (30, 40, 220), "c": (30, 200, 40)}
 TONES = {"a": 440.0, "b": 660.0, "c": 880.0}
-SLATE = render_module.SLATE_RGB
+SLATE = canvas.SLATE_RGB
 CLOCK_ROWS = slice(8, 28)  # where the clock block is
 CLOCK_PX_PER_S = 80
 PICTURE_ROWS = slice(40, 220)  # above any caption band, below the clock
@@ -234,11 +234,11 @@ def test_progress_rises_to_one_a_few_times_a_second(rendered):
     result, calls, _ = rendered
     assert calls and calls[-1] == 1.0
     assert calls == sorted(calls) and all(0 <= c <= 1 for c in calls)
-    assert len(calls) <= 2 + result.seconds / render_module.PROGRESS_INTERVAL
+    assert len(calls) <= 2 + result.seconds / job.PROGRESS_INTERVAL
 
 
 def test_cancel_stops_promptly_and_leaves_no_file(clips, tmp_path, monkeypatch):
-    monkeypatch.setattr(render_module, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(job, "PROGRESS_INTERVAL", 0.0)
     cancel = threading.Event()
     calls: list[float] = []
 
@@ -289,8 +289,8 @@ def test_other_shapes_are_letterboxed_and_frames_held_over_short_gaps(tmp_path):
 
 def test_captions_need_a_japanese_font_and_say_so_before_any_work(clips, tmp_path, monkeypatch):
     assert find_caption_font().exists()
-    monkeypatch.setenv(render_module.FONT_ENV, str(tmp_path / "none.ttf"))
-    monkeypatch.setattr(render_module, "FONT_CANDIDATES", ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",))
+    monkeypatch.setenv(captions.FONT_ENV, str(tmp_path / "none.ttf"))
+    monkeypatch.setattr(captions, "FONT_CANDIDATES", ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",))
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(CaptionFontMissing, match="fonts-ipafont-gothic"):
         render(plan(clips), tmp_path / "x.mp4")

@@ -19,7 +19,7 @@ from gikai.signaling.http.state import DOCUMENTS
 from gikai.signaling.config import ServerConfig
 from tests.support.server import Parts
 from tests.signaling.test_api import ROSTER, login_clerk
-from tests.unit.test_documents_render import decompression_bomb_pdf, garbage_pdf, make_pdf
+from tests.unit.test_documents_render import HOSTILE_WORKER, decompression_bomb_pdf, garbage_pdf, hostile_pdf, make_pdf
 
 BILL = make_pdf(["議案第1号 町道の認定について\n町道 東1号線", "理由\n道路法第8条による。"])
 
@@ -151,9 +151,9 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     _, meeting_id, item_id = await new_sitting(client, h)
     edge = client.app[DOCUMENTS]
     edge.service.max_bytes = 3 << 20
+    edge.renderer.inspector.worker = HOSTILE_WORKER  # a marked PDF makes it abort or hang
 
-    async def refused(data: bytes, op: str = "inspect", timeout: float = 30):
-        edge.renderer.inspect_op = op
+    async def refused(data: bytes, timeout: float = 30):
         edge.renderer.inspector.limits = Limits(timeout=timeout)
         r = await post_pdf(client, h, meeting_id, item_id, data)
         body = await r.json()
@@ -163,9 +163,9 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     assert await refused(b"\x89PNG\r\n\x1a\n" + b"\0" * 100) == (400, "invalid_document", "not_pdf")
     assert await refused(garbage_pdf()) == (400, "invalid_document", "unreadable")
     assert await refused(decompression_bomb_pdf(2)) == (400, "invalid_document", "crashed")
-    assert await refused(BILL, op="_test_abort") == (400, "invalid_document", "crashed")
+    assert await refused(hostile_pdf("abort", BILL)) == (400, "invalid_document", "crashed")
     started = time.monotonic()
-    assert await refused(BILL, op="_test_hang", timeout=2) == (400, "invalid_document", "timeout")
+    assert await refused(hostile_pdf("hang", BILL), timeout=2) == (400, "invalid_document", "timeout")
     assert time.monotonic() - started < 10
     assert (await refused(BILL + b"%" * (4 << 20)))[:2] == (413, "document_too_large")
 
@@ -173,7 +173,6 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     assert await services.sittings.events(meeting_id) == []
     assert [p for p in (tmp_path / "documents").rglob("*") if p.is_file()] == []
     assert (await client.get("/healthz")).status == 200
-    edge.renderer.inspect_op = "inspect"
     assert (await post_pdf(client, h, meeting_id, item_id, BILL)).status == 200, "and the next good one is taken"
 
 
@@ -213,11 +212,11 @@ async def test_the_size_limit_holds_while_the_upload_is_still_arriving(app_clien
 async def test_pages_are_served_while_an_upload_hangs_the_inspector(app_client):
     client, _, h = app_client
     _, meeting_id, item_id = await new_sitting(client, h)
-    doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
     edge = client.app[DOCUMENTS]
+    edge.renderer.inspector.worker = HOSTILE_WORKER  # a marked PDF makes it hang
+    doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
     edge.renderer.inspector.limits = Limits(timeout=4)
-    edge.renderer.inspect_op = "_test_hang"
-    hanging = asyncio.ensure_future(post_pdf(client, h, meeting_id, item_id, BILL + b"\n"))
+    hanging = asyncio.ensure_future(post_pdf(client, h, meeting_id, item_id, hostile_pdf("hang", BILL)))
     await asyncio.sleep(0.5)
     started = time.monotonic()
     page = await client.get(f"/api/documents/{doc['id']}/pages/2?width=640")
@@ -270,15 +269,18 @@ async def test_a_browser_s_utf8_file_name_is_kept(app_client):
     assert (doc["filename"], doc["title"]) == ("予算書（案）.pdf", "予算書（案）")
 
 
-async def test_a_page_that_crashes_pdfium_is_refused_and_the_next_one_is_drawn(app_client):
+async def test_a_page_that_crashes_pdfium_is_refused_and_the_next_one_is_drawn(app_client, tmp_path):
     client, _, h = app_client
     _, meeting_id, item_id = await new_sitting(client, h)
-    doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
     painter = client.app[DOCUMENTS].renderer.painter
+    painter.worker = HOSTILE_WORKER  # a marked PDF makes it abort
+    doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
     real_call = painter.call
+    crashing_file = tmp_path / "abort.pdf"
+    crashing_file.write_bytes(hostile_pdf("abort", BILL))
 
     async def crashing(op, args):
-        return await real_call("_test_abort", args)
+        return await real_call(op, {**args, "path": str(crashing_file)})
 
     painter.call = crashing
     r = await client.get(f"/api/documents/{doc['id']}/pages/1")

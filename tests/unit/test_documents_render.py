@@ -11,6 +11,7 @@ import io
 import os
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -18,6 +19,8 @@ from PIL import Image
 from gikai.media.pdf.sandbox import DocumentRejected, DocumentRenderer, Limits, sha256_of
 
 A4 = (595, 842)
+# A worker that aborts or hangs on a marked PDF, as a hostile PDF can make PDFium do.
+HOSTILE_WORKER = Path(__file__).with_name("pdf_hostile_worker.py")
 
 
 # -- making PDFs ---------------------------------------------------------------------------
@@ -106,6 +109,11 @@ def slow_pdf(million_ops: int = 2) -> bytes:
     """A page of millions of tiny lines: seconds of PDFium time from a 50 kB file."""
     unit = b"0 0 m 1 1 l S\n" * 75_000
     return _one_page_with_content(_flate_repeated(unit, million_ops * 1_000_000 // 75_000))
+
+
+def hostile_pdf(how: str, pdf: bytes | None = None) -> bytes:
+    """A PDF that makes the hostile worker ``"abort"`` or ``"hang"`` (and the real one read it)."""
+    return (pdf or make_pdf(["一"])) + b"%gikai-test: " + how.encode() + b"\n"
 
 
 # -- tests -------------------------------------------------------------------------------------
@@ -198,30 +206,31 @@ async def test_a_decompression_bomb_kills_only_the_worker(tmp_path):
         await renderer.close()
 
 
-async def test_a_worker_that_aborts_is_replaced(renderer, tmp_path):
+async def test_a_worker_that_aborts_is_replaced(tmp_path):
+    renderer = DocumentRenderer(tmp_path / "cache", Limits(timeout=15), worker=HOSTILE_WORKER)
     path = write(tmp_path, "good.pdf", make_pdf(["一"]))
-    renderer.inspect_op = "_test_abort"
-    with pytest.raises(DocumentRejected) as refused:
-        await renderer.inspect(path)
-    assert refused.value.reason == "crashed"
-    # The detail names the signal; asyncio reports 255 when another waiter in the process reaped
-    # the child first (it happened once in CI, after the end-to-end tests), and then says so.
-    assert "SIGABRT" in refused.value.detail or "exit code 255" in refused.value.detail
-    renderer.inspect_op = "inspect"
-    assert (await renderer.inspect(path)).page_count == 1 and renderer.inspector.restarts == 1
+    try:
+        with pytest.raises(DocumentRejected) as refused:
+            await renderer.inspect(write(tmp_path, "abort.pdf", hostile_pdf("abort")))
+        assert refused.value.reason == "crashed"
+        # The detail names the signal; asyncio reports 255 when another waiter in the process reaped
+        # the child first (it happened once in CI, after the end-to-end tests), and then says so.
+        assert "SIGABRT" in refused.value.detail or "exit code 255" in refused.value.detail
+        assert (await renderer.inspect(path)).page_count == 1 and renderer.inspector.restarts == 1
+    finally:
+        await renderer.close()
 
 
 async def test_a_hanging_worker_is_killed_at_the_timeout(tmp_path):
-    renderer = DocumentRenderer(tmp_path / "cache", Limits(timeout=1))
+    renderer = DocumentRenderer(tmp_path / "cache", Limits(timeout=1), worker=HOSTILE_WORKER)
     path = write(tmp_path, "good.pdf", make_pdf(["一"]))
     try:
         await renderer.inspect(path)  # the worker is up: what follows measures the call, not the start
-        renderer.inspect_op = "_test_hang"
+        hanging = write(tmp_path, "hang.pdf", hostile_pdf("hang"))
         started = time.monotonic()
         with pytest.raises(DocumentRejected) as refused:
-            await renderer.inspect(path)
+            await renderer.inspect(hanging)
         assert refused.value.reason == "timeout" and time.monotonic() - started < 5
-        renderer.inspect_op = "inspect"
         assert (await renderer.inspect(path)).page_count == 1
     finally:
         await renderer.close()
