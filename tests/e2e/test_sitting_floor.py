@@ -53,7 +53,7 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
             browsers.append(launch_browser(playwright_instance, camera, microphone))
             pages.append(open_and_join(browsers[-1], server.links[link]))
         ids = [self_id(page) for page in pages]
-        yield {"pages": dict(zip("chair a b c".split(), pages)), "ids": dict(zip("chair a b c".split(), ids)),
+        yield {"pages": dict(zip(["chair", "a", "b", "c"], pages)), "ids": dict(zip(["chair", "a", "b", "c"], ids)),
                "members": members, "server": server}
     finally:
         members.close()

@@ -10,7 +10,8 @@ from gikai.media.analysis.presence import AudioObservation, PresenceMonitor, Vid
 from tests.support import scenes
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack
-from tests.support.room import join, wait_for
+from tests.support.room import join
+from tests.support.waiting import eventually
 
 CAST = {
     "face": ("face", "speech"),
@@ -40,9 +41,9 @@ async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_
         for name, client in clients.items():
             join(room, name, client)
             monitor.watch(name, room.peers[name].ups)
-        await wait_for(lambda: len(latest) == 8, timeout=10)
+        await eventually(lambda: len(latest) == 8)
         # "frozen" needs three unchanged analyses; the audio verdict a full 2 s window.
-        await wait_for(lambda: latest[("frozen", "video")].frozen and latest[("face", "audio")].voice, timeout=10)
+        await eventually(lambda: latest[("frozen", "video")].frozen and latest[("face", "audio")].voice)
         await asyncio.sleep(0.6)
         v = {name: latest[(name, "video")] for name in CAST}
         a = {name: latest[(name, "audio")] for name in CAST}
@@ -57,7 +58,7 @@ async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_
 
         # A camera that stops sending altogether is reported as not live by the watchdog.
         room.peers["face"].ups["video"].listeners.clear()
-        await wait_for(lambda: not latest[("face", "video")].live, timeout=5)
+        await eventually(lambda: not latest[("face", "video")].live)
         gone = latest[("face", "video")]
         assert isinstance(gone, VideoObservation) and not gone.live and gone.fps < 3
         assert isinstance(latest[("face", "audio")], AudioObservation)
@@ -66,7 +67,7 @@ async def test_the_analyser_tells_a_face_an_empty_room_black_frozen_speech_tone_
         await sfu.close()
         for c in clients.values():
             await c.close()
-    await wait_for(lambda: threading.active_count() <= threads_before, timeout=5)
+    await eventually(lambda: threading.active_count() <= threads_before)
 
 
 async def test_a_lone_publisher_with_rare_keyframes_is_analysed_at_once():
@@ -81,7 +82,7 @@ async def test_a_lone_publisher_with_rare_keyframes_is_analysed_at_once():
     try:
         join(room, "alone", client)
         monitor.watch("alone", room.peers["alone"].ups)
-        await wait_for(lambda: "VideoObservation" in latest and latest["VideoObservation"].faces == 1, timeout=4)
+        await eventually(lambda: "VideoObservation" in latest and latest["VideoObservation"].faces == 1)
         assert source.keyframe_requests >= 1
     finally:
         await monitor.close()

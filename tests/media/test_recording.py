@@ -25,7 +25,8 @@ from gikai.media.sfu.forwarding import UpTrack
 from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
-from tests.support.room import join, wait_for
+from tests.support.room import join
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.1  # seconds between a frame's arrival and its timestamp in the file
@@ -151,7 +152,7 @@ async def test_a_recorded_room_has_playable_segments_holding_the_forwarded_bytes
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(lambda: all(c.frame_counts[(o, "video")] > 0
+        await eventually(lambda: all(c.frame_counts[(o, "video")] > 0
                                    for n, c in clients.items() for o in clients if o != n))
         await asyncio.sleep(1.0)  # past the subscribers' start-up keyframe requests
         origin = time.monotonic()
@@ -218,7 +219,7 @@ async def test_a_participant_who_leaves_and_rejoins_keeps_one_timeline_with_a_ga
     try:
         join(room, "a", a)
         join(room, "b", b)
-        await wait_for(lambda: a.frame_counts[("b", "video")] > 0 and b.frame_counts[("a", "video")] > 0)
+        await eventually(lambda: a.frame_counts[("b", "video")] > 0 and b.frame_counts[("a", "video")] > 0)
         record_room(room, recorder)
         await asyncio.sleep(1.5)
         for kind in ("audio", "video"):
@@ -232,7 +233,7 @@ async def test_a_participant_who_leaves_and_rejoins_keeps_one_timeline_with_a_ga
             recorder.add_track(f"b-{kind}", kind, up)
         back = time.monotonic() - origin
         before = a.frame_counts[("b", "video")]
-        await wait_for(lambda: a.frame_counts[("b", "video")] > before + 15)
+        await eventually(lambda: a.frame_counts[("b", "video")] > before + 15)
         await asyncio.sleep(1.0)
         await recorder.stop()
     finally:
@@ -269,10 +270,10 @@ async def test_disk_full_stops_that_track_reports_it_and_forwarding_goes_on(sfu,
     try:
         join(room, "a", a)
         join(room, "b", b)
-        await wait_for(lambda: b.frame_counts[("a", "video")] > 0)
+        await eventually(lambda: b.frame_counts[("a", "video")] > 0)
         record_room(room, recorder)
         a_video = room.peers["a"].ups["video"]
-        await wait_for(lambda: bool(errors), timeout=5)
+        await eventually(lambda: bool(errors))
         assert [(k, e.errno) for k, e in errors] == [("a-video", errno.ENOSPC)]
         assert sorted(recorder.keys) == ["a-audio", "b-audio", "b-video"]
         before = b.frame_counts[("a", "video")]

@@ -13,7 +13,8 @@ from gikai.media import SFU, UnsupportedCodec
 from gikai.media.sfu.frames import vp8_is_keyframe
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_vp8
-from tests.support.room import join, wait_for
+from tests.support.room import join
+from tests.support.waiting import eventually
 
 
 def _video_flowing(clients: dict[str, MediaClient]):
@@ -46,7 +47,7 @@ async def test_every_subscriber_receives_byte_identical_frames_at_full_rate(sfu)
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(_video_flowing(clients))
+        await eventually(_video_flowing(clients))
         before = {(n, o): c.frame_counts[(o, "video")] for n, c in clients.items() for o in clients if o != n}
         await asyncio.sleep(2.0)
         for name, client in clients.items():
@@ -75,7 +76,7 @@ async def test_subscriber_keyframe_requests_reach_the_publisher_rate_limited(sfu
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(_video_flowing(clients))
+        await eventually(_video_flowing(clients))
         await asyncio.sleep(1.0)  # past the start-up keyframe requests
         before = clients["a"].video.keyframe_requests
         receiver = next(
@@ -102,12 +103,12 @@ async def test_late_joiner_starts_on_a_keyframe_without_waiting_for_the_next_gop
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(_video_flowing(clients))
+        await eventually(_video_flowing(clients))
         await asyncio.sleep(1.5)
         late = clients["c"] = MediaClient("c")
         joined_at = time.monotonic()
         join(room, "c", late)
-        await wait_for(lambda: late.frame_counts[("a", "video")] > 0, timeout=5)
+        await eventually(lambda: late.frame_counts[("a", "video")] > 0)
         first_frame, arrived = late.received["a"]["video"][0]
         assert vp8_is_keyframe(first_frame.data)
         assert arrived - joined_at < 2.0, "the publisher must be asked for a keyframe"
@@ -126,7 +127,7 @@ async def test_a_subscriber_that_never_connects_does_not_delay_the_others(sfu):
             return None
 
         room.add_peer("stuck", never_answer)  # gets offers, never answers: no media path
-        await wait_for(_video_flowing(clients))
+        await eventually(_video_flowing(clients))
         start = clients["b"].frame_counts[("a", "video")]
         await asyncio.sleep(2.0)
         assert (clients["b"].frame_counts[("a", "video")] - start) / 2.0 >= 14.0
@@ -145,17 +146,17 @@ async def test_leaving_removes_the_tile_media_and_shutdown_leaves_nothing_behind
     clients = {name: MediaClient(name) for name in ("a", "b", "c")}
     for name, client in clients.items():
         join(room, name, client)
-    await wait_for(_video_flowing(clients))
+    await eventually(_video_flowing(clients))
     await sfu.leave("m", "c")
-    await wait_for(lambda: all(v["participant"] != "c" for v in clients["a"].streams.values()))
+    await eventually(lambda: all(v["participant"] != "c" for v in clients["a"].streams.values()))
     assert set(room.peers) == {"a", "b"}
     await sfu.close()
     for c in clients.values():
         await c.close()
     assert sfu.rooms == {}
     gc.collect()
-    await wait_for(lambda: len(asyncio.all_tasks()) <= tasks_before, timeout=5)
-    await wait_for(lambda: threading.active_count() <= threads_before, timeout=5)
+    await eventually(lambda: len(asyncio.all_tasks()) <= tasks_before)
+    await eventually(lambda: threading.active_count() <= threads_before)
 
 
 async def test_an_answer_without_vp8_is_refused_with_a_clear_error(sfu):
@@ -173,7 +174,7 @@ async def test_an_answer_without_vp8_is_refused_with_a_clear_error(sfu):
 
     room.add_peer("a", send_offer)
     try:
-        await wait_for(lambda: bool(outcome))
+        await eventually(lambda: bool(outcome))
         assert isinstance(outcome[0], UnsupportedCodec)
         assert outcome[0].code == "unsupported_codec"
     finally:

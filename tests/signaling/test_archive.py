@@ -17,7 +17,7 @@ from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_api import login_clerk
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -32,13 +32,13 @@ async def finished(aiohttp_client, tmp_path):
     sessions = [await _join(client, t, MediaClient(f"p{i}") if i in (0, 2) else None) for i, t in enumerate(tokens[:6])]
     chair, speaker = sessions[0], sessions[2]
     try:
-        await wait_for(lambda: latest(chair).get("quorum", {}).get("met"))
+        await eventually(lambda: latest(chair).get("quorum", {}).get("met"))
         assert (await chair.request("command", name="open"))["ok"]
         item = latest(chair)["agenda"][0]["id"]
         assert (await chair.request("command", name="take_up", item_id=item))["ok"]
         await asyncio.sleep(1.5)
         assert (await speaker.request("command", name="request_floor", kind="question"))["ok"]
-        await wait_for(lambda: latest(chair)["queue"]["requests"])
+        await eventually(lambda: latest(chair)["queue"]["requests"])
         assert (await chair.request("command", name="grant", request_id=latest(chair)["queue"]["requests"][0]["id"]))["ok"]
         await asyncio.sleep(3.0)
         assert (await chair.request("command", name="end_speech"))["ok"]
@@ -57,7 +57,7 @@ async def finished(aiohttp_client, tmp_path):
 
 
 async def test_the_archive_of_a_finished_sitting(finished):
-    client, services, meeting_id, speaker, clerk, root = finished
+    client, _services, meeting_id, speaker, clerk, root = finished
     listed = await (await client.get("/api/archive", params={"q": "議案"})).json()
     assert [s["id"] for s in listed["sittings"]] == [meeting_id]
     assert (await (await client.get("/api/archive", params={"q": "存在しない"})).json())["sittings"] == []
@@ -127,7 +127,7 @@ async def test_an_open_sitting_is_not_public(aiohttp_client, tmp_path):
 
 
 async def test_an_export_imports_elsewhere_and_any_edit_is_named(finished, tmp_path_factory):
-    client, services, meeting_id, _, _, _ = finished
+    _client, services, meeting_id, _, _, _ = finished
     out = tmp_path_factory.mktemp("export")
     manifest = await services.archive.export(meeting_id, out)
     assert {"record.json", "minutes.pdf", "minutes.html", "minutes.json"} <= set(manifest["files"])

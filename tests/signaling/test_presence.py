@@ -10,7 +10,7 @@ from tests.signaling.test_ws import Session
 from tests.support import scenes
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 def member(name: str, scene: str = "face") -> MediaClient:
@@ -46,10 +46,10 @@ async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_no
         sessions.append(empty)
         chair = sessions[0]
         assert not sitting(chair).get("quorum", {}).get("met"), "joining is not attending"
-        await wait_for(lambda: sitting(chair).get("quorum", {}).get("met"), timeout=20)
+        await eventually(lambda: sitting(chair).get("quorum", {}).get("met"))
         view = sitting(chair)
         assert len(view["quorum"]["counted"]) == 6 and empty.me not in view["quorum"]["counted"]
-        await wait_for(lambda: sitting(chair)["presence"].get(empty.me, {}).get("state") == "away", timeout=10)
+        await eventually(lambda: sitting(chair)["presence"].get(empty.me, {}).get("state") == "away")
         assert (await chair.request("command", name="open"))["ok"]
 
         # One member's camera stops: after the grace period they are no longer counted.
@@ -57,7 +57,7 @@ async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_no
         for t in leaver.media.pc.getTransceivers():
             if t.sender.track is leaver.media.video:
                 t.sender.replaceTrack(None)
-        await wait_for(lambda: sitting(chair)["presence"][leaver.me]["state"] == "camera_off", timeout=15)
+        await eventually(lambda: sitting(chair)["presence"][leaver.me]["state"] == "camera_off")
         view = sitting(chair)
         assert leaver.me not in view["quorum"]["counted"] and not view["quorum"]["met"]
         names = [e.name for e in await services.sittings.events(view["meeting_id"])]
@@ -91,7 +91,7 @@ async def test_a_vote_needs_the_voter_on_camera_and_keeps_a_still_of_them(server
             s.me = (await s.request("join", token=token))["data"]["participant"]["id"]
             sessions.append(s)
         chair, voter, leaver, empty = sessions[0], sessions[1], sessions[2], sessions[6]
-        await wait_for(lambda: sitting(chair).get("quorum", {}).get("met"), timeout=20)
+        await eventually(lambda: sitting(chair).get("quorum", {}).get("met"))
         assert (await chair.request("command", name="open"))["ok"]
         opened = await chair.request("ballot", action="open", motion="議案第3号", kind="named",
                                      majority="simple", abstain_allowed=False)

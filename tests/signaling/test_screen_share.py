@@ -13,7 +13,7 @@ from tests.signaling.test_sitting_ws import _join
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_vp8
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 _SCREENS: dict[str, tuple[bytes, ...]] = {}
 
@@ -42,8 +42,8 @@ async def test_a_shared_screen_reaches_every_member_and_only_while_allowed(serve
     chair, m1, m2 = sessions = [await _join(client, t, MediaClient(n, screen=screen_clip(n)))
                                 for t, n in ((tokens[0], "chair"), (tokens[2], "m1"), (tokens[3], "m2"))]
     try:
-        await wait_for(lambda: all(s.media.frame_counts[(o.me, "video")] > 10
-                                   for s in sessions for o in sessions if o is not s), timeout=20)
+        await eventually(lambda: all(s.media.frame_counts[(o.me, "video")] > 10
+                                   for s in sessions for o in sessions if o is not s))
         room = services.sfu.rooms[meeting_id]
         assert all(room.peers[s.me].ups["screen"].frames_in > 0 for s in sessions), "screens are being sent"
         assert all(screen_frames(s, o) == 0 for s in sessions for o in sessions), "and reach nobody"
@@ -54,8 +54,8 @@ async def test_a_shared_screen_reaches_every_member_and_only_while_allowed(serve
 
         reply = await chair.request("present", action="share_screen")
         assert reply["ok"] and reply["data"]["screen"] == {"presenter_id": chair.me}
-        await wait_for(lambda: all(shared(s) == {"presenter_id": chair.me} for s in sessions))
-        await wait_for(lambda: all(screen_frames(s, chair) > 15 for s in (m1, m2)), timeout=20)
+        await eventually(lambda: all(shared(s) == {"presenter_id": chair.me} for s in sessions))
+        await eventually(lambda: all(screen_frames(s, chair) > 15 for s in (m1, m2)))
         # The bytes are the chair's screen, not their camera nor anyone else's screen.
         chair_screen = set(_SCREENS["chair"])
         got = m2.media.frames_from(chair.me, "screen")
@@ -71,12 +71,12 @@ async def test_a_shared_screen_reaches_every_member_and_only_while_allowed(serve
         joined = await late.request("join", token=tokens[4])
         assert joined["data"]["screen"] == {"presenter_id": chair.me}
         late.me = joined["data"]["participant"]["id"]
-        await wait_for(lambda: screen_frames(late, chair) > 5, timeout=20)
+        await eventually(lambda: screen_frames(late, chair) > 5)
 
         # Stopping: nothing more arrives, everyone is told, and the record has both ends.
         assert (await m1.request("present", action="stop_screen"))["code"] == "not_presenter"
         assert (await chair.request("present", action="stop_screen"))["ok"]
-        await wait_for(lambda: all(shared(s) is None for s in sessions))
+        await eventually(lambda: all(shared(s) is None for s in sessions))
         assert room.screen is None and not room.peers[chair.me].ups["screen"].forwarding
         before = screen_frames(m1, chair)
         await asyncio.sleep(1.0)
@@ -102,26 +102,26 @@ async def test_the_floor_holder_shares_until_the_floor_ends_and_a_leaving_sharer
 
         assert (await m2.request("present", action="share_screen"))["code"] == "cannot_present"
         assert (await m1.request("present", action="share_screen"))["ok"]
-        await wait_for(lambda: screen_frames(m2, m1) > 10 and screen_frames(chair, m1) > 10, timeout=20)
+        await eventually(lambda: screen_frames(m2, m1) > 10 and screen_frames(chair, m1) > 10)
         # The chair takes over: one screen at a time, the member's stops reaching anyone.
         assert (await chair.request("present", action="share_screen"))["ok"]
-        await wait_for(lambda: screen_frames(m2, chair) > 10, timeout=20)
+        await eventually(lambda: screen_frames(m2, chair) > 10)
         assert (await m1.request("present", action="share_screen"))["code"] == "not_presenter"
         assert (await chair.request("present", action="stop_screen"))["ok"]
 
         # The member shares again; the chair ends the speech: the share ends with the floor.
         assert (await m1.request("present", action="share_screen"))["ok"]
-        await wait_for(lambda: shared(m2) == {"presenter_id": m1.me})
+        await eventually(lambda: shared(m2) == {"presenter_id": m1.me})
         assert (await chair.request("command", name="end_speech"))["ok"]
-        await wait_for(lambda: shared(m2) is None)
+        await eventually(lambda: shared(m2) is None)
         assert services.sfu.rooms[meeting_id].screen is None
 
         # The chair shares and then drops off: the share ends with the connection.
         assert (await chair.request("present", action="share_screen"))["ok"]
-        await wait_for(lambda: shared(m1) == {"presenter_id": chair.me})
+        await eventually(lambda: shared(m1) == {"presenter_id": chair.me})
         await chair.close()
         sessions.remove(chair)
-        await wait_for(lambda: shared(m1) is None, timeout=10)
+        await eventually(lambda: shared(m1) is None)
 
         for _ in range(50):  # the end goes on the record just after everyone is told
             entries = await record(services, meeting_id, "screen_share_started", "screen_share_ended")
