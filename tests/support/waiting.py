@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # the media helpers need aiortc; the waits do not
@@ -48,19 +48,21 @@ def _describe(seen: Callable[[], object] | None) -> str:
 
 
 async def eventually(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | Awaitable[T]],
     *,
     bound: float = SERVER_BOUND,
     interval: float = 0.05,
     message: str | None = None,
     seen: Callable[[], object] | None = None,
 ) -> T:
-    """Poll ``predicate`` until it returns something truthy and return that. After ``bound``
-    seconds fail with ``message`` (what was waited for; by default the predicate's source)
-    and ``seen()`` (what was there instead)."""
+    """Poll ``predicate`` (a function or a coroutine function, such as a database read) until it
+    returns something truthy and return that. After ``bound`` seconds fail with ``message``
+    (what was waited for; by default the predicate's source) and ``seen()`` (what was there)."""
     deadline = time.monotonic() + bound
     while True:
         value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:
