@@ -18,6 +18,7 @@ from gikai.signaling.app import create_app
 from gikai.signaling.http.documents import Documents, setup_documents_api
 from gikai.signaling.services import ServerConfig, Services
 from tests.signaling.test_api import ROSTER, login_clerk
+from tests.support.waiting import eventually
 from tests.unit.test_documents_render import decompression_bomb_pdf, garbage_pdf, make_pdf
 
 BILL = make_pdf(["議案第1号 町道の認定について\n町道 東1号線", "理由\n道路法第8条による。"])
@@ -152,9 +153,9 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     edge = client.app[Documents.KEY]
     edge.service.max_bytes = 3 << 20
 
-    async def refused(data: bytes, op: str = "inspect", timeout: float = 30):
+    async def refused(data: bytes, op: str = "inspect", worker_limit: float = 30):
         edge.renderer.inspect_op = op
-        edge.renderer.inspector.limits = Limits(timeout=timeout)
+        edge.renderer.inspector.limits = Limits(timeout=worker_limit)
         r = await post_pdf(client, h, meeting_id, item_id, data)
         body = await r.json()
         assert set(body["message"]) == {"ja", "en"} and body["message"]["ja"]
@@ -165,7 +166,7 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     assert await refused(decompression_bomb_pdf(2)) == (400, "invalid_document", "crashed")
     assert await refused(BILL, op="_test_abort") == (400, "invalid_document", "crashed")
     started = time.monotonic()
-    assert await refused(BILL, op="_test_hang", timeout=2) == (400, "invalid_document", "timeout")
+    assert await refused(BILL, op="_test_hang", worker_limit=2) == (400, "invalid_document", "timeout")
     assert time.monotonic() - started < 10
     assert (await refused(BILL + b"%" * (4 << 20)))[:2] == (413, "document_too_large")
 
@@ -215,13 +216,24 @@ async def test_pages_are_served_while_an_upload_hangs_the_inspector(app_client):
     _, meeting_id, item_id = await new_sitting(client, h)
     doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
     edge = client.app[Documents.KEY]
-    edge.renderer.inspector.limits = Limits(timeout=4)
+    # The inspector hangs for 10 s; a page drawn meanwhile (in well under that, even on a busy
+    # machine) did not wait for it.
+    edge.renderer.inspector.limits = Limits(timeout=10)
     edge.renderer.inspect_op = "_test_hang"
+    inspector = edge.renderer.inspector
+    asked: list[str] = []
+    call = inspector.call
+
+    async def call_noted(op, *args, **kwargs):
+        asked.append(op)
+        return await call(op, *args, **kwargs)
+
+    inspector.call = call_noted
     hanging = asyncio.ensure_future(post_pdf(client, h, meeting_id, item_id, BILL + b"\n"))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: "_test_hang" in asked, message="the upload to reach the inspector", seen=lambda: asked)
     started = time.monotonic()
     page = await client.get(f"/api/documents/{doc['id']}/pages/2?width=640")
-    assert page.status == 200 and time.monotonic() - started < 3, "drawing does not wait for the inspector"
+    assert page.status == 200 and time.monotonic() - started < 8, "drawing does not wait for the inspector"
     assert not hanging.done()
     r = await hanging
     assert r.status == 400 and (await r.json())["detail"] == "timeout"

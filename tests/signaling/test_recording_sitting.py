@@ -61,12 +61,7 @@ async def test_an_open_sitting_is_recorded_and_each_segment_is_on_the_record(rec
             names_now[:] = await names()
             return events_named(names_now, "recording_segment") >= 4
 
-        for _ in range(100):
-            if await segments_recorded():
-                break
-            import asyncio
-            await asyncio.sleep(0.1)
-        assert events_named(names_now, "recording_segment") >= 4
+        await eventually(segments_recorded, message="four recording segments on the record", seen=lambda: names_now)
 
         # Recess: recording pauses; the chair's switch turns it off and on.
         assert (await chair.request("command", name="recess"))["ok"]
