@@ -39,7 +39,7 @@ async def test_stopping_the_server_mid_meeting_cleans_up_everything(tmp_path):
         sessions.append(s)
     pids = [p.id for p in participants[:3]]
     await eventually(lambda: all(
-        s.media.frame_counts[(other, "video")] > 0 for s, me in zip(sessions, pids) for other in pids if other != me
+        s.media.frame_counts[(other, "video")] > 0 for s, me in zip(sessions, pids, strict=True) for other in pids if other != me
     ))
     room = services.sfu.rooms[next(iter(services.sfu.rooms))]
     server_pcs = [peer.pc for peer in room.peers.values()]
