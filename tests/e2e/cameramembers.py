@@ -9,6 +9,7 @@ no `reception` reports, which the server takes as "cannot tell" rather than a lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -55,10 +56,8 @@ class _CameraMember(_Member):
                     t.sender._send_keyframe = self.keyframe_requested
                 t.direction = "sendonly"
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        try:
+        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):  # the socket is gone: nothing to answer any more
             await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
-        except (TimeoutError, ConnectionError, RuntimeError):
-            pass  # the socket is gone: nothing to answer any more
 
 
 class CameraMembers:

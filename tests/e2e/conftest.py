@@ -78,7 +78,7 @@ def start_server(root: Path, port: int = 0, log_name: str = "server.log", extra:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        base_url, links = _wait_for_links(process, log, REHEARSAL_PEOPLE, timeout=30)
+        base_url, links = _wait_for_links(process, log, REHEARSAL_PEOPLE, timeout=60)  # a busy machine
     except Exception:
         stop_server(process)
         raise

@@ -18,8 +18,16 @@ AUTHENTICATOR = {
 }
 
 
-def wait_for(what: str, probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.1) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with ``what`` otherwise."""
+# A browser joining, a page loading, media starting: seconds on a quiet machine, far more on a
+# busy 2-core CI machine running three Chromiums. A bound only decides how long a failure takes.
+BROWSER_BOUND = 60.0
+
+
+def wait_for(what: str, probe: Callable[[], T], timeout: float = BROWSER_BOUND, interval: float = 0.1) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` and the last value
+    otherwise. ``timeout`` is raised to at least ``BROWSER_BOUND``: a shorter bound only makes a
+    slow machine fail, it proves nothing about the behaviour."""
+    timeout = max(timeout, BROWSER_BOUND)
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -27,7 +35,7 @@ def wait_for(what: str, probe: Callable[[], T], timeout: float = 15.0, interval:
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+    raise AssertionError(f"waited {timeout:.0f} s for {what}; last value: {last!r}")
 
 
 def open_and_join(browser: Any, url: str, viewport: dict[str, int] = LANDSCAPE) -> Any:
@@ -66,13 +74,13 @@ def peak_levels(page: Any, seconds: float = 0.8) -> dict[str, float]:
     }""", int(seconds * 1000))
 
 
-def wait_heard(page: Any, who: str, what: str, timeout: float = 10.0) -> float:
+def wait_heard(page: Any, who: str, what: str, timeout: float = BROWSER_BOUND) -> float:
     """Wait until ``page`` receives ``who``'s voice; returns the level heard."""
     return wait_for(f"{what} to be heard", lambda: (lv := peak_levels(page).get(who, 0.0)) > HEARD and lv,
                     timeout=timeout, interval=0)
 
 
-def wait_silent(page: Any, who: str, what: str, timeout: float = 10.0) -> None:
+def wait_silent(page: Any, who: str, what: str, timeout: float = BROWSER_BOUND) -> None:
     """Wait until ``page`` receives nothing at all from ``who`` (the SFU holds it back)."""
     wait_for(f"{what} to be silent", lambda: peak_levels(page).get(who, 0.0) <= SILENT,
              timeout=timeout, interval=0)

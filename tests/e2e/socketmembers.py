@@ -9,6 +9,7 @@ and can send sitting commands like any client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -31,6 +32,7 @@ class _Member:
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.reader: asyncio.Task[None] | None = None
+        self.answers: set[asyncio.Task[None]] = set()
         self.id = ""
         self.last_sitting: dict[str, Any] = {}
 
@@ -62,7 +64,9 @@ class _Member:
             if data.get("type") in ("reply", "error") and data.get("re") in self.pending:
                 self.pending.pop(data["re"]).set_result(data)
             elif data.get("type") == "offer":
-                asyncio.ensure_future(self._answer(data))
+                task = asyncio.ensure_future(self._answer(data))
+                self.answers.add(task)  # kept until done: a task nobody holds may vanish
+                task.add_done_callback(self.answers.discard)
             elif data.get("type") == "sitting":
                 self.last_sitting = data["sitting"]
         for future in self.pending.values():  # the socket closed: nobody will answer these
@@ -77,10 +81,8 @@ class _Member:
         for transceiver in self.pc.getTransceivers():
             transceiver.direction = "inactive"
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        try:
+        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):  # the socket is gone (a restart): nothing to answer any more
             await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
-        except (TimeoutError, ConnectionError, RuntimeError):
-            pass  # the socket is gone (a restart): nothing to answer any more
 
     async def close(self) -> None:
         if self.ws is not None and not self.ws.closed:

@@ -4,8 +4,8 @@ The chair and member 鈴木 publish from Python (aiortc, pre-encoded VP8 and Opu
 picture is low in blue and sounds 440 Hz, 鈴木's is high in blue and sounds 880 Hz), so the
 only browser is the citizen's. Four more members join over plain WebSockets for a quorum of
 six; attendance is counted by connection. The gallery holds one viewer (`--gallery-max-viewers
-1`), so a second visitor is shown the full page. The tests of this module run in order on one
-sitting.
+1`), so a second visitor is shown the full page. Each test has a server, a sitting and a
+viewer of its own, and brings the sitting to where its story starts itself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
 from tests.support.member import SocketMember
 
-from .conftest import Server, launch_browser
+from .conftest import ARTIFACTS, launch_browser, start_server, stop_server
 from .helpers import HEARD, LANDSCAPE, screenshots, text_of, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -79,8 +79,11 @@ class Chamber:
             set_host_addresses(None)
 
 
-@pytest.fixture(scope="module")
-def gallery(server: Server, playwright_instance: Any) -> Iterator[dict[str, Any]]:
+@pytest.fixture
+def gallery(tmp_path: Path, playwright_instance: Any, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """A sitting of its own (a fresh server: the rehearsal sitting can be opened only once) with
+    the members in the chamber and one citizen's page on the gallery, before the sitting opens."""
+    server = start_server(tmp_path, extra=SERVER_ARGS)
     chamber = Chamber(server.base_url)
     browser = None
     try:
@@ -94,9 +97,14 @@ def gallery(server: Server, playwright_instance: Any) -> Iterator[dict[str, Any]
         page.goto(url)
         yield {"page": page, "chamber": chamber, "url": url, "browser": browser}
     finally:
-        if browser is not None:
-            browser.close()
-        chamber.close()
+        try:
+            if browser is not None:
+                browser.close()
+            chamber.close()
+        finally:
+            stop_server(server.process)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"e2e-server-gallery-{request.node.name}.log").write_bytes(server.log.read_bytes())
 
 
 def hook(page: Any, expression: str) -> Any:
@@ -110,14 +118,29 @@ def picture_is(page: Any, blue: int) -> bool:
 
 
 def frames_advance(page: Any) -> bool:
+    """The picture is live: more frames are shown than a moment ago (waited for, up to the bound)."""
     before = hook(page, "framesShown")
-    page.wait_for_timeout(700)
-    return hook(page, "framesShown") > before + 3
+    wait_for("the gallery's picture to advance", lambda: hook(page, "framesShown") > before + 3)
+    return True
+
+
+def view_shown(page: Any) -> None:
+    wait_for("the gallery view", lambda: hook(page, "view"))
+
+
+def open_sitting(gallery: dict[str, Any]) -> None:
+    """The chair opens the sitting and takes up the first item; the chair is on screen."""
+    page, chamber = gallery["page"], gallery["chamber"]
+    view_shown(page)
+    chamber.request(0, "command", name="open")
+    chamber.request(0, "command", name="take_up", item_id=hook(page, "view.agenda[0].id"))
+    wait_for("the open sitting", lambda: text_of(page, "gallery-state") == "開会中")
+    wait_for("the chair's picture", lambda: hook(page, "framesShown") > 10 and picture_is(page, CHAIR_BLUE))
 
 
 def test_before_the_sitting_opens_the_gallery_says_so(gallery: dict[str, Any]) -> None:
     page = gallery["page"]
-    wait_for("the gallery view", lambda: hook(page, "view"), timeout=30)
+    view_shown(page)
     assert "模擬委員会 3月定例会" in text_of(page, "gallery-title")
     assert text_of(page, "gallery-state") == "開会前"
     assert "まだ会議は始まっていません" in text_of(page, "gallery-notice")
@@ -129,62 +152,71 @@ def test_before_the_sitting_opens_the_gallery_says_so(gallery: dict[str, Any]) -
 
 
 def test_the_chair_opens_and_the_gallery_sees_and_hears_the_chair(gallery: dict[str, Any]) -> None:
-    page, chamber = gallery["page"], gallery["chamber"]
-    chamber.request(0, "command", name="open")
-    chamber.request(0, "command", name="take_up", item_id=hook(page, "view.agenda[0].id"))
-    wait_for("the open sitting", lambda: text_of(page, "gallery-state") == "開会中", timeout=20)
-    wait_for("the chair's picture", lambda: hook(page, "framesShown") > 10 and picture_is(page, CHAIR_BLUE), timeout=30)
+    page = gallery["page"]
+    open_sitting(gallery)
     assert "山田 太郎(委員長)" in text_of(page, "gallery-caption")
     assert frames_advance(page), "the picture is live"
     page.get_by_test_id("gallery-sound").click()
-    wait_for("the chair's voice", lambda: hook(page, "audioLevel()") > HEARD, timeout=20)
+    wait_for("the chair's voice", lambda: hook(page, "audioLevel()") > HEARD)
+
     def decoded_and_played() -> bool:
         stats = page.evaluate("window.gikaiGallery.stats()")
         return stats["video"]["framesDecoded"] > 10 and any(a["totalAudioEnergy"] > 0 for a in stats["audio"])
 
-    wait_for("decoded video and played audio in the receiver's statistics", decoded_and_played, timeout=20)
+    wait_for("decoded video and played audio in the receiver's statistics", decoded_and_played)
     assert page.get_by_test_id("gallery-sound").inner_text() == "音声を止める"
 
 
 def test_the_floor_moves_and_the_picture_follows(gallery: dict[str, Any], artifacts: Path) -> None:
     page, chamber = gallery["page"], gallery["chamber"]
+    open_sitting(gallery)
+    page.get_by_test_id("gallery-sound").click()
     chamber.request(1, "command", name="request_floor", kind="question")
     queue = wait_for("the request", lambda: chamber.members[0].sitting["queue"]["requests"])
     chamber.request(0, "command", name="grant", request_id=queue[0]["id"])
-    wait_for("the speaker's name", lambda: "鈴木 一郎(委員)" in text_of(page, "gallery-speaker"), timeout=20)
+    wait_for("the speaker's name", lambda: "鈴木 一郎(委員)" in text_of(page, "gallery-speaker"))
     assert "質疑" in text_of(page, "gallery-speaker")
-    wait_for("the speaker's picture", lambda: picture_is(page, SPEAKER_BLUE), timeout=20)
+    wait_for("the speaker's picture", lambda: picture_is(page, SPEAKER_BLUE))
     assert "発言中" in text_of(page, "gallery-caption") and "鈴木 一郎" in text_of(page, "gallery-caption")
     assert frames_advance(page)
-    wait_for("the speaker heard", lambda: hook(page, "audioLevel()") > HEARD, timeout=20)
+    wait_for("the speaker heard", lambda: hook(page, "audioLevel()") > HEARD)
     screenshots(page, artifacts, "gallery-speaking")
 
 
 def test_a_recess_is_announced_and_carries_no_media(gallery: dict[str, Any], artifacts: Path) -> None:
     page, chamber = gallery["page"], gallery["chamber"]
+    open_sitting(gallery)
+    page.get_by_test_id("gallery-sound").click()
+    wait_for("the chair's voice before the recess", lambda: hook(page, "audioLevel()") > HEARD)
     chamber.request(0, "command", name="recess")
-    wait_for("the recess notice", lambda: "休憩中です" in text_of(page, "gallery-notice"), timeout=20)
+    wait_for("the recess notice", lambda: "休憩中です" in text_of(page, "gallery-notice"))
     assert text_of(page, "gallery-state") == "休憩中"
     assert not page.get_by_test_id("gallery-video").is_visible()
-    wait_for("silence", lambda: hook(page, "audioLevel()") == 0, timeout=20)
+    wait_for("silence", lambda: hook(page, "audioLevel()") == 0)
     screenshots(page, artifacts, "gallery-recess")
     chamber.request(0, "command", name="resume")
-    wait_for("back in session", lambda: text_of(page, "gallery-state") == "開会中", timeout=20)
-    wait_for("the picture again", lambda: frames_advance(page), timeout=20)
+    wait_for("back in session", lambda: text_of(page, "gallery-state") == "開会中")
+    wait_for("the picture again", lambda: frames_advance(page))
 
 
 def test_a_published_result_is_shown_and_nothing_before(gallery: dict[str, Any], artifacts: Path) -> None:
     page, chamber = gallery["page"], gallery["chamber"]
-    chamber.request(0, "command", name="end_speech")
-    wait_for("the chair back on screen", lambda: picture_is(page, CHAIR_BLUE), timeout=20)
+    open_sitting(gallery)
     ballot = chamber.request(0, "ballot", action="open", motion="議案第1号 令和8年度一般会計予算を原案のとおり可決する",
                              kind="named", majority="simple", abstain_allowed=False)["ballot"]
     chamber.request(0, "ballot", action="close", ballot_id=ballot["id"])
-    page.wait_for_timeout(800)
+    # A change the gallery does show, made after the close: once it is on the page, whatever the
+    # close would have shown (it must show nothing) has reached the page before it.
+    chamber.request(1, "command", name="request_floor", kind="question")
+    queue = wait_for("the request", lambda: chamber.members[0].sitting["queue"]["requests"])
+    chamber.request(0, "command", name="grant", request_id=queue[0]["id"])
+    wait_for("the speaker's name after the close", lambda: "鈴木 一郎(委員)" in text_of(page, "gallery-speaker"))
     assert "公表された採決の結果はまだありません" in text_of(page, "gallery-result")
+    chamber.request(0, "command", name="end_speech")
+    wait_for("the chair back on screen", lambda: picture_is(page, CHAIR_BLUE))
     chamber.request(0, "ballot", action="decide_tie", ballot_id=ballot["id"], choice="yes")
     chamber.request(0, "ballot", action="publish", ballot_id=ballot["id"])
-    wait_for("the result", lambda: text_of(page, "gallery-outcome") == "可決", timeout=20)
+    wait_for("the result", lambda: text_of(page, "gallery-outcome") == "可決")
     assert "賛成 0人" in text_of(page, "gallery-counts")
     assert "委員長が決めました" in text_of(page, "gallery-result")
     screenshots(page, artifacts, "gallery-result")
@@ -195,10 +227,11 @@ def test_a_published_result_is_shown_and_nothing_before(gallery: dict[str, Any],
 
 
 def test_a_second_visitor_finds_the_gallery_full(gallery: dict[str, Any], artifacts: Path) -> None:
+    open_sitting(gallery)
     other = gallery["browser"].new_context(viewport=LANDSCAPE, locale="ja-JP").new_page()
     try:
         other.goto(gallery["url"])
-        wait_for("the full page", lambda: other.get_by_test_id("gallery-full").is_visible(), timeout=20)
+        wait_for("the full page", lambda: other.get_by_test_id("gallery-full").is_visible())
         assert "満席です" in other.inner_text("body") and "The gallery is full" in other.inner_text("body")
         assert not other.get_by_test_id("screen-watch").is_visible()
         screenshots(other, artifacts, "gallery-full")

@@ -43,10 +43,10 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
             microphone = write_wav(folder / f"microphone{n}.wav", seconds=3, pitch=120 + 40 * n)
             browsers.append(launch_browser(playwright_instance, camera, microphone))
             pages.append(open_and_join(browsers[-1], server.links[link]))
-        ids = dict(zip(("chair", "a", "b"), (self_id(page) for page in pages)))
+        ids = dict(zip(("chair", "a", "b"), (self_id(page) for page in pages), strict=True))
         for link in PYTHON_FACES:
             members.join(server.links[link], "face")
-        yield {"pages": dict(zip(("chair", "a", "b"), pages)), "ids": ids, "server": server}
+        yield {"pages": dict(zip(("chair", "a", "b"), pages, strict=True)), "ids": ids, "server": server}
     finally:
         members.close()
         for browser in browsers:

@@ -5,7 +5,8 @@ The chair, members A, B and C each have a Chromium with their own voice; two mor
 members join over plain WebSockets so that six of twelve make a quorum. Attendance is
 counted by connection here (`--no-presence-detection`, as on a machine without the CPU for
 camera analysis): the fake cameras show no face. test_passkeys covers presence on camera.
-The tests of this module run in order on one sitting.
+Each test has a server and browsers of its own and brings the sitting to where its story
+starts (opened, A holding the floor...) itself.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Server, launch_browser
+from .conftest import ARTIFACTS, Server, launch_browser, start_server, stop_server
 from .fakemedia import write_wav, write_y4m
 from .helpers import (
     LANDSCAPE,
@@ -40,9 +41,13 @@ SOCKET_ONLY = (5, 6)
 SERVER_ARGS = ["--no-presence-detection"]
 
 
-@pytest.fixture(scope="module")
-def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("floor-media")
+@pytest.fixture
+def sitting(tmp_path: Path, playwright_instance: Any, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """A sitting of its own (a fresh server: the rehearsal sitting runs once) with the chair, A, B
+    and C joined in their browsers, before it opens."""
+    server = start_server(tmp_path, extra=SERVER_ARGS)
+    folder = tmp_path / "floor-media"
+    folder.mkdir()
     browsers, pages = [], []
     members = SocketMembers(server.base_url)
     try:
@@ -53,12 +58,55 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
             browsers.append(launch_browser(playwright_instance, camera, microphone))
             pages.append(open_and_join(browsers[-1], server.links[link]))
         ids = [self_id(page) for page in pages]
-        yield {"pages": dict(zip("chair a b c".split(), pages)), "ids": dict(zip("chair a b c".split(), ids)),
+        names = ["chair", "a", "b", "c"]
+        yield {"pages": dict(zip(names, pages, strict=True)), "ids": dict(zip(names, ids, strict=True)),
                "members": members, "server": server}
     finally:
-        members.close()
-        for browser in browsers:
-            browser.close()
+        try:
+            members.close()
+            for browser in browsers:
+                browser.close()
+        finally:
+            stop_server(server.process)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"e2e-server-floor-{request.node.name}.log").write_bytes(server.log.read_bytes())
+
+
+def open_with_quorum(sitting: dict[str, Any]) -> None:
+    """Two socket members make six of twelve; the chair opens the sitting; everyone sees it."""
+    p, members = sitting["pages"], sitting["members"]
+    for link in SOCKET_ONLY:
+        members.join(sitting["server"].links[link])
+    chair = p["chair"]
+    wait_for("quorum on the chair's screen", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"))
+    chair.get_by_test_id("lifecycle-open").click()
+    for page in p.values():
+        wait_for("開会中", lambda pg=page: text_of(pg, "sitting-state") == "開会中" or refusal(chair))
+    assert not refusal(chair), f"the chair's open was refused: {refusal(chair)}"
+
+
+def refusal(chair: Any) -> str:
+    """The error the chair's console shows, if any (a refused command or a request timed out)."""
+    error = chair.get_by_test_id("command-error")
+    return error.inner_text() if error.is_visible() else ""
+
+
+def a_asks_for_the_floor(sitting: dict[str, Any]) -> None:
+    """A asks a question; the chair's queue shows it."""
+    p, ids = sitting["pages"], sitting["ids"]
+    p["a"].get_by_test_id("request-kind").select_option("question")
+    p["a"].get_by_test_id("request-floor").click()
+    wait_for("A's own request", lambda: p["a"].get_by_test_id("my-request").is_visible())
+    row = p["chair"].locator(f"[data-testid=queue-item][data-participant-id='{ids['a']}']")
+    wait_for("A in the chair's queue", lambda: row.count() == 1)
+
+
+def a_is_granted_the_floor(sitting: dict[str, Any]) -> None:
+    """The chair grants A's request; A, and B watching, see A holding the floor."""
+    p, ids = sitting["pages"], sitting["ids"]
+    p["chair"].locator(f"[data-testid=queue-item][data-participant-id='{ids['a']}']").get_by_test_id("grant").click()
+    wait_for("A's floor", lambda: p["a"].get_by_test_id("you-have-floor").is_visible())
+    wait_for("B sees who speaks", lambda: "鈴木 一郎" in text_of(p["b"], "floor-holder"))
 
 
 def test_before_opening_everyone_is_heard_and_opening_needs_a_quorum(sitting: dict[str, Any]) -> None:
@@ -90,7 +138,7 @@ def test_the_chair_opens_the_sitting_and_only_the_chair_is_heard(sitting: dict[s
     chair.get_by_test_id("lifecycle-open").click()
     for page in p.values():
         wait_for("開会中", lambda pg=page: text_of(pg, "sitting-state") == "開会中")
-    assert chair.get_by_test_id("command-error").is_hidden(), "success clears the old refusal"
+    assert chair.get_by_test_id("command-error").is_hidden(), f"success clears the old refusal: {refusal(chair)}"
     wait_silent(p["b"], ids["a"], "A at B (no floor yet)")
     wait_silent(p["b"], ids["c"], "C at B")
     wait_heard(p["b"], ids["chair"], "the chair at B")
@@ -100,6 +148,7 @@ def test_the_chair_opens_the_sitting_and_only_the_chair_is_heard(sitting: dict[s
 
 def test_a_member_asks_for_the_floor(sitting: dict[str, Any], artifacts: Path) -> None:
     p, ids = sitting["pages"], sitting["ids"]
+    open_with_quorum(sitting)
     a = p["a"]
     a.get_by_test_id("request-kind").select_option("question")
     a.get_by_test_id("request-floor").click()
@@ -118,6 +167,8 @@ def test_a_member_asks_for_the_floor(sitting: dict[str, Any], artifacts: Path) -
 
 def test_the_granted_member_is_heard_and_the_others_are_not(sitting: dict[str, Any], artifacts: Path) -> None:
     p, ids = sitting["pages"], sitting["ids"]
+    open_with_quorum(sitting)
+    a_asks_for_the_floor(sitting)
     chair, a, b = p["chair"], p["a"], p["b"]
     chair.locator(f"[data-testid=queue-item][data-participant-id='{ids['a']}']").get_by_test_id("grant").click()
     wait_for("A's floor", lambda: a.get_by_test_id("you-have-floor").is_visible())
@@ -142,6 +193,9 @@ def test_the_granted_member_is_heard_and_the_others_are_not(sitting: dict[str, A
 
 def test_extending_adds_time_to_the_timer_everyone_sees(sitting: dict[str, Any]) -> None:
     p = sitting["pages"]
+    open_with_quorum(sitting)
+    a_asks_for_the_floor(sitting)
+    a_is_granted_the_floor(sitting)
     p["chair"].get_by_test_id("extend-60").click()
     for page in (p["a"], p["b"]):
         wait_for("the extended timer", lambda pg=page: re.fullmatch(r"残り (11:00|10:[1-5]\d)", text_of(pg, "floor-timer")))
@@ -149,6 +203,10 @@ def test_extending_adds_time_to_the_timer_everyone_sees(sitting: dict[str, Any])
 
 def test_ending_the_speech_silences_the_member_again(sitting: dict[str, Any]) -> None:
     p, ids = sitting["pages"], sitting["ids"]
+    open_with_quorum(sitting)
+    a_asks_for_the_floor(sitting)
+    a_is_granted_the_floor(sitting)
+    wait_heard(p["b"], ids["a"], "A at B with the floor")
     p["chair"].get_by_test_id("chair-end-speech").click()
     wait_for("no one has the floor", lambda: text_of(p["b"], "floor-holder") == "いま発言している人はいません")
     assert p["a"].get_by_test_id("you-have-floor").count() == 0
@@ -158,6 +216,8 @@ def test_ending_the_speech_silences_the_member_again(sitting: dict[str, Any]) ->
 
 def test_open_discussion_lets_everyone_be_heard(sitting: dict[str, Any]) -> None:
     p, ids = sitting["pages"], sitting["ids"]
+    open_with_quorum(sitting)
+    wait_silent(p["b"], ids["c"], "C at B in floor mode")
     chair = p["chair"]
     chair.get_by_test_id("audio-open").click()
     wait_heard(p["b"], ids["c"], "C at B in open discussion")
@@ -168,6 +228,7 @@ def test_open_discussion_lets_everyone_be_heard(sitting: dict[str, Any]) -> None
 
 def test_the_agenda_the_queue_order_and_a_withdrawn_request(sitting: dict[str, Any]) -> None:
     p, ids, members = sitting["pages"], sitting["ids"], sitting["members"]
+    open_with_quorum(sitting)
     chair, b = p["chair"], p["b"]
     first = chair.get_by_test_id("agenda-item").first
     first.get_by_test_id("take-up").click()
@@ -180,7 +241,10 @@ def test_the_agenda_the_queue_order_and_a_withdrawn_request(sitting: dict[str, A
     wait_for("B's request", lambda: b.get_by_test_id("my-request").is_visible())
     assert members.command(0, "request_floor", kind="point_of_order")["type"] == "reply"
     wait_for("B is second", lambda: "2番目" in text_of(b, "my-request"))
-    queue = lambda: chair.eval_on_selector_all("[data-testid=queue-item]", "els => els.map(e => e.dataset.participantId)")
+
+    def queue() -> list[str]:
+        return chair.eval_on_selector_all("[data-testid=queue-item]", "els => els.map(e => e.dataset.participantId)")
+
     wait_for("two in the queue", lambda: len(queue()) == 2)
     assert queue()[1] == ids["b"]
     # The chair moves B up (sending the queue version shown).
@@ -205,6 +269,7 @@ def test_the_agenda_the_queue_order_and_a_withdrawn_request(sitting: dict[str, A
 
 def test_the_chair_calls_the_presenter(sitting: dict[str, Any]) -> None:
     p = sitting["pages"]
+    open_with_quorum(sitting)
     chair, b = p["chair"], p["b"]
     chair.get_by_test_id("call-select").select_option(label="中村 直樹(説明員)")
     chair.get_by_test_id("call-button").click()
@@ -216,8 +281,21 @@ def test_the_chair_calls_the_presenter(sitting: dict[str, Any]) -> None:
     wait_for("the floor is free", lambda: text_of(b, "floor-holder") == "いま発言している人はいません")
 
 
-def test_the_speech_timer_counts_from_the_servers_clock(sitting: dict[str, Any]) -> None:
-    result = sitting["pages"]["b"].evaluate("""async () => {
+def test_the_speech_timer_counts_from_the_servers_clock(server: Server, playwright_instance: Any) -> None:
+    """Pure functions of the page's sitting module: any page of the server will do."""
+    browser = launch_browser(playwright_instance)
+    try:
+        page = browser.new_context(viewport=LANDSCAPE, locale="ja-JP").new_page()
+        page.goto(server.base_url + "/join")
+        result = timer_cases(page)
+    finally:
+        browser.close()
+    assert result == {"left": 30000, "text": "0:30", "warn": "warning", "ok": "ok", "over": "overrun",
+                      "overText": "0:12", "moved": ["a", "c", "b"], "edge": ["a", "b"]}
+
+
+def timer_cases(page: Any) -> dict[str, Any]:
+    return page.evaluate("""async () => {
         const s = await import('/static/js/sitting.js');
         const sitting = {floor: {ends_at: 100000}, warning_seconds: 60};
         // This device's clock is 5 s behind the server's: 30 s left on the server's clock.
@@ -228,12 +306,12 @@ def test_the_speech_timer_counts_from_the_servers_clock(sitting: dict[str, Any])
             moved: s.moved(['a', 'b', 'c'], 2, -1), edge: s.moved(['a', 'b'], 0, -1),
         };
     }""")
-    assert result == {"left": 30000, "text": "0:30", "warn": "warning", "ok": "ok", "over": "overrun",
-                      "overText": "0:12", "moved": ["a", "c", "b"], "edge": ["a", "b"]}
 
 
 def test_in_recess_everyone_is_heard_again(sitting: dict[str, Any]) -> None:
     p, ids = sitting["pages"], sitting["ids"]
+    open_with_quorum(sitting)
+    wait_silent(p["b"], ids["c"], "C at B before the recess")
     chair, b = p["chair"], p["b"]
     chair.get_by_test_id("lifecycle-recess").click()
     wait_for("休憩中", lambda: text_of(b, "sitting-state") == "休憩中")
@@ -247,6 +325,7 @@ def test_in_recess_everyone_is_heard_again(sitting: dict[str, Any]) -> None:
 
 def test_the_chair_mutes_and_removes_a_member(sitting: dict[str, Any], artifacts: Path) -> None:
     p, ids = sitting["pages"], sitting["ids"]
+    open_with_quorum(sitting)
     chair, c = p["chair"], p["c"]
     row = chair.locator(f"[data-testid=roster-item][data-participant-id='{ids['c']}']")
     row.get_by_test_id("mute").click()
@@ -264,7 +343,9 @@ def test_the_chair_mutes_and_removes_a_member(sitting: dict[str, Any], artifacts
     wait_for("C's final screen", lambda: c.get_by_test_id("screen-error").is_visible())
     assert "委員長の指示により退出しました" in text_of(c, "error-text")
     c.screenshot(path=str(artifacts / "e2e-removed.png"))
-    c.wait_for_timeout(2500)
+    # Waited on the page's own clock: its reconnect timer (a few hundred ms) would fire before this
+    # one however slow the machine, so a page that meant to reconnect would have by now.
+    c.evaluate("() => new Promise((done) => setTimeout(done, 2500))")
     assert c.get_by_test_id("screen-error").is_visible(), "no reconnect after removal"
     assert c.evaluate("window.gikai.state.connection") == "idle"
     wait_for("C marked removed", lambda: "退出済み" in row.inner_text())
@@ -273,6 +354,7 @@ def test_the_chair_mutes_and_removes_a_member(sitting: dict[str, Any], artifacts
 
 def test_adjourning_asks_first_and_ends_the_sitting(sitting: dict[str, Any]) -> None:
     p = sitting["pages"]
+    open_with_quorum(sitting)
     chair, b = p["chair"], p["b"]
     chair.get_by_test_id("lifecycle-adjourn").click()
     dialog = chair.get_by_test_id("dialog")

@@ -124,7 +124,7 @@ def test_a_member_not_seen_on_camera_is_refused_and_told_what_to_do(
     sitting = seen_on_camera["sitting"]
     # Six members sit in the chamber (the clerk's or the chair's check-in), and so does 渡辺 for now.
     others = [e["id"] for e in sitting["quorum"]["not_counted"] if e["id"] not in (me, seen_on_camera["chair_id"])]
-    chamber = others[:6] + [me]
+    chamber = [*others[:6], me]
     for participant_id in chamber:
         ok(chair.command(0, "check_in", participant_id=participant_id))
     ok(chair.command(0, "open"))

@@ -116,7 +116,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[Path
 
 
 def plan(sources, **changes) -> RenderPlan:
-    fields = dict(duration=SECONDS, shots=SHOTS, audio=AUDIO, captions=CAPTIONS, sources=sources)
+    fields = {"duration": SECONDS, "shots": SHOTS, "audio": AUDIO, "captions": CAPTIONS, "sources": sources}
     return RenderPlan(**{**fields, **changes})
 
 
@@ -198,7 +198,7 @@ def test_each_picture_is_the_one_filmed_at_that_moment(rendered):
 
 def test_caption_band_appears_only_while_a_caption_is_planned(rendered):
     _, _, (_, pictures, _) = rendered
-    for i in away_from_cuts(len(pictures), CUTS + [3]):
+    for i in away_from_cuts(len(pictures), [*CUTS, 3]):
         t = i / FPS
         band = pictures[i][BAND_ROWS]
         text_pixels = int(np.count_nonzero(band.min(axis=2) > 200))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import threading
 import time
 
 import pytest
 
 from gikai.media import SFU, UnsupportedCodec
+from gikai.media.sfu.forwarding import KEYFRAME_REQUEST_INTERVAL
 from gikai.media.sfu.frames import vp8_is_keyframe
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_vp8
-from tests.support.room import join, wait_for
+from tests.support.room import join
+from tests.support.waiting import eventually, forwards_every_frame
 
 
 def _video_flowing(clients: dict[str, MediaClient]):
@@ -46,15 +49,16 @@ async def test_every_subscriber_receives_byte_identical_frames_at_full_rate(sfu)
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(_video_flowing(clients))
-        before = {(n, o): c.frame_counts[(o, "video")] for n, c in clients.items() for o in clients if o != n}
-        await asyncio.sleep(2.0)
+        await eventually(_video_flowing(clients), seen=lambda: {n: dict(c.frame_counts) for n, c in clients.items()})
+        # Full rate: two seconds of each publisher's frames reach every subscriber, none missing.
+        await asyncio.gather(*(
+            forwards_every_frame(publisher.video, client, other, frames=30, message=f"{name} at full rate from {other}")
+            for name, client in clients.items() for other, publisher in clients.items() if other != name
+        ))
         for name, client in clients.items():
             for other, publisher in clients.items():
                 if other == name:
                     continue
-                fps = (client.frame_counts[(other, "video")] - before[(name, other)]) / 2.0
-                assert fps >= 14.0, f"{name} got {fps} fps from {other}"
                 received = client.frames_from(other, "video")
                 assert received[0].keyframe, "a subscription must start on a keyframe"
                 sent = [data for _, data, _ in publisher.video.sent]
@@ -75,9 +79,21 @@ async def test_subscriber_keyframe_requests_reach_the_publisher_rate_limited(sfu
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(_video_flowing(clients))
-        await asyncio.sleep(1.0)  # past the start-up keyframe requests
+        await eventually(_video_flowing(clients), seen=lambda: {n: dict(c.frame_counts) for n, c in clients.items()})
+        up = room.peers["a"].ups["video"]
+        down = room.peers["b"].subscriptions()[("a", "video")]
+        sent_to_publisher: list[float] = []  # when the server asked the publisher for a keyframe
+        send = up._send_keyframe_request
+
+        def send_counted() -> None:
+            sent_to_publisher.append(time.monotonic())
+            send()
+
+        up._send_keyframe_request = send_counted
+        await eventually(lambda: up._request_timer is None, message="no keyframe request held back before the burst")
         before = clients["a"].video.keyframe_requests
+        asked_before = down.keyframe_requests
+        burst_start = time.monotonic()
         receiver = next(
             t.receiver for t in clients["b"].pc.getTransceivers()
             if clients["b"].streams.get(t.mid, {}).get("participant") == "a" and t.kind == "video"
@@ -85,7 +101,17 @@ async def test_subscriber_keyframe_requests_reach_the_publisher_rate_limited(sfu
         ssrc = receiver._RTCRtpReceiver__jitter_buffer.ssrc
         for _ in range(10):  # a burst of PLIs from the subscriber
             await receiver._send_rtcp_pli(ssrc)
-        await asyncio.sleep(1.2)
+        await eventually(lambda: down.keyframe_requests - asked_before >= 10,
+                         message="the server to receive the subscriber's 10 PLIs",
+                         seen=lambda: down.keyframe_requests - asked_before)
+        await eventually(lambda: up._request_timer is None, message="the held-back keyframe request to go out")
+        sent = [t for t in sent_to_publisher if t >= burst_start]
+        assert 1 <= len(sent) < 10, f"{len(sent)} keyframe requests for a burst of 10 PLIs"
+        gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+        assert all(gap >= KEYFRAME_REQUEST_INTERVAL - 0.01 for gap in gaps), f"requests {gaps} s apart"
+        await eventually(lambda: clients["a"].video.keyframe_requests - before >= len(sent),
+                         message=f"the publisher to receive the {len(sent)} keyframe requests",
+                         seen=lambda: clients["a"].video.keyframe_requests - before)
         relayed = clients["a"].video.keyframe_requests - before
         assert 1 <= relayed <= 3, f"{relayed} keyframe requests reached the publisher"
     finally:
@@ -102,15 +128,23 @@ async def test_late_joiner_starts_on_a_keyframe_without_waiting_for_the_next_gop
     try:
         for name, client in clients.items():
             join(room, name, client)
-        await wait_for(_video_flowing(clients))
-        await asyncio.sleep(1.5)
+        await eventually(_video_flowing(clients), seen=lambda: {n: dict(c.frame_counts) for n, c in clients.items()})
+        source = clients["a"].video
+        # Join early in the clip's GOP: its next keyframe of its own is then more than 8 s of frames away.
+        await eventually(lambda: 5 <= source._index <= 20, message="the publisher early in its 150-frame GOP",
+                         seen=lambda: source._index)
+        joined_at = len(source.sent)
+        natural = joined_at + len(long_gop) - source._index  # where the clip's own next keyframe would be sent
         late = clients["c"] = MediaClient("c")
-        joined_at = time.monotonic()
         join(room, "c", late)
-        await wait_for(lambda: late.frame_counts[("a", "video")] > 0, timeout=5)
+        await eventually(lambda: late.frame_counts[("a", "video")] > 0, message="the late joiner's first frame")
         first_frame, arrived = late.received["a"]["video"][0]
         assert vp8_is_keyframe(first_frame.data)
-        assert arrived - joined_at < 2.0, "the publisher must be asked for a keyframe"
+        # Measured in the publisher's frames, not seconds: which keyframe the late joiner got.
+        sent = max(i for i, (_, data, at) in enumerate(source.sent) if at <= arrived and data == first_frame.data)
+        assert joined_at <= sent < natural, (
+            f"the publisher must be asked for a keyframe: the first came {sent - joined_at} frames after the join, "
+            f"the clip's own was due after {natural - joined_at}")
     finally:
         await _close(clients)
 
@@ -126,10 +160,9 @@ async def test_a_subscriber_that_never_connects_does_not_delay_the_others(sfu):
             return None
 
         room.add_peer("stuck", never_answer)  # gets offers, never answers: no media path
-        await wait_for(_video_flowing(clients))
-        start = clients["b"].frame_counts[("a", "video")]
-        await asyncio.sleep(2.0)
-        assert (clients["b"].frame_counts[("a", "video")] - start) / 2.0 >= 14.0
+        await eventually(_video_flowing(clients), seen=lambda: {n: dict(c.frame_counts) for n, c in clients.items()})
+        await forwards_every_frame(clients["a"].video, clients["b"], "a", frames=30,
+                                   message="b at full rate beside a subscriber that never connects")
         stuck = room.peers["stuck"].subscriptions()[("a", "video")]
         assert stuck.frames_out == 0 and len(stuck._queue) <= 30
     finally:
@@ -145,17 +178,17 @@ async def test_leaving_removes_the_tile_media_and_shutdown_leaves_nothing_behind
     clients = {name: MediaClient(name) for name in ("a", "b", "c")}
     for name, client in clients.items():
         join(room, name, client)
-    await wait_for(_video_flowing(clients))
+    await eventually(_video_flowing(clients))
     await sfu.leave("m", "c")
-    await wait_for(lambda: all(v["participant"] != "c" for v in clients["a"].streams.values()))
+    await eventually(lambda: all(v["participant"] != "c" for v in clients["a"].streams.values()))
     assert set(room.peers) == {"a", "b"}
     await sfu.close()
     for c in clients.values():
         await c.close()
     assert sfu.rooms == {}
     gc.collect()
-    await wait_for(lambda: len(asyncio.all_tasks()) <= tasks_before, timeout=5)
-    await wait_for(lambda: threading.active_count() <= threads_before, timeout=5)
+    await eventually(lambda: len(asyncio.all_tasks()) <= tasks_before)
+    await eventually(lambda: threading.active_count() <= threads_before)
 
 
 async def test_an_answer_without_vp8_is_refused_with_a_clear_error(sfu):
@@ -173,7 +206,7 @@ async def test_an_answer_without_vp8_is_refused_with_a_clear_error(sfu):
 
     room.add_peer("a", send_offer)
     try:
-        await wait_for(lambda: bool(outcome))
+        await eventually(lambda: bool(outcome))
         assert isinstance(outcome[0], UnsupportedCodec)
         assert outcome[0].code == "unsupported_codec"
     finally:

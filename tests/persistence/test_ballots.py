@@ -70,7 +70,7 @@ async def test_votes_cast_at_once_are_recorded_together_each_with_its_own_entry_
     choices = [Choice.YES, Choice.NO, Choice.YES, Choice.YES, Choice.NO, Choice.YES]
     # All at once, with one member who is not entitled and one retry among them.
     results = await asyncio.gather(
-        *(ballots.cast(meeting_id, ballot.id, m, c) for m, c in zip(voters, choices)),
+        *(ballots.cast(meeting_id, ballot.id, m, c) for m, c in zip(voters, choices, strict=True)),
         ballots.cast(meeting_id, ballot.id, members[9], Choice.YES),
         ballots.cast(meeting_id, ballot.id, members[0], Choice.NO),
         return_exceptions=True)
@@ -81,7 +81,7 @@ async def test_votes_cast_at_once_are_recorded_together_each_with_its_own_entry_
     assert len({r.hash for r in receipts}) == 6 and sorted(r.seq for r in receipts) == list(
         range(min(r.seq for r in receipts), min(r.seq for r in receipts) + 6)), "six entries in a row"
     events = {e.actor_id: e for e in await service.events(meeting_id) if e.name == "vote_cast"}
-    assert {m: events[m].data["choice"] for m in voters} == {m: c.value for m, c in zip(voters, choices)}
+    assert {m: events[m].data["choice"] for m in voters} == {m: c.value for m, c in zip(voters, choices, strict=True)}
     tally = await ballots.close(meeting_id, ballot.id, chair)
     assert (tally.yes, tally.no) == (4, 2)
     pushes = service.notifier.told[told:]
@@ -142,7 +142,7 @@ async def _secret_ballot_database(path, choices, monkeypatch, template=None):
     await service.execute(meeting_id, lambda s, now: s.open(chair, now))
     ballots = ballot_service(db.unit_of_work, service)
     ballot = await ballots.open(meeting_id, chair, "人事案件", kind=BallotKind.SECRET)
-    for voter, choice in zip([vice, *members[:3]], choices):
+    for voter, choice in zip([vice, *members[:3]], choices, strict=True):
         await ballots.cast(meeting_id, ballot.id, voter, choice)
     await ballots.close(meeting_id, ballot.id, chair)
     await ballots.publish(meeting_id, ballot.id, chair)
@@ -160,10 +160,8 @@ def _wal_pages(wal: bytes) -> list[tuple[bytes, bytes]]:
     if len(wal) < 32:
         return []
     page_size = struct.unpack(">I", wal[8:12])[0]
-    frames = []
-    for at in range(32, len(wal) - 24 - page_size + 1, 24 + page_size):
-        frames.append((wal[at:at + 4], wal[at + 24:at + 24 + page_size]))
-    return frames
+    return [(wal[at:at + 4], wal[at + 24:at + 24 + page_size])
+            for at in range(32, len(wal) - 24 - page_size + 1, 24 + page_size)]
 
 
 async def test_a_secret_ballot_leaves_no_trace_of_who_chose_what(tmp_path, monkeypatch):

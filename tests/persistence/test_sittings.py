@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from gikai.orchestrator.domain.errors import NotChair
+from gikai.orchestrator.domain.errors import NotChair, QuorumNotMet
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode
 from gikai.orchestrator.service.directory import Directory
@@ -90,8 +90,8 @@ async def test_a_refused_command_changes_nothing_and_logs_nothing(database):
     meeting_id, roles = await setup(database)
     service = SittingService(database.unit_of_work, Recorder(), Recorder(), Clock())
     before = len(await service.events(meeting_id))
-    with pytest.raises(Exception):
-        await service.execute(meeting_id, lambda s, now: s.open(roles["chair"][0], now))  # no quorum
+    with pytest.raises(QuorumNotMet):
+        await service.execute(meeting_id, lambda s, now: s.open(roles["chair"][0], now))
     assert len(await service.events(meeting_id)) == before
     assert (await service.get(meeting_id)).meeting.state.value == "scheduled"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 import xml.etree.ElementTree as ET
 
 import av
@@ -18,7 +19,7 @@ from tests.support.server import Parts
 from tests.signaling.test_api import login_clerk
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -33,16 +34,21 @@ async def finished(aiohttp_client, tmp_path):
     sessions = [await _join(client, t, MediaClient(f"p{i}") if i in (0, 2) else None) for i, t in enumerate(tokens[:6])]
     chair, speaker = sessions[0], sessions[2]
     try:
-        await wait_for(lambda: latest(chair).get("quorum", {}).get("met"))
+        await eventually(lambda: latest(chair).get("quorum", {}).get("met"))
         assert (await chair.request("command", name="open"))["ok"]
         item = latest(chair)["agenda"][0]["id"]
         assert (await chair.request("command", name="take_up", item_id=item))["ok"]
         await asyncio.sleep(1.5)
         assert (await speaker.request("command", name="request_floor", kind="question"))["ok"]
-        await wait_for(lambda: latest(chair)["queue"]["requests"])
+        await eventually(lambda: latest(chair)["queue"]["requests"])
+        asked = time.monotonic()
         assert (await chair.request("command", name="grant", request_id=latest(chair)["queue"]["requests"][0]["id"]))["ok"]
-        await asyncio.sleep(3.0)
+        granted = time.monotonic()
+        await asyncio.sleep(3.0)  # the speech
+        ending = time.monotonic()
         assert (await chair.request("command", name="end_speech"))["ok"]
+        # How long the speech can have lasted on the record, whatever the machine's load.
+        speech_seconds = (ending - granted, time.monotonic() - asked)
         assert (await chair.request("command", name="recess"))["ok"]
         await asyncio.sleep(1.0)
         assert (await chair.request("command", name="resume"))["ok"]
@@ -52,13 +58,19 @@ async def finished(aiohttp_client, tmp_path):
     finally:
         for s in sessions:
             await s.close()
-    await asyncio.sleep(0.5)  # the last segments' entries
+
+    async def segments_all_on_record() -> bool:
+        files = list(tmp_path.rglob("*.webm"))
+        entries = [e for e in await services.sittings.events(meeting_id) if e.name == "recording_segment"]
+        return bool(files) and not list(tmp_path.rglob("*.webm.part")) and len(entries) == len(files)
+
+    await eventually(segments_all_on_record, message="every finished segment on the record, none still being written")
     username, password = await services.accounts.ensure_clerk()
-    return client, services, meeting_id, speaker.me, (username, password), tmp_path
+    return client, services, meeting_id, speaker.me, (username, password), tmp_path, speech_seconds
 
 
 async def test_the_archive_of_a_finished_sitting(finished):
-    client, services, meeting_id, speaker, clerk, root = finished
+    client, _services, meeting_id, speaker, clerk, root, (shortest, longest) = finished
     listed = await (await client.get("/api/archive", params={"q": "議案"})).json()
     assert [s["id"] for s in listed["sittings"]] == [meeting_id]
     assert (await (await client.get("/api/archive", params={"q": "存在しない"})).json())["sittings"] == []
@@ -66,7 +78,8 @@ async def test_the_archive_of_a_finished_sitting(finished):
 
     sitting = (await (await client.get(f"/api/archive/{meeting_id}")).json())["sitting"]
     [speech] = sitting["speeches"]
-    assert speech["holder_id"] == speaker and 2.5 <= speech["end"] - speech["start"] <= 4.5
+    assert speech["holder_id"] == speaker
+    assert shortest - 0.05 <= speech["end"] - speech["start"] <= longest + 0.05, (speech, shortest, longest)
     assert len(sitting["recesses"]) == 1
     keys = {t["key"] for t in sitting["tracks"]}
     assert f"{speaker}-video" in keys and f"{speaker}-audio" in keys
@@ -100,11 +113,12 @@ async def test_the_archive_of_a_finished_sitting(finished):
     csrf = await login_clerk(client, *clerk)
     started = await client.post(f"/api/archive/{meeting_id}/render", headers={"X-CSRF-Token": csrf})
     assert (await started.json())["render"]["state"] in ("running", "done")
-    for _ in range(600):
+
+    async def render_finished() -> dict:
         status = (await (await client.get(f"/api/archive/{meeting_id}/render")).json())["render"]
-        if status["state"] != "running":
-            break
-        await asyncio.sleep(0.1)
+        return status if status["state"] != "running" else {}
+
+    status = await eventually(render_finished, bound=120, interval=0.2, message="the render to finish")
     assert status["state"] == "done" and status["ready"], status
     mp4 = root / "out.mp4"
     mp4.write_bytes(await (await client.get(f"/api/archive/{meeting_id}/video.mp4")).read())
@@ -128,7 +142,7 @@ async def test_an_open_sitting_is_not_public(aiohttp_client, tmp_path):
 
 
 async def test_an_export_imports_elsewhere_and_any_edit_is_named(finished, tmp_path_factory):
-    client, services, meeting_id, _, _, _ = finished
+    _client, services, meeting_id, *_ = finished
     out = tmp_path_factory.mktemp("export")
     manifest = await services.archive.export(meeting_id, out)
     assert {"record.json", "minutes.pdf", "minutes.html", "minutes.json"} <= set(manifest["files"])

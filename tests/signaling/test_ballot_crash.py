@@ -16,7 +16,7 @@ from tests.signaling.test_record import gikai
 from tests.signaling.test_voting_ws import vote
 from tests.signaling.test_ws import Session
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 async def _enrol(http: aiohttp.ClientSession, base: str, accounts: AccountService, member_id: str) -> SoftAuthenticator:
@@ -60,7 +60,7 @@ async def test_a_ballot_survives_a_killed_server(tmp_path):
 
             server.process.kill()  # SIGKILL: no clean-up at all
             server.process.wait()
-            await wait_for(lambda: all(s.ws.closed for s in sessions))
+            await eventually(lambda: all(s.ws.closed for s in sessions))
             for s in sessions:
                 await s.close()
 

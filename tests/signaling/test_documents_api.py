@@ -19,6 +19,7 @@ from gikai.signaling.http.state import DOCUMENTS
 from gikai.signaling.config import ServerConfig
 from tests.support.server import Parts
 from tests.signaling.test_api import ROSTER, login_clerk
+from tests.support.waiting import eventually
 from tests.unit.test_documents_render import HOSTILE_WORKER, decompression_bomb_pdf, garbage_pdf, hostile_pdf, make_pdf
 
 BILL = make_pdf(["議案第1号 町道の認定について\n町道 東1号線", "理由\n道路法第8条による。"])
@@ -153,8 +154,8 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     edge.service.max_bytes = 3 << 20
     edge.renderer.inspector.worker = HOSTILE_WORKER  # a marked PDF makes it abort or hang
 
-    async def refused(data: bytes, timeout: float = 30):
-        edge.renderer.inspector.limits = Limits(timeout=timeout)
+    async def refused(data: bytes, worker_limit: float = 30):
+        edge.renderer.inspector.limits = Limits(timeout=worker_limit)
         r = await post_pdf(client, h, meeting_id, item_id, data)
         body = await r.json()
         assert set(body["message"]) == {"ja", "en"} and body["message"]["ja"]
@@ -165,7 +166,7 @@ async def test_bad_uploads_get_a_clear_refusal_and_change_nothing(app_client, tm
     assert await refused(decompression_bomb_pdf(2)) == (400, "invalid_document", "crashed")
     assert await refused(hostile_pdf("abort", BILL)) == (400, "invalid_document", "crashed")
     started = time.monotonic()
-    assert await refused(hostile_pdf("hang", BILL), timeout=2) == (400, "invalid_document", "timeout")
+    assert await refused(hostile_pdf("hang", BILL), worker_limit=2) == (400, "invalid_document", "timeout")
     assert time.monotonic() - started < 10
     assert (await refused(BILL + b"%" * (4 << 20)))[:2] == (413, "document_too_large")
 
@@ -215,12 +216,23 @@ async def test_pages_are_served_while_an_upload_hangs_the_inspector(app_client):
     edge = client.app[DOCUMENTS]
     edge.renderer.inspector.worker = HOSTILE_WORKER  # a marked PDF makes it hang
     doc = (await (await post_pdf(client, h, meeting_id, item_id, BILL)).json())["document"]
-    edge.renderer.inspector.limits = Limits(timeout=4)
+    # The inspector hangs for 10 s; a page drawn meanwhile (in well under that, even on a busy
+    # machine) did not wait for it.
+    edge.renderer.inspector.limits = Limits(timeout=10)
+    inspector = edge.renderer.inspector
+    asked: list[str] = []
+    call = inspector.call
+
+    async def call_noted(op, *args, **kwargs):
+        asked.append(op)
+        return await call(op, *args, **kwargs)
+
+    inspector.call = call_noted
     hanging = asyncio.ensure_future(post_pdf(client, h, meeting_id, item_id, hostile_pdf("hang", BILL)))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: "inspect" in asked, message="the upload to reach the inspector", seen=lambda: asked)
     started = time.monotonic()
     page = await client.get(f"/api/documents/{doc['id']}/pages/2?width=640")
-    assert page.status == 200 and time.monotonic() - started < 3, "drawing does not wait for the inspector"
+    assert page.status == 200 and time.monotonic() - started < 8, "drawing does not wait for the inspector"
     assert not hanging.done()
     r = await hanging
     assert r.status == 400 and (await r.json())["detail"] == "timeout"

@@ -9,7 +9,7 @@ from gikai.orchestrator.persistence.rows import EventRow
 from gikai.signaling.http.state import DOCUMENTS
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 from tests.unit.test_documents_render import make_pdf
 
 
@@ -33,7 +33,7 @@ async def record(services, meeting_id: str, *names: str) -> list[EventRow]:
 async def give_floor(chair: Session, member: Session) -> None:
     """The member asks for the floor (a question) and the chair grants it."""
     assert (await member.request("command", name="request_floor", kind="question"))["ok"]
-    await wait_for(lambda: len(latest(chair).get("queue", {}).get("requests", [])) == 1)
+    await eventually(lambda: len(latest(chair).get("queue", {}).get("requests", [])) == 1)
     request_id = latest(chair)["queue"]["requests"][0]["id"]
     assert (await chair.request("command", name="grant", request_id=request_id))["ok"]
 
@@ -47,7 +47,7 @@ async def test_the_chair_presents_and_everyone_follows_the_pages(server):  # noq
     client, services, participants, tokens = server
     meeting_id = participants[0].meeting_id
     doc = await add_document(services, client.app, meeting_id)
-    chair, vice, m1, m2 = sessions = [await _join(client, t) for t in tokens[:4]]
+    chair, _vice, m1, m2 = sessions = [await _join(client, t) for t in tokens[:4]]
     try:
         # A member without the floor may not present; nothing may be turned before a start.
         assert (await m1.request("present", action="start", document_id=doc["id"]))["code"] == "cannot_present"
@@ -64,10 +64,10 @@ async def test_the_chair_presents_and_everyone_follows_the_pages(server):  # noq
         assert started["data"]["presentation"] == {
             "document_id": doc["id"], "title": "議案第1号", "page": 1, "pages": 3,
             "presenter_id": chair.me, "pointer": None}
-        await wait_for(lambda: (shown(m2) or {}).get("document_id") == doc["id"])
+        await eventually(lambda: (shown(m2) or {}).get("document_id") == doc["id"])
 
         assert (await chair.request("present", action="page", page=2))["ok"]
-        await wait_for(lambda: all((shown(s) or {}).get("page") == 2 for s in sessions))
+        await eventually(lambda: all((shown(s) or {}).get("page") == 2 for s in sessions))
         assert (await chair.request("present", action="page", page=4))["code"] == "page_out_of_range"
         assert (await chair.request("present", action="page", page=0))["code"] == "page_out_of_range"
         assert (await m1.request("present", action="page", page=3))["code"] == "not_presenter"
@@ -79,7 +79,7 @@ async def test_the_chair_presents_and_everyone_follows_the_pages(server):  # noq
         # Pointer moves arrive, limited in rate; the last one always arrives.
         for n in range(20):
             assert (await chair.request("present", action="point", x=n / 20, y=0.25))["ok"]
-        await wait_for(lambda: (shown(m1) or {}).get("pointer") == {"x": 19 / 20, "y": 0.25})
+        await eventually(lambda: (shown(m1) or {}).get("pointer") == {"x": 19 / 20, "y": 0.25})
         pointer_pushes = [p for p in m1.pushed("presentation") if p["presentation"]["pointer"]]
         assert len(pointer_pushes) < 20
 
@@ -91,7 +91,7 @@ async def test_the_chair_presents_and_everyone_follows_the_pages(server):  # noq
         assert joined["data"]["presentation"]["pointer"] == {"x": 19 / 20, "y": 0.25}
 
         assert (await chair.request("present", action="stop"))["ok"]
-        await wait_for(lambda: m2.pushed("presentation")[-1]["presentation"] is None)
+        await eventually(lambda: m2.pushed("presentation")[-1]["presentation"] is None)
 
         entries = await record(services, meeting_id, "presentation_started", "presentation_ended")
         assert [(e.name, e.actor_id, e.data["document_id"], e.data["presenter_id"]) for e in entries] == [
@@ -106,22 +106,22 @@ async def test_a_member_with_the_floor_presents_until_the_floor_ends(server):  #
     client, services, participants, tokens = server
     meeting_id = participants[0].meeting_id
     doc = await add_document(services, client.app, meeting_id)
-    chair, vice, m1, m2, m3, m4 = sessions = [await _join(client, t) for t in tokens[:6]]
+    chair, _vice, m1, m2, _m3, m4 = sessions = [await _join(client, t) for t in tokens[:6]]
     try:
         assert (await chair.request("command", name="open"))["ok"]
         await give_floor(chair, m1)
 
         assert (await m2.request("present", action="start", document_id=doc["id"]))["code"] == "cannot_present"
         assert (await m1.request("present", action="start", document_id=doc["id"], page=2))["ok"]
-        await wait_for(lambda: (shown(m4) or {}).get("presenter_id") == m1.me)
+        await eventually(lambda: (shown(m4) or {}).get("presenter_id") == m1.me)
         assert (await m1.request("present", action="page", page=3))["ok"]
-        await wait_for(lambda: (shown(chair) or {}).get("page") == 3)
+        await eventually(lambda: (shown(chair) or {}).get("page") == 3)
 
         # The chair ends the speech: the presentation ends with it, on the record.
         assert (await chair.request("command", name="end_speech"))["ok"]
-        await wait_for(lambda: m4.pushed("presentation")[-1]["presentation"] is None)
+        await eventually(lambda: m4.pushed("presentation")[-1]["presentation"] is None)
         assert (await m1.request("present", action="page", page=1))["code"] == "no_presentation"
-        await wait_for(lambda: len(latest(m4).get("queue", {}).get("requests", [])) == 0)
+        await eventually(lambda: len(latest(m4).get("queue", {}).get("requests", [])) == 0)
         entries = await record(services, meeting_id, "presentation_started", "presentation_ended")
         assert [(e.name, e.actor_id, e.data.get("reason")) for e in entries] == [
             ("presentation_started", m1.me, None), ("presentation_ended", None, "floor_lost")]
@@ -137,9 +137,9 @@ async def test_removing_the_presented_document_ends_the_presentation(server):  #
     chair, m1 = sessions = [await _join(client, t) for t in tokens[:2]]
     try:
         assert (await chair.request("present", action="start", document_id=doc["id"]))["ok"]
-        await wait_for(lambda: (shown(m1) or {}).get("document_id") == doc["id"])
+        await eventually(lambda: (shown(m1) or {}).get("document_id") == doc["id"])
         await client.app[DOCUMENTS].service.remove(doc["id"])
-        await wait_for(lambda: m1.pushed("presentation")[-1]["presentation"] is None)
+        await eventually(lambda: m1.pushed("presentation")[-1]["presentation"] is None)
         entries = await record(services, meeting_id, "presentation_ended")
         assert [(e.actor_id, e.data["reason"]) for e in entries] == [(None, "document_removed")]
     finally:

@@ -13,7 +13,7 @@ from gikai.signaling.config import ServerConfig
 from tests.support.server import Parts
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -43,14 +43,14 @@ def events_named(names: list[str], name: str) -> int:
 
 async def test_an_open_sitting_is_recorded_and_each_segment_is_on_the_record(recorded):
     make, root = recorded
-    client, services, sessions = await _sitting(make(), publishers=2)
+    _client, services, sessions = await _sitting(make(), publishers=2)
     chair = sessions[0]
     try:
         meeting_id = None
-        await wait_for(lambda: latest(chair).get("quorum", {}).get("met"))
+        await eventually(lambda: latest(chair).get("quorum", {}).get("met"))
         assert not latest(chair)["recording"], "nothing is recorded before the opening"
         assert (await chair.request("command", name="open"))["ok"]
-        await wait_for(lambda: latest(chair).get("recording") is True)
+        await eventually(lambda: latest(chair).get("recording") is True)
         meeting_id = latest(chair)["meeting_id"]
 
         async def names() -> list[str]:
@@ -62,21 +62,16 @@ async def test_an_open_sitting_is_recorded_and_each_segment_is_on_the_record(rec
             names_now[:] = await names()
             return events_named(names_now, "recording_segment") >= 4
 
-        for _ in range(100):
-            if await segments_recorded():
-                break
-            import asyncio
-            await asyncio.sleep(0.1)
-        assert events_named(names_now, "recording_segment") >= 4
+        await eventually(segments_recorded, message="four recording segments on the record", seen=lambda: names_now)
 
         # Recess: recording pauses; the chair's switch turns it off and on.
         assert (await chair.request("command", name="recess"))["ok"]
-        await wait_for(lambda: latest(chair)["recording"] is False)
+        await eventually(lambda: latest(chair)["recording"] is False)
         assert (await chair.request("command", name="resume"))["ok"]
-        await wait_for(lambda: latest(chair)["recording"] is True)
+        await eventually(lambda: latest(chair)["recording"] is True)
         assert (await sessions[2].request("command", name="recording", on=False))["code"] == "not_chair"
         assert (await chair.request("command", name="recording", on=False))["ok"]
-        await wait_for(lambda: latest(chair)["recording"] is False)
+        await eventually(lambda: latest(chair)["recording"] is False)
 
         events = [e for e in await services.sittings.events(meeting_id) if e.name == "recording_segment"]
         keys = {e.data["key"] for e in events}
@@ -96,12 +91,12 @@ async def test_an_open_sitting_is_recorded_and_each_segment_is_on_the_record(rec
 
 async def test_a_full_disk_stops_recording_with_an_alert_and_the_sitting_goes_on(recorded):
     make, _ = recorded
-    client, services, sessions = await _sitting(make(recording_min_free_bytes=1 << 62), publishers=1)
+    _client, _services, sessions = await _sitting(make(recording_min_free_bytes=1 << 62), publishers=1)
     chair = sessions[0]
     try:
-        await wait_for(lambda: latest(chair).get("quorum", {}).get("met"))
+        await eventually(lambda: latest(chair).get("quorum", {}).get("met"))
         assert (await chair.request("command", name="open"))["ok"]
-        await wait_for(lambda: any(e["name"] == "recording_failed" for p in chair.pushed("sitting")
+        await eventually(lambda: any(e["name"] == "recording_failed" for p in chair.pushed("sitting")
                                    for e in p["events"]))
         failed = next(e for p in chair.pushed("sitting") for e in p["events"] if e["name"] == "recording_failed")
         assert failed["data"]["reason"] == "disk_full"
@@ -132,8 +127,8 @@ async def test_a_server_killed_while_recording_keeps_every_finished_segment_and_
             chair = sessions[1]
             assert (await chair.request("command", name="open"))["ok"]
             folder = server.data / "recordings"
-            await wait_for(lambda: len(list(folder.rglob("*.webm"))) >= 2, timeout=20)
-            await wait_for(lambda: len(list(folder.rglob("*.webm.part"))) >= 1, timeout=10)
+            await eventually(lambda: len(list(folder.rglob("*.webm"))) >= 2)
+            await eventually(lambda: len(list(folder.rglob("*.webm.part"))) >= 1)
             server.process.kill()
             server.process.wait()
             for s in sessions:

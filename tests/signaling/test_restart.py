@@ -7,7 +7,7 @@ from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
 from tests.support.server import Parts
 from tests.signaling.test_ws import Session
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 async def start(data_dir):
@@ -41,14 +41,14 @@ async def test_a_restart_mid_sitting_loses_nothing(tmp_path):
         assert (await chair.request("command", name="take_up", item_id=item))["ok"]
         assert (await members[2].request("command", name="request_floor", kind="question"))["ok"]
         assert (await members[3].request("command", name="request_floor", kind="speech"))["ok"]
-        await wait_for(lambda: len(chair.pushed("sitting")[-1]["sitting"]["queue"]["requests"]) == 2)
+        await eventually(lambda: len(chair.pushed("sitting")[-1]["sitting"]["queue"]["requests"]) == 2)
         first = chair.pushed("sitting")[-1]["sitting"]["queue"]["requests"][0]["id"]
         assert (await chair.request("command", name="grant", request_id=first))["ok"]
-        await wait_for(lambda: chair.pushed("sitting")[-1]["sitting"]["floor"] is not None)
+        await eventually(lambda: chair.pushed("sitting")[-1]["sitting"]["floor"] is not None)
         before = chair.pushed("sitting")[-1]["sitting"]
 
         await runner.cleanup()
-        await wait_for(lambda: all(s.ws.closed for s in [chair, *members]))
+        await eventually(lambda: all(s.ws.closed for s in [chair, *members]))
         for s in [chair, *members]:
             await s.close()
 
@@ -58,7 +58,7 @@ async def test_a_restart_mid_sitting_loses_nothing(tmp_path):
             after = chair.joined["sitting"]
             for key in ("state", "current_item_id", "floor", "queue", "audio_mode"):
                 assert after[key] == before[key], key
-            await wait_for(lambda: len(chair.pushed("sitting")) and
+            await eventually(lambda: len(chair.pushed("sitting")) and
                            len(chair.pushed("sitting")[-1]["sitting"]["attendance"]) == 7)
             sitting = await services.sittings.get(after["meeting_id"])
             intervals = [i for i in sitting.attendance.intervals if i.participant_id == chair.me]

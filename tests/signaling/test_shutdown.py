@@ -13,7 +13,7 @@ from gikai.signaling.config import ServerConfig
 from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support.client import MediaClient
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 async def test_stopping_the_server_mid_meeting_cleans_up_everything(tmp_path):
@@ -39,14 +39,14 @@ async def test_stopping_the_server_mid_meeting_cleans_up_everything(tmp_path):
         assert (await s.request("join", token=token))["ok"]
         sessions.append(s)
     pids = [p.id for p in participants[:3]]
-    await wait_for(lambda: all(
-        s.media.frame_counts[(other, "video")] > 0 for s, me in zip(sessions, pids) for other in pids if other != me
+    await eventually(lambda: all(
+        s.media.frame_counts[(other, "video")] > 0 for s, me in zip(sessions, pids, strict=True) for other in pids if other != me
     ))
     room = services.sfu.rooms[next(iter(services.sfu.rooms))]
     server_pcs = [peer.pc for peer in room.peers.values()]
 
     await runner.cleanup()  # the server stops while three participants are in the meeting
-    await wait_for(lambda: all(s.ws.closed for s in sessions))
+    await eventually(lambda: all(s.ws.closed for s in sessions))
     assert all(s.ws.close_code == 1001 for s in sessions)
     assert services.sfu.rooms == {} and not services.connections and not services.background
     assert all(pc.connectionState == "closed" for pc in server_pcs)
@@ -55,6 +55,6 @@ async def test_stopping_the_server_mid_meeting_cleans_up_everything(tmp_path):
         await s.close()
     await http.close()
     gc.collect()
-    await wait_for(lambda: len(asyncio.all_tasks()) <= tasks_before, timeout=5)
-    await wait_for(lambda: threading.active_count() <= threads_before, timeout=5)
-    await wait_for(lambda: process.num_fds() <= fds_before, timeout=5)
+    await eventually(lambda: len(asyncio.all_tasks()) <= tasks_before)
+    await eventually(lambda: threading.active_count() <= threads_before)
+    await eventually(lambda: process.num_fds() <= fds_before)

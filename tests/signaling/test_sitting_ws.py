@@ -6,7 +6,7 @@ import asyncio
 
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.client import MediaClient
-from tests.support.room import wait_for
+from tests.support.waiting import eventually, gains, quiet_while_live
 
 
 async def _join(client, token, media=None) -> Session:
@@ -23,7 +23,7 @@ def latest(s: Session) -> dict:
 
 
 async def test_a_sitting_run_by_the_chair_over_the_socket(server):  # noqa: F811
-    client, services, participants, tokens = server
+    client, services, _participants, tokens = server
     chair, vice, m1, m2, m3, m4 = [await _join(client, t) for t in tokens[:6]]
     clerk = await _join(client, tokens[12])
     sessions = [chair, vice, m1, m2, m3, m4, clerk]
@@ -32,14 +32,14 @@ async def test_a_sitting_run_by_the_chair_over_the_socket(server):  # noqa: F811
         refused = await m1.request("command", name="open")
         assert refused["code"] == "not_chair" and refused["message"]["ja"]
         assert (await chair.request("command", name="open"))["ok"]
-        await wait_for(lambda: latest(m1).get("state") == "open")
+        await eventually(lambda: latest(m1).get("state") == "open")
         assert latest(m1)["quorum"] == {**latest(m1)["quorum"], "met": True, "needed": 6}
 
         # The clerk cannot ask for the floor; members can; a point of order jumps the queue.
         assert (await clerk.request("command", name="request_floor", kind="speech"))["code"] == "not_a_member"
         assert (await m1.request("command", name="request_floor", kind="question"))["ok"]
         assert (await m2.request("command", name="request_floor", kind="point_of_order"))["ok"]
-        await wait_for(lambda: len(latest(chair)["queue"]["requests"]) == 2)
+        await eventually(lambda: len(latest(chair)["queue"]["requests"]) == 2)
         queue = latest(chair)["queue"]
         assert [r["participant_id"] for r in queue["requests"]] == [m2.me, m1.me]
 
@@ -48,7 +48,7 @@ async def test_a_sitting_run_by_the_chair_over_the_socket(server):  # noqa: F811
         assert (await m2.request("command", name="grant", request_id=first))["code"] == "not_chair"
         replies = await asyncio.gather(*(chair.request("command", name="grant", request_id=first) for _ in range(2)))
         assert all(r["ok"] for r in replies)
-        await wait_for(lambda: (latest(m3).get("floor") or {}).get("holder_id") == m1.me)
+        await eventually(lambda: (latest(m3).get("floor") or {}).get("holder_id") == m1.me)
         assert latest(m3)["audible"] == sorted([chair.me, m1.me])
         assert latest(m3)["floor"]["limit_seconds"] == 600
 
@@ -61,7 +61,7 @@ async def test_a_sitting_run_by_the_chair_over_the_socket(server):  # noqa: F811
 
         # Removing a participant disconnects them and keeps them out.
         assert (await chair.request("command", name="remove", participant_id=m4.me))["ok"]
-        await wait_for(lambda: m4.ws.closed)
+        await eventually(lambda: m4.ws.closed)
         assert m4.ws.close_code == 4003
         again = await _join_refused(client, tokens[5])
         assert again == "removed"
@@ -87,7 +87,7 @@ async def _join_refused(client, token) -> str:
 
 
 async def test_in_floor_mode_a_subscriber_hears_only_the_chair_and_the_floor_holder(server):  # noqa: F811
-    client, services, participants, tokens = server
+    client, _services, _participants, tokens = server
     chair = await _join(client, tokens[0], MediaClient("chair"))
     speaker = await _join(client, tokens[2], MediaClient("speaker"))
     listener = await _join(client, tokens[3], MediaClient("listener"))
@@ -95,25 +95,29 @@ async def test_in_floor_mode_a_subscriber_hears_only_the_chair_and_the_floor_hol
     sessions = [chair, speaker, listener, *quorum]
     heard = listener.media.frame_counts
     try:
-        await wait_for(lambda: heard[(chair.me, "audio")] > 0 and heard[(speaker.me, "audio")] > 0)
+        await eventually(lambda: heard[(chair.me, "audio")] > 0 and heard[(speaker.me, "audio")] > 0,
+                         message="the listener to hear the chair and the speaker before the sitting opens",
+                         seen=lambda: dict(heard))
         assert (await chair.request("command", name="open"))["ok"]
-        await asyncio.sleep(0.3)
 
-        async def gained(pid: str, seconds: float = 1.0) -> int:
-            start = heard[(pid, "audio")]
-            await asyncio.sleep(seconds)
-            return heard[(pid, "audio")] - start
+        def chair_audio() -> int:
+            return heard[(chair.me, "audio")]
 
-        assert await gained(chair.me) > 30, "the chair is always heard"
-        assert await gained(speaker.me) == 0, "a member without the floor is not forwarded at all"
+        def speaker_audio() -> int:
+            return heard[(speaker.me, "audio")]
+
+        # The chair's packets keep arriving (the listener's channel is live) while the speaker's stop.
+        await quiet_while_live(speaker_audio, chair_audio,
+                               message="a member without the floor is not forwarded at all")
+        await gains(chair_audio, 30, message="the chair is always heard")
         await speaker.request("command", name="request_floor", kind="question")
-        await wait_for(lambda: latest(chair).get("queue", {}).get("requests"))
+        await eventually(lambda: latest(chair).get("queue", {}).get("requests"),
+                         message="the speaker's floor request in the chair's queue", seen=lambda: latest(chair))
         await chair.request("command", name="grant", request_id=latest(chair)["queue"]["requests"][0]["id"])
-        await asyncio.sleep(0.3)
-        assert await gained(speaker.me) > 30, "the floor holder is heard"
+        await gains(speaker_audio, 30, message="the floor holder is heard")
         await chair.request("command", name="end_speech")
-        await asyncio.sleep(0.3)
-        assert await gained(speaker.me) == 0
+        await quiet_while_live(speaker_audio, chair_audio,
+                               message="a member whose speech ended is not forwarded any more")
         assert heard[(speaker.me, "video")] > 0, "video stays forwarded for everyone"
     finally:
         for s in sessions:

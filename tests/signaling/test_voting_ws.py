@@ -12,7 +12,7 @@ from gikai.signaling.cli.admin import verify_file
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.signaling.test_ws import Session, server  # noqa: F401  (fixture)
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.room import wait_for
+from tests.support.waiting import eventually
 
 
 async def enrol(client, services, participant) -> SoftAuthenticator:
@@ -63,13 +63,13 @@ async def test_a_named_ballot_from_opening_to_a_verified_record(server, tmp_path
         again = await chair.request("ballot", action="open", motion="二つ目", kind="named",
                                     majority="simple", abstain_allowed=False)
         assert again["code"] == "ballot_already_open"
-        await wait_for(lambda: ballot_of(m4).get("id") == bid)
+        await eventually(lambda: ballot_of(m4).get("id") == bid)
 
         # A confirmed vote: a receipt, and everyone sees that (not what) the vice-chair voted.
         cast = await vote(vice, keys[1], bid, "yes")
         assert cast["ok"], cast
         receipt = cast["data"]["receipt"]
-        await wait_for(lambda: ballot_of(m4).get("voted") == [vice.me])
+        await eventually(lambda: ballot_of(m4).get("voted") == [vice.me])
         assert ballot_of(m4)["tally"] is None and "votes" in ballot_of(m4) and ballot_of(m4)["votes"] is None
 
         # A forged signature, a replayed ceremony, another member's passkey, a choice the passkey
@@ -101,13 +101,13 @@ async def test_a_named_ballot_from_opening_to_a_verified_record(server, tmp_path
         assert (await m1.request("ballot", action="close", ballot_id=bid))["code"] == "not_chair"
         closed = await chair.request("ballot", action="close", ballot_id=bid)
         assert closed["data"]["ballot"]["tally"]["outcome"] == "tied"
-        await wait_for(lambda: ballot_of(m1).get("state") == "closed")
+        await eventually(lambda: ballot_of(m1).get("state") == "closed")
         assert ballot_of(m1)["tally"] is None and ballot_of(chair)["tally"]["yes"] == 2
         assert (await vote(m4, keys[1], bid, "yes"))["code"] in ("ballot_not_open", "no_passkey")
         assert (await chair.request("ballot", action="publish", ballot_id=bid))["code"] == "ballot_not_open"
         assert (await chair.request("ballot", action="decide_tie", ballot_id=bid, choice="yes"))["ok"]
         assert (await chair.request("ballot", action="publish", ballot_id=bid))["ok"]
-        await wait_for(lambda: ballot_of(m4).get("state") == "published")
+        await eventually(lambda: ballot_of(m4).get("state") == "published")
         result = ballot_of(m4)
         assert result["tally"]["outcome"] == "adopted" and result["tally"]["decided_by_chair"]
         assert result["votes"] == {vice.me: "yes", m1.me: "no", m2.me: "yes", m3.me: "no"}
@@ -170,7 +170,7 @@ async def test_a_secret_ballot_keeps_presence_evidence_but_not_the_choice(server
         assert len(received) == 2 and all(set(e.data) == {"ballot_id", "evidence"} for e in received)
         assert (await chair.request("ballot", action="close", ballot_id=bid))["data"]["ballot"]["tally"]["yes"] == 1
         assert (await chair.request("ballot", action="publish", ballot_id=bid))["ok"]
-        await wait_for(lambda: ballot_of(m1).get("state") == "published")
+        await eventually(lambda: ballot_of(m1).get("state") == "published")
         assert ballot_of(m1)["votes"] is None and ballot_of(m1)["tally"]["abstain"] == 1
         out = tmp_path / "record.json"
         out.write_text(json.dumps(await services.sittings.export_record(meeting_id)), encoding="utf-8")

@@ -90,7 +90,7 @@ class EncodedSourceTrack(MediaStreamTrack):
         self.kind = kind
         self._packets = packets
         self._interval = 1.0 / fps
-        self._step = int(round((90000 if kind == "video" else 48000) / fps))
+        self._step = round((90000 if kind == "video" else 48000) / fps)
         self._index = 0
         self._count = 0
         self._start: float | None = None

@@ -29,6 +29,7 @@ class SocketMember:
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.silent: RTCPeerConnection | None = None
         self.sitting: dict[str, Any] = {}
+        self.answers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> dict[str, Any]:
         """Join; the join reply's data."""
@@ -53,7 +54,9 @@ class SocketMember:
             if data.get("type") in ("reply", "error") and data.get("re") in self.pending:
                 self.pending.pop(data["re"]).set_result(data)
             elif data.get("type") == "offer":
-                asyncio.ensure_future(self._answer(data))
+                task = asyncio.ensure_future(self._answer(data))
+                self.answers.add(task)  # kept until done: a task nobody holds may vanish
+                task.add_done_callback(self.answers.discard)
             elif data.get("type") == "sitting":
                 self.sitting = data["sitting"]
 

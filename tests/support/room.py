@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from gikai.media import Room
 
 from .client import MediaClient
@@ -15,14 +13,6 @@ def join(room: Room, peer_id: str, client: MediaClient) -> None:
         await room.peers[peer_id].accept_answer(sdp, offer.revision)
 
     room.add_peer(peer_id, send_offer)
-
-
-async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)
 
 
 def sent_index(sent: list[bytes], frame: bytes, start: int = 0) -> int | None:

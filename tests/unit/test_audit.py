@@ -95,7 +95,7 @@ def test_an_opening_that_claims_quorum_the_attendance_does_not_give_is_named(rec
 
 
 def test_an_opening_without_quorum_is_named_even_when_it_says_so_itself(record):
-    entries, roles = record
+    entries, _roles = record
     # Remove two arrivals: five present, six needed; the opening's own numbers agree with that.
     arrivals = [e for e in entries if e["name"] == "attendance_started"][-2:]
     for e in arrivals:

@@ -253,7 +253,7 @@ async def test_the_worker_cannot_write_files(tmp_path):
     try:
         await renderer.inspect(write(tmp_path, "good.pdf", make_pdf(["一"])))
         proc = renderer.inspector._proc
-        limits = open(f"/proc/{proc.pid}/limits").read()
+        limits = Path(f"/proc/{proc.pid}/limits").read_text()  # noqa: ASYNC240  (procfs: nothing to wait for)
         assert any(line.startswith("Max file size") and line.split()[3] == "0" for line in limits.splitlines())
         assert any(line.startswith("Max address space") and int(line.split()[3]) == 1 << 30
                    for line in limits.splitlines())

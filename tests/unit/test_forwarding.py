@@ -2,6 +2,9 @@
 
 import asyncio
 
+import pytest
+from aiortc.mediastreams import MediaStreamError
+
 from gikai.media.sfu.forwarding import QUEUE_CAPACITY, DownTrack, UpTrack
 from gikai.media.sfu.frames import VIDEO_TIME_BASE, EncodedFrame
 
@@ -59,9 +62,5 @@ async def test_stopping_a_down_track_wakes_its_reader():
     reader = asyncio.ensure_future(down.recv())
     await asyncio.sleep(0)
     down.stop()
-    try:
+    with pytest.raises(MediaStreamError):  # recv must end when the track stops
         await reader
-    except Exception as exc:
-        assert type(exc).__name__ == "MediaStreamError"
-    else:
-        raise AssertionError("recv must end when the track stops")

@@ -185,8 +185,8 @@ def pdf_strings(pdf: bytes) -> tuple[str, str]:
     for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         stream = stream.strip().removesuffix(b"~>")
         content = zlib.decompress(base64.a85decode(stream))
-        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content, re.S):
-            drawn.append(re.sub(rb"\\([0-7]{1,3}|.)", _unescape, literal, flags=re.S))
+        drawn.extend(re.sub(rb"\\([0-7]{1,3}|.)", _unescape, literal, flags=re.S)
+                     for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content, re.S))
     return "".join(d.decode("utf-16-be", "replace") for d in drawn), "".join(d.decode("latin-1") for d in drawn)
 
 

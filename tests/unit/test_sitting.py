@@ -14,6 +14,7 @@ from gikai.orchestrator.domain.errors import (
     NotChair,
     QuorumNotMet,
     StaleState,
+    WrongMeetingState,
 )
 from gikai.orchestrator.domain.model import (
     Body,
@@ -96,8 +97,9 @@ def test_remote_members_do_not_count_in_a_plenary_unless_the_rules_say_so():
 def test_lifecycle_recess_resume_adjourn_and_nothing_after_adjournment():
     s = opened()
     s.recess("chair", at(10))
-    with pytest.raises(Exception):
+    with pytest.raises(WrongMeetingState) as refused:
         s.request_floor("m3", SpeechKind.QUESTION, at(11))
+    assert not isinstance(refused.value, MeetingAdjourned), "in recess, not adjourned"
     s.resume("chair", at(20))
     s.adjourn("chair", at(30))
     assert s.meeting.state is MeetingState.ADJOURNED

@@ -25,7 +25,7 @@ async def test_a_burst_of_datagrams_is_read_in_one_turn_and_in_order():
         await asyncio.sleep(0.01)
         for i in range(MAX_READS):
             sender.sendto(bytes([i]), ("127.0.0.1", port))
-        time.sleep(0.05)  # the loop is busy: the burst waits in the kernel
+        time.sleep(0.05)  # noqa: ASYNC251  (the loop must be busy: the burst waits in the kernel)
         await asyncio.sleep(0)
         await asyncio.sleep(0)  # one loop turn with the socket ready has passed
         assert len(protocol.got) == MAX_READS, "one readiness event reads the whole burst"

@@ -34,7 +34,7 @@ def opened(majority=Majority.SIMPLE, kind=BallotKind.NAMED, present=MEMBERS, **k
 def vote(ballot: Ballot, yes: int, no: int, abstain: int = 0) -> None:
     voters = sorted(ballot.entitled, key=lambda m: int(m[1:]))
     choices = [Choice.YES] * yes + [Choice.NO] * no + [Choice.ABSTAIN] * abstain
-    for member, choice in zip(voters, choices):
+    for member, choice in zip(voters, choices, strict=False):
         ballot.cast(member, choice, present_now=True)
 
 
