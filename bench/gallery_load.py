@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import multiprocessing as mp
@@ -47,10 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
-import psutil  # noqa: E402
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
-from aiortc.rtcconfiguration import RTCBundlePolicy  # noqa: E402
+import aiohttp
+import psutil
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from gikai.media.sfu.ice import set_host_addresses
 from gikai.media.sfu.peer import tap_receiver
@@ -99,6 +100,7 @@ async def _members(conn: Any, base: str, links: list[str]) -> None:
     from tests.support.client import MediaClient
     from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
     from tests.support.member import SocketMember
+    from tests.support.waiting import eventually
 
     def media(blue: int, hz: float) -> MediaClient:
         return MediaClient(f"m{blue}", keep_frames=False,
@@ -120,8 +122,8 @@ async def _members(conn: Any, base: str, links: list[str]) -> None:
             await asyncio.sleep(0.2)
         assert opened["type"] == "reply", opened
         assert (await speaker.request("command", name="request_floor", kind="question"))["type"] == "reply"
-        while not chair.sitting.get("queue", {}).get("requests"):
-            await asyncio.sleep(0.05)
+        await eventually(lambda: chair.sitting.get("queue", {}).get("requests"), bound=60,
+                         message="the chair to see 鈴木's request for the floor")
         grant = await chair.request("command", name="grant", request_id=chair.sitting["queue"]["requests"][0]["id"])
         assert grant["type"] == "reply", grant
         conn.send("ready")
@@ -159,6 +161,7 @@ class _Viewer:
         self.refused: str | None = None
         self.on_screen: str | None = None
         self._tapped: set[int] = set()
+        self._answers: set[asyncio.Future[None]] = set()
 
     async def start(self) -> None:
         self.ws = await self.session.ws_connect(self.base + "/gallery/ws")
@@ -169,7 +172,9 @@ class _Viewer:
         async for msg in self.ws:
             data = json.loads(msg.data)
             if data.get("type") == "offer":
-                asyncio.ensure_future(self._answer(data))
+                task = asyncio.ensure_future(self._answer(data))
+                self._answers.add(task)  # kept until done: a task nobody holds may vanish
+                task.add_done_callback(self._answers.discard)
             elif data.get("type") == "gallery":
                 self.on_screen = data["view"]["on_screen"]
             elif data.get("type") == "reply" and "view" in data.get("data", {}):
@@ -192,7 +197,8 @@ class _Viewer:
 
     def snapshot(self) -> dict[str, Any]:
         return {"video_frames": sum(c.frames for c in self.counts["video"]),
-                "audio": [c.frames for c in self.counts["audio"]], "audio_packets": sum(c.packets for c in self.counts["audio"]),
+                "audio": [c.frames for c in self.counts["audio"]],
+                "audio_packets": sum(c.packets for c in self.counts["audio"]),
                 "state": self.pc.connectionState,
                 "socket_closed": self.ws.closed, "on_screen": self.on_screen}
 
@@ -216,7 +222,7 @@ async def _viewers(conn: Any, base: str, meeting_id: str, count: int, batch: int
                 await asyncio.sleep(0.1)
         refused = [v.refused for v in viewers if v.refused]
         conn.send({"connected": sum(v.pc.connectionState == "connected" for v in viewers), "refused": refused})
-        while (command := await _commands(conn)) != "stop":
+        while await _commands(conn) != "stop":
             conn.send([v.snapshot() for v in viewers])
         for v in viewers:
             await v.ws.close()
@@ -226,12 +232,12 @@ async def _viewers(conn: Any, base: str, meeting_id: str, count: int, batch: int
 # -- the orchestrator -------------------------------------------------------------------
 def start_server(folder: Path, max_viewers: int) -> tuple[subprocess.Popen[bytes], str, list[str], str]:
     log = folder / "server.log"
-    out = open(log, "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gikai", "serve", "--host", "127.0.0.1", "--port", "0", "--data",
-         str(folder / "data"), "--media-address", "127.0.0.1", "--no-presence-detection",
-         "--gallery-max-viewers", str(max_viewers), "--log-level", "info"],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with open(log, "wb") as out:  # the server writes to its own copy of the file descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gikai", "serve", "--host", "127.0.0.1", "--port", "0", "--data",
+             str(folder / "data"), "--media-address", "127.0.0.1", "--no-presence-detection",
+             "--gallery-max-viewers", str(max_viewers), "--log-level", "info"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = log.read_text(encoding="utf-8", errors="replace")
@@ -353,7 +359,8 @@ def main() -> int:
             if args.py_spy:
                 spy = subprocess.Popen(["py-spy", "record", "--pid", str(process.pid), "--duration",
                                         str(int(args.measure)), "--rate", "100", "--format", "raw", "--nonblocking",
-                                        "--output", str(args.py_spy)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        "--output", str(args.py_spy)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             before = _snapshots(viewer_conns)
             window = measure(server, generators, args.measure)
             after = _snapshots(viewer_conns)
@@ -366,11 +373,9 @@ def main() -> int:
             print(f"calibration: a fixed pure-Python loop took {calibration:.1f} ms before and "
                   f"{calibrate():.1f} ms after the runs")
         finally:
-            for proc, conn in children:
-                try:
+            for _, conn in children:
+                with contextlib.suppress(Exception):
                     conn.send("stop")
-                except Exception:
-                    pass
             for proc, _ in children:
                 proc.join(10)
                 if proc.is_alive():
@@ -396,13 +401,16 @@ def _snapshots(conns: list[Any]) -> list[dict[str, Any]]:
 
 
 def _rates(before: list[dict[str, Any]], after: list[dict[str, Any]], wall: float) -> dict[str, Any]:
-    video = [(a["video_frames"] - b["video_frames"]) / wall for a, b in zip(after, before)]
-    audio = [sorted(((x - y) / wall for x, y in zip(a["audio"], b["audio"])), reverse=True)
-             for a, b in zip(after, before)]
+    # One snapshot per viewer, in the same order both times. A viewer's audio streams can grow
+    # in between (a renegotiation taps another receiver): only those it had before are compared.
+    video = [(a["video_frames"] - b["video_frames"]) / wall for a, b in zip(after, before, strict=True)]
+    audio = [sorted(((x - y) / wall for x, y in zip(a["audio"], b["audio"], strict=False)), reverse=True)
+             for a, b in zip(after, before, strict=True)]
     return {"video_min": min(video), "video_median": statistics.median(video),
             "audio_streams": statistics.median(sum(r > 25 for r in rates) for rates in audio),
             "audio_min": min(rates[1] if len(rates) > 1 else 0.0 for rates in audio),
-            "audio_pps": statistics.median((a["audio_packets"] - b["audio_packets"]) / wall for a, b in zip(after, before))}
+            "audio_pps": statistics.median((a["audio_packets"] - b["audio_packets"]) / wall
+                                           for a, b in zip(after, before, strict=True))}
 
 
 def _report(rows: list[tuple[int, dict[str, float], dict[str, Any] | None]], args: argparse.Namespace) -> None:

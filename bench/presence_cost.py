@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gikai.media.analysis.presence import PresenceMonitor
 from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
-from tests.support import scenes  # noqa: E402
+from tests.support import scenes
 
 
 def cpu() -> float:

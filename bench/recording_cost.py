@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -33,15 +34,15 @@ for path in (BENCH.parent, BENCH):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import av  # noqa: E402
-import psutil  # noqa: E402
-import sfu_load as load  # noqa: E402
-from aiohttp import web  # noqa: E402
+import av
+import psutil
+import sfu_load as load
+from aiohttp import web
 
 from gikai.media import Recorder, UpTrack
 from gikai.media.sfu.frames import AUDIO_TIME_BASE, VIDEO_TIME_BASE, EncodedFrame, vp8_is_keyframe
 from gikai.media.sfu.ice import set_host_addresses
-from tests.support.encoded import encode_opus, encode_vp8  # noqa: E402
+from tests.support.encoded import encode_opus, encode_vp8
 
 
 # ---------------------------------------------------------------------------------
@@ -242,10 +243,8 @@ def run(args: argparse.Namespace, packets: tuple[bytes, ...], directory: Path) -
         windows.append({"mode": "totals", "failure": failure, **final})
     finally:
         for c in conns:
-            try:
+            with contextlib.suppress(Exception):
                 c.send({"cmd": "quit"})
-            except Exception:
-                pass
         deadline = time.monotonic() + 15
         for p in procs:
             p.join(max(0.1, deadline - time.monotonic()))

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import contextlib
 import gc
 import json
 import logging
@@ -53,18 +54,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
-import psutil  # noqa: E402
-from aiohttp import web  # noqa: E402
-from aiortc import (  # noqa: E402
+import aiohttp
+import psutil
+from aiohttp import web
+from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaRelay  # noqa: E402
-from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
-from aiortc.rtcconfiguration import RTCBundlePolicy  # noqa: E402
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from gikai.media import SFU
 from gikai.media.analysis.presence import PresenceMonitor
@@ -72,8 +73,8 @@ from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.ice import set_host_addresses
 from gikai.media.sfu.peer import Offer, tap_receiver
 from gikai.media.sfu.udp import drain_datagram_reads
-from tests.support.client import MediaClient, upload_slots  # noqa: E402
-from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8  # noqa: E402
+from tests.support.client import MediaClient, upload_slots
+from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
 
 FPS = 15
 LOOPBACK = "127.0.0.1"
@@ -202,6 +203,7 @@ class _Signaling:
 
     def __init__(self, server: Any) -> None:
         self.server = server
+        self._answers: set[asyncio.Future[None]] = set()
 
     async def handler(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
@@ -225,7 +227,9 @@ class _Signaling:
 
                 self.server.add_peer(peer_id, send_offer)
             elif data["t"] == "answer":
-                asyncio.ensure_future(self._answer(data))
+                task = asyncio.ensure_future(self._answer(data))
+                self._answers.add(task)  # kept until done: a task nobody holds may vanish
+                task.add_done_callback(self._answers.discard)
         return ws
 
     async def _answer(self, data: dict[str, Any]) -> None:
@@ -445,10 +449,8 @@ async def _sfu(conn: Any, mode: str, slow_callbacks: float = 0.0) -> None:
                 break
     finally:
         watcher.cancel()
-        try:
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(server.close(), 5)
-        except Exception:
-            pass
         await runner.cleanup()
 
 
@@ -545,13 +547,17 @@ async def _gen(conn: Any, port: int, names: list[str], everyone: list[str], late
         except Exception:
             log.exception("offer for %s failed", data["peer"])
 
+    answers: set[asyncio.Future[None]] = set()
+
     async def read() -> None:
         async for msg in ws:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 break
             data = json.loads(msg.data)
             if data["t"] == "offer":
-                asyncio.ensure_future(answer(data))
+                task = asyncio.ensure_future(answer(data))
+                answers.add(task)  # kept until done: a task nobody holds may vanish
+                task.add_done_callback(answers.discard)
 
     reader = asyncio.ensure_future(read())
     stalls = _Stalls()
@@ -571,7 +577,8 @@ async def _gen(conn: Any, port: int, names: list[str], everyone: list[str], late
             await asyncio.sleep(join_interval)
         wanted = len(early) * (len(early_everyone) - 1)
         ready_timeout = 30 + 3 * len(everyone)
-        while flowing() < wanted and time.monotonic() - started < ready_timeout:
+        # Bounded by ready_timeout; the counts grow in MediaClient's receivers, which set no event.
+        while flowing() < wanted and time.monotonic() - started < ready_timeout:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         conn.send({"ready": flowing() == wanted, "flowing": flowing(), "wanted": wanted,
                    "setup_s": time.monotonic() - started})
@@ -634,7 +641,7 @@ def _udp_counters() -> dict[str, int]:
     try:
         lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()
                  if line.startswith("Udp:")]
-        return {k: int(v) for k, v in zip(lines[0][1:], lines[1][1:])}
+        return {k: int(v) for k, v in zip(lines[0][1:], lines[1][1:], strict=True)}  # names, then values
     except Exception:
         return {}
 
@@ -649,7 +656,7 @@ def _stall_summary(log: dict[str, Any], t0: float, t1: float) -> dict[str, float
 def _percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
-    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    k = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
     return sorted_values[k]
 
 
@@ -854,10 +861,8 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
                 spy.kill()
                 spy.wait()
         for c in conns:
-            try:
+            with contextlib.suppress(Exception):
                 c.send({"cmd": "quit"})
-            except Exception:
-                pass
         deadline = time.monotonic() + 10
         for p in procs:
             p.join(max(0.1, deadline - time.monotonic()))

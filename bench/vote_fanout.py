@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
 import gc
 import json
@@ -58,17 +59,17 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
-import psutil  # type: ignore[import-untyped]  # noqa: E402
+import aiohttp
+import psutil  # type: ignore[import-untyped]
 
-from tests.support.authenticator import SoftAuthenticator  # noqa: E402
+from tests.support.authenticator import SoftAuthenticator
 
 LOOPBACK = "127.0.0.1"
 TARGET_P99_MS = 100.0
@@ -102,7 +103,7 @@ def server_main(conn: Any, data_dir: str, database_url: str | None, media: str, 
 class _NoPeer:
     """What a socket gets instead of an SFU peer with ``--media none``."""
 
-    ups: dict[str, Any] = {}
+    ups: ClassVar[dict[str, Any]] = {}  # no published tracks, ever: shared and never written
     closed = False
 
     async def accept_answer(self, sdp: str, revision: int) -> None:
@@ -140,7 +141,7 @@ async def _seed(services: Any, voters: int, watchers: int) -> dict[str, Any]:
     enrolment = [await services.accounts.issue_enrolment(m.id) for m in members[1:]]
     issue = services.tokens.issue
     return {"meeting_id": meeting.id, "chair": issue(seated[0].id),
-            "voters": [(issue(p.id), e) for p, e in zip(seated[1:], enrolment)],
+            "voters": [(issue(p.id), e) for p, e in zip(seated[1:], enrolment, strict=True)],
             "watchers": [issue(p.id) for p in audience]}
 
 
@@ -318,6 +319,13 @@ class Fanout:
         self.arrivals: dict[tuple[str, str], list[float]] = defaultdict(list)
         self.closed: Counter[Any] = Counter()  # close codes of sockets the server ended
         self._complete: dict[tuple[str, str], asyncio.Event] = {}
+        self.stirred = asyncio.Event()  # a socket had its first offer, or was closed
+
+    async def wait_offers(self, sockets: list[Socket]) -> None:
+        """Until every socket has had an offer, or the server closed one."""
+        while sum(s.offers > 0 for s in sockets) < len(sockets) and not self.closed:
+            self.stirred.clear()
+            await self.stirred.wait()
 
     def seen(self, seen_before: set[tuple[str, str]], view: dict[str, Any], arrived: float) -> None:
         self.pushes += 1
@@ -330,12 +338,12 @@ class Fanout:
             if len(times) >= self.watchers and (view["id"], key) in self._complete:
                 self._complete[(view["id"], key)].set()
 
-    async def everyone_saw(self, ballot_id: str, key: str, timeout: float = 10.0) -> bool:
+    async def everyone_saw(self, ballot_id: str, key: str, within: float = 10.0) -> bool:
         if len(self.arrivals[(ballot_id, key)]) >= self.watchers:
             return True
         event = self._complete.setdefault((ballot_id, key), asyncio.Event())
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), within)
             return True
         except TimeoutError:
             return False
@@ -386,8 +394,11 @@ class Socket:
                     self.fanout.seen(self.seen, data["ballot"], arrived)
                 elif kind == "offer":
                     self.offers += 1  # never answered: see the module docstring
+                    if self.offers == 1:
+                        self.fanout.stirred.set()
         finally:
             self.fanout.closed[self.ws.close_code] += 1
+            self.fanout.stirred.set()
             for future in self._waiting.values():
                 if not future.done():
                     future.set_exception(ConnectionError(f"socket closed ({self.ws.close_code})"))
@@ -440,17 +451,17 @@ async def _round(mode: str, n: int, chair: Socket, voters: list[Socket], keys: d
     choices = [CHOICES[i % 2] for i in range(len(voters))]
     casts: list[Cast] = []
     if mode == "sequential":
-        for voter, choice in zip(voters, choices):
+        for voter, choice in zip(voters, choices, strict=True):
             options = await voter.ask("vote_options", ballot_id=bid, choice=choice)
             credential = keys[voter.me].assert_(options["publicKey"])
             casts.append(await _cast(voter, bid, choice, options["ceremony"], credential, fanout, mode))
             await asyncio.sleep(gap)
     else:  # every option first, every assertion signed, then the 16 votes back to back
         every = await asyncio.gather(*(v.ask("vote_options", ballot_id=bid, choice=c)
-                                       for v, c in zip(voters, choices)))
-        signed = [keys[v.me].assert_(o["publicKey"]) for v, o in zip(voters, every)]
+                                       for v, c in zip(voters, choices, strict=True)))
+        signed = [keys[v.me].assert_(o["publicKey"]) for v, o in zip(voters, every, strict=True)]
         casts = list(await asyncio.gather(*(_cast(v, bid, c, o["ceremony"], s, fanout, mode)
-                                            for v, c, o, s in zip(voters, choices, every, signed))))
+                                            for v, c, o, s in zip(voters, choices, every, signed, strict=True))))
     closed = (await chair.ask("ballot", action="close", ballot_id=bid))["ballot"]
     tied = closed["tally"]["outcome"] == "tied"
     if tied:  # the chair's casting vote (art. 116) before publication
@@ -485,10 +496,10 @@ class Usage:
                 "others": max(0.0, 100 * ((m1 - m0) - sum(ours.values())) / span)}
 
 
-async def _quiet(server_pid: int, limit: float, timeout: float, server_idle: float = 0.0) -> bool:
-    """Wait until, for 3 s in a row, others use < ``limit`` % of a core (and, given
-    ``server_idle``, the server < that): joins leave work behind (offers, collections)."""
-    end, calm = time.monotonic() + timeout, 0
+async def _quiet(server_pid: int, limit: float, within: float, server_idle: float = 0.0) -> bool:
+    """Wait (at most ``within`` s) until, for 3 s in a row, others use < ``limit`` % of a core (and,
+    given ``server_idle``, the server < that): joins leave work behind (offers, collections)."""
+    end, calm = time.monotonic() + within, 0
     while time.monotonic() < end:
         usage = Usage(server_pid)
         await asyncio.sleep(1.0)
@@ -544,7 +555,8 @@ async def _join_everyone(args: argparse.Namespace, wss: aiohttp.ClientSession, b
 
 
 async def _measure(args: argparse.Namespace, mode: str, server_pid: int, chair: Socket, voters: list[Socket],
-                   keys: dict[str, SoftAuthenticator], fanout: Fanout, lags: list[tuple[float, float]]) -> dict[str, Any]:
+                   keys: dict[str, SoftAuthenticator], fanout: Fanout,
+                   lags: list[tuple[float, float]]) -> dict[str, Any]:
     """``args.rounds`` ballots in ``mode``; again (``--retries``) while the machine was busy."""
     best: dict[str, Any] | None = None
     for attempt in range(1 + args.retries):
@@ -609,8 +621,7 @@ async def load(args: argparse.Namespace, conn: Any, server_pid: int, seeded: dic
         everyone = [chair, *voters, *watchers]
         out["join_s"] = time.monotonic() - usage.start[0]
         if args.media != "none":  # the server works on after the replies: every peer's first offer
-            while sum(s.offers > 0 for s in everyone) < len(everyone) and not fanout.closed:
-                await asyncio.sleep(0.2)
+            await fanout.wait_offers(everyone)
         out["offers_s"] = time.monotonic() - usage.start[0]
         out["join_usage"] = usage.stop()
         print(f"  joined {len(everyone)} sockets in {out['join_s']:.1f} s, every first offer in"
@@ -625,7 +636,7 @@ async def load(args: argparse.Namespace, conn: Any, server_pid: int, seeded: dic
         if fanout.closed:
             return out
         await chair.ask("command", name="open")
-        voter_keys = {v.me: k for v, k in zip(voters, keys)}
+        voter_keys = {v.me: k for v, k in zip(voters, keys, strict=True)}
         spy = _start_profiling(args, conn, server_pid)
         out["modes"] = {mode: await _measure(args, mode, server_pid, chair, voters, voter_keys, fanout, lags)
                         for mode in args.modes}
@@ -645,7 +656,7 @@ def _pct(values: list[float], q: float) -> float:
     values = sorted(v for v in values if not math.isnan(v))
     if not values:
         return math.nan
-    return values[min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))]
+    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
 def _row(values: list[float]) -> str:
@@ -881,10 +892,8 @@ def main() -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        try:
+        with contextlib.suppress(Exception):
             conn.send({"cmd": "quit"})
-        except Exception:
-            pass
         server.join(10)
         if server.is_alive():
             server.kill()

@@ -19,12 +19,14 @@ import av
 import numpy as np
 import pytest
 
-from gikai.media.archive.render import canvas, captions, job
 from gikai.media.archive.render import (
     CaptionFontMissing,
     RenderCancelled,
     RenderPlan,
+    canvas,
+    captions,
     find_caption_font,
+    job,
     render,
     sources_from_manifest,
 )

@@ -7,9 +7,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support.authenticator import SoftAuthenticator
+from tests.support.server import Parts
 
 ROSTER = "seat,name,reading,role\n1,山田 太郎,やまだ たろう,委員長\n2,佐藤 花子,さとう はなこ,委員\n3,鈴木 一郎,すずき いちろう,委員\n"
 

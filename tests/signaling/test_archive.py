@@ -15,10 +15,10 @@ import pytest
 from gikai.orchestrator.service.archive import ArchiveError
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.signaling.test_api import login_clerk
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
+from tests.support.server import Parts
 from tests.support.waiting import eventually
 
 

@@ -15,10 +15,10 @@ from PIL import Image
 from gikai.media.pdf.sandbox import Limits
 from gikai.orchestrator.domain.accounts import Credential
 from gikai.signaling.app import create_app
-from gikai.signaling.http.state import DOCUMENTS
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
+from gikai.signaling.http.state import DOCUMENTS
 from tests.signaling.test_api import ROSTER, login_clerk
+from tests.support.server import Parts
 from tests.support.waiting import eventually
 from tests.unit.test_documents_render import HOSTILE_WORKER, decompression_bomb_pdf, garbage_pdf, hostile_pdf, make_pdf
 

@@ -25,11 +25,11 @@ from gikai.media.sfu.frames import EncodedFrame
 from gikai.media.sfu.peer import Offer, tap_receiver
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.signaling.test_voting_ws import enrol, vote
 from tests.signaling.test_ws import Session
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack, encode_opus, encode_vp8
+from tests.support.server import Parts
 from tests.support.waiting import eventually, quiet_while_live
 
 # Rehearsal participants in order: 0 委員長 山田 太郎, 1 副委員長 佐藤 花子, 2 鈴木 一郎, 3 高橋 美咲, ...

@@ -6,11 +6,11 @@ import pytest
 
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.signaling.test_ws import Session
 from tests.support import scenes
 from tests.support.client import MediaClient
 from tests.support.encoded import EncodedSourceTrack
+from tests.support.server import Parts
 from tests.support.waiting import eventually
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.signaling.test_sitting_ws import _join, latest
 from tests.support.client import MediaClient
+from tests.support.server import Parts
 from tests.support.waiting import eventually
 
 

@@ -5,8 +5,8 @@ from aiohttp import web
 
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.signaling.test_ws import Session
+from tests.support.server import Parts
 from tests.support.waiting import eventually
 
 

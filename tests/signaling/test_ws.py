@@ -11,8 +11,8 @@ import pytest
 from gikai.media.sfu.peer import Offer
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
-from tests.support.server import Parts
 from tests.support.client import MediaClient
+from tests.support.server import Parts
 from tests.support.waiting import eventually, forwards_every_frame
 
 

@@ -258,7 +258,7 @@ async def test_a_refused_vote_is_recorded_as_refused_with_its_reason_and_no_choi
 
 
 async def test_votes_at_once_share_one_commit_and_a_vote_reads_no_ballot():
-    service, store, sitting, told = world()
+    service, store, sitting, _ = world()
     meeting_id = sitting.meeting.id
     ballot = await service.open(meeting_id, "chair", "議案第1号を可決する")
     reads, commits = store.reads, store.commits
@@ -273,7 +273,7 @@ async def test_votes_at_once_share_one_commit_and_a_vote_reads_no_ballot():
 
 
 async def test_a_failed_commit_records_no_vote_and_leaves_the_ballot_as_it_was():
-    service, store, sitting, told = world()
+    service, store, sitting, _ = world()
     meeting_id = sitting.meeting.id
     ballot = await service.open(meeting_id, "chair", "議案第1号を可決する")
     store.fail_next_commit = True
