@@ -7,7 +7,10 @@ import json
 import time
 from typing import Any
 
+from aiohttp import web
+
 from gikai.signaling import errors
+from gikai.signaling.config import origin_allowed
 
 VERSION = 1
 MAX_ID_CHARS = 64
@@ -89,3 +92,14 @@ class RateLimit:
             return False
         self.tokens -= 1
         return True
+
+
+async def accept(request: web.Request, max_frame: int) -> web.WebSocketResponse:
+    """Open a socket for a page this server served (a browser always sends Origin; another
+    site's page is refused before the upgrade)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(request, origin):
+        raise web.HTTPForbidden(text="origin not allowed")
+    ws = web.WebSocketResponse(max_msg_size=max_frame, heartbeat=20.0)
+    await ws.prepare(request)
+    return ws

@@ -7,10 +7,10 @@ import asyncio
 
 from aiohttp import web
 
-from gikai.signaling.config import origin_allowed
 from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.gallery.viewer import GalleryViewer
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.wire import accept
 
 WS_MAX_FRAME = 128 * 1024
 
@@ -21,11 +21,7 @@ class GallerySockets:
         self.spawn = spawn
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        origin = request.headers.get("Origin")
-        if origin is not None and not origin_allowed(request, origin):
-            raise web.HTTPForbidden(text="origin not allowed")
-        ws = web.WebSocketResponse(max_msg_size=WS_MAX_FRAME, heartbeat=20.0)
-        await ws.prepare(request)
+        ws = await accept(request, WS_MAX_FRAME)
         viewer = GalleryViewer(ws, self.gallery, self.spawn, request.remote or "")
         self.gallery.sockets.add(viewer)
         try:

@@ -14,8 +14,8 @@ from gikai.orchestrator.service.sittings import SittingService
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.auth.passkeys import Ceremonies
 from gikai.signaling.auth.sessions import current
-from gikai.signaling.config import origin_allowed
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.wire import accept
 from gikai.signaling.ws.connection import Connection, Seats
 from gikai.signaling.ws.hub import Hub
 from gikai.signaling.ws.media import MemberMedia
@@ -44,11 +44,7 @@ class MemberSockets:
         self.connections: set[Connection] = set()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        origin = request.headers.get("Origin")
-        if origin is not None and not origin_allowed(request, origin):
-            raise web.HTTPForbidden(text="origin not allowed")
-        ws = web.WebSocketResponse(max_msg_size=WS_MAX_FRAME, heartbeat=20.0)
-        await ws.prepare(request)
+        ws = await accept(request, WS_MAX_FRAME)
         found = await current(request)
         votes = VoteDesk(self.ballots, self.accounts, self.ceremonies, self.presence,
                          rp_id=request.url.host or "localhost", origin=f"{request.scheme}://{request.host}")
