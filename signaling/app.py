@@ -20,6 +20,7 @@ from aiohttp import web
 from gikai.media import SFU
 from gikai.media.pdf.sandbox import DocumentRenderer
 from gikai.media.sfu.ice import set_host_addresses
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.persistence.database import Database, sqlite_url
 from gikai.orchestrator.service.accounts import AccountService
@@ -198,7 +199,7 @@ def _peer_failed(hub: Hub, tasks: Tasks, room_id: str, peer_id: str) -> None:
 def _recorded(sittings: SittingService, tasks: Tasks, meeting_id: str, name: str, data: dict[str, Any]) -> None:
     """What the recorder reported (a segment, a failure) goes on the sitting's record."""
     def command(s: Sitting, now: datetime) -> list[Event]:
-        return s.recording_failed(now, data) if name == "recording_failed" else s.recording_event(name, now, data)
+        return s.recording_failed(now, data) if name == Entry.RECORDING_FAILED else s.recording_event(name, now, data)
 
     tasks.spawn(_quietly(sittings.execute(meeting_id, command)))
 
@@ -222,9 +223,9 @@ async def _recover_recordings(recordings: Recordings, sittings: SittingService) 
     for meeting_id, (segments, stopped) in recordings.recover_all().items():
         try:
             for data in segments:
-                await sittings.execute(meeting_id, event("recording_segment", data))
+                await sittings.execute(meeting_id, event(Entry.RECORDING_SEGMENT, data))
             await sittings.execute(meeting_id, event(
-                "recording_interrupted", {"stopped_at": stopped, "segments_recovered": len(segments)}))
+                Entry.RECORDING_INTERRUPTED, {"stopped_at": stopped, "segments_recovered": len(segments)}))
         except Exception:
             logger.exception("could not record the recovery of %s's recordings", meeting_id)
 

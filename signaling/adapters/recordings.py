@@ -23,6 +23,7 @@ from typing import Any
 
 from gikai.media import SFU
 from gikai.media.archive.recording import Recorder, SegmentInfo, recover
+from gikai.orchestrator.domain.events import Entry
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +119,11 @@ class Recordings:
 
     # -- what the recorder tells -----------------------------------------------------
     def _segment(self, meeting_id: str, info: SegmentInfo) -> None:
-        self.report(meeting_id, "recording_segment", segment_data(info, self.folder(meeting_id)))
+        self.report(meeting_id, Entry.RECORDING_SEGMENT, segment_data(info, self.folder(meeting_id)))
 
     def _failed(self, meeting_id: str, key: str, exc: BaseException) -> None:
         logger.error("recording of %s in %s failed: %s", key, meeting_id, exc)
-        self.report(meeting_id, "recording_failed", {"key": key, "reason": "write_error", "detail": str(exc)[:200]})
+        self.report(meeting_id, Entry.RECORDING_FAILED, {"key": key, "reason": "write_error", "detail": str(exc)[:200]})
 
     def _enough_space(self) -> bool:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -130,7 +131,7 @@ class Recordings:
 
     def _report_disk_full(self, meeting_id: str) -> None:
         free = shutil.disk_usage(self.root).free
-        self.report(meeting_id, "recording_failed", {"key": None, "reason": "disk_full", "free_bytes": free})
+        self.report(meeting_id, Entry.RECORDING_FAILED, {"key": None, "reason": "disk_full", "free_bytes": free})
 
     async def _watch_disk(self) -> None:
         while True:

@@ -15,6 +15,7 @@ from typing import Any
 from gikai.orchestrator.domain.agenda import ItemKind
 from gikai.orchestrator.domain.audit import audit
 from gikai.orchestrator.domain.errors import DomainError
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.ledger import verify_chain
 from gikai.orchestrator.domain.model import BodyKind, Role
 from gikai.orchestrator.persistence.database import Database, sqlite_url
@@ -100,7 +101,7 @@ def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = (
     by_hash = {e["hash"]: e for e in entries}
     for receipt in receipts:
         found = by_hash.get(receipt.strip().lower())
-        if found is None or found["name"] not in ("vote_cast", "vote_received"):
+        if found is None or found["name"] not in (Entry.VOTE_CAST, Entry.VOTE_RECEIVED):
             print(f"FAILED: receipt {receipt} is not a vote in this record", file=sys.stderr)
             return 1
         print(f"receipt {receipt[:16]}…: entry {found['seq']}, {found['name']} on ballot {found['data']['ballot_id']}")
