@@ -6,7 +6,9 @@ cores; a third member (伊藤) joins over a plain WebSocket mid-presentation and
 Then three socket members make a quorum, the sitting opens, 鈴木 is granted the floor and presents
 until the speech ends. The chair, then 鈴木 with the floor, share a screen (Chromium's fake
 capture), which reaches everyone's stage. The clerk uses the HTTP API as the admin page does;
-a file that is not a PDF is refused and the sitting carries on. The tests of this module run in order.
+a file that is not a PDF is refused and the sitting carries on. Each test has a server, a sitting
+and pages of its own and brings them to where its story starts itself (the PDF uploaded, the
+chair presenting, a page turned) through the helpers below.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Server, launch_browser
+from tests.support.waiting import eventually_sync
+
+from .conftest import ARTIFACTS, Server, launch_browser, start_server, stop_server
 from .fakemedia import write_wav, write_y4m
 from .helpers import LANDSCAPE, screenshots, self_id, text_of, wait_for
 from .socketmembers import SocketMembers
@@ -68,9 +72,13 @@ def join(page: Any, url: str) -> str:
     return self_id(page)
 
 
-@pytest.fixture(scope="module")
-def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("documents-media")
+@pytest.fixture
+def sitting(playwright_instance: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The test's own server and rehearsal sitting (not yet open), the chair's and two members'
+    pages joined, and the clerk logged in on the HTTP API."""
+    server = start_server(tmp_path, extra=SERVER_ARGS)
+    folder = tmp_path / "documents-media"
+    folder.mkdir()
     browser = launch_browser(playwright_instance, write_y4m(folder / "camera.y4m", seconds=2, hue=200, width=320, height=180),
                              write_wav(folder / "voice.wav", seconds=2))
     contexts: list[Any] = []
@@ -89,10 +97,15 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
         yield {"server": server, "pages": pages, "ids": ids, "api": api,
                "csrf": {"X-CSRF-Token": login.json()["csrf"]}}
     finally:
-        api.dispose()
-        for context in contexts:
-            context.close()
-        browser.close()
+        try:
+            api.dispose()
+            for context in contexts:
+                context.close()
+            browser.close()
+        finally:
+            stop_server(server.process)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"e2e-server-documents-{request.node.name}.log").write_bytes(server.log.read_bytes())
 
 
 def upload(sitting: dict[str, Any], data: bytes, filename: str) -> Any:
@@ -121,11 +134,49 @@ def shown_page(page: Any) -> int:
     }""")
 
 
+def documents_open(sitting: dict[str, Any]) -> str:
+    """The budget PDF uploaded and every page's documents panel open on the list, as the first
+    test leaves them (where the list is checked); the document's id."""
+    answer = upload(sitting, three_page_pdf(), "予算書.pdf")
+    assert answer.ok, answer.text()
+    for who in ("chair", "m1", "m2"):
+        page = sitting["pages"][who]
+        page.get_by_test_id("docs-toggle").click()
+        wait_for(f"{who} sees the document", lambda pg=page: budget(pg).count() == 1)
+    return answer.json()["document"]["id"]
+
+
+def chair_presenting(sitting: dict[str, Any], on_page: int = 1) -> None:
+    """The PDF uploaded and the chair presenting it, turned to ``on_page`` with both members
+    following, as the second test does (where the presenting itself is checked)."""
+    documents_open(sitting)
+    chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
+    budget(chair).click()
+    chair.get_by_test_id("docs-present").click()
+    wait_for("the chair is presenting", lambda: chair.get_by_test_id("docs-stop").is_visible())
+    for page in (m1, m2):
+        wait_for("following the presenter", lambda pg=page: "説明者の資料を表示中" in text_of(pg, "docs-follow")
+                 and shown_page(pg) == 1)
+    for n in range(2, on_page + 1):
+        chair.get_by_test_id("docs-next").click()
+        for page in (chair, m1, m2):
+            wait_for(f"page {n} shown", lambda pg=page, n=n: shown_page(pg) == n)
+
+
+def presented_page(page: Any) -> int:
+    """The presenter's page as this page's state has it (0 when nothing is presented)."""
+    return page.evaluate("window.gikai.state.presentation?.page ?? 0")
+
+
+def next_frame(page: Any) -> None:
+    """Let the page render what its state already holds (two animation frames)."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def test_the_clerk_uploads_a_pdf_and_every_member_sees_it(sitting: dict[str, Any], artifacts: Path) -> None:
     answer = upload(sitting, three_page_pdf(), "予算書.pdf")
     assert answer.ok, answer.text()
     assert answer.json()["document"]["pages"] == 3
-    sitting["document_id"] = answer.json()["document"]["id"]
     for who in ("chair", "m1", "m2"):
         page = sitting["pages"][who]
         page.get_by_test_id("docs-toggle").click()
@@ -145,6 +196,7 @@ def test_the_clerk_uploads_a_pdf_and_every_member_sees_it(sitting: dict[str, Any
 
 
 def test_the_chair_presents_and_the_others_follow(sitting: dict[str, Any], artifacts: Path) -> None:
+    documents_open(sitting)
     chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
     budget(chair).click()
     assert m1.get_by_test_id("docs-present").count() == 0, "a member without the floor cannot present"
@@ -173,6 +225,7 @@ def test_the_chair_presents_and_the_others_follow(sitting: dict[str, Any], artif
 
 
 def test_a_member_reads_ahead_and_comes_back(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair_presenting(sitting, on_page=3)
     chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
     chair.get_by_test_id("docs-prev").click()
     wait_for("everyone on page 2", lambda: shown_page(m1) == 2 and shown_page(m2) == 2)
@@ -182,7 +235,10 @@ def test_a_member_reads_ahead_and_comes_back(sitting: dict[str, Any], artifacts:
     assert "自分で読んでいます" in text_of(m1, "docs-follow")
     chair.get_by_test_id("docs-prev").click()
     wait_for("m2 follows to page 1", lambda: shown_page(m2) == 1)
-    m1.wait_for_timeout(300)
+    # m1 has been told of the presenter's page turn and has drawn what it holds:
+    eventually_sync(lambda: presented_page(m1) == 1, message="m1 told the presenter is on page 1",
+                    seen=lambda: presented_page(m1), pause=m1.wait_for_timeout)
+    next_frame(m1)
     assert shown_page(m1) == 3, "m1 reads on, undisturbed by the presenter's page turn"
     screenshots(m1, artifacts, "e2e-documents-reading")
     m1.get_by_test_id("docs-refollow").click()
@@ -191,6 +247,7 @@ def test_a_member_reads_ahead_and_comes_back(sitting: dict[str, Any], artifacts:
 
 
 def test_a_bad_upload_is_refused_and_the_sitting_carries_on(sitting: dict[str, Any]) -> None:
+    chair_presenting(sitting)
     chair, m1 = sitting["pages"]["chair"], sitting["pages"]["m1"]
     refused = upload(sitting, b"this is not a pdf at all", "memo.pdf")
     assert refused.status == 400 and refused.json()["detail"] == "not_pdf"
@@ -215,6 +272,7 @@ def stage_gone(page: Any) -> bool:
 
 
 def test_the_chair_shares_a_screen_and_every_member_sees_it(sitting: dict[str, Any], artifacts: Path) -> None:
+    documents_open(sitting)
     chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
     chair_id = sitting["ids"]["chair"]
     assert m1.get_by_test_id("share-screen").is_hidden(), "no floor, no screen to share"
@@ -223,7 +281,7 @@ def test_the_chair_shares_a_screen_and_every_member_sees_it(sitting: dict[str, A
     button.click()  # Chromium's fake capture answers the picker: a 1280x720 test screen
     wait_for("the chair shares", lambda: chair.evaluate("window.gikai.sharedScreen()")["sharing"])
     for who, page in (("m1", m1), ("m2", m2)):
-        wait_for(f"the chair's screen on {who}'s stage", lambda pg=page: screen_on_stage(pg, chair_id), timeout=30)
+        wait_for(f"the chair's screen on {who}'s stage", lambda pg=page: screen_on_stage(pg, chair_id))
     assert text_of(m1, "stage-caption") == "山田 太郎 さんの画面"
     assert text_of(chair, "stage-caption") == "あなたの画面を全員に見せています"
     assert m1.get_by_test_id("stage-stop").is_hidden(), "a member cannot end the chair's share"
@@ -240,6 +298,7 @@ def test_the_chair_shares_a_screen_and_every_member_sees_it(sitting: dict[str, A
 
 
 def test_a_member_granted_the_floor_presents_until_the_speech_ends(sitting: dict[str, Any], artifacts: Path) -> None:
+    documents_open(sitting)
     chair, m1, m2 = (sitting["pages"][w] for w in ("chair", "m1", "m2"))
     members = SocketMembers(sitting["server"].base_url)  # three more members make a quorum
     try:
@@ -262,7 +321,7 @@ def test_a_member_granted_the_floor_presents_until_the_speech_ends(sitting: dict
         wait_for("m2 and the chair on page 2", lambda: shown_page(m2) == 2 and shown_page(chair) == 2)
         # ...and shares a screen as well: it takes the stage over the document.
         m1.get_by_test_id("share-screen").click()
-        wait_for("m1's screen on m2's stage", lambda: screen_on_stage(m2, sitting["ids"]["m1"]), timeout=30)
+        wait_for("m1's screen on m2's stage", lambda: screen_on_stage(m2, sitting["ids"]["m1"]))
         assert text_of(m2, "stage-caption") == "鈴木 一郎 さんの画面"
         assert chair.get_by_test_id("stage-stop").is_visible(), "the chair may end it"
 

@@ -4,7 +4,8 @@ sets up a committee on /admin, a member registers a passkey with the enrolment l
 the sitting at /meeting/<id>.
 
 Passkeys need a host name, so every page here is opened at http://localhost:PORT.
-The tests of this module run in order.
+Each test has a server of its own and reaches its starting point itself (the clerk logged in,
+the committee and meeting made, the passkey registered) through the helpers below.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Server, launch_browser
+from .conftest import ARTIFACTS, launch_browser, start_server, stop_server
 from .fakemedia import write_face_y4m, write_wav
 from .helpers import LANDSCAPE, screenshots, text_of, wait_for
 
@@ -60,22 +61,100 @@ def browser(playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) 
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def world(server: Server, browser: Any) -> Iterator[dict[str, Any]]:
-    """Contexts shared by the tests: the clerk's, and what the tests learn on the way."""
-    clerk = browser.new_context(viewport=LANDSCAPE, locale="ja-JP")
-    state: dict[str, Any] = {"server": server, "clerk": clerk.new_page(), "contexts": [clerk]}
+@pytest.fixture
+def world(browser: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """A server of its own, the clerk's context, and what the test learns on the way."""
+    server = start_server(tmp_path)
+    state: dict[str, Any] = {"server": server, "contexts": []}
     try:
+        clerk = browser.new_context(viewport=LANDSCAPE, locale="ja-JP")
+        state["contexts"].append(clerk)
+        state["clerk"] = clerk.new_page()
         yield state
     finally:
-        for context in state["contexts"]:
-            context.close()
+        try:
+            for context in state["contexts"]:
+                context.close()
+        finally:
+            stop_server(server.process)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"e2e-server-passkeys-{request.node.name}.log").write_bytes(server.log.read_bytes())
 
 
 def new_page(world: dict[str, Any], browser: Any) -> tuple[Any, Any]:
     context = browser.new_context(viewport=LANDSCAPE, locale="ja-JP")
     world["contexts"].append(context)
     return context, context.new_page()
+
+
+def clerk_logs_in(world: dict[str, Any]) -> Any:
+    """The clerk on /admin, logged in with the printed password (checked in the first test)."""
+    server, page = world["server"], world["clerk"]
+    assert server.clerk_password, "the server prints the clerk's first password"
+    page.goto(server.localhost_url + "/login")
+    page.get_by_test_id("clerk-username").fill("clerk")
+    page.get_by_test_id("clerk-password").fill(server.clerk_password)
+    page.get_by_test_id("clerk-login").click()
+    page.wait_for_url("**/admin")
+    wait_for("the overview", lambda: page.get_by_test_id("body-card").count() >= 1)
+    return page
+
+
+def committee_and_meeting(world: dict[str, Any]) -> str:
+    """The committee with its three members and the meeting with an item and a presenter, made
+    on /admin as the second test does (its refusals are checked there); the meeting's id."""
+    page = clerk_logs_in(world)
+    page.get_by_text("委員会を作る").first.click()
+    page.get_by_test_id("body-name").fill(COMMITTEE)
+    page.get_by_test_id("body-fixed").fill("3")
+    page.get_by_test_id("body-create").click()
+    card = page.locator("[data-testid=body-card]", has_text=COMMITTEE)
+    wait_for("the new committee", lambda: card.count() == 1)
+    card.get_by_test_id("roster-csv").fill(ROSTER)
+    card.get_by_test_id("roster-form-submit").click()
+    wait_for("three members", lambda: card.get_by_test_id("member-row").count() == 3)
+    page.get_by_text("会議を作る").first.click()
+    page.get_by_test_id("meeting-body").select_option(label=COMMITTEE)
+    page.get_by_test_id("meeting-title-input").fill(MEETING)
+    page.get_by_test_id("meeting-when").fill("2026-03-10T10:00")
+    page.get_by_test_id("meeting-place").fill("第1委員会室")
+    page.get_by_test_id("meeting-create").click()
+    meeting = page.locator("[data-testid=admin-meeting]", has_text=MEETING)
+    wait_for("the new meeting", lambda: meeting.count() == 1)
+    meeting.get_by_test_id("item-title").fill("議案第10号 町税条例の一部改正について")
+    meeting.get_by_test_id("item-form-submit").click()
+    wait_for("the item was added", lambda: "議案第10号" in text_of(page, "page-status"))
+    meeting.get_by_text("説明員・参考人を追加").click()
+    meeting.get_by_test_id("guest-name").fill("森 税務課長")
+    meeting.get_by_test_id("guest-reading").fill("もり ぜいむかちょう")
+    meeting.get_by_test_id("guest-form-submit").click()
+    wait_for("the presenter was added", lambda: "森 税務課長" in text_of(page, "page-status"))
+    world["meeting_id"] = meeting.get_attribute("data-meeting-id")
+    return world["meeting_id"]
+
+
+def registered_member(world: dict[str, Any], browser: Any) -> str:
+    """The meeting made and 木村 三奈's passkey registered with the enrolment link (as the
+    third test does, where the link and the page are checked); the clerk's page shows it."""
+    meeting_id = committee_and_meeting(world)
+    page = world["clerk"]
+    row = page.locator("[data-testid=member-row]", has_text="木村 三奈")
+    row.get_by_test_id("issue-link").click()
+    link_box = page.get_by_test_id("enrol-link")
+    wait_for("the enrolment link", lambda: link_box.count() == 1)
+    link = link_box.input_value()
+    context, member = new_page(world, browser)
+    cdp, authenticator = with_authenticator(context, member)
+    member.goto(link)
+    wait_for("whose passkey", lambda: "木村 三奈" in text_of(member, "enrol-for"))
+    member.get_by_test_id("enrol-button").click()
+    wait_for("registered", lambda: member.get_by_test_id("enrol-done").is_visible())
+    world["credentials"] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert len(world["credentials"]) == 1
+    page.reload()
+    row = page.locator("[data-testid=member-row]", has_text="木村 三奈")
+    wait_for("the passkey shows on the clerk's page", lambda: "登録済み" in row.get_by_test_id("passkey-status").inner_text())
+    return meeting_id
 
 
 def test_the_clerk_logs_in_with_the_printed_password(world: dict[str, Any], artifacts: Path) -> None:
@@ -97,7 +176,7 @@ def test_the_clerk_logs_in_with_the_printed_password(world: dict[str, Any], arti
 
 
 def test_the_clerk_creates_a_committee_its_roster_and_a_meeting(world: dict[str, Any], artifacts: Path) -> None:
-    page = world["clerk"]
+    page = clerk_logs_in(world)
     page.get_by_text("委員会を作る").first.click()
     page.get_by_test_id("body-name").fill(COMMITTEE)
     page.get_by_test_id("body-fixed").fill("3")
@@ -138,6 +217,7 @@ def test_the_clerk_creates_a_committee_its_roster_and_a_meeting(world: dict[str,
 def test_a_member_registers_a_passkey_with_the_enrolment_link(
     world: dict[str, Any], browser: Any, artifacts: Path
 ) -> None:
+    committee_and_meeting(world)
     page = world["clerk"]
     row = page.locator("[data-testid=member-row]", has_text="木村 三奈")
     assert "未登録" in row.get_by_test_id("passkey-status").inner_text()
@@ -178,7 +258,7 @@ def test_a_member_registers_a_passkey_with_the_enrolment_link(
 def test_the_member_logs_in_with_the_passkey_and_joins_the_sitting(
     world: dict[str, Any], browser: Any, artifacts: Path
 ) -> None:
-    server, meeting_id = world["server"], world["meeting_id"]
+    server, meeting_id = world["server"], registered_member(world, browser)
     # A page of the member's meeting without a login goes to /login and comes back after.
     context, page = new_page(world, browser)
     copy_passkey(world, context, page)
@@ -213,7 +293,7 @@ def test_the_member_logs_in_with_the_passkey_and_joins_the_sitting(
 
 
 def test_the_login_page_follows_next_after_the_passkey(world: dict[str, Any], browser: Any) -> None:
-    server, meeting_id = world["server"], world["meeting_id"]
+    server, meeting_id = world["server"], registered_member(world, browser)
     context, page = new_page(world, browser)
     copy_passkey(world, context, page)
     page.goto(f"{server.localhost_url}/meeting/{meeting_id}")
@@ -224,6 +304,7 @@ def test_the_login_page_follows_next_after_the_passkey(world: dict[str, Any], br
 
 
 def test_a_revoked_passkey_no_longer_logs_in(world: dict[str, Any], browser: Any) -> None:
+    registered_member(world, browser)
     clerk = world["clerk"]
     row = clerk.locator("[data-testid=member-row]", has_text="木村 三奈")
     row.get_by_test_id("revoke").click()

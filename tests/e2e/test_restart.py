@@ -1,6 +1,7 @@
 """Stop the server in the middle of a sitting and start it again on the same port and data
 folder: the pages reconnect by themselves, show the same sitting (open, the same member
-holding the floor, the same queue), and the chair carries on from the console.
+holding the floor, the same queue), and the chair carries on from the console. The test has
+its own server and browsers and brings the sitting to that point itself.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ B, *OTHERS = 3, 4, 5, 6  # over plain sockets: B asks for the floor too; six mem
 SERVER_ARGS = ["--no-presence-detection"]
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The running server (replaced by the test when it restarts), stopped at the end."""
-    root = tmp_path_factory.mktemp("gikai-restart")
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The test's own running server (replaced by the test when it restarts), stopped at the end."""
+    root = tmp_path / "gikai-restart"
+    root.mkdir()
     holder: dict[str, Any] = {"root": root, "server": start_server(root, extra=SERVER_ARGS)}
     try:
         yield holder
@@ -39,9 +41,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             (ARTIFACTS / f"e2e-restart-{log.name}").write_bytes(log.read_bytes())
 
 
-@pytest.fixture(scope="module")
-def pages(servers: dict[str, Any], playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("restart-media")
+@pytest.fixture
+def pages(servers: dict[str, Any], playwright_instance: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The chair's and A's pages, each in a browser of its own, joined to the test's server."""
+    folder = tmp_path / "restart-media"
+    folder.mkdir()
     server: Server = servers["server"]
     browsers, opened = [], {}
     try:
@@ -97,7 +101,7 @@ def test_pages_reconnect_after_a_restart_and_the_chair_carries_on(
         members.close()
 
     for page in pages.values():
-        wait_for("再接続中", lambda pg=page: text_of(pg, "status") == "再接続中…", timeout=5)
+        wait_for("再接続中", lambda pg=page: text_of(pg, "status") == "再接続中…")
     # The pages keep showing the sitting while the server is away.
     assert a.get_by_test_id("you-have-floor").is_visible()
 
@@ -105,7 +109,7 @@ def test_pages_reconnect_after_a_restart_and_the_chair_carries_on(
                                               extra=SERVER_ARGS)
     for page in pages.values():
         wait_for("rejoined", lambda pg=page: pg.evaluate("window.gikai.state.connection") == "connected"
-                 and pg.evaluate("window.gikai.connectionState") == "connected", timeout=20)
+                 and pg.evaluate("window.gikai.connectionState") == "connected")
     back_after = time.monotonic() - stopped_at
     print(f"\nserver stopped, restarted and both pages rejoined with media in {back_after:.1f} s")
     for page in pages.values():
