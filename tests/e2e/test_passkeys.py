@@ -100,6 +100,31 @@ def clerk_logs_in(world: dict[str, Any]) -> Any:
     return page
 
 
+def a_new_meeting(page: Any) -> Any:
+    """The clerk schedules the committee's meeting on /admin; its card."""
+    page.get_by_text("会議を作る").first.click()
+    page.get_by_test_id("meeting-body").select_option(label=COMMITTEE)
+    page.get_by_test_id("meeting-title-input").fill(MEETING)
+    page.get_by_test_id("meeting-when").fill("2026-03-10T10:00")
+    page.get_by_test_id("meeting-place").fill("第1委員会室")
+    page.get_by_test_id("meeting-create").click()
+    meeting = page.locator("[data-testid=admin-meeting]", has_text=MEETING)
+    wait_for("the new meeting", lambda: meeting.count() == 1)
+    return meeting
+
+
+def an_item_and_a_presenter(page: Any, meeting: Any) -> None:
+    """The clerk adds an agenda item and a presenter to the meeting's card."""
+    meeting.get_by_test_id("item-title").fill("議案第10号 町税条例の一部改正について")
+    meeting.get_by_test_id("item-form-submit").click()
+    wait_for("the item was added", lambda: "議案第10号" in text_of(page, "page-status"))
+    meeting.get_by_text("説明員・参考人を追加").click()
+    meeting.get_by_test_id("guest-name").fill("森 税務課長")
+    meeting.get_by_test_id("guest-reading").fill("もり ぜいむかちょう")
+    meeting.get_by_test_id("guest-form-submit").click()
+    wait_for("the presenter was added", lambda: "森 税務課長" in text_of(page, "page-status"))
+
+
 def committee_and_meeting(world: dict[str, Any]) -> str:
     """The committee with its three members and the meeting with an item and a presenter, made
     on /admin as the second test does (its refusals are checked there); the meeting's id."""
@@ -113,22 +138,8 @@ def committee_and_meeting(world: dict[str, Any]) -> str:
     card.get_by_test_id("roster-csv").fill(ROSTER)
     card.get_by_test_id("roster-form-submit").click()
     wait_for("three members", lambda: card.get_by_test_id("member-row").count() == 3)
-    page.get_by_text("会議を作る").first.click()
-    page.get_by_test_id("meeting-body").select_option(label=COMMITTEE)
-    page.get_by_test_id("meeting-title-input").fill(MEETING)
-    page.get_by_test_id("meeting-when").fill("2026-03-10T10:00")
-    page.get_by_test_id("meeting-place").fill("第1委員会室")
-    page.get_by_test_id("meeting-create").click()
-    meeting = page.locator("[data-testid=admin-meeting]", has_text=MEETING)
-    wait_for("the new meeting", lambda: meeting.count() == 1)
-    meeting.get_by_test_id("item-title").fill("議案第10号 町税条例の一部改正について")
-    meeting.get_by_test_id("item-form-submit").click()
-    wait_for("the item was added", lambda: "議案第10号" in text_of(page, "page-status"))
-    meeting.get_by_text("説明員・参考人を追加").click()
-    meeting.get_by_test_id("guest-name").fill("森 税務課長")
-    meeting.get_by_test_id("guest-reading").fill("もり ぜいむかちょう")
-    meeting.get_by_test_id("guest-form-submit").click()
-    wait_for("the presenter was added", lambda: "森 税務課長" in text_of(page, "page-status"))
+    meeting = a_new_meeting(page)
+    an_item_and_a_presenter(page, meeting)
     world["meeting_id"] = meeting.get_attribute("data-meeting-id")
     return world["meeting_id"]
 
@@ -194,23 +205,9 @@ def test_the_clerk_creates_a_committee_its_roster_and_a_meeting(world: dict[str,
     card.get_by_test_id("roster-form-submit").click()
     wait_for("three members", lambda: card.get_by_test_id("member-row").count() == 3)
 
-    page.get_by_text("会議を作る").first.click()
-    page.get_by_test_id("meeting-body").select_option(label=COMMITTEE)
-    page.get_by_test_id("meeting-title-input").fill(MEETING)
-    page.get_by_test_id("meeting-when").fill("2026-03-10T10:00")
-    page.get_by_test_id("meeting-place").fill("第1委員会室")
-    page.get_by_test_id("meeting-create").click()
-    meeting = page.locator("[data-testid=admin-meeting]", has_text=MEETING)
-    wait_for("the new meeting", lambda: meeting.count() == 1)
+    meeting = a_new_meeting(page)
     world["meeting_id"] = meeting.get_attribute("data-meeting-id")
-    meeting.get_by_test_id("item-title").fill("議案第10号 町税条例の一部改正について")
-    meeting.get_by_test_id("item-form-submit").click()
-    wait_for("the item was added", lambda: "議案第10号" in text_of(page, "page-status"))
-    meeting.get_by_text("説明員・参考人を追加").click()
-    meeting.get_by_test_id("guest-name").fill("森 税務課長")
-    meeting.get_by_test_id("guest-reading").fill("もり ぜいむかちょう")
-    meeting.get_by_test_id("guest-form-submit").click()
-    wait_for("the presenter was added", lambda: "森 税務課長" in text_of(page, "page-status"))
+    an_item_and_a_presenter(page, meeting)
     assert meeting.get_by_test_id("open-meeting").get_attribute("href") == f"/meeting/{world['meeting_id']}"
 
 
