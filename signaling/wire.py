@@ -41,6 +41,19 @@ def request_id(msg: dict[str, Any]) -> RequestId:
     return None
 
 
+def is_clean_text(value: Any) -> bool:
+    """True when no string in a parsed JSON value (keys included) holds a lone surrogate.
+
+    JSON may spell one as ``"\\ud800"``: it parses, and then fails wherever the text is encoded
+    (a reply, the record, the database), far from the edge that let it in. One C-speed
+    encode of the whole value finds it here instead."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def envelope(text: str, max_bytes: int, id_required: bool = True) -> tuple[RequestId, str, dict[str, Any]]:
     """Size, JSON object, id, version and type of one inbound message; raises ProtocolError.
     The member socket requires the ``id`` field; the gallery's may leave it out."""
@@ -52,6 +65,9 @@ def envelope(text: str, max_bytes: int, id_required: bool = True) -> tuple[Reque
         raise ProtocolError("bad_json", str(exc)[:200]) from None
     if not isinstance(msg, dict):
         raise ProtocolError("bad_json", "not an object")
+    if not is_clean_text(msg):
+        # the id is left out of the refusal: it may be the bad text itself
+        raise ProtocolError("bad_message", "text holds a lone surrogate (not Unicode)")
     rid = request_id(msg)
     if (id_required and "id" not in msg) or (rid is None and msg.get("id") is not None):
         raise ProtocolError("bad_message", "field 'id' must be an integer or a short string", rid)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 MAX_TOKEN_CHARS = 200  # what a socket or a request may send as a token; a real one has 76
 _PURPOSE = b"gikai-rehearsal-join-v1:"
-_TOKEN = re.compile(r"^([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
+_TOKEN = re.compile(r"([0-9a-f]{32})\.([A-Za-z0-9_-]{43})")  # used with fullmatch: "$" would let a newline through
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
@@ -46,7 +46,7 @@ class JoinTokens:
 
     def verify(self, token: str) -> str | None:
         """The participant id the token was issued for, or None."""
-        match = _TOKEN.match(token)
+        match = _TOKEN.fullmatch(token)
         if not match:
             return None
         participant_id, mac = match.groups()

@@ -12,6 +12,7 @@ from gikai.orchestrator.domain.accounts import Account, AccountKind, LoginSessio
 from gikai.signaling import errors
 from gikai.signaling.auth.sessions import current
 from gikai.signaling.config import origin_allowed
+from gikai.signaling.wire import is_clean_text
 
 MAX_BODY = 512 * 1024
 
@@ -50,6 +51,8 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise fail(400, "bad_request", "body is not JSON") from None
     if not isinstance(data, dict):
         raise fail(400, "bad_request", "body must be a JSON object")
+    if not is_clean_text(data):
+        raise fail(400, "bad_request", "text holds a lone surrogate (not Unicode)")
     return data
 
 

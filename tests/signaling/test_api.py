@@ -49,6 +49,23 @@ async def test_the_clerk_logs_in_and_every_admin_change_needs_the_csrf_token(app
     assert (await client.post("/api/admin/bodies", data=b"\xff\xfe", headers={"X-CSRF-Token": csrf})).status == 400
 
 
+async def test_a_lone_surrogate_in_a_json_body_is_refused_and_nothing_breaks(app_client, caplog):
+    client, _, username, password = app_client
+    surrogate = '"\\ud800"'  # JSON text for a lone surrogate: it parses, but is not Unicode
+    r = await client.post("/api/login", data=f'{{"username": {surrogate}, "password": "x"}}',
+                          headers={"Content-Type": "application/json"})
+    assert r.status == 400 and (await r.json())["code"] == "bad_request"
+    csrf = await login_clerk(client, username, password)
+    r = await client.post("/api/admin/bodies", data=f'{{"name": {surrogate}, "fixed_membership": 3}}',
+                          headers={"X-CSRF-Token": csrf, "Origin": origin(client),
+                                   "Content-Type": "application/json"})
+    assert r.status == 400 and (await r.json())["code"] == "bad_request"
+    r = await client.post("/api/admin/bodies", json={"name": "総務委員会 \U0001F600", "fixed_membership": 3},
+                          headers={"X-CSRF-Token": csrf, "Origin": origin(client)})
+    assert r.status == 200, await r.text()
+    assert "Error handling request" not in caplog.text and "Traceback" not in caplog.text
+
+
 async def test_a_member_enrols_a_passkey_logs_in_and_joins_the_meeting(app_client):
     client, services, username, password = app_client
     csrf = await login_clerk(client, username, password)

@@ -96,6 +96,8 @@ async def test_each_bad_input_gets_a_stable_error_and_the_connection_carries_on(
         big = json.dumps({"v": 1, "id": 77, "type": "join", "token": "x", "pad": "p" * (300 * 1024)})
         assert (await s.raw(big))["code"] == "too_large"  # too big to read: re is null
         assert (await s.raw(json.dumps({"v": 9, "id": None, "type": "ping"})))["code"] == "bad_version"
+        # a lone surrogate (JSON's "\\ud800") parses but is no text: refused before any handler
+        assert (await s.raw('{"v": 1, "id": 8, "type": "join", "token": "\\ud800"}'))["code"] == "bad_message"
         error = (await s.request("dance"))["message"]
         assert error["ja"] and error["en"]
         # ...and after all that, the same socket still joins and works.

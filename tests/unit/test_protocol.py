@@ -43,10 +43,21 @@ def test_valid_requests_parse_into_typed_messages():
         (msg(type="answer", sdp="v=0", revision=-1), "bad_message"),
         (msg(type="media_state", audio_muted="yes", video_muted=False), "bad_message"),
         (msg(type="join", token="t", pad="x" * 300_000), "too_large"),
+        # A lone surrogate parses as JSON but is not Unicode text: refused wherever it sits.
+        ('{"v": 1, "id": 1, "type": "join", "token": "\\ud800"}', "bad_message"),
+        ('{"v": 1, "id": 1, "type": "jo\\udfffin", "token": "t"}', "bad_message"),
+        ('{"v": 1, "id": "\\udc80", "type": "ping"}', "bad_message"),
+        ('{"v": 1, "id": 1, "type": "ping", "\\ud83d": [{"a": "b"}]}', "bad_message"),
+        ('{"v": 1, "id": 1, "type": "ping", "deep": [[{"x": "ok \\ud800 no"}]]}', "bad_message"),
     ],
 )
 def test_malformed_messages_get_stable_codes(text, code):
     assert code_of(text) == code
+
+
+def test_a_correct_surrogate_pair_is_ordinary_text():
+    assert protocol.parse(msg(type="join", token="\U0001F600")) == Join(1, "\U0001F600")
+    assert protocol.parse('{"v": 1, "id": 1, "type": "join", "token": "\\ud83d\\ude00"}') == Join(1, "\U0001F600")
 
 
 def test_the_request_id_is_echoed_even_when_a_field_is_wrong():
