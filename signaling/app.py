@@ -22,6 +22,7 @@ from gikai.media.pdf.sandbox import DocumentRenderer
 from gikai.media.sfu.ice import set_host_addresses
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.throttle import Guesses
 from gikai.orchestrator.persistence.database import Database, sqlite_url
 from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
@@ -106,6 +107,7 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
         if owned.presence is not None:
             await owned.presence.close()
         await owned.sfu.close()
+        app[ACCOUNTS].close()
         await db.close()
 
 
@@ -158,6 +160,7 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.ADMIN] = AdminService(units)
     app[state.ARCHIVE] = archive
     app[state.CEREMONIES] = ceremonies
+    app[state.GUESSES] = Guesses()
     app[state.DIRECTORY] = directory
     app[state.DOCUMENTS] = state.Documents(documents, renderer)
     app[state.RENDER_JOBS] = render_jobs

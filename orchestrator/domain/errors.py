@@ -189,6 +189,12 @@ class LoginFailed(DomainError):
     en = "Login failed. Please check what you entered."
 
 
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    ja = "失敗が続いたか混み合っているため、しばらく受け付けません。少し時間をおいてから、もう一度お試しください。"
+    en = "Too many attempts just now. Please wait a while and try again."
+
+
 class EnrolmentInvalid(DomainError):
     code = "enrolment_invalid"
     ja = "この登録用リンクは使えません(使用済み、期限切れ、または取り消し)。事務局にお問い合わせください。"

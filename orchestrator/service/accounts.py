@@ -6,9 +6,11 @@ and stored as SHA-256 digests, so a copy of the database logs no one in.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -25,11 +27,25 @@ from gikai.orchestrator.domain.accounts import (
     LoginFailed,
     LoginSession,
 )
-from gikai.orchestrator.domain.errors import NotFound
+from gikai.orchestrator.domain.errors import NotFound, TooManyAttempts
 from gikai.orchestrator.service.sittings import utcnow
 from gikai.orchestrator.service.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _hasher = PasswordHasher()
+# Password hashes are computed on one thread of their own (argon2 releases the GIL): a flood of
+# logins then takes at most one core and never the event loop; beyond this many waiting, a
+# login is refused at once rather than queued.
+MAX_WAITING_HASHES = 4
+
+
+def _check_password(stored_hash: str | None, password: str) -> bool:
+    try:
+        if not stored_hash:
+            _hasher.hash(password)  # same work either way: no user enumeration by timing
+            return False
+        return bool(_hasher.verify(stored_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def token_hash(token: str) -> str:
@@ -40,6 +56,21 @@ class AccountService:
     def __init__(self, units: UnitOfWorkFactory, clock: Callable[[], datetime] = utcnow) -> None:
         self._units = units
         self.clock = clock
+        self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-hash")
+        self._waiting_hashes = 0
+
+    async def _hashed(self, stored_hash: str | None, password: str) -> bool:
+        if self._waiting_hashes >= MAX_WAITING_HASHES:
+            raise TooManyAttempts("password checks are queued up")
+        self._waiting_hashes += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._hashing, _check_password, stored_hash, password)
+        finally:
+            self._waiting_hashes -= 1
+
+    def close(self) -> None:
+        self._hashing.shutdown(wait=False, cancel_futures=True)
 
     # -- the clerk ----------------------------------------------------------------
     async def ensure_clerk(self) -> tuple[str, str] | None:
@@ -66,13 +97,11 @@ class AccountService:
     async def login_password(self, username: str, password: str) -> tuple[str, LoginSession]:
         async with self._units() as uow:
             account = await uow.accounts.by_username(username)
-            try:
-                if account is None or account.disabled or not account.password_hash:
-                    _hasher.hash(password)  # same work either way: no user enumeration by timing
-                    raise LoginFailed()
-                _hasher.verify(account.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                raise LoginFailed() from None
+        usable = account is not None and not account.disabled
+        if not await self._hashed(account.password_hash if account is not None and usable else None, password):
+            raise LoginFailed()
+        assert account is not None
+        async with self._units() as uow:
             return await self._start_session(uow, account.id)
 
     # -- sessions ----------------------------------------------------------------

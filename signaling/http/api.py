@@ -6,8 +6,11 @@ session must carry the session's CSRF token in ``X-CSRF-Token`` and come from th
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +32,7 @@ from gikai.signaling.auth import passkeys
 from gikai.signaling.auth.passkeys import PasskeyError
 from gikai.signaling.auth.sessions import ACCOUNTS, COOKIE, current
 from gikai.signaling.http.common import fail, json_body, ok, origin, require, rp_id, same_origin, text_field
-from gikai.signaling.http.state import ADMIN, CEREMONIES, SITTINGS
+from gikai.signaling.http.state import ADMIN, CEREMONIES, GUESSES, SITTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +50,39 @@ def _me(account: Account, login: LoginSession) -> dict[str, Any]:
                         "member_id": account.member_id}, "csrf": login.csrf}
 
 
+@contextlib.asynccontextmanager
+async def guarded(request: web.Request, name: str | None = None) -> AsyncIterator[None]:
+    """A login or passkey ceremony, throttled per client address and per account name: after a
+    few failures each further try waits longer (orchestrator/domain/throttle.py), and a refused
+    try costs no password hash. Any refusal counts as a failure; success forgives."""
+    guesses = request.app[GUESSES]
+    address = request.remote or "?"
+    key = name.strip().casefold() if name is not None else None
+    wait = guesses.wait(address, key, time.monotonic())
+    if wait:
+        logger.warning("refused a login or ceremony from %s for %.0f s more after failures", address, wait)
+        error = fail(429, "too_many_attempts", f"try again in {math.ceil(wait)} s")
+        error.headers["Retry-After"] = str(math.ceil(wait))
+        raise error
+    try:
+        yield
+    except Exception:
+        guesses.failed(address, key, time.monotonic())
+        raise
+    guesses.succeeded(address, key)
+
+
 # -- handlers ------------------------------------------------------------------------
 @web.middleware
 async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as exc:
-        status = 403 if exc.code in ("not_clerk", "not_allowed") else 400
-        raise fail(status, exc.code, exc.detail, errors.text_of(exc)) from None
+        status = 403 if exc.code in ("not_clerk", "not_allowed") else 429 if exc.code == "too_many_attempts" else 400
+        error = fail(status, exc.code, exc.detail, errors.text_of(exc))
+        if status == 429:
+            error.headers["Retry-After"] = "1"  # the password checks were queued up: a moment is enough
+        raise error from None
     except PasskeyError as exc:
         raise fail(400, "passkey_failed", str(exc)) from None
 
@@ -62,8 +90,9 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
 async def login_password(request: web.Request) -> web.Response:
     same_origin(request)
     data = await json_body(request)
-    token, login = await request.app[ACCOUNTS].login_password(text_field(data, "username", 100),
-                                                              text_field(data, "password", 200))
+    username = text_field(data, "username", 100)
+    async with guarded(request, username):
+        token, login = await request.app[ACCOUNTS].login_password(username, text_field(data, "password", 200))
     found = await request.app[ACCOUNTS].session(token)
     assert found is not None
     return _with_session(ok(_me(*found)), request, token, login)
@@ -90,7 +119,8 @@ async def enrol_options(request: web.Request) -> web.Response:
     same_origin(request)
     data = await json_body(request)
     token = text_field(data, "token", 100)
-    account = await request.app[ACCOUNTS].enrolment_account(token)
+    async with guarded(request):
+        account = await request.app[ACCOUNTS].enrolment_account(token)
     existing = [c.credential_id for c in await request.app[ACCOUNTS].credentials(account.id)]
     ceremony, challenge = request.app[CEREMONIES].start("register", token_hash(token))
     options = passkeys.registration_options(rp_id(request), account.id, account.display_name, challenge, existing)
@@ -101,12 +131,13 @@ async def enrol_verify(request: web.Request) -> web.Response:
     same_origin(request)
     data = await json_body(request)
     token = text_field(data, "token", 100)
-    account = await request.app[ACCOUNTS].enrolment_account(token)
-    challenge = request.app[CEREMONIES].take(text_field(data, "ceremony", 100), "register", token_hash(token))
-    credential_id, public_key, count = passkeys.verify_registration(
-        data.get("credential"), challenge, rp_id(request), origin(request))
-    session_token, login = await request.app[ACCOUNTS].complete_enrolment(
-        token, Credential(credential_id, account.id, public_key, count, datetime.now()))
+    async with guarded(request):
+        account = await request.app[ACCOUNTS].enrolment_account(token)
+        challenge = request.app[CEREMONIES].take(text_field(data, "ceremony", 100), "register", token_hash(token))
+        credential_id, public_key, count = passkeys.verify_registration(
+            data.get("credential"), challenge, rp_id(request), origin(request))
+        session_token, login = await request.app[ACCOUNTS].complete_enrolment(
+            token, Credential(credential_id, account.id, public_key, count, datetime.now()))
     return _with_session(ok(_me(account, login)), request, session_token, login)
 
 
@@ -119,14 +150,15 @@ async def passkey_options(request: web.Request) -> web.Response:
 async def passkey_verify(request: web.Request) -> web.Response:
     same_origin(request)
     data = await json_body(request)
-    challenge = request.app[CEREMONIES].take(text_field(data, "ceremony", 100), "authenticate")
-    credential = data.get("credential")
-    stored = await request.app[ACCOUNTS].credential(passkeys.credential_id_of(credential))
-    if stored is None:
-        raise LoginFailed("unknown passkey")
-    count = passkeys.verify_authentication(credential, challenge, rp_id(request), origin(request),
-                                           stored.public_key, stored.sign_count)
-    token, login = await request.app[ACCOUNTS].login_passkey(stored.credential_id, count)
+    async with guarded(request):
+        challenge = request.app[CEREMONIES].take(text_field(data, "ceremony", 100), "authenticate")
+        credential = data.get("credential")
+        stored = await request.app[ACCOUNTS].credential(passkeys.credential_id_of(credential))
+        if stored is None:
+            raise LoginFailed("unknown passkey")
+        count = passkeys.verify_authentication(credential, challenge, rp_id(request), origin(request),
+                                               stored.public_key, stored.sign_count)
+        token, login = await request.app[ACCOUNTS].login_passkey(stored.credential_id, count)
     found = await request.app[ACCOUNTS].session(token)
     assert found is not None
     return _with_session(ok(_me(*found)), request, token, login)
@@ -146,7 +178,10 @@ async def my_meetings(request: web.Request) -> web.Response:
 # -- the clerk's admin -------------------------------------------------------------------
 async def admin_overview(request: web.Request) -> web.Response:
     await require(request, clerk=True)
-    return ok(await request.app[ADMIN].overview())
+    now = time.monotonic()
+    lockouts = [{"kind": lock.kind, "key": lock.key, "failures": lock.failures, "seconds": math.ceil(lock.until - now)}
+                for lock in request.app[GUESSES].lockouts(now)]
+    return ok({**await request.app[ADMIN].overview(), "lockouts": lockouts})
 
 
 async def admin_create_body(request: web.Request) -> web.Response:

@@ -18,7 +18,7 @@ MAX_BODY = 512 * 1024
 
 _STATUS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-    422: web.HTTPUnprocessableEntity,
+    422: web.HTTPUnprocessableEntity, 429: web.HTTPTooManyRequests,
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gikai.media.pdf.sandbox import DocumentRenderer
+from gikai.orchestrator.domain.throttle import Guesses
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.directory import Directory
@@ -36,3 +37,5 @@ RENDER_JOBS = web.AppKey("render_jobs", RenderJobs)
 SIGNER = web.AppKey("signer", Signer)
 SITTINGS = web.AppKey("sittings", SittingService)
 TOKENS = web.AppKey("tokens", JoinTokens)
+# Failed logins and passkey ceremonies, per client address and per account name.
+GUESSES = web.AppKey("guesses", Guesses)

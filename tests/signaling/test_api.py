@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gikai.orchestrator.domain.throttle import Backoff
 from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
+from gikai.signaling.http.state import GUESSES
 from tests.signaling.test_ws import Session
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.server import Parts
+from tests.support.waiting import eventually
 
 ROSTER = "seat,name,reading,role\n1,山田 太郎,やまだ たろう,委員長\n2,佐藤 花子,さとう はなこ,委員\n3,鈴木 一郎,すずき いちろう,委員\n"
 
@@ -64,6 +70,34 @@ async def test_a_lone_surrogate_in_a_json_body_is_refused_and_nothing_breaks(app
                           headers={"X-CSRF-Token": csrf, "Origin": origin(client)})
     assert r.status == 200, await r.text()
     assert "Error handling request" not in caplog.text and "Traceback" not in caplog.text
+
+
+async def test_a_flood_of_wrong_passwords_is_refused_before_hashing_and_the_clerk_is_told(app_client):
+    client, _, username, password = app_client
+    guesses = client.app[GUESSES]
+    guesses.by_name.rule = Backoff(free_failures=5, first_wait=0.5, longest_wait=1.0)
+    guesses.by_address.rule = Backoff(free_failures=20, first_wait=0.5, longest_wait=1.0)
+    flood = await asyncio.gather(*(
+        client.post("/api/login", json={"username": username, "password": f"wrong-{i}"}) for i in range(40)))
+    codes = [(r.status, (await r.json())["code"]) for r in flood]
+    assert set(codes) <= {(400, "login_failed"), (429, "too_many_attempts")}, codes
+    # at most the free failures and the few queued checks cost a password hash
+    assert codes.count((400, "login_failed")) <= 10, codes
+    refused = [r for r in flood if r.status == 429]
+    assert refused and all(int(r.headers["Retry-After"]) >= 1 for r in refused)
+    # while the account is paused even the right password waits; afterwards it works at once
+    r = await client.post("/api/login", json={"username": username, "password": password})
+    assert r.status == 429
+    locks = guesses.lockouts(time.monotonic())
+    assert [(lock.kind, lock.key) for lock in locks if lock.kind == "name"] == [("name", username)]
+
+    async def logged_in() -> bool:
+        r = await client.post("/api/login", json={"username": username, "password": password})
+        return r.status == 200
+
+    await eventually(logged_in, message="the clerk logs in once the pause is over")
+    overview = await (await client.get("/api/admin/overview")).json()
+    assert "lockouts" in overview and all(lock["kind"] != "name" for lock in overview["lockouts"])
 
 
 async def test_a_member_enrols_a_passkey_logs_in_and_joins_the_meeting(app_client):

@@ -17,7 +17,8 @@ import { initPage, errorText, showProblem, announce } from "./page.js";
 
 let csrf = "";
 let clerkName = "";
-/** @type {{bodies: AdminBody[], meetings: AdminMeeting[]}} */
+/** @typedef {{kind: "address" | "name", key: string, failures: number, seconds: number}} Lockout */
+/** @type {{bodies: AdminBody[], meetings: AdminMeeting[], lockouts?: Lockout[]}} */
 let overview = { bodies: [], meetings: [] };
 
 /** @type {import("../views/admin.js").AdminActions} */
@@ -118,6 +119,11 @@ async function load() {
 
 function render() {
   $("admin-who").textContent = t("admin.who", { name: clerkName });
+  const lockouts = overview.lockouts ?? [];
+  const paused = $("admin-lockouts");
+  paused.hidden = lockouts.length === 0;
+  paused.replaceChildren(h("p", {}, t("admin.lockouts")), h("ul", {}, ...lockouts.map((l) =>
+    h("li", {}, t(`admin.lockout.${l.kind}`, { key: l.key, n: l.failures, s: l.seconds })))));
   const meetings = $("meetings");
   meetings.replaceChildren(...(overview.meetings.length
     ? overview.meetings.map((m) => meetingCard(m, overview.bodies, actions))
