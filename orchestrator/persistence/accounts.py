@@ -87,15 +87,19 @@ class AccountRepository:
         self.session.add(EnrolmentRow(token_hash=enrolment.token_hash, account_id=enrolment.account_id,
                                       expires_at=enrolment.expires_at))
 
-    async def enrolment(self, token_hash: str, for_update: bool = False) -> Enrolment | None:
-        """An enrolment link; ``for_update`` locks it until the unit ends (it is about to be used)."""
-        row = await self.session.get(EnrolmentRow, token_hash, with_for_update=for_update or None)
+    async def enrolment(self, token_hash: str) -> Enrolment | None:
+        row = await self.session.get(EnrolmentRow, token_hash)
         return Enrolment(row.token_hash, row.account_id, row.expires_at, row.used_at, row.revoked_at) if row else None
 
-    async def use_enrolment(self, token_hash: str, now: datetime) -> None:
-        row = await self.session.get(EnrolmentRow, token_hash)
-        assert row is not None
-        row.used_at = now
+    async def use_enrolment(self, token_hash: str, now: datetime) -> str | None:
+        """Use up a usable link in one conditional UPDATE, first in its unit (so on SQLite it
+        waits for the write lock instead of reading a stale row): the account's id, or None
+        when the link was not usable — also when another request used it a moment ago."""
+        used = await self.session.execute(
+            update(EnrolmentRow).where(EnrolmentRow.token_hash == token_hash, EnrolmentRow.used_at.is_(None),
+                                       EnrolmentRow.revoked_at.is_(None), EnrolmentRow.expires_at > now)
+            .values(used_at=now).returning(EnrolmentRow.account_id))
+        return used.scalar_one_or_none()
 
     async def revoke_unused_enrolments(self, account_id: str, now: datetime) -> None:
         await self.session.execute(

@@ -167,13 +167,13 @@ class AccountService:
         """Store the passkey, use up the link, and log the member in — all or nothing."""
         now = self.clock()
         async with self._units() as uow:
-            enrolment = await uow.accounts.enrolment(token_hash(token), for_update=True)
-            if enrolment is None or not enrolment.usable(now):
+            # one link, one passkey: two ceremonies racing on the same link cannot both pass this
+            account_id = await uow.accounts.use_enrolment(token_hash(token), now)
+            if account_id is None:
                 raise EnrolmentInvalid()
-            await uow.accounts.use_enrolment(enrolment.token_hash, now)
-            uow.accounts.add_credential(Credential(credential.credential_id, enrolment.account_id,
+            uow.accounts.add_credential(Credential(credential.credential_id, account_id,
                                                    credential.public_key, credential.sign_count, now))
-            return await self._start_session(uow, enrolment.account_id)
+            return await self._start_session(uow, account_id)
 
     async def credentials(self, account_id: str) -> list[Credential]:
         async with self._units() as uow:

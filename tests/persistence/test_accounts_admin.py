@@ -1,5 +1,6 @@
 """Accounts, enrolment links and the clerk's roster work, on SQLite and PostgreSQL."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -67,6 +68,23 @@ async def test_an_enrolment_link_works_once_and_reissuing_revokes_the_old_one(da
     clock.now += timedelta(days=8)
     with pytest.raises(EnrolmentInvalid):
         await accounts.enrolment_account(expiring)
+
+
+async def test_two_ceremonies_racing_on_one_enrolment_link_register_one_passkey(database):
+    clock = Clock()
+    accounts = AccountService(database.unit_of_work, clock)
+    _, participants, _ = await Directory(database.unit_of_work).ensure_rehearsal()
+    member_id = participants[2].member_id
+    for round_ in range(5):
+        link = await accounts.issue_enrolment(member_id)
+        account = await accounts.enrolment_account(link)  # both ceremonies checked the link first
+        results = await asyncio.gather(*(
+            accounts.complete_enrolment(link, Credential(f"race-{round_}-{i}", account.id, b"k", 0, clock.now))
+            for i in range(4)), return_exceptions=True)
+        won = [r for r in results if not isinstance(r, BaseException)]
+        lost = [r for r in results if isinstance(r, BaseException)]
+        assert len(won) == 1 and all(isinstance(e, EnrolmentInvalid) for e in lost), results
+    assert len(await accounts.credentials(account.id)) == 5
 
 
 async def test_a_clerk_builds_a_committee_from_a_csv_roster(database):
