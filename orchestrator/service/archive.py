@@ -36,6 +36,20 @@ class ArchiveError(Exception):
     """An export folder that does not check out (named file, reason)."""
 
 
+@dataclass
+class _Listed:
+    """A sitting as the archive's list shows and filters it."""
+
+    id: str
+    title: str
+    body_name: str
+    state: str
+    scheduled_at: datetime
+    place: str
+    agenda: list[str]
+    speakers: set[str] = field(default_factory=set)  # who held the floor (filled when searched by speaker)
+
+
 @dataclass(frozen=True)
 class Track:
     key: str  # <participant id>-<slot>: audio, video (the camera) or screen
@@ -64,16 +78,19 @@ class ArchiveService:
     # -- finding sittings ------------------------------------------------------------
     async def sittings(self, q: str = "", body: str = "", on: date | None = None,
                        speaker: str = "") -> list[dict[str, Any]]:
-        """Past and current sittings, newest first; ``q`` searches titles and agenda items,
-        ``speaker`` the names of those who held the floor."""
+        """Past and current sittings, held here or imported, newest first; ``q`` searches titles
+        and agenda items, ``speaker`` the names of those who held the floor."""
         async with self._units() as uow:
-            listed = await uow.archive.held_sittings()
-            speakers: dict[str, set[str]] = {}
+            listed = [_Listed(s.id, s.title, s.body_name, s.state, s.scheduled_at, s.place, s.agenda)
+                      for s in await uow.archive.held_sittings()]
             if speaker:
                 for sitting in listed:
                     names = {p.id: p.name for p in await uow.directory.participants(sitting.id)}
                     grants = [e for e in await uow.record.events(sitting.id) if e.name == Entry.FLOOR_GRANTED]
-                    speakers[sitting.id] = {names.get(e.data.get("holder_id", ""), "") for e in grants}
+                    sitting.speakers = {names.get(e.data.get("holder_id", ""), "") for e in grants}
+        here = {s.id for s in listed}
+        listed += [s for s in await asyncio.to_thread(self._imported_sittings) if s.id not in here]
+        listed.sort(key=lambda s: s.scheduled_at, reverse=True)
         found = []
         for sitting in listed:
             text = " ".join([sitting.title, sitting.body_name, *sitting.agenda]).casefold()
@@ -83,21 +100,45 @@ class ArchiveService:
                 continue
             if on and sitting.scheduled_at.date() != on:
                 continue
-            if speaker and not any(speaker.casefold() in n.casefold() for n in speakers.get(sitting.id, ())):
+            if speaker and not any(speaker.casefold() in n.casefold() for n in sitting.speakers):
                 continue
             found.append({"id": sitting.id, "title": sitting.title, "body": sitting.body_name,
                           "state": sitting.state, "scheduled_at": sitting.scheduled_at.isoformat(),
                           "place": sitting.place, "agenda": sitting.agenda})
         return found
 
+    def _imported_sittings(self) -> list[_Listed]:
+        """The sittings imported from other servers, read from their (checked) export folders."""
+        out = []
+        for manifest_path in sorted(self.imported_root.glob("*/archive.json")):
+            imported = self._imported(manifest_path.parent.name)
+            if imported is None:
+                continue
+            facts, record = imported
+            names = {p["id"]: p["name"] for p in facts["participants"]}
+            out.append(_Listed(
+                facts["id"], facts["title"], facts["body"], facts["state"],
+                datetime.fromisoformat(facts["scheduled_at"]), facts["place"],
+                [i["title"] for i in sorted(facts["agenda"], key=lambda i: i["position"])],
+                {names.get(e["data"].get("holder_id", ""), "") for e in record["entries"]
+                 if e["name"] == Entry.FLOOR_GRANTED}))
+        return out
+
+    def _imported(self, meeting_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(meeting facts, the signed record as exported) of an imported sitting, or None."""
+        folder = self.imported_root / meeting_id
+        if not (folder / "archive.json").is_file():
+            return None
+        manifest = json.loads((folder / "archive.json").read_text(encoding="utf-8"))
+        record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+        return manifest["meeting"], record
+
     # -- one sitting -----------------------------------------------------------------
     async def record(self, meeting_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """(meeting facts and roster, the record's entries)."""
-        imported = self.imported_root / meeting_id / "archive.json"
-        if imported.is_file():
-            manifest = json.loads(imported.read_text(encoding="utf-8"))
-            record = json.loads((imported.parent / "record.json").read_text(encoding="utf-8"))
-            return manifest["meeting"], record["entries"]
+        imported = await asyncio.to_thread(self._imported, meeting_id)
+        if imported is not None:
+            return imported[0], imported[1]["entries"]
         async with self._units() as uow:
             meeting = await uow.directory.meeting(meeting_id)
             if meeting is None:
@@ -115,6 +156,16 @@ class ArchiveService:
             "agenda": [{"id": i.id, "position": i.position, "title": i.title, "kind": i.kind.value} for i in items],
         }
         return facts, entries
+
+    async def signed_record(self, meeting_id: str) -> dict[str, Any]:
+        """The record as ``gikai verify`` reads it, with the key that signed it: this server's,
+        or for an imported sitting the key of the server that held it."""
+        imported = await asyncio.to_thread(self._imported, meeting_id)
+        if imported is not None:
+            return imported[1]
+        facts, entries = await self.record(meeting_id)
+        return {"format": "gikai-record/1", "meeting_id": meeting_id, "title": facts["title"],
+                "public_key": self.signer.public_pem(), "entries": entries}
 
     async def chronicle(self, meeting_id: str) -> Chronicle:
         facts, entries = await self.record(meeting_id)
@@ -153,13 +204,14 @@ class ArchiveService:
     # -- export, import, retention ------------------------------------------------------
     async def export(self, meeting_id: str, out: Path) -> dict[str, Any]:
         """recordings/, record.json, minutes.{html,pdf,json} (ja), archive.json (the manifest)."""
-        facts, entries = await self.record(meeting_id)
+        facts, _ = await self.record(meeting_id)
+        record = await self.signed_record(meeting_id)
         # Copying recordings and rendering the minutes take a while: not on the event loop.
-        return await asyncio.to_thread(self._write_export, meeting_id, facts, entries, out)
+        return await asyncio.to_thread(self._write_export, meeting_id, facts, record, out)
 
-    def _write_export(self, meeting_id: str, facts: dict[str, Any], entries: list[dict[str, Any]],
+    def _write_export(self, meeting_id: str, facts: dict[str, Any], record: dict[str, Any],
                       out: Path) -> dict[str, Any]:
-        c = chronicle_of(facts, entries)
+        c = chronicle_of(facts, record["entries"])
         out.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
         for track in tracks_of(c):
@@ -169,8 +221,6 @@ class ArchiveService:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
                 files[f"recordings/{seg['path']}"] = _sha256(target)
-        record = {"format": "gikai-record/1", "meeting_id": meeting_id, "title": facts["title"],
-                  "public_key": self.signer.public_pem(), "entries": entries}
         documents = {"record.json": json.dumps(record, ensure_ascii=False, indent=1).encode(),
                      "minutes.html": minutes_html(c, "ja").encode(), "minutes.pdf": minutes_pdf(c, "ja"),
                      "minutes.json": json.dumps(minutes_json(c), ensure_ascii=False, indent=1).encode()}

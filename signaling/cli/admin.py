@@ -21,8 +21,8 @@ from gikai.orchestrator.domain.model import BodyKind, Role
 from gikai.orchestrator.persistence.database import Database, sqlite_url
 from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
+from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.signing import Signer, signature_checker
-from gikai.orchestrator.service.sittings import SittingService
 
 
 def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -131,25 +131,6 @@ async def run_admin(args: argparse.Namespace) -> int:
         await db.close()
 
 
-class _NoMedia:
-    """Exporting needs no SFU and tells no one."""
-
-    def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
-        pass
-
-    def set_recording(self, meeting_id: str, on: bool, started_at: Any) -> None:
-        pass
-
-    async def remove(self, meeting_id: str, participant_id: str) -> None:
-        pass
-
-    async def sitting_changed(self, sitting: Any, events: Any) -> None:
-        pass
-
-    async def ballot_changed(self, sitting: Any, ballot: Any) -> None:
-        pass
-
-
 async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: AccountService) -> int:
     units = admin.units
     what = (args.command, args.action)
@@ -188,8 +169,10 @@ async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: Acc
         for m in (await admin.overview())["meetings"]:
             print(f"{m['id']}  {m['scheduled_at']}  {m['title']} [{m['state']}]")
     elif what == ("record", "export"):
-        service = SittingService(units, _NoMedia(), _NoMedia(), signer=Signer.load_or_create(args.data))
-        record = await service.export_record(args.meeting_id)
+        # the archive's record: a sitting held here, or one imported from another server
+        archive = ArchiveService(units, Signer.load_or_create(args.data), args.data / "recordings",
+                                 args.data / "imported")
+        record = await archive.signed_record(args.meeting_id)
         args.out.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"wrote {len(record['entries'])} entries to {args.out}")
     elif what == ("clerk", "password"):

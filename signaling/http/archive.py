@@ -17,7 +17,7 @@ from gikai.orchestrator.service.archive import tracks_of
 from gikai.signaling.auth.sessions import current
 from gikai.signaling.http.common import fail, ok, require
 from gikai.signaling.http.routes import page
-from gikai.signaling.http.state import ARCHIVE, RENDER_JOBS, SIGNER
+from gikai.signaling.http.state import ARCHIVE, RENDER_JOBS
 
 LANGS = ("ja", "en")
 
@@ -117,9 +117,7 @@ async def recording(request: web.Request) -> web.StreamResponse:
 async def record(request: web.Request) -> web.Response:
     """The sitting's signed record, as `gikai record export` writes it, for `gikai verify`."""
     meeting_id = await _readable(request)
-    facts, entries = await request.app[ARCHIVE].record(meeting_id)
-    body = {"format": "gikai-record/1", "meeting_id": meeting_id, "title": facts["title"],
-            "public_key": request.app[SIGNER].public_pem(), "entries": entries}
+    body = await request.app[ARCHIVE].signed_record(meeting_id)
     return web.json_response(body, headers={
         "Content-Disposition": f'attachment; filename="record-{meeting_id}.json"'})
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 
@@ -177,3 +179,49 @@ async def test_an_export_imports_elsewhere_and_any_edit_is_named(finished, tmp_p
         (d / "archive.json").write_text(json.dumps(files, ensure_ascii=False), encoding="utf-8")
 
     assert "entry 4" in tampered(edit_record)
+
+
+def _gikai(*args: str) -> subprocess.CompletedProcess[str]:
+    """The gikai command, as an operator types it."""
+    done = subprocess.run([sys.executable, "-m", "gikai", *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+async def test_a_sitting_moved_to_a_new_server_is_listed_searchable_exportable_and_verifies(
+        finished, aiohttp_client, tmp_path_factory):
+    _client, services, meeting_id, speaker, *_ = finished
+    out = tmp_path_factory.mktemp("export") / "sitting"
+    await services.archive.export(meeting_id, out)
+    speaker_name = next(p.name for p in await services.directory.participants(meeting_id) if p.id == speaker)
+
+    # a new server: its own data folder, database and signing key
+    new = tmp_path_factory.mktemp("new-server")
+    _gikai("archive", "import", str(out), "--data", str(new))
+    client = await aiohttp_client(create_app(ServerConfig(data_dir=new, media_addresses=["127.0.0.1"],
+                                                          presence_detection=False)))
+    listed = (await (await client.get("/api/archive")).json())["sittings"]
+    assert [s["id"] for s in listed] == [meeting_id]
+    for query in ({"q": "議案"}, {"speaker": speaker_name[:2]}, {"body": listed[0]["body"]},
+                  {"date": listed[0]["scheduled_at"][:10]}):
+        found = (await (await client.get("/api/archive", params=query)).json())["sittings"]
+        assert [s["id"] for s in found] == [meeting_id], query
+    assert (await (await client.get("/api/archive", params={"speaker": "存在しない人"})).json())["sittings"] == []
+    sitting = (await (await client.get(f"/api/archive/{meeting_id}")).json())["sitting"]
+    assert [s["holder_id"] for s in sitting["speeches"]] == [speaker]
+
+    # its record verifies with the key of the server that held it, over HTTP and from the CLI
+    downloaded = new / "downloaded.json"
+    downloaded.write_bytes(await (await client.get(f"/api/archive/{meeting_id}/record.json")).read())
+    assert "ok:" in _gikai("verify", str(downloaded)).stdout
+    exported = new / "record.json"
+    _gikai("record", "export", meeting_id, "--out", str(exported), "--data", str(new))
+    assert "ok:" in _gikai("verify", str(exported)).stdout
+    assert json.loads(exported.read_text(encoding="utf-8"))["public_key"] == services.sittings.signer.public_pem()
+
+    # and it moves on again, whole: a third server imports the second one's export
+    again = new / "again"
+    _gikai("archive", "export", meeting_id, "--out", str(again), "--data", str(new))
+    third = tmp_path_factory.mktemp("third-server")
+    _gikai("archive", "import", str(again), "--data", str(third))
+    assert (third / "imported" / meeting_id / "record.json").is_file()
