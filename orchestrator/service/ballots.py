@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from gikai.orchestrator.domain.attendance import Mode
@@ -52,6 +53,10 @@ __all__ = ["BallotService", "Evidence", "Receipt"]
 
 logger = logging.getLogger(__name__)
 NO_EVIDENCE = Evidence()
+# Refused votes each get an entry of their own up to this many per member between two ballot
+# closes, however many connections the member opens; the rest are counted, and the count goes on
+# the record in one entry per member when the next ballot closes.
+REFUSALS_RECORDED = 5
 
 
 class BallotService:
@@ -65,6 +70,7 @@ class BallotService:
         self._latest: dict[str, Ballot | None] = {}  # per sitting, as committed
         self._queued: dict[str, list[PendingVote]] = {}  # votes waiting to be recorded, per sitting
         self._recording: dict[str, asyncio.Task[None]] = {}
+        self._refusals: dict[tuple[str, str], Counter[str]] = {}  # (sitting, member) -> reasons since a close
 
     # -- reading -------------------------------------------------------------------
     async def load(self, ballot_id: str) -> Ballot:
@@ -150,7 +156,8 @@ class BallotService:
             async with self._units() as uow:
                 await self._save(uow, ballot, Event(
                     Entry.BALLOT_CLOSED, now, actor,
-                    {"ballot_id": ballot_id, **tally_data(tally), "quorum": sitting.quorum_record()}))
+                    {"ballot_id": ballot_id, **tally_data(tally), "quorum": sitting.quorum_record()}),
+                    before=self._uncounted_refusals(meeting_id, ballot_id, now))
         if ballot.kind is BallotKind.SECRET:
             await uow.scrub()
         await self._tell(sitting, ballot)
@@ -180,10 +187,11 @@ class BallotService:
         await self._tell(sitting, ballot)
         return tally
 
-    async def _save(self, uow: UnitOfWork, ballot: Ballot, event: Event) -> None:
-        """Commit the ballot as changed with its entry; it becomes the one kept. Under the sitting's lock."""
+    async def _save(self, uow: UnitOfWork, ballot: Ballot, event: Event, before: Sequence[Event] = ()) -> None:
+        """Commit the ballot as changed with its entry (after ``before``); it becomes the one kept.
+        Under the sitting's lock."""
         await uow.ballots.save(ballot)
-        await uow.record.append(ballot.meeting_id, [event], self._signer.sign)
+        await uow.record.append(ballot.meeting_id, [*before, event], self._signer.sign)
         await uow.commit()
         self._latest[ballot.meeting_id] = ballot
 
@@ -284,9 +292,26 @@ class BallotService:
         return Receipt(vote.ballot_id, int(seq or 0), digest or "", new=False)
 
     async def refused(self, meeting_id: str, voter_id: str, ballot_id: str, code: str) -> None:
-        """A refused vote, on the record with its reason (never its choice)."""
+        """A refused vote, on the record with its reason (never its choice); beyond the first
+        few of a member, counted for one entry at the next close."""
+        reasons = self._refusals.setdefault((meeting_id, voter_id), Counter())
+        reasons[code] += 1
+        if reasons.total() > REFUSALS_RECORDED:
+            return
         async with self._sittings.hold(meeting_id), self._units() as uow:
             event = Event(Entry.VOTE_REFUSED, self._clock(), voter_id,
                           {"ballot_id": str(ballot_id)[:64], "reason": code})
             await uow.record.append(meeting_id, [event], self._signer.sign)
             await uow.commit()
+
+    def _uncounted_refusals(self, meeting_id: str, ballot_id: str, now: datetime) -> list[Event]:
+        """One entry per member whose refusals since the last close went beyond the ones recorded."""
+        out = []
+        for key in [k for k in self._refusals if k[0] == meeting_id]:
+            reasons = self._refusals.pop(key)
+            more = reasons.total() - REFUSALS_RECORDED
+            if more > 0:
+                out.append(Event(Entry.VOTE_REFUSED, now, key[1], {
+                    "ballot_id": ballot_id, "reason": "repeated", "count": more,
+                    "reasons": dict(sorted(reasons.items()))}))
+        return out

@@ -5,7 +5,9 @@ WebAuthn request options whose challenge is derived from this ballot, this choic
 member (orchestrator.domain.voting.vote_challenge), so the passkey signs exactly that.
 ``vote`` verifies the assertion against that challenge and the member's own passkeys, takes a
 still of the member's camera, and hands both to the ballot service, which records the vote.
-Refused votes are written to the record (reason only) at most a few times a minute per member.
+Refused votes are written to the record (reason only) at most a few times a minute per socket, and
+at most a few per member between ballot closes whatever the sockets (the ballot service counts the
+rest into one entry at the close).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Participant
 from gikai.orchestrator.domain.rules import StandingRules
 from gikai.orchestrator.domain.sitting import Sitting
 from gikai.orchestrator.domain.voting import AlreadyVoted, BallotAlreadyOpen, BallotKind, Choice, NotEntitled
-from gikai.orchestrator.service.ballots import BallotService, Evidence
+from gikai.orchestrator.service.ballots import REFUSALS_RECORDED, BallotService, Evidence
 from gikai.orchestrator.service.signing import Signer
 
 T0 = datetime(2026, 3, 10, 10, 0, 0)
@@ -255,6 +255,29 @@ async def test_a_refused_vote_is_recorded_as_refused_with_its_reason_and_no_choi
     assert (entry.name, entry.actor_id) == ("vote_refused", "m8")
     assert entry.data == {"ballot_id": ballot.id, "reason": "not_entitled"}
     assert store.votes == {} and sum((await service.latest(meeting_id)).counts.values()) == 0
+
+
+async def test_a_member_cannot_fill_the_record_with_refusals_the_rest_are_counted_at_the_close():
+    service, store, sitting, _ = world()
+    meeting_id = sitting.meeting.id
+    ballot = await service.open(meeting_id, "chair", "議案第1号を可決する")
+    before = len(store.entries[meeting_id])
+    # 30 refusals of one member, as if from many connections at once; and one of another member
+    await asyncio.gather(*(service.refused(meeting_id, "m8", f"bogus-{i}", "not_entitled" if i % 3 else "no_passkey")
+                           for i in range(30)))
+    await service.refused(meeting_id, "m7", ballot.id, "not_entitled")
+    written = [e for _, _, e in store.entries[meeting_id][before:]]
+    assert [e.actor_id for e in written].count("m8") == REFUSALS_RECORDED and len(written) == REFUSALS_RECORDED + 1
+    await service.close(meeting_id, ballot.id, "chair")
+    closing = [e for _, _, e in store.entries[meeting_id][before + len(written):]]
+    assert [e.name for e in closing] == ["vote_refused", "ballot_closed"]
+    summary = closing[0]
+    assert summary.actor_id == "m8" and summary.data["count"] == 30 - REFUSALS_RECORDED
+    assert summary.data["reason"] == "repeated" and sum(summary.data["reasons"].values()) == 30
+    # after the close the member starts afresh
+    second = await service.open(meeting_id, "chair", "議案第2号を可決する")
+    await service.refused(meeting_id, "m8", second.id, "not_entitled")
+    assert store.entries[meeting_id][-1][2].data == {"ballot_id": second.id, "reason": "not_entitled"}
 
 
 async def test_votes_at_once_share_one_commit_and_a_vote_reads_no_ballot():
