@@ -148,7 +148,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
         stale.unlink(missing_ok=True)  # uploads cut short by a previous run
     pushes = MemberPushes(hub)
     presenting = PresentingService(sittings, documents, media_control, pushes, tasks.spawn)
-    gallery = Gallery(sfu, sittings, ballots, config.gallery_max_viewers)
+    gallery = Gallery(sfu, sittings, ballots, config.gallery_max_viewers, config.gallery_max_per_address,
+                      config.gallery_claim_seconds)
     presence = PresenceBridge(sittings, tasks.spawn) if config.presence_detection else None
     tokens = JoinTokens(load_or_create_secret(data))
     directory = Directory(units)

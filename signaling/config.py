@@ -20,6 +20,8 @@ class ServerConfig:
     recording_segment_seconds: float = 300.0  # a crash loses at most the tail of one segment
     recording_min_free_bytes: int = 1 << 30  # recording stops (with an alert) below this much free disk
     gallery_max_viewers: int = 200  # public gallery viewers on this server, all sittings together
+    gallery_max_per_address: int = 10  # seats one client address may hold (a family, a library's terminals)
+    gallery_claim_seconds: float = 30.0  # a seat whose media has not started by then is given back
 
 
 CONFIG = web.AppKey("config", ServerConfig)

@@ -63,6 +63,10 @@ EDGE: dict[str, Text] = {
     # the gallery
     "gallery_full": ("満席です。しばらくしてから、もう一度お越しください。",
                      "The gallery is full. Please try again a little later."),
+    "gallery_address_full": ("この接続元からの傍聴が上限に達しました。ほかの画面を閉じてから、もう一度お試しください。",
+                             "Too many gallery viewers from your network. Close another screen and try again."),
+    "gallery_media_timeout": ("映像・音声が始まらなかったため、席をお返ししました。ページを再読み込みしてください。",
+                              "The audio/video did not start, so your seat was released. Please reload the page."),
     "not_watching": ("まだ傍聴を始めていません。", "Start watching first."),
     "already_watching": ("すでに傍聴しています。", "Already watching."),
     # the archive

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop recording, with an alert, when the disk has less free (default 1024)")
     serve.add_argument("--gallery-max-viewers", type=int, default=200,
                        help="public gallery viewers at most, all sittings together (default 200)")
+    serve.add_argument("--gallery-max-per-address", type=int, default=10,
+                       help="gallery seats one client address may hold (default 10)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -109,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             recording_segment_seconds=max(1.0, args.recording_segment_seconds),
             recording_min_free_bytes=max(0, args.recording_min_free_mb) << 20,
             gallery_max_viewers=max(0, args.gallery_max_viewers),
+            gallery_max_per_address=max(1, args.gallery_max_per_address),
         )
         asyncio.run(serve(config))
         return 0

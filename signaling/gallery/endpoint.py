@@ -13,6 +13,7 @@ from gikai.signaling.tasks import Spawn
 from gikai.signaling.wire import accept
 
 WS_MAX_FRAME = 128 * 1024
+SOCKETS_PER_SEAT = 2  # open gallery sockets one address may have, per seat it may hold
 
 
 class GallerySockets:
@@ -21,8 +22,12 @@ class GallerySockets:
         self.spawn = spawn
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        remote = request.remote or ""
+        if self.gallery.sockets_from(remote) >= SOCKETS_PER_SEAT * self.gallery.max_per_address:
+            # before the upgrade: a flood of sockets from one address costs it a refusal, not a seat
+            raise web.HTTPTooManyRequests(text="too many gallery connections from this address")
         ws = await accept(request, WS_MAX_FRAME)
-        viewer = GalleryViewer(ws, self.gallery, self.spawn, request.remote or "")
+        viewer = GalleryViewer(ws, self.gallery, self.spawn, remote)
         self.gallery.sockets.add(viewer)
         try:
             await viewer.run()

@@ -7,13 +7,16 @@ holds the floor (a shared screen before either), and the microphones the sitting
 heard. Both only while the sitting is open: before it opens, in recess and after adjournment
 members may talk freely, off the record, so the gallery shows a notice and carries no media.
 
-The seats are capped (``max_viewers``, all sittings together). The hooks below are event handlers
+The seats are capped (``max_viewers``, all sittings together, and ``max_per_address`` for one client
+address, so one machine cannot take every seat). A seat whose media has not started within
+``claim_seconds`` of the watch is given back (gallery/viewer.py). The hooks below are event handlers
 subscribed in signaling/app.py; a viewer that reads slowly skips to the newest view.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +29,7 @@ from gikai.orchestrator.service.sittings import SittingService
 from gikai.signaling.gallery.stage import Stage, Watcher, result_view
 
 SHUTDOWN = 1001
+MEETING_ID = re.compile(r"[0-9a-f]{32}")  # orchestrator/domain/model.py new_id(): anything else is no sitting
 
 
 class GalleryRefusal(Exception):
@@ -38,11 +42,14 @@ class GalleryRefusal(Exception):
 
 
 class Gallery:
-    def __init__(self, sfu: SFU, sittings: SittingService, ballots: BallotService, max_viewers: int) -> None:
+    def __init__(self, sfu: SFU, sittings: SittingService, ballots: BallotService, max_viewers: int,
+                 max_per_address: int = 10, claim_seconds: float = 30.0) -> None:
         self.sfu = sfu
         self.sittings = sittings
         self.ballots = ballots
         self.max_viewers = max_viewers
+        self.max_per_address = max_per_address
+        self.claim_seconds = claim_seconds
         self.stages: dict[str, Stage] = {}
         self.sockets: set[Watcher] = set()  # every open gallery socket, watching or not
         self._seats: set[Watcher] = set()  # watching or about to: what the cap counts
@@ -52,9 +59,16 @@ class Gallery:
     def viewers(self) -> int:
         return len(self._seats)
 
+    def sockets_from(self, remote: str) -> int:
+        return sum(1 for s in self.sockets if s.remote == remote)
+
     async def watch(self, viewer: Watcher, meeting_id: str) -> dict[str, Any]:
+        if not MEETING_ID.fullmatch(meeting_id):
+            raise GalleryRefusal("not_found", "no such meeting")  # refused without a database read
         if len(self._seats) >= self.max_viewers:
             raise GalleryRefusal("gallery_full", f"{self.max_viewers} viewers")
+        if sum(1 for s in self._seats if s.remote == viewer.remote) >= self.max_per_address:
+            raise GalleryRefusal("gallery_address_full", f"{self.max_per_address} viewers from {viewer.remote}")
         self._seats.add(viewer)  # before any await: the cap holds under concurrent watches
         try:
             stage = await self._stage(meeting_id)

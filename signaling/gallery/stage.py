@@ -21,6 +21,7 @@ class Watcher(Protocol):
     """A gallery viewer as the stage and the seats see it (gallery/viewer.py)."""
 
     id: str
+    remote: str  # the client's address: seats per address are capped
     stage: Stage | None
     peer: Viewer | None
 

@@ -30,6 +30,8 @@ RATE_PER_SECOND = 10
 SEND_TIMEOUT = 10.0
 CLOSE_MEDIA_ENDED = 4002
 CLOSE_FULL = 4004
+CLOSE_NO_MEDIA = 4005
+NOT_FOUND_LIMIT = 3  # watches of sittings that do not exist before the socket is closed
 
 
 
@@ -43,6 +45,7 @@ class GalleryViewer:
         self.stage: Stage | None = None
         self.peer: Viewer | None = None
         self.refused = 0
+        self.not_found = 0
         self._lock = asyncio.Lock()
         self._rate = wire.RateLimit(RATE_PER_SECOND)
         self._view: str | None = None
@@ -81,6 +84,31 @@ class GalleryViewer:
             raise ConnectionResetError("socket closed")
         await self.send({"type": "offer", "sdp": offer.sdp, "revision": offer.revision})
 
+    async def _claim_seat(self) -> None:
+        """Keep the seat only if media starts flowing within the gallery's claim time: a socket
+        that watches and never connects its media gives its seat back."""
+        peer = self.peer
+        if peer is None:
+            return
+        connected = asyncio.Event()
+
+        def changed() -> None:
+            if peer.pc.connectionState == "connected":
+                connected.set()
+
+        peer.pc.on("connectionstatechange", changed)
+        changed()
+        try:
+            await asyncio.wait_for(connected.wait(), self.gallery.claim_seconds)
+        except TimeoutError:
+            if self.peer is peer and not self.ws.closed:
+                logger.info("gallery viewer %s (%s): no media after %.0f s; seat released",
+                            self.id, self.remote, self.gallery.claim_seconds)
+                await _quietly(self.send(wire.error("gallery_media_timeout")))
+                await self.close(CLOSE_NO_MEDIA, "media did not start")
+        finally:
+            peer.pc.remove_listener("connectionstatechange", changed)
+
     def media_failed(self, peer: Peer) -> None:
         async def end() -> None:
             await _quietly(self.send(wire.error("peer_closed")))
@@ -114,8 +142,12 @@ class GalleryViewer:
             await self.send(wire.error(exc.code, exc.request_id if rid is None else rid, exc.detail))
         except GalleryRefusal as exc:
             await self.send(wire.error(exc.code, rid, exc.detail))
-            if exc.code == "gallery_full":
+            if exc.code == "not_found":
+                self.not_found += 1
+            if exc.code in ("gallery_full", "gallery_address_full"):
                 await self.close(CLOSE_FULL, "gallery full")
+            elif self.not_found >= NOT_FOUND_LIMIT:
+                await self.close(1008, "no such sitting")
         except MediaError as exc:
             await self.send(wire.error(exc.code, rid, str(exc)))
         except Exception:
@@ -129,7 +161,9 @@ class GalleryViewer:
             meeting_id = _text(msg, "meeting_id", rid, wire.MAX_ID_CHARS)
             if self.stage is not None:
                 raise GalleryRefusal("already_watching")
-            return {"view": await self.gallery.watch(self, meeting_id)}
+            view = await self.gallery.watch(self, meeting_id)
+            self.spawn(self._claim_seat())
+            return {"view": view}
         if kind == "answer":
             sdp = _text(msg, "sdp", rid, MAX_SDP_CHARS)
             revision = msg.get("revision")

@@ -432,3 +432,76 @@ async def test_a_full_gallery_says_so_and_takes_the_next_viewer_when_a_seat_free
     finally:
         for w in (first, second, third):
             await w.close()
+
+
+@pytest.fixture
+async def capped(aiohttp_client, tmp_path):
+    """A gallery of 50 seats of which one address may hold 3, whose media must start within 2 s."""
+    config = ServerConfig(data_dir=tmp_path, media_addresses=["127.0.0.1"], presence_detection=False,
+                          gallery_max_viewers=50, gallery_max_per_address=3, gallery_claim_seconds=2.0)
+    client = await aiohttp_client(create_app(config))
+    services = Parts(client.app)
+    meeting, _, _ = await services.directory.ensure_rehearsal()
+    return client, services, meeting.id
+
+
+class Mute(Watcher):
+    """A socket that watches and never answers an offer: no media ever flows."""
+
+    async def _answer(self, offer: dict) -> None:
+        return None
+
+
+async def test_one_address_cannot_take_every_seat_nor_open_endless_sockets(capped):
+    client, services, meeting_id = capped
+    viewers = [await watch(client, meeting_id) for _ in range(3)]
+    extra = [Watcher(await client.ws_connect("/gallery/ws")) for _ in range(3)]
+    try:
+        refused = await extra[0].request("watch", meeting_id=meeting_id)
+        assert refused["code"] == "gallery_address_full" and refused["message"]["ja"]
+        await eventually(lambda: extra[0].ws.closed)
+        assert extra[0].ws.close_code == 4004 and services.gallery.viewers == 3
+        # sockets beyond twice the seats are refused before the upgrade
+        await eventually(lambda: len(services.gallery.sockets) == 5)
+        opened = [await client.ws_connect("/gallery/ws")]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await client.ws_connect("/gallery/ws")
+        assert caught.value.status == 429
+        for ws in opened:
+            await ws.close()
+        # the seats held stay held, and a seat freed is taken again
+        await viewers[0].close()
+        await eventually(lambda: services.gallery.viewers == 2)
+        viewers[0] = await watch(client, meeting_id)
+    finally:
+        for w in (*viewers, *extra):
+            await w.close()
+
+
+async def test_a_seat_whose_media_never_starts_is_given_back(capped):
+    client, services, meeting_id = capped
+    mute = Mute(await client.ws_connect("/gallery/ws"))
+    real = await watch(client, meeting_id)
+    try:
+        assert (await mute.request("watch", meeting_id=meeting_id))["ok"]
+        assert services.gallery.viewers == 2
+        await eventually(lambda: mute.ws.closed, message="the mute socket closed after the claim time")
+        assert mute.ws.close_code == 4005
+        assert [p["code"] for p in mute.pushes if p["type"] == "error"] == ["gallery_media_timeout"]
+        await eventually(lambda: services.gallery.viewers == 1)
+        assert not real.ws.closed, "a viewer whose media flows keeps the seat"
+    finally:
+        await mute.close()
+        await real.close()
+
+
+async def test_watching_sittings_that_do_not_exist_is_cheap_and_ends_the_socket(capped):
+    client, services, _ = capped
+    w = Watcher(await client.ws_connect("/gallery/ws"))
+    try:
+        for meeting_id in ("not-an-id", "0" * 32, "../../etc"):
+            assert (await w.request("watch", meeting_id=meeting_id))["code"] == "not_found"
+        await eventually(lambda: w.ws.closed)
+        assert services.gallery.viewers == 0
+    finally:
+        await w.close()
