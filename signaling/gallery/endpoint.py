@@ -21,7 +21,7 @@ class GallerySockets:
         self.spawn = spawn
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = await accept(request, WS_MAX_FRAME)
+        ws = await accept(request, WS_MAX_FRAME, "gallery")
         viewer = GalleryViewer(ws, self.gallery, self.spawn, request.remote or "")
         self.gallery.sockets.add(viewer)
         try:
