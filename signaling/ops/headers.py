@@ -19,7 +19,7 @@ from gikai.signaling.http.policy import CSP
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PERMISSIONS = ("camera=(self), microphone=(self), display-capture=(self), publickey-credentials-get=(self), "
-               "geolocation=(), payment=(), usb=(), serial=(), bluetooth=()")
+               "geolocation=(), payment=(), usb=(), serial=()")
 HSTS = "max-age=31536000"
 
 HEADERS = {

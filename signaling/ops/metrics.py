@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -39,6 +39,9 @@ from gikai.signaling.wire import ERRORS, ErrorTally
 from gikai.signaling.ws.hub import Hub
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The classic text format, which every Prometheus (2.x and 3.x) and agent reads.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ async def metrics(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="metrics are not served to this address (see --metrics-allow)")
     body = await request.app[METRICS].exposition()
     response = web.Response(body=body, headers={"Cache-Control": "no-store"})
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    response.headers["Content-Type"] = CONTENT_TYPE
     return response
 
 
