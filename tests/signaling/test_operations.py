@@ -201,7 +201,9 @@ async def test_healthz_says_503_when_the_event_loop_lags(aiohttp_client, tmp_pat
         data_dir=tmp_path, media_addresses=["127.0.0.1"], max_loop_lag=0.5)))
     await eventually(lambda: _status(client, "/healthz", 200))
     # The monitor wakes every 0.5 s: a 1.2 s block makes it at least 0.7 s late, wherever it falls.
-    time.sleep(1.2)  # not a wait: the loop itself blocked (as by CPU-bound work on it), which is what is measured
+    busy_until = time.monotonic() + 1.2  # not a wait: CPU-bound work on the loop, which is what is measured
+    while time.monotonic() < busy_until:
+        pass
     await eventually(lambda: client.app[LOOP_LAG].worst > 0.5)
     lagging = await client.get("/healthz")
     body = await lagging.json()
