@@ -134,6 +134,18 @@ def test_over_https_a_member_enrols_logs_in_with_a_passkey_and_members_see_and_h
             wait_for("the other's video", lambda p=page, o=other: p.evaluate("window.gikai.remoteVideos()")
                      and any(v["participant"] == o and v["frames"] > 10 for v in p.evaluate("window.gikai.remoteVideos()")))
             wait_heard(page, other, "the other member")
+
+        # Every other page loads without a policy violation: the front page, the archive, the
+        # public gallery, and the minutes (a document whose inline style sheet is allowed by hash).
+        gallery = re.search(r"/gallery/([0-9a-f]+)", server.log.read_text()).group(1)  # type: ignore[union-attr]
+        for path in ("/", "/archive", f"/archive/{gallery}", f"/gallery/{gallery}", "/enrol", "/join"):
+            loaded = world["clerk"].goto(server.localhost_url + path)
+            assert loaded.ok, path
+            world["clerk"].wait_for_load_state("networkidle")
+        minutes = world["clerk"].goto(f"{server.localhost_url}/api/archive/{gallery}/minutes.html")
+        assert minutes.ok and "'sha256-" in minutes.headers["content-security-policy"]
+        body = world["clerk"].evaluate("[getComputedStyle(document.body).fontFamily, getComputedStyle(document.body).margin]")
+        assert "Noto Serif CJK JP" in body[0] and body[1] == "0px", f"the minutes' own style sheet applies: {body}"
         assert console.violations() == [], console.violations()
     finally:
         for context in world["contexts"]:
