@@ -5,6 +5,7 @@ socket's origin check and links, and HTTPS served by gikai itself."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
 from html.parser import HTMLParser
@@ -15,8 +16,8 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from gikai.signaling.app import create_app
-from gikai.signaling.cli.main import serve
-from gikai.signaling.config import ServerConfig, parse_networks
+from gikai.signaling.cli.main import main, serve
+from gikai.signaling.config import ServerConfig, canonical_origin, parse_networks
 from gikai.signaling.http.pages import PAGES, render
 from gikai.signaling.ops.proxy import forwarded_view
 from tests.support.authenticator import SoftAuthenticator
@@ -202,6 +203,27 @@ async def test_the_public_url_decides_the_passkey_origin_the_socket_origin_cooki
     await ws.close()
     with pytest.raises(aiohttp.WSServerHandshakeError):
         await client.ws_connect("/gallery/ws", headers={"Origin": own})
+
+
+def test_the_public_url_is_one_origin_and_bad_options_are_refused_at_start(capsys):
+    assert canonical_origin("https://gikai.town.example.jp/") == "https://gikai.town.example.jp"
+    assert canonical_origin("https://gikai.town.example.jp:443/x") == "https://gikai.town.example.jp"
+    assert canonical_origin("https://GIKAI.example.jp:8443") == "https://gikai.example.jp:8443"
+    assert canonical_origin("http://[::1]:8080") == "http://[::1]:8080"
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))  # main() sets up logging: put pytest's back after
+    try:
+        for argv, says in ((["--public-url", "gikai.example.jp"], "not an http(s) URL"),
+                           (["--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
+                           (["--trusted-proxy", "10.0.0.0/33"], "10.0.0.0/33"),
+                           (["--metrics-allow", "everyone"], "everyone")):
+            with pytest.raises(SystemExit) as stopped:
+                main(["serve", *argv])
+            assert stopped.value.code == 2
+            assert says in capsys.readouterr().err
+    finally:
+        root.handlers[:] = before[1]
+        root.setLevel(before[0])
 
 
 async def test_gikai_serves_https_and_wss_itself(tmp_path):
