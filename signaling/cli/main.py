@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -47,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--media-address", action="append", dest="media_addresses",
                        help="address offered for media (repeatable; 'auto' = all interfaces); "
                             "default: auto and 127.0.0.1")
-    serve.add_argument("--public-url", help="base URL for printed links (default http://HOST:PORT)")
+    serve.add_argument("--public-url", help="the one public origin, e.g. https://gikai.town.example.jp: passkeys, "
+                                            "allowed origins, Secure cookies, printed links (default http://HOST:PORT)")
     serve.add_argument("--no-presence-detection", action="store_true",
                        help="count remote members while connected instead of while seen on camera")
     serve.add_argument("--recording-segment-seconds", type=float, default=300.0,
@@ -80,6 +82,8 @@ def operations_config(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--tls-cert and --tls-key go together")
     if args.public_url:
         canonical_origin(args.public_url)  # raises for anything but an http(s) URL with a host
+        if urlsplit(args.public_url).path not in ("", "/"):
+            raise ValueError("--public-url is an origin (scheme, host, port): gikai is served at its root")
     return {"tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "trusted_proxies": parse_networks(args.trusted_proxy),
             "metrics_allow": parse_networks(args.metrics_allow), "log_format": args.log_format}

@@ -214,6 +214,7 @@ def test_the_public_url_is_one_origin_and_bad_options_are_refused_at_start(capsy
     before = (root.level, list(root.handlers))  # main() sets up logging: put pytest's back after
     try:
         for argv, says in ((["--public-url", "gikai.example.jp"], "not an http(s) URL"),
+                           (["--public-url", "https://town.example.jp/gikai"], "served at its root"),
                            (["--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
                            (["--trusted-proxy", "10.0.0.0/33"], "10.0.0.0/33"),
                            (["--metrics-allow", "everyone"], "everyone")):
