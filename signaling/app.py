@@ -50,6 +50,11 @@ from gikai.signaling.http.api import domain_errors, setup_api
 from gikai.signaling.http.archive import setup_archive
 from gikai.signaling.http.documents import setup_documents_api
 from gikai.signaling.http.routes import setup_routes
+from gikai.signaling.ops.datafolder import prepare_data_folder, tighten_secrets
+from gikai.signaling.ops.headers import security_headers
+from gikai.signaling.ops.health import HEALTH_DATABASE, LOOP_LAG, LoopLag, healthz
+from gikai.signaling.ops.metrics import METRICS, Metrics, Sources, count_http_errors, metrics
+from gikai.signaling.ops.proxy import forwarded_headers
 from gikai.signaling.tasks import Tasks
 from gikai.signaling.ws.connection import CLOSE_MEDIA_ENDED, Seats
 from gikai.signaling.ws.endpoint import MEMBER_SOCKETS, MemberSockets, setup_member_socket
@@ -67,8 +72,14 @@ TASKS = web.AppKey("tasks", Tasks)
 DATABASE = web.AppKey("database", Database)
 
 def create_app(config: ServerConfig) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[domain_errors])
+    # Outermost first: the forwarded view of the request (trusted proxies only) before anything
+    # reads its address or scheme; security headers on every response, refusals included.
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[
+        forwarded_headers, security_headers, count_http_errors, domain_errors])
     app[CONFIG] = config
+    app[wire.ERRORS] = wire.ErrorTally()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.cleanup_ctx.append(_server)
     app.on_shutdown.append(_close_sockets)
     setup_gallery(app)  # before setup_routes: /gallery/ws, then the page at /gallery/{meeting_id}
@@ -82,12 +93,15 @@ def create_app(config: ServerConfig) -> web.Application:
 
 async def _server(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_folder(config.data_dir, sqlite=config.database_url is None)
     set_host_addresses(config.media_addresses)
     tasks = app[TASKS] = Tasks()
-    db = app[DATABASE] = Database(config.database_url or sqlite_url(config.data_dir))
+    db = app[DATABASE] = app[HEALTH_DATABASE] = Database(config.database_url or sqlite_url(config.data_dir))
     await db.migrate()
+    loop_lag = app[LOOP_LAG] = LoopLag()
+    loop_lag.start()
     owned = _build(app, config, db, tasks)
+    tighten_secrets(config.data_dir)
     sittings = app[state.SITTINGS]
     await _recover_recordings(owned.recordings, sittings)
     recovered = await sittings.recover_after_restart()
@@ -108,6 +122,7 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
             await owned.presence.close()
         await owned.sfu.close()
         app[ACCOUNTS].close()
+        await loop_lag.stop()
         await db.close()
 
 
@@ -172,6 +187,7 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
         MemberMedia(sfu, media_control, recordings, presence), presenting, presence, tasks.spawn)
     app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn)
+    app[METRICS] = Metrics(Sources(hub, gallery, sfu, sittings, ballots, recordings, app[LOOP_LAG], app[wire.ERRORS]))
     return _Owned(sfu, recordings, render_jobs, renderer, presence)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -110,12 +111,49 @@ class RateLimit:
         return True
 
 
-async def accept(request: web.Request, max_frame: int) -> web.WebSocketResponse:
+class ErrorTally:
+    """Error messages sent, by where (``ws``, ``gallery``, ``http``) and code: read by /metrics."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, channel: str, code: str) -> None:
+        self.counts[(channel, code if code in errors.CATALOGUE else "other")] += 1
+
+
+ERRORS = web.AppKey("errors", ErrorTally)
+
+# Every error this module builds starts so when encoded (``error`` puts "type" first), whichever
+# JSON encoder the socket uses: a cheap test on each outgoing text, a parse only for errors.
+_ERROR_PREFIX = '{"type": "error"'
+
+
+class _CountingSocket(web.WebSocketResponse):
+    """A socket that counts the error messages it sends."""
+
+    def __init__(self, tally: ErrorTally, channel: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._tally = tally
+        self._channel = channel
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        if data.startswith(_ERROR_PREFIX):
+            try:
+                code = json.loads(data).get("code")
+            except ValueError:
+                code = None
+            self._tally.add(self._channel, str(code))
+        await super().send_str(data, compress)
+
+
+async def accept(request: web.Request, max_frame: int, channel: str = "ws") -> web.WebSocketResponse:
     """Open a socket for a page this server served (a browser always sends Origin; another
     site's page is refused before the upgrade)."""
     origin = request.headers.get("Origin")
     if origin is not None and not origin_allowed(request, origin):
         raise web.HTTPForbidden(text="origin not allowed")
-    ws = web.WebSocketResponse(max_msg_size=max_frame, heartbeat=20.0)
+    tally = request.app.get(ERRORS)
+    ws = (_CountingSocket(tally, channel, max_msg_size=max_frame, heartbeat=20.0) if tally is not None
+          else web.WebSocketResponse(max_msg_size=max_frame, heartbeat=20.0))
     await ws.prepare(request)
     return ws

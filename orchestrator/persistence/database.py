@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gikai.orchestrator.persistence.unit_of_work import SqlUnitOfWork
@@ -39,6 +39,11 @@ class Database:
         """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
+
+    async def ping(self) -> None:
+        """One real round trip to the database (the health check); raises if it cannot be reached."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     def session(self) -> AsyncSession:
         return self.sessions()

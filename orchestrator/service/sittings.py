@@ -68,6 +68,10 @@ class SittingService:
             self._live[meeting_id] = sitting
         return sitting
 
+    def live(self) -> list[Sitting]:
+        """The sittings held in memory now (read by the metrics; not to be changed)."""
+        return list(self._live.values())
+
     async def get(self, meeting_id: str) -> Sitting:
         async with self._lock(meeting_id):
             return await self._load(meeting_id)

@@ -50,6 +50,7 @@ class Recordings:
         self.segment_seconds = segment_seconds
         self.min_free_bytes = min_free_bytes
         self.active: dict[str, Recorder] = {}
+        self.bytes_written = 0  # in finished segments since the start (/metrics)
         self._stopping: set[asyncio.Task[None]] = set()
         self._disk_watch: asyncio.Task[None] | None = None
 
@@ -119,6 +120,7 @@ class Recordings:
 
     # -- what the recorder tells -----------------------------------------------------
     def _segment(self, meeting_id: str, info: SegmentInfo) -> None:
+        self.bytes_written += info.file_bytes
         self.report(meeting_id, Entry.RECORDING_SEGMENT, segment_data(info, self.folder(meeting_id)))
 
     def _failed(self, meeting_id: str, key: str, exc: BaseException) -> None:

@@ -23,6 +23,7 @@ from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.signing import Signer, signature_checker
+from gikai.signaling.ops.datafolder import prepare_data_folder
 
 
 def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -115,7 +116,7 @@ async def run_admin(args: argparse.Namespace) -> int:
     if args.command == "verify":
         return verify_file(args.file, args.public_key, args.receipt)
     db = Database(args.database_url or sqlite_url(args.data))
-    args.data.mkdir(parents=True, exist_ok=True)
+    prepare_data_folder(args.data, sqlite=args.database_url is None)  # 0700, the database 0600
     try:
         await db.migrate()
         if args.command == "archive":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -17,8 +18,10 @@ from gikai.signaling.app import create_app
 from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.cli.admin import add_admin_commands, run_admin
 from gikai.signaling.cli.rehearsal_papers import add_rehearsal_papers
-from gikai.signaling.config import ServerConfig
+from gikai.signaling.config import ServerConfig, canonical_origin, parse_networks
 from gikai.signaling.http.state import DIRECTORY, DOCUMENTS, SITTINGS, TOKENS
+from gikai.signaling.ops.logs import configure_logging
+from gikai.signaling.ops.tls import server_context
 
 ROLE_LABELS = {
     Role.CHAIR: "委員長", Role.VICE_CHAIR: "副委員長", Role.MEMBER: "委員", Role.CLERK: "事務局",
@@ -45,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--media-address", action="append", dest="media_addresses",
                        help="address offered for media (repeatable; 'auto' = all interfaces); "
                             "default: auto and 127.0.0.1")
-    serve.add_argument("--public-url", help="base URL for printed links (default http://HOST:PORT)")
+    serve.add_argument("--public-url", help="the one public origin, e.g. https://gikai.town.example.jp: passkeys, "
+                                            "allowed origins, Secure cookies, printed links (default http://HOST:PORT)")
     serve.add_argument("--no-presence-detection", action="store_true",
                        help="count remote members while connected instead of while seen on camera")
     serve.add_argument("--recording-segment-seconds", type=float, default=300.0,
@@ -57,17 +61,45 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--gallery-max-per-address", type=int, default=10,
                        help="gallery seats one client address may hold (default 10)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_operations_options(serve)
     return parser
+
+
+def add_operations_options(serve: argparse.ArgumentParser) -> None:
+    """HTTPS, the reverse proxy in front, metrics and logs (docs/deployment.md)."""
+    ops = serve.add_argument_group("HTTPS, proxy and operations")
+    ops.add_argument("--tls-cert", type=Path, help="certificate chain (PEM): serve HTTPS and WSS (with --tls-key)")
+    ops.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    ops.add_argument("--trusted-proxy", default="", metavar="ADDR[,ADDR|CIDR...]",
+                     help="reverse proxies whose X-Forwarded-*/Forwarded headers are believed (default: none)")
+    ops.add_argument("--metrics-allow", default="127.0.0.1,::1", metavar="ADDR[,ADDR|CIDR...]",
+                     help="client addresses that may read /metrics (default: loopback)")
+    ops.add_argument("--log-format", default="text", choices=["text", "json"],
+                     help="json: one JSON object per line (time, level, logger, message, exc_info)")
+
+
+def operations_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The ServerConfig fields of the options above; ValueError with what is wrong."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ValueError("--tls-cert and --tls-key go together")
+    if args.public_url:
+        canonical_origin(args.public_url)  # raises for anything but an http(s) URL with a host
+        if urlsplit(args.public_url).path not in ("", "/"):
+            raise ValueError("--public-url is an origin (scheme, host, port): gikai is served at its root")
+    return {"tls_cert": args.tls_cert, "tls_key": args.tls_key,
+            "trusted_proxies": parse_networks(args.trusted_proxy),
+            "metrics_allow": parse_networks(args.metrics_allow), "log_format": args.log_format}
 
 
 async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None:
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
+    tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
+    site = web.TCPSite(runner, config.host, config.port, ssl_context=tls)
     await site.start()
     port = runner.addresses[0][1]
-    base = (config.public_url or f"http://{config.host}:{port}").rstrip("/")
+    base = (config.public_url or f"{'https' if tls else 'http'}://{config.host}:{port}").rstrip("/")
     print(f"gikai serving on {base}", flush=True)
     clerk = await app[ACCOUNTS].ensure_clerk()
     if clerk is not None:
@@ -100,10 +132,14 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
     if args.command == "serve":
+        try:
+            operations = operations_config(args)
+        except ValueError as exc:
+            parser.error(str(exc))
         config = ServerConfig(
             host=args.host, port=args.port, data_dir=args.data, database_url=args.database_url,
             media_addresses=args.media_addresses or ["auto", "127.0.0.1"], public_url=args.public_url,
@@ -112,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             recording_min_free_bytes=max(0, args.recording_min_free_mb) << 20,
             gallery_max_viewers=max(0, args.gallery_max_viewers),
             gallery_max_per_address=max(1, args.gallery_max_per_address),
+            **operations,
         )
         asyncio.run(serve(config))
         return 0

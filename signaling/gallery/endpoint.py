@@ -26,7 +26,7 @@ class GallerySockets:
         if self.gallery.sockets_from(remote) >= SOCKETS_PER_SEAT * self.gallery.max_per_address:
             # before the upgrade: a flood of sockets from one address costs it a refusal, not a seat
             raise web.HTTPTooManyRequests(text="too many gallery connections from this address")
-        ws = await accept(request, WS_MAX_FRAME)
+        ws = await accept(request, WS_MAX_FRAME, "gallery")
         viewer = GalleryViewer(ws, self.gallery, self.spawn, remote)
         self.gallery.sockets.add(viewer)
         try:

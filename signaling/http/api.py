@@ -31,6 +31,7 @@ from gikai.signaling import errors
 from gikai.signaling.auth import passkeys
 from gikai.signaling.auth.passkeys import PasskeyError
 from gikai.signaling.auth.sessions import ACCOUNTS, COOKIE, current
+from gikai.signaling.config import secure_cookies
 from gikai.signaling.http.common import fail, json_body, ok, origin, require, rp_id, same_origin, text_field
 from gikai.signaling.http.state import ADMIN, CEREMONIES, GUESSES, SITTINGS
 
@@ -41,7 +42,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _with_session(response: web.Response, request: web.Request, token: str, login: LoginSession) -> web.Response:
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/",
-                        secure=request.scheme == "https", max_age=12 * 3600)
+                        secure=secure_cookies(request), max_age=12 * 3600)
     return response
 
 
@@ -104,7 +105,7 @@ async def logout(request: web.Request) -> web.Response:
     if token:
         await request.app[ACCOUNTS].logout(token)
     response = ok()
-    response.del_cookie(COOKIE, path="/")
+    response.del_cookie(COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="Strict")
     return response
 
 

@@ -16,6 +16,7 @@ from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.service.archive import tracks_of
 from gikai.signaling.auth.sessions import current
 from gikai.signaling.http.common import fail, ok, require
+from gikai.signaling.http.policy import document_csp
 from gikai.signaling.http.routes import page
 from gikai.signaling.http.state import ARCHIVE, RENDER_JOBS
 
@@ -98,6 +99,8 @@ async def minutes(request: web.Request) -> web.Response:
     except NotFound:
         raise fail(404, "not_found", "minutes come as html, pdf or json") from None
     headers = {}
+    if fmt == "html":  # a standalone document: its inline style sheet is allowed by its hash
+        headers["Content-Security-Policy"] = document_csp(body.decode("utf-8"))
     if fmt == "pdf":
         headers["Content-Disposition"] = f'attachment; filename="minutes-{meeting_id}.pdf"'
     return web.Response(body=body, content_type=content_type.split(";")[0],

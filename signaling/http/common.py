@@ -11,7 +11,7 @@ from aiohttp import web
 from gikai.orchestrator.domain.accounts import Account, AccountKind, LoginSession
 from gikai.signaling import errors
 from gikai.signaling.auth.sessions import current
-from gikai.signaling.config import origin_allowed
+from gikai.signaling.config import origin_allowed, request_origin, request_rp_id
 from gikai.signaling.wire import is_clean_text
 
 MAX_BODY = 512 * 1024
@@ -35,11 +35,12 @@ def ok(data: dict[str, Any] | None = None) -> web.Response:
 
 
 def origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
+    """The expected WebAuthn origin and the base of links: --public-url when set."""
+    return request_origin(request)
 
 
 def rp_id(request: web.Request) -> str:
-    return request.url.host or "localhost"
+    return request_rp_id(request)
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

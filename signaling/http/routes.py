@@ -1,4 +1,4 @@
-"""HTTP routes: the web client's pages, its static files, a health check."""
+"""HTTP routes: the web client's pages and its static files (/healthz and /metrics: signaling/ops/)."""
 
 from __future__ import annotations
 
@@ -22,17 +22,13 @@ async def index(request: web.Request) -> web.Response:
     html = (
         "<!doctype html><html lang=ja><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        "<title>gikai</title><body style='font:20px sans-serif;margin:2em'>"
+        "<title>gikai</title><link rel=stylesheet href=/static/css/index.css><body class=index>"
         "<h1>gikai 議会</h1><p>事務局から届いた参加用リンクを開くか、"
         "<a href=/login>パスキーでログイン</a>してください。</p>"
         "<p lang=en>Open the join link the clerk sent you, or <a href=/login>log in with your passkey</a>.</p>"
         "</body></html>"
     )
     return web.Response(text=html, content_type="text/html", headers=NO_STORE)
-
-
-async def health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
 
 
 async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
@@ -51,5 +47,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/enrol", page("enrol.html"))
     app.router.add_get("/admin", page("admin.html"))
     app.router.add_get("/gallery/{meeting_id}", page("gallery.html"))  # the public gallery, no login
-    app.router.add_get("/healthz", health)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

@@ -14,6 +14,7 @@ from gikai.orchestrator.service.sittings import SittingService
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.auth.passkeys import Ceremonies
 from gikai.signaling.auth.sessions import current
+from gikai.signaling.config import request_origin, request_rp_id
 from gikai.signaling.tasks import Spawn
 from gikai.signaling.wire import accept
 from gikai.signaling.ws.connection import Connection, Seats
@@ -47,7 +48,7 @@ class MemberSockets:
         ws = await accept(request, WS_MAX_FRAME)
         found = await current(request)
         votes = VoteDesk(self.ballots, self.accounts, self.ceremonies, self.presence,
-                         rp_id=request.url.host or "localhost", origin=f"{request.scheme}://{request.host}")
+                         rp_id=request_rp_id(request), origin=request_origin(request))
         connection = Connection(ws, hub=self.hub, sittings=self.sittings, ballots=self.ballots, seats=self.seats,
                                 media=self.media, presenting=self.presenting, votes=votes, spawn=self.spawn,
                                 account=found[0] if found else None)

@@ -31,8 +31,9 @@ CHROMIUM_FLAGS = [
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
     "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
-LINK = re.compile(r"(http://127\.0\.0\.1:\d+/join#\S+)")
-SERVING = re.compile(r"gikai serving on (http://127\.0\.0\.1:(\d+))")
+# http://127.0.0.1:PORT by default; https:// with --tls-cert, the public origin with --public-url.
+LINK = re.compile(r"(https?://[^\s/]+:\d+/join#\S+)")
+SERVING = re.compile(r"gikai serving on (https?://[^\s/]+:(\d+))")
 CLERK = re.compile(r"clerk account created: user '([^']+)', password '([^']+)'")
 REHEARSAL_PEOPLE = 14  # 12 members, the clerk and a presenter
 
@@ -49,8 +50,9 @@ class Server:
 
     @property
     def localhost_url(self) -> str:
-        """The same server as http://localhost:PORT: passkeys need a host name."""
-        return f"http://localhost:{self.port}"
+        """The same server as http://localhost:PORT (https:// when it serves TLS): passkeys need
+        a host name."""
+        return f"{self.base_url.split('://', 1)[0]}://localhost:{self.port}"
 
 
 def _wait_for_links(process: subprocess.Popen[bytes], log: Path, wanted: int, timeout: float) -> tuple[str, list[str]]:

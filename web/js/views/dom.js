@@ -11,7 +11,8 @@ import { t } from "../i18n.js";
 
 /**
  * Build an element. `on*` attributes with functions become listeners; `false`/`null`
- * attributes are left out; `dataset` keys are written as `data-*`.
+ * attributes are left out; `dataset` keys are written as `data-*`; `style` is set through
+ * `element.style` (CSP allows that, not a `style` attribute).
  * The element's type follows from a literal tag (`h("button")` is an HTMLButtonElement).
  * @template {string} K
  * @param {K} tag
@@ -30,6 +31,9 @@ export function h(tag, attrs = {}, ...children) {
       el.className = String(value);
     } else if (name === "text") {
       el.textContent = String(value);
+    } else if (name === "style") {
+      // Through the CSS object model: the pages' CSP refuses a style="" attribute.
+      el.style.cssText = String(value);
     } else if (name in el && typeof value === "boolean") {
       /** @type {any} */ (el)[name] = value;
     } else {
