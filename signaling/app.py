@@ -17,9 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gikai.media import SFU
+from gikai.media import SFU, use_media_ports
 from gikai.media.pdf.sandbox import DocumentRenderer
-from gikai.media.sfu.ice import set_host_addresses
+from gikai.media.sfu.ice import set_host_addresses, split_media_addresses
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.persistence.database import Database, sqlite_url
@@ -82,7 +82,9 @@ def create_app(config: ServerConfig) -> web.Application:
 async def _server(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    set_host_addresses(config.media_addresses)
+    bind, announce = split_media_addresses(config.media_addresses) if config.media_addresses else (None, [])
+    set_host_addresses(bind)
+    use_media_ports(config.media_ports, announce)
     tasks = app[TASKS] = Tasks()
     db = app[DATABASE] = Database(config.database_url or sqlite_url(config.data_dir))
     await db.migrate()
@@ -107,6 +109,8 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
             await owned.presence.close()
         await owned.sfu.close()
         await db.close()
+        if config.media_ports or announce:
+            use_media_ports(None)
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.TOKENS] = tokens
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
-        MemberMedia(sfu, media_control, recordings, presence), presenting, presence, tasks.spawn)
-    app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn)
+        MemberMedia(sfu, media_control, recordings, presence, config.turn), presenting, presence, tasks.spawn)
+    app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn, config.turn)
     return _Owned(sfu, recordings, render_jobs, renderer, presence)
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gikai.media import PortRange
+from gikai.signaling.turn import NO_TURN, TurnServers
+
 
 @dataclass
 class ServerConfig:
@@ -20,6 +23,10 @@ class ServerConfig:
     recording_segment_seconds: float = 300.0  # a crash loses at most the tail of one segment
     recording_min_free_bytes: int = 1 << 30  # recording stops (with an alert) below this much free disk
     gallery_max_viewers: int = 200  # public gallery viewers on this server, all sittings together
+    # -- media across a network (docs/network.md): ICE sockets in a fixed UDP range, TURN for
+    # browsers whose network drops UDP. media_addresses above may name a 1:1 NAT's public address.
+    media_ports: PortRange | None = None  # None: any port the system picks
+    turn: TurnServers = NO_TURN  # its secret stays out of repr and logs
 
 
 CONFIG = web.AppKey("config", ServerConfig)

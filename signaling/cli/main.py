@@ -16,6 +16,7 @@ from gikai.orchestrator.domain.model import Role
 from gikai.signaling.app import create_app
 from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.cli.admin import add_admin_commands, run_admin
+from gikai.signaling.cli.network import add_network_media_options, describe, network_media_settings
 from gikai.signaling.cli.rehearsal_papers import add_rehearsal_papers
 from gikai.signaling.config import ServerConfig
 from gikai.signaling.http.state import DIRECTORY, DOCUMENTS, SITTINGS, TOKENS
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--gallery-max-viewers", type=int, default=200,
                        help="public gallery viewers at most, all sittings together (default 200)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_network_media_options(serve)
     return parser
 
 
@@ -67,6 +69,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     port = runner.addresses[0][1]
     base = (config.public_url or f"http://{config.host}:{port}").rstrip("/")
     print(f"gikai serving on {base}", flush=True)
+    for line in describe(config):
+        print(line, flush=True)
     clerk = await app[ACCOUNTS].ensure_clerk()
     if clerk is not None:
         print(f"clerk account created: user '{clerk[0]}', password '{clerk[1]}' "
@@ -98,7 +102,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "warning").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
@@ -109,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             recording_segment_seconds=max(1.0, args.recording_segment_seconds),
             recording_min_free_bytes=max(0, args.recording_min_free_mb) << 20,
             gallery_max_viewers=max(0, args.gallery_max_viewers),
+            **network_media_settings(parser, args),
         )
         asyncio.run(serve(config))
         return 0

@@ -10,19 +10,21 @@ from aiohttp import web
 from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.gallery.viewer import GalleryViewer
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.turn import NO_TURN, TurnServers
 from gikai.signaling.wire import accept
 
 WS_MAX_FRAME = 128 * 1024
 
 
 class GallerySockets:
-    def __init__(self, gallery: Gallery, spawn: Spawn) -> None:
+    def __init__(self, gallery: Gallery, spawn: Spawn, turn: TurnServers = NO_TURN) -> None:
         self.gallery = gallery
         self.spawn = spawn
+        self.turn = turn
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = await accept(request, WS_MAX_FRAME)
-        viewer = GalleryViewer(ws, self.gallery, self.spawn, request.remote or "")
+        viewer = GalleryViewer(ws, self.gallery, self.spawn, request.remote or "", self.turn)
         self.gallery.sockets.add(viewer)
         try:
             await viewer.run()

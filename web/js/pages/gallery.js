@@ -42,6 +42,8 @@ class GalleryPage {
     this.view = null;
     /** @type {GalleryPeer | null} */
     this.peer = null;
+    /** @type {RTCIceServer[]} TURN relays and credentials from the latest watch reply or renewal */
+    this.iceServers = [];
     this.soundOn = false;
     this.framesShown = 0;
     /** @type {"watching" | "full" | "missing" | "connecting"} */
@@ -84,11 +86,14 @@ class GalleryPage {
   /**
    * The greeting on every new socket; "full" is shown at once (the server then closes with 4004).
    * @param {Socket} socket
-   * @returns {Promise<{view: View}>}
+   * @returns {Promise<{view: View, ice_servers?: RTCIceServer[]}>}
    */
   async watch(socket) {
     try {
-      return await socket.request("watch", { meeting_id: this.meetingId });
+      /** @type {{view: View, ice_servers?: RTCIceServer[]}} */
+      const reply = await socket.request("watch", { meeting_id: this.meetingId });
+      this.iceServers = reply.ice_servers ?? [];
+      return reply;
     } catch (error) {
       if (error instanceof ProtocolError && error.code === "gallery_full") this.show("full");
       throw error;
@@ -99,9 +104,13 @@ class GalleryPage {
   receive(message) {
     if (message.type === "gallery") {
       this.render(message.view);
+    } else if (message.type === "ice_servers") {
+      this.iceServers = /** @type {any} */ (message).ice_servers ?? [];
+      this.peer?.setIceServers(this.iceServers);
     } else if (message.type === "offer") {
       if (!this.peer) {
-        this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event));
+        this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event),
+          this.iceServers);
         this.peer.onFailed = () => this.socket.reconnect(); // reconnects, with a new peer
       }
       this.peer.offer({ sdp: message.sdp, revision: message.revision });
