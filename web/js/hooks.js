@@ -48,7 +48,31 @@ export function exposeHooks(app) {
     /** inbound-rtp statistics per participant and kind. */
     stats() { return app.peer ? app.peer.receiveStats() : Promise.resolve({}); },
     get connectionState() { return app.peer ? app.peer.pc.connectionState : "none"; },
+    /** The ICE servers the media connection was given (TURN URLs and a username; no credential). */
+    get iceServers() {
+      return app.iceServers.map((s) => ({ urls: s.urls, username: s.username }));
+    },
+    /** The selected candidate pair's two ends (type, address, port, protocol), or null. */
+    selectedPair() { return app.peer ? selectedPair(app.peer.pc) : Promise.resolve(null); },
     /** Drop the socket as a network failure would; the client must rejoin by itself. */
     dropConnection() { app.signaling?.reconnect(); },
   };
+}
+/**
+ * What `getStats()` says the media path is: the local and remote candidate of the pair in use.
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<{local: Record<string, any>, remote: Record<string, any>} | null>}
+ */
+async function selectedPair(pc) {
+  const report = await pc.getStats();
+  /** @type {Map<string, any>} */
+  const byId = new Map();
+  report.forEach((entry) => byId.set(entry.id, entry));
+  const transport = [...byId.values()].find((entry) => entry.type === "transport" && entry.selectedCandidatePairId);
+  const pair = transport ? byId.get(transport.selectedCandidatePairId) : null;
+  if (!pair || pair.state !== "succeeded") return null;
+  /** @param {any} c */
+  const end = (c) => c && ({ candidateType: c.candidateType, address: c.address, port: c.port,
+    protocol: c.protocol, relayProtocol: c.relayProtocol });
+  return { local: end(byId.get(pair.localCandidateId)), remote: end(byId.get(pair.remoteCandidateId)) };
 }
