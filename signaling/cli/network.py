@@ -11,7 +11,7 @@ from typing import Any
 from gikai.media import PortRange
 from gikai.media.sfu.ice import split_media_addresses
 from gikai.signaling.config import ServerConfig
-from gikai.signaling.turn import DEFAULT_TTL, TurnServers
+from gikai.signaling.turn import DEFAULT_TTL, MIN_TTL, TurnServers
 
 
 def add_network_media_options(serve: argparse.ArgumentParser) -> None:
@@ -41,6 +41,8 @@ def network_media_settings(parser: argparse.ArgumentParser, args: argparse.Names
             out["media_ports"] = PortRange.parse(args.media_ports)
         except ValueError as exc:
             parser.error(f"--media-ports: {exc}")
+    if args.turn_ttl < MIN_TTL:
+        parser.error(f"--turn-ttl: TURN credentials must live at least {MIN_TTL} seconds")
     if args.turn_urls and not args.turn_secret:
         parser.error("--turn-url needs --turn-secret (or GIKAI_TURN_SECRET): the relay's static-auth-secret")
     if args.turn_urls:

@@ -13,7 +13,6 @@ and the others' video received). Every UDP socket of the server lies in the medi
 from __future__ import annotations
 
 import os
-import random
 import re
 import secrets
 import subprocess
@@ -100,7 +99,7 @@ def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_
     browsers: list[Any] = []
     try:
         coturn = start_coturn(tmp_path / "coturn", SRV_A, TURN_PORT, SECRET, (49160, 49200), netns=hosts["srv"])
-        server, log, tokens = start_gikai(hosts, tmp_path)
+        server, _log, tokens = start_gikai(hosts, tmp_path)
         face = write_scene_y4m(tmp_path / "face.y4m", "face", width=320, height=180)
         pages = {}
         for role, address, n in (("a", SRV_A, 0), ("b", SRV_B, 2)):

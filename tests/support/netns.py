@@ -4,6 +4,7 @@ after a failure, and every process started inside is ended first."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -79,10 +80,8 @@ class Namespaces:
         for name in reversed(self._made):
             pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
             for pid in pids:  # only processes this test started inside its own namespace
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
         self._made.clear()
 
