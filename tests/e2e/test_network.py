@@ -12,6 +12,7 @@ and the others' video received). Every UDP socket of the server lies in the medi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -161,3 +162,59 @@ def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_
             (ARTIFACTS / "e2e-server-network.log").write_bytes((tmp_path / "server.log").read_bytes())
         if coturn is not None:
             coturn.stop()
+
+
+SRV_C, C = "10.71.3.1", "10.71.3.2"  # the server's private address behind a 1:1 NAT, and a client
+PUBLIC = "198.51.100.9"  # the NAT's public address (TEST-NET-2)
+NAT = f"""
+table ip gikai_nat {{
+  chain prerouting {{ type nat hook prerouting priority -100; ip daddr {PUBLIC} dnat to {SRV_C}; }}
+}}
+"""
+# The client reaches the server's private addresses by TCP (the page, the socket) but not by UDP:
+# media must go to the public address, through the NAT, as from the Internet to a cloud VM.
+PRIVATE_UDP_DROPPED = """
+table inet gikai_test {
+  chain output { type filter hook output priority 0; policy accept; ip daddr 10.71.0.0/16 meta l4proto udp drop; }
+}
+"""
+
+
+def test_behind_a_1to1_nat_the_public_media_address_is_announced_and_carries_the_media(tmp_path: Path) -> None:
+    why = netns.available()
+    if why:
+        pytest.skip(why)
+    with netns.Namespaces("srv", "c") as ns:
+        ns.link("srv", SRV_C, "c", C)
+        ns.route_default("c", SRV_C)
+        ns.nft("srv", NAT, tmp_path)
+        ns.nft("c", PRIVATE_UDP_DROPPED, tmp_path)
+        log = tmp_path / "server.log"
+        with open(log, "wb") as out:
+            server = subprocess.Popen(
+                ["ip", "netns", "exec", ns["srv"], sys.executable, "-m", "gikai", "serve", "--host", SRV_C,
+                 "--port", str(HTTP_PORT), "--data", str(tmp_path / "data"), "--no-presence-detection",
+                 "--media-address", SRV_C, "--media-address", PUBLIC, "--media-ports", f"{MEDIA[0]}-{MEDIA[1]}"],
+                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            tokens = wait_for("gikai serve's join links", lambda: server.poll() is None and len(
+                found := TOKEN.findall(log.read_text(errors="replace"))) >= 2
+                and listening(HTTP_PORT, ns["srv"]) and found)
+            assert f"announced as {PUBLIC} (1:1 NAT)" in log.read_text()
+            members = subprocess.run(
+                ["ip", "netns", "exec", ns["c"], sys.executable, "-m", "tests.support.netmember",
+                 f"ws://{SRV_C}:{HTTP_PORT}/ws", *tokens[:2]],
+                cwd=REPO, capture_output=True, text=True, timeout=180)
+            assert members.returncode == 0, members.stdout + members.stderr
+            pairs = [json.loads(line) for line in members.stdout.splitlines() if line.startswith("{")]
+            assert len(pairs) == 2
+            for pair in pairs:
+                assert pair["local"]["address"] == C
+                assert pair["remote"]["address"] == PUBLIC, pair  # the announced address, through the NAT
+                assert MEDIA[0] <= pair["remote"]["port"] <= MEDIA[1], pair
+            report = "".join(f"member behind the NAT's far side: {p['local']} -> {p['remote']}\n" for p in pairs)
+            print("\n" + report)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "e2e-network-nat.txt").write_text(report)
+        finally:
+            stop_server(server)
