@@ -143,12 +143,23 @@ def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_
             wait_for("both members counted present", lambda p=page: set(ids.values()) <= set(
                 p.evaluate("window.gikai.state.sitting?.quorum?.counted") or []))
 
+        # The public gallery, watched from A's network, is relayed the same way.
+        meeting_id = a.evaluate("window.gikai.state.meeting.id")
+        gallery = browsers[0].new_context(locale="ja-JP").new_page()
+        gallery.goto(f"http://{SRV_A}:{HTTP_PORT}/gallery/{meeting_id}")
+        pair_g = wait_for("the gallery's selected candidate pair",
+                          lambda: gallery.evaluate("window.gikaiGallery?.selectedPair()"))
+        assert pair_g["local"]["candidateType"] == "relay" and pair_g["local"]["relayProtocol"] == "tcp", pair_g
+        assert MEDIA[0] <= pair_g["remote"]["port"] <= MEDIA[1], pair_g
+        assert SECRET not in gallery.content()
+
         # Everything the server process binds for media is inside the range (its HTTP socket is TCP).
         udp = netns.udp_ports_of(server.pid)
         assert udp and all(MEDIA[0] <= port <= MEDIA[1] for port in udp), udp
 
         report = (f"UDP-blocked member A: local {pair_a['local']} -> remote {pair_a['remote']}\n"
                   f"member B with UDP: local {pair_b['local']} -> remote {pair_b['remote']}\n"
+                  f"gallery viewer on A's network: local {pair_g['local']} -> remote {pair_g['remote']}\n"
                   f"server UDP ports: {udp}\n")
         print("\n" + report)
         ARTIFACTS.mkdir(exist_ok=True)

@@ -232,3 +232,22 @@ export function gatheringComplete(pc, timeoutMs) {
     pc.addEventListener("icegatheringstatechange", check);
   });
 }
+
+/**
+ * What `getStats()` says the media path is: the local and remote candidate of the pair in use.
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<{local: Record<string, any>, remote: Record<string, any>} | null>}
+ */
+export async function selectedPair(pc) {
+  const report = await pc.getStats();
+  /** @type {Map<string, any>} */
+  const byId = new Map();
+  report.forEach((entry) => byId.set(entry.id, entry));
+  const transport = [...byId.values()].find((entry) => entry.type === "transport" && entry.selectedCandidatePairId);
+  const pair = transport ? byId.get(transport.selectedCandidatePairId) : null;
+  if (!pair || pair.state !== "succeeded") return null;
+  /** @param {any} c */
+  const end = (c) => c && ({ candidateType: c.candidateType, address: c.address, port: c.port,
+    protocol: c.protocol, relayProtocol: c.relayProtocol });
+  return { local: end(byId.get(pair.localCandidateId)), remote: end(byId.get(pair.remoteCandidateId)) };
+}

@@ -10,6 +10,7 @@
 import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
 import strings from "../i18n/gallery.js";
 import { GalleryPeer } from "../gallery/peer.js";
+import { selectedPair } from "../peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
 import { Socket, ProtocolError } from "../socket.js";
 import { h, byId as $ } from "../views/dom.js";
@@ -332,6 +333,8 @@ function exposeHooks(page) {
     get soundOn() { return page.soundOn; },
     get framesShown() { return page.framesShown; },
     get connectionState() { return page.peer ? page.peer.pc.connectionState : "none"; },
+    /** The selected candidate pair's two ends (getStats), or null. */
+    selectedPair() { return page.peer ? selectedPair(page.peer.pc) : Promise.resolve(null); },
     audioLevel() { return page.audioLevel(); },
     videoSize() { return { width: page.video.videoWidth, height: page.video.videoHeight }; },
     /** Average colour of the picture shown now, [r, g, b]. */
