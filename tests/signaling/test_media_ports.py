@@ -36,9 +36,9 @@ async def connected(members: list[SocketMember]) -> bool:
     return all(m.silent is not None and m.silent.connectionState == "connected" for m in members)
 
 
-async def refused_join(server: Server, link: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url(server)) as ws:
-        await ws.send_json({"v": 1, "id": 1, "type": "join", "token": token(link)})
+async def first_reply(url: str, request: dict[str, Any]) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        await ws.send_json({"v": 1, "id": 1, **request})
         while True:
             message = await ws.receive_json(timeout=30)
             if message.get("re") == 1:
@@ -53,17 +53,20 @@ async def test_every_media_socket_is_inside_the_range_and_a_full_range_refuses_t
     late = SocketMember(ws_url(server), token(server.links[RANGE]))
     try:
         assert f"media ports: UDP {low}-{low + RANGE - 1}" in server.log.read_text()
-        for member in members:
-            await member.start()
+        joined = [await member.start() for member in members]
+        meeting_id = joined[0]["meeting"]["id"]
         await eventually(lambda: connected(members), message="every member's media connection up",
                          seen=lambda: [m.silent and m.silent.connectionState for m in members])
         ports = udp_ports(server)
         assert len(ports) == RANGE and all(low <= port < low + RANGE for port in ports), (low, ports)
 
-        refusal = await refused_join(server, server.links[RANGE])
+        refusal = await first_reply(ws_url(server), {"type": "join", "token": token(server.links[RANGE])})
         assert refusal["type"] == "error" and refusal["code"] == "media_ports_full"
         assert refusal["message"] == errors.message("media_ports_full")
         assert "上限" in refusal["message"]["ja"] and "no media connection free" in refusal["message"]["en"]
+        gallery = await first_reply(ws_url(server).replace("/ws", "/gallery/ws"),
+                                    {"type": "watch", "meeting_id": meeting_id})
+        assert gallery["type"] == "error" and gallery["code"] == "media_ports_full", "a gallery viewer too"
         assert await connected(members), "the members already in keep their media"
         assert udp_ports(server) == ports, "the refusal's probe holds no port"
 
