@@ -179,7 +179,7 @@ def _check_aioice() -> None:
     params = list(inspect.signature(_original).parameters)
     if params[:3] != ["self", "component", "addresses"]:
         missing.append("Connection.get_component_candidates(self, component, addresses)")
-    if "_protocols" not in inspect.getsource(aioice.ice.Connection.__init__):
-        missing.append("Connection._protocols")
+    if not isinstance(getattr(aioice.ice.Connection(ice_controlling=True), "_protocols", None), list):
+        missing.append("Connection._protocols")  # a bare Connection opens no socket
     if missing:
         raise RuntimeError(f"aioice {aioice.__version__} lacks what --media-ports needs: {', '.join(missing)}")
