@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", default=os.environ.get("GIKAI_DATABASE_URL"),
                        help="database URL (default: SQLite file in the data folder)")
     serve.add_argument("--media-address", action="append", dest="media_addresses",
-                       help="address offered for media (repeatable; 'auto' = all interfaces); "
-                            "default: auto and 127.0.0.1")
+                       help="address offered for media (repeatable; 'auto' = all interfaces; an address no "
+                            "interface has is announced as a 1:1 NAT's public address); default: auto and 127.0.0.1")
     serve.add_argument("--public-url", help="base URL for printed links (default http://HOST:PORT)")
     serve.add_argument("--no-presence-detection", action="store_true",
                        help="count remote members while connected instead of while seen on camera")
