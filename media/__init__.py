@@ -14,12 +14,13 @@ import from here; the rooms inside are:
 from gikai.media.analysis.presence import AudioObservation, Observation, PresenceMonitor, VideoObservation
 from gikai.media.archive.recording import Recorder, SegmentInfo, recover
 from gikai.media.archive.render import RenderCancelled, RenderError, RenderPlan, RenderResult, SourceFile, render
-from gikai.media.errors import MediaError, NegotiationError, PeerClosed, UnsupportedCodec
+from gikai.media.errors import MediaError, MediaPortsExhausted, NegotiationError, PeerClosed, UnsupportedCodec
 from gikai.media.pdf.sandbox import DocumentInfo, DocumentRejected, DocumentRenderer, Limits, PageInfo
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
 from gikai.media.sfu.frames import EncodedFrame
 from gikai.media.sfu.ice import set_host_addresses
 from gikai.media.sfu.peer import Offer, Peer, SendOffer
+from gikai.media.sfu.ports import PortRange, ensure_free_port, use_media_ports
 from gikai.media.sfu.room import Room
 from gikai.media.sfu.sfu import SFU
 from gikai.media.sfu.viewer import Viewer
@@ -34,12 +35,14 @@ __all__ = [
     "EncodedFrame",
     "Limits",
     "MediaError",
+    "MediaPortsExhausted",
     "NegotiationError",
     "Observation",
     "Offer",
     "PageInfo",
     "Peer",
     "PeerClosed",
+    "PortRange",
     "PresenceMonitor",
     "Recorder",
     "RenderCancelled",
@@ -54,7 +57,9 @@ __all__ = [
     "UpTrack",
     "VideoObservation",
     "Viewer",
+    "ensure_free_port",
     "recover",
     "render",
     "set_host_addresses",
+    "use_media_ports",
 ]

@@ -19,3 +19,10 @@ class NegotiationError(MediaError):
 
 class PeerClosed(MediaError):
     code = "peer_closed"
+
+
+class MediaPortsExhausted(MediaError):
+    """Every UDP port of the configured media range (``--media-ports``) is in use: no new peer
+    can be connected until someone leaves."""
+
+    code = "media_ports_full"

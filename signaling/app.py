@@ -17,9 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gikai.media import SFU
+from gikai.media import SFU, use_media_ports
 from gikai.media.pdf.sandbox import DocumentRenderer
-from gikai.media.sfu.ice import set_host_addresses
+from gikai.media.sfu.ice import set_host_addresses, split_media_addresses
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.throttle import Guesses
@@ -94,7 +94,9 @@ def create_app(config: ServerConfig) -> web.Application:
 async def _server(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     prepare_data_folder(config.data_dir, sqlite=config.database_url is None)
-    set_host_addresses(config.media_addresses)
+    bind, announce = split_media_addresses(config.media_addresses) if config.media_addresses else (None, [])
+    set_host_addresses(bind)
+    use_media_ports(config.media_ports, announce)
     tasks = app[TASKS] = Tasks()
     db = app[DATABASE] = app[HEALTH_DATABASE] = Database(config.database_url or sqlite_url(config.data_dir))
     await db.migrate()
@@ -124,6 +126,8 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
         app[ACCOUNTS].close()
         await loop_lag.stop()
         await db.close()
+        if config.media_ports or announce:
+            use_media_ports(None)
 
 
 @dataclass(frozen=True)
@@ -185,8 +189,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.TOKENS] = tokens
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
-        MemberMedia(sfu, media_control, recordings, presence), presenting, presence, tasks.spawn)
-    app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn)
+        MemberMedia(sfu, media_control, recordings, presence, config.turn), presenting, presence, tasks.spawn)
+    app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn, config.turn)
     app[METRICS] = Metrics(Sources(hub, gallery, sfu, sittings, ballots, recordings, app[LOOP_LAG], app[wire.ERRORS]))
     return _Owned(sfu, recordings, render_jobs, renderer, presence)
 

@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from gikai.media import PortRange
+from gikai.signaling.turn import NO_TURN, TurnServers
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -36,6 +39,11 @@ class ServerConfig:
     metrics_allow: tuple[Network, ...] = field(default=LOOPBACK)
     log_format: str = "text"  # or "json": one object per line
     max_loop_lag: float = 1.0  # seconds: /healthz says 503 above this
+
+    # -- media across a network (docs/network.md): ICE sockets in a fixed UDP range, TURN for
+    # browsers whose network drops UDP. media_addresses above may name a 1:1 NAT's public address.
+    media_ports: PortRange | None = None  # None: any port the system picks
+    turn: TurnServers = NO_TURN  # its secret stays out of repr and logs
 
     @property
     def public_origin(self) -> str | None:

@@ -27,6 +27,8 @@ MEDIA: dict[str, Text] = {
                           "Your browser does not support VP8 video and Opus audio."),
     "peer_closed": ("映像・音声の接続が切れました。再接続します。",
                     "The audio/video connection ended. Reconnecting."),
+    "media_ports_full": ("映像・音声の接続が上限に達しています。しばらくしてから、もう一度お試しください。",
+                         "The server has no media connection free. Please try again a little later."),
     # the publishable video (media/archive/render.py)
     "render_failed": ("公開用の動画を作成できませんでした。", "The video could not be made."),
     "render_cancelled": ("公開用の動画の作成を取り消しました。", "Making the video was cancelled."),

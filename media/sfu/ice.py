@@ -8,6 +8,7 @@ the choice is made here, once per process: tests pass ``["127.0.0.1"]``; the wor
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 
 import aioice.ice
@@ -29,3 +30,15 @@ def set_host_addresses(addresses: Sequence[str] | None) -> None:
         return found
 
     aioice.ice.get_host_addresses = get_host_addresses
+
+
+def split_media_addresses(addresses: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``--media-address`` values as (addresses to bind, addresses to announce). An address no
+    interface of this host has is the public side of a 1:1 NAT (a cloud VM's public IP): it is
+    announced, not bound; with nothing else left to bind, every interface ("auto") is used."""
+    local = set(_original(True, True)) | {"127.0.0.1", "::1"}
+    bind = [a for a in addresses if a == "auto" or a in local]
+    announce = [a for a in addresses if a not in bind]
+    for a in announce:
+        ipaddress.ip_address(a)  # a name or a typo is refused at start-up, not announced
+    return bind or ["auto"], announce

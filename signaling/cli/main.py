@@ -17,6 +17,7 @@ from gikai.orchestrator.domain.model import Role
 from gikai.signaling.app import create_app
 from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.cli.admin import add_admin_commands, run_admin
+from gikai.signaling.cli.network import add_network_media_options, describe, network_media_settings
 from gikai.signaling.cli.rehearsal_papers import add_rehearsal_papers
 from gikai.signaling.config import ServerConfig, canonical_origin, parse_networks
 from gikai.signaling.http.state import DIRECTORY, DOCUMENTS, SITTINGS, TOKENS
@@ -46,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", default=os.environ.get("GIKAI_DATABASE_URL"),
                        help="database URL (default: SQLite file in the data folder)")
     serve.add_argument("--media-address", action="append", dest="media_addresses",
-                       help="address offered for media (repeatable; 'auto' = all interfaces); "
-                            "default: auto and 127.0.0.1")
+                       help="address offered for media (repeatable; 'auto' = all interfaces; an address no "
+                            "interface has is announced as a 1:1 NAT's public address); default: auto and 127.0.0.1")
     serve.add_argument("--public-url", help="the one public origin, e.g. https://gikai.town.example.jp: passkeys, "
                                             "allowed origins, Secure cookies, printed links (default http://HOST:PORT)")
     serve.add_argument("--no-presence-detection", action="store_true",
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gallery seats one client address may hold (default 10)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_operations_options(serve)
+    add_network_media_options(serve)
     return parser
 
 
@@ -101,6 +103,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     port = runner.addresses[0][1]
     base = (config.public_url or f"{'https' if tls else 'http'}://{config.host}:{port}").rstrip("/")
     print(f"gikai serving on {base}", flush=True)
+    for line in describe(config):
+        print(line, flush=True)
     clerk = await app[ACCOUNTS].ensure_clerk()
     if clerk is not None:
         print(f"clerk account created: user '{clerk[0]}', password '{clerk[1]}' "
@@ -149,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             gallery_max_viewers=max(0, args.gallery_max_viewers),
             gallery_max_per_address=max(1, args.gallery_max_per_address),
             **operations,
+            **network_media_settings(parser, args),
         )
         asyncio.run(serve(config))
         return 0

@@ -10,6 +10,7 @@ from aiohttp import web
 from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.gallery.viewer import GalleryViewer
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.turn import NO_TURN, TurnServers
 from gikai.signaling.wire import accept
 
 WS_MAX_FRAME = 128 * 1024
@@ -17,9 +18,10 @@ SOCKETS_PER_SEAT = 2  # open gallery sockets one address may have, per seat it m
 
 
 class GallerySockets:
-    def __init__(self, gallery: Gallery, spawn: Spawn) -> None:
+    def __init__(self, gallery: Gallery, spawn: Spawn, turn: TurnServers = NO_TURN) -> None:
         self.gallery = gallery
         self.spawn = spawn
+        self.turn = turn
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         remote = request.remote or ""
@@ -27,7 +29,7 @@ class GallerySockets:
             # before the upgrade: a flood of sockets from one address costs it a refusal, not a seat
             raise web.HTTPTooManyRequests(text="too many gallery connections from this address")
         ws = await accept(request, WS_MAX_FRAME, "gallery")
-        viewer = GalleryViewer(ws, self.gallery, self.spawn, remote)
+        viewer = GalleryViewer(ws, self.gallery, self.spawn, remote, self.turn)
         self.gallery.sockets.add(viewer)
         try:
             await viewer.run()

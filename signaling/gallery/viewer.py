@@ -14,12 +14,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gikai.media import MediaError, Offer, Peer
+from gikai.media import MediaError, Offer, Peer, ensure_free_port
 from gikai.media.sfu.viewer import Viewer
 from gikai.signaling import wire
 from gikai.signaling.gallery.seats import Gallery, GalleryRefusal
 from gikai.signaling.gallery.stage import Stage
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.turn import NO_TURN, TurnServers, keep_renewing
 from gikai.signaling.wire import ProtocolError, RequestId
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ NOT_FOUND_LIMIT = 3  # watches of sittings that do not exist before the socket i
 
 
 class GalleryViewer:
-    def __init__(self, ws: web.WebSocketResponse, gallery: Gallery, spawn: Spawn, remote: str = "") -> None:
+    def __init__(self, ws: web.WebSocketResponse, gallery: Gallery, spawn: Spawn, remote: str = "",
+                 turn: TurnServers = NO_TURN) -> None:
         self.id = "gallery-" + secrets.token_hex(6)
         self.ws = ws
         self.gallery = gallery
@@ -50,6 +52,8 @@ class GalleryViewer:
         self._rate = wire.RateLimit(RATE_PER_SECOND)
         self._view: str | None = None
         self._writer: asyncio.Task[None] | None = None
+        self.turn = turn
+        self._renewing: asyncio.Task[None] | None = None  # fresh TURN credentials while watching
 
     @property
     def closed(self) -> bool:
@@ -121,13 +125,17 @@ class GalleryViewer:
             await self.ws.close(code=code, message=reason.encode()[:120])
 
     async def run(self) -> None:
-        async for msg in self.ws:
-            if msg.type == WSMsgType.TEXT:
-                await self.handle(msg.data)
-            elif msg.type == WSMsgType.BINARY:
-                await self.send(wire.error("bad_json", None, "binary frames are not used"))
-            elif msg.type == WSMsgType.ERROR:
-                break
+        try:
+            async for msg in self.ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self.handle(msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await self.send(wire.error("bad_json", None, "binary frames are not used"))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            if self._renewing is not None:
+                self._renewing.cancel()
 
     async def handle(self, text: str) -> None:
         if not self._rate.allow():
@@ -161,9 +169,11 @@ class GalleryViewer:
             meeting_id = _text(msg, "meeting_id", rid, wire.MAX_ID_CHARS)
             if self.stage is not None:
                 raise GalleryRefusal("already_watching")
+            ensure_free_port()  # MediaPortsExhausted: the SFU has no media port left for a viewer
             view = await self.gallery.watch(self, meeting_id)
             self.spawn(self._claim_seat())
-            return {"view": view}
+            self._renewing = asyncio.ensure_future(keep_renewing(self.turn, self.id, self.send))
+            return {"view": view, "ice_servers": self.turn.ice_servers(self.id)}
         if kind == "answer":
             sdp = _text(msg, "sdp", rid, MAX_SDP_CHARS)
             revision = msg.get("revision")

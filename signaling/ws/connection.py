@@ -20,6 +20,7 @@ from gikai.orchestrator.service.sittings import SittingService, utcnow
 from gikai.signaling import errors, wire
 from gikai.signaling.auth.tokens import JoinTokens
 from gikai.signaling.tasks import Spawn
+from gikai.signaling.turn import keep_renewing
 from gikai.signaling.wire import ProtocolError
 from gikai.signaling.ws import commands, protocol
 from gikai.signaling.ws.hub import Attendee, Hub
@@ -102,6 +103,7 @@ class Connection:
         self._lock = asyncio.Lock()
         self._rate = wire.RateLimit(RATE_PER_SECOND)
         self._closing = False
+        self._renewing: asyncio.Task[None] | None = None  # fresh TURN credentials while joined
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._lock:
@@ -208,6 +210,7 @@ class Connection:
         sitting = await self.sittings.get(meeting_id)
         if participant_id in sitting.removed:
             raise ProtocolError("removed", "", request.id)
+        self.media.admit()
         hub = self.hub.meeting(meeting_id)
         previous = hub.attendees.get(participant_id)
         if previous is not None:
@@ -230,7 +233,9 @@ class Connection:
             "ballot": latest_view(await self.ballots.latest(meeting_id), p, sitting.acting_chair_id()),
             "presentation": presentation_view(self.presenting.current(meeting_id)),
             "screen": screen_view(self.presenting.sharer(meeting_id)),
+            "ice_servers": self.media.ice_servers(p.id),
         }
+        self._renewing = asyncio.ensure_future(keep_renewing(self.media.turn, p.id, self.send))
         return data, self._after_join
 
     async def _after_join(self) -> None:
@@ -261,6 +266,8 @@ class Connection:
     async def cleanup(self) -> None:
         attendee, meeting_id, peer = self.attendee, self.meeting_id, self.peer
         self.attendee = self.peer = None
+        if self._renewing is not None:
+            self._renewing.cancel()
         if attendee is not None and meeting_id is not None:
             pid = attendee.participant.id
             if self.hub.remove(meeting_id, pid, attendee):

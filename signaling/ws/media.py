@@ -4,22 +4,33 @@ say, the tracks recorded while the sitting is, and the camera analysed for prese
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from gikai.media import SFU, Offer, Peer
+from gikai.media import SFU, Offer, Peer, ensure_free_port
 from gikai.signaling.adapters.bridges import SfuMediaControl
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.adapters.recordings import Recordings
+from gikai.signaling.turn import NO_TURN, TurnServers
 
 SendOffer = Callable[[Offer], Awaitable[None]]
 
 
 class MemberMedia:
     def __init__(self, sfu: SFU, media_control: SfuMediaControl, recordings: Recordings,
-                 presence: PresenceBridge | None) -> None:
+                 presence: PresenceBridge | None, turn: TurnServers = NO_TURN) -> None:
         self.sfu = sfu
+        self.turn = turn
         self.media_control = media_control
         self.recordings = recordings
         self.presence = presence
+
+    def admit(self) -> None:
+        """Refuse a joining member now (MediaPortsExhausted) when the SFU has no media port left."""
+        ensure_free_port()
+
+    def ice_servers(self, participant_id: str) -> list[dict[str, Any]]:
+        """The TURN servers and this member's credentials, for the browser's RTCPeerConnection."""
+        return self.turn.ice_servers(participant_id)
 
     async def leave_previous(self, meeting_id: str, participant_id: str) -> None:
         """The participant's peer from an earlier socket (a reload, another tablet) goes first."""

@@ -53,8 +53,11 @@ export class App {
     });
     this.devices = new LocalDevices(this.check,
       () => ({ audio: this.state.audioMuted, video: this.state.videoMuted }), () => this.mark("camera_ready"));
+    /** @type {RTCIceServer[]} TURN relays and credentials from the latest join reply or renewal */
+    this.iceServers = [];
     this.media = new MeetingPeer({
       localStream: () => this.devices.stream,
+      iceServers: () => this.iceServers,
       mark: (step) => this.mark(step),
       onRemoteMedia: (remote) => {
         this.meeting.setRemoteMedia(remote);
@@ -192,6 +195,7 @@ export class App {
   /** @param {import("./signaling.js").JoinData} data */
   joined(data) {
     this.mark("joined");
+    this.iceServers = data.ice_servers ?? [];
     this.dispatch({ type: "joined", data, receivedAt: Date.now() });
     this.meeting.setLocalMedia(this.devices.stream);
     this.panels.vote.setLocalStream(this.devices.stream);
@@ -208,6 +212,10 @@ export class App {
           console.error("offer failed", error);
           this.signaling?.reconnect(); // start over with a fresh connection and offer
         });
+        break;
+      case "ice_servers":
+        this.iceServers = /** @type {any} */ (push).ice_servers ?? [];
+        this.peer?.setIceServers(this.iceServers);
         break;
       case "participant_joined":
       case "participant_updated":

@@ -3,6 +3,7 @@
  * console (web/README.md lists them).
  */
 import { language } from "./i18n.js";
+import { selectedPair } from "./peer.js";
 
 /**
  * @param {import("./app.js").App} app
@@ -48,6 +49,12 @@ export function exposeHooks(app) {
     /** inbound-rtp statistics per participant and kind. */
     stats() { return app.peer ? app.peer.receiveStats() : Promise.resolve({}); },
     get connectionState() { return app.peer ? app.peer.pc.connectionState : "none"; },
+    /** The ICE servers the media connection was given (TURN URLs and a username; no credential). */
+    get iceServers() {
+      return app.iceServers.map((s) => ({ urls: s.urls, username: s.username }));
+    },
+    /** The selected candidate pair's two ends (type, address, port, protocol), or null. */
+    selectedPair() { return app.peer ? selectedPair(app.peer.pc) : Promise.resolve(null); },
     /** Drop the socket as a network failure would; the client must rejoin by itself. */
     dropConnection() { app.signaling?.reconnect(); },
   };

@@ -14,6 +14,7 @@ import { MediaPeer } from "./peer.js";
  * @property {(step: string) => void} mark note when a joining step happened
  * @property {(remote: RemoteMedia) => void} onRemoteMedia the others' media, after every offer
  * @property {(signaling: Signaling) => void} onFailed the media path broke (ICE failed)
+ * @property {() => RTCIceServer[]} iceServers TURN relays with this member's current credentials
  */
 
 export class MeetingPeer {
@@ -33,6 +34,7 @@ export class MeetingPeer {
     if (this.peer) return this.peer;
     const peer = new MediaPeer({
       localStream: this.hooks.localStream(),
+      iceServers: this.hooks.iceServers(),
       sendAnswer: (sdp, revision) => {
         this.hooks.mark("answer_sent");
         return signaling.request("answer", { sdp, revision });

@@ -8,6 +8,8 @@
  */
 
 const GATHER_TIMEOUT_MS = 2000;
+/** With a TURN relay the answer waits longer: an allocation over TCP/TLS takes a few round trips. */
+export const RELAY_GATHER_TIMEOUT_MS = 6000;
 
 /**
  * @typedef {{participant: string, kind: "audio" | "video", slot?: "screen"}} StreamInfo
@@ -22,13 +24,14 @@ const GATHER_TIMEOUT_MS = 2000;
  * @property {(sdp: string, revision: number) => Promise<void>} sendAnswer
  * @property {(remote: RemoteMedia) => void} onRemoteMedia after every applied offer
  * @property {() => void} onFailed the media path broke (ICE failed)
+ * @property {RTCIceServer[]} [iceServers] TURN relays from the join reply (none: host candidates only)
  */
 
 export class MediaPeer {
   /** @param {MediaPeerOptions} options */
   constructor(options) {
     this.options = options;
-    this.pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection({ iceServers: options.iceServers ?? [], bundlePolicy: "max-bundle" });
     /** @type {{audio: RTCRtpTransceiver | null, video: RTCRtpTransceiver | null, screen: RTCRtpTransceiver | null}} */
     this.uplinks = { audio: null, video: null, screen: null };
     /** @type {Record<string, StreamInfo>} */
@@ -72,7 +75,7 @@ export class MediaPeer {
     }
     await pc.setLocalDescription(await pc.createAnswer());
     this.timeline.gathering ??= Math.round(performance.now());
-    await gatheringComplete(pc, GATHER_TIMEOUT_MS);
+    await gatheringComplete(pc, this.options.iceServers?.length ? RELAY_GATHER_TIMEOUT_MS : GATHER_TIMEOUT_MS);
     this.timeline.gathered ??= Math.round(performance.now());
     if (this.closed) return;
     this.streams = streams || {};
@@ -172,6 +175,15 @@ export class MediaPeer {
   }
 
   /**
+   * Fresh TURN credentials (pushed before the old ones expire): used by the next gathering.
+   * @param {RTCIceServer[]} iceServers
+   * @returns {void}
+   */
+  setIceServers(iceServers) {
+    setIceServers(this.pc, iceServers);
+  }
+
+  /**
    * Close the connection; later offers for it are ignored.
    * @returns {void}
    */
@@ -181,6 +193,20 @@ export class MediaPeer {
     try {
       this.pc.close();
     } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Give a connection new ICE servers; a closed connection or a browser that refuses keeps the old.
+ * @param {RTCPeerConnection} pc
+ * @param {RTCIceServer[]} iceServers
+ * @returns {void}
+ */
+export function setIceServers(pc, iceServers) {
+  try {
+    pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+  } catch (error) {
+    console.warn("could not renew the TURN credentials", error);
   }
 }
 
@@ -205,4 +231,23 @@ export function gatheringComplete(pc, timeoutMs) {
     const timer = setTimeout(done, timeoutMs);
     pc.addEventListener("icegatheringstatechange", check);
   });
+}
+
+/**
+ * What `getStats()` says the media path is: the local and remote candidate of the pair in use.
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<{local: Record<string, any>, remote: Record<string, any>} | null>}
+ */
+export async function selectedPair(pc) {
+  const report = await pc.getStats();
+  /** @type {Map<string, any>} */
+  const byId = new Map();
+  report.forEach((entry) => byId.set(entry.id, entry));
+  const transport = [...byId.values()].find((entry) => entry.type === "transport" && entry.selectedCandidatePairId);
+  const pair = transport ? byId.get(transport.selectedCandidatePairId) : null;
+  if (!pair || pair.state !== "succeeded") return null;
+  /** @param {any} c */
+  const end = (c) => c && ({ candidateType: c.candidateType, address: c.address, port: c.port,
+    protocol: c.protocol, relayProtocol: c.relayProtocol });
+  return { local: end(byId.get(pair.localCandidateId)), remote: end(byId.get(pair.remoteCandidateId)) };
 }

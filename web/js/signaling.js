@@ -50,7 +50,8 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  * @typedef {{ballot_id: string, seq: number, hash: string}} Receipt
  * @typedef {{participant: {id: string, name: string, reading?: string, role: string},
  *   meeting: {id: string, title: string, body?: string}, roster: RosterEntry[],
- *   participants?: Person[], sitting?: Sitting, ballot?: Ballot|null}} JoinData
+ *   participants?: Person[], sitting?: Sitting, ballot?: Ballot|null,
+ *   ice_servers?: RTCIceServer[]}} JoinData  ice_servers: TURN relays with this member's credentials
  * @typedef {import("./socket.js").Push} Push
  * @typedef {import("./socket.js").SocketStatus} SocketStatus
  */

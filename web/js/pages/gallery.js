@@ -10,6 +10,7 @@
 import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
 import strings from "../i18n/gallery.js";
 import { GalleryPeer } from "../gallery/peer.js";
+import { selectedPair } from "../peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
 import { Socket, ProtocolError } from "../socket.js";
 import { h, byId as $ } from "../views/dom.js";
@@ -42,6 +43,8 @@ class GalleryPage {
     this.view = null;
     /** @type {GalleryPeer | null} */
     this.peer = null;
+    /** @type {RTCIceServer[]} TURN relays and credentials from the latest watch reply or renewal */
+    this.iceServers = [];
     this.soundOn = false;
     this.framesShown = 0;
     /** @type {"watching" | "full" | "missing" | "connecting"} */
@@ -84,11 +87,14 @@ class GalleryPage {
   /**
    * The greeting on every new socket; "full" is shown at once (the server then closes with 4004).
    * @param {Socket} socket
-   * @returns {Promise<{view: View}>}
+   * @returns {Promise<{view: View, ice_servers?: RTCIceServer[]}>}
    */
   async watch(socket) {
     try {
-      return await socket.request("watch", { meeting_id: this.meetingId });
+      /** @type {{view: View, ice_servers?: RTCIceServer[]}} */
+      const reply = await socket.request("watch", { meeting_id: this.meetingId });
+      this.iceServers = reply.ice_servers ?? [];
+      return reply;
     } catch (error) {
       if (error instanceof ProtocolError && error.code === "gallery_full") this.show("full");
       throw error;
@@ -99,9 +105,13 @@ class GalleryPage {
   receive(message) {
     if (message.type === "gallery") {
       this.render(message.view);
+    } else if (message.type === "ice_servers") {
+      this.iceServers = /** @type {any} */ (message).ice_servers ?? [];
+      this.peer?.setIceServers(this.iceServers);
     } else if (message.type === "offer") {
       if (!this.peer) {
-        this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event));
+        this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event),
+          this.iceServers);
         this.peer.onFailed = () => this.socket.reconnect(); // reconnects, with a new peer
       }
       this.peer.offer({ sdp: message.sdp, revision: message.revision });
@@ -323,6 +333,8 @@ function exposeHooks(page) {
     get soundOn() { return page.soundOn; },
     get framesShown() { return page.framesShown; },
     get connectionState() { return page.peer ? page.peer.pc.connectionState : "none"; },
+    /** The selected candidate pair's two ends (getStats), or null. */
+    selectedPair() { return page.peer ? selectedPair(page.peer.pc) : Promise.resolve(null); },
     audioLevel() { return page.audioLevel(); },
     videoSize() { return { width: page.video.videoWidth, height: page.video.videoHeight }; },
     /** Average colour of the picture shown now, [r, g, b]. */

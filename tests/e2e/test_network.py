@@ -1,0 +1,231 @@
+"""gikai across a real (if small) network: three "hosts" made of network namespaces.
+
+- ``srv``: ``gikai serve`` with ``--media-ports`` and ``--turn-url``/``--turn-secret``, and coturn
+  (``use-auth-secret``) next to it, as docs/network.md sets them up.
+- ``a``: a Chromium member whose firewall (nftables, inside that namespace) drops all UDP: its
+  media can only go through coturn over TCP. Its selected candidate pair must be ``relay``.
+- ``b``: a Chromium member with UDP: it reaches the SFU directly, on a port of the media range.
+
+Each sees and hears the other and is counted present (presence detection on: a face on camera
+and the others' video received). Every UDP socket of the server lies in the media range.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import netns
+from tests.support.coturn import Coturn, listening, start_coturn
+
+from .conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, stop_server
+from .fakemedia import write_scene_y4m, write_wav
+from .helpers import wait_for
+
+pytestmark = pytest.mark.e2e
+
+SRV_A, A = "10.71.1.1", "10.71.1.2"  # the server's side and member A's, UDP blocked at A
+SRV_B, B = "10.71.2.1", "10.71.2.2"  # member B's network, UDP allowed
+HTTP_PORT, TURN_PORT = 8080, 3478
+MEDIA = (40000, 40019)
+TOKEN = re.compile(r"/join#(\S+)")
+SECRET = secrets.token_urlsafe(24)
+
+
+def remote_videos(page: Any) -> dict[str, int]:
+    return {v["participant"]: v["frames"] for v in page.evaluate("window.gikai.remoteVideos()")}
+
+
+@pytest.fixture
+def hosts(tmp_path: Path) -> Iterator[netns.Namespaces]:
+    why = netns.available()
+    if why:
+        pytest.skip(why)
+    with netns.Namespaces("srv", "a", "b") as ns:
+        ns.link("srv", SRV_A, "a", A)
+        ns.link("srv", SRV_B, "b", B)
+        ns.route_default("a", SRV_A)
+        ns.route_default("b", SRV_B)
+        ns.nft("a", netns.DROP_UDP, tmp_path)
+        yield ns
+
+
+def start_gikai(ns: netns.Namespaces, root: Path) -> tuple[subprocess.Popen[bytes], Path, list[str]]:
+    log = root / "server.log"
+    command = ["ip", "netns", "exec", ns["srv"], sys.executable, "-m", "gikai", "serve",
+               "--host", "0.0.0.0", "--port", str(HTTP_PORT), "--data", str(root / "data"),
+               "--media-address", SRV_A, "--media-address", SRV_B, "--media-ports", f"{MEDIA[0]}-{MEDIA[1]}",
+               "--turn-url", f"turn:{SRV_A}:{TURN_PORT}?transport=udp",
+               "--turn-url", f"turn:{SRV_A}:{TURN_PORT}?transport=tcp"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1", "GIKAI_TURN_SECRET": SECRET})
+    tokens = wait_for("gikai serve's join links", lambda: process.poll() is None and len(
+        found := TOKEN.findall(log.read_text(errors="replace"))) >= 3 and listening(HTTP_PORT, ns["srv"]) and found)
+    return process, log, tokens
+
+
+def launch_in(playwright: Any, ns: str, folder: Path, camera: Path, microphone: Path) -> Any:
+    """Chromium inside namespace ``ns``: Playwright starts it through ``ip netns exec`` and drives
+    it over the pipe it inherits, so no debugging port has to cross namespaces."""
+    wrapper = folder / f"chromium-{ns}"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o700)
+    origins = f"http://{SRV_A}:{HTTP_PORT},http://{SRV_B}:{HTTP_PORT}"
+    return playwright.chromium.launch(executable_path=str(wrapper), args=[
+        *CHROMIUM_FLAGS, f"--unsafely-treat-insecure-origin-as-secure={origins}",
+        f"--use-file-for-fake-video-capture={camera}", f"--use-file-for-fake-audio-capture={microphone}"])
+
+
+def join(browser: Any, url: str) -> Any:
+    page = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
+    page.goto(url)
+    page.get_by_test_id("join-button").click()
+    return page
+
+
+def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_uses_the_media_ports(
+        hosts: netns.Namespaces, playwright_instance: Any, tmp_path: Path) -> None:
+    coturn: Coturn | None = None
+    server: subprocess.Popen[bytes] | None = None
+    browsers: list[Any] = []
+    try:
+        coturn = start_coturn(tmp_path / "coturn", SRV_A, TURN_PORT, SECRET, (49160, 49200), netns=hosts["srv"])
+        server, _log, tokens = start_gikai(hosts, tmp_path)
+        face = write_scene_y4m(tmp_path / "face.y4m", "face", width=320, height=180)
+        pages = {}
+        for role, address, n in (("a", SRV_A, 0), ("b", SRV_B, 2)):
+            microphone = write_wav(tmp_path / f"microphone-{role}.wav", seconds=3, pitch=140 + 60 * n)
+            browsers.append(launch_in(playwright_instance, hosts[role], tmp_path, face, microphone))
+            pages[role] = join(browsers[-1], f"http://{address}:{HTTP_PORT}/join#{tokens[n]}")
+        ids = {role: wait_for(f"{role}'s join reply", lambda p=page: p.evaluate("window.gikai.state.self?.id"))
+               for role, page in pages.items()}
+        a, b = pages["a"], pages["b"]
+
+        # The browsers were given the TURN servers with credentials of their own; the secret is in no page.
+        given = a.evaluate("window.gikai.iceServers")
+        assert given[0]["urls"] == [f"turn:{SRV_A}:{TURN_PORT}?transport=udp", f"turn:{SRV_A}:{TURN_PORT}?transport=tcp"]
+        assert given[0]["username"].endswith(":" + ids["a"])
+        for page in (a, b):
+            assert SECRET not in page.content()
+
+        # A's media goes through the relay, over TCP to coturn; B's directly to a media port.
+        pair_a = wait_for("A's selected candidate pair", lambda: a.evaluate("window.gikai.selectedPair()"))
+        pair_b = wait_for("B's selected candidate pair", lambda: b.evaluate("window.gikai.selectedPair()"))
+        assert pair_a["local"]["candidateType"] == "relay", pair_a
+        assert pair_a["local"]["relayProtocol"] == "tcp", pair_a
+        assert pair_a["remote"]["address"] == SRV_A and MEDIA[0] <= pair_a["remote"]["port"] <= MEDIA[1], pair_a
+        assert pair_b["local"]["candidateType"] == "host" and pair_b["local"]["address"] == B, pair_b
+        assert pair_b["remote"]["candidateType"] == "host", pair_b
+        # B has a route to both of the server's addresses: either host candidate will do.
+        assert pair_b["remote"]["address"] in (SRV_A, SRV_B) and MEDIA[0] <= pair_b["remote"]["port"] <= MEDIA[1], pair_b
+
+        # Each sees and hears the other.
+        for page, me, other in ((a, "a", "b"), (b, "b", "a")):
+            wait_for(f"{me} to show {other}'s video", lambda p=page, o=ids[other]: remote_videos(p).get(o, 0) > 0)
+            shown = remote_videos(page)[ids[other]]
+            wait_for(f"{me} to keep decoding {other}'s video",
+                     lambda p=page, o=ids[other], s=shown: remote_videos(p).get(o, 0) - s >= 10)
+            wait_for(f"{me} to hear {other}", lambda p=page, o=ids[other]: p.evaluate(
+                "window.gikai.audioLevels()").get(o, 0) > 0)
+
+        # Both are counted present: seen on camera by the server, and receiving the others.
+        for page in (a, b):
+            wait_for("both members counted present", lambda p=page: set(ids.values()) <= set(
+                p.evaluate("window.gikai.state.sitting?.quorum?.counted") or []))
+
+        # The public gallery, watched from A's network, is relayed the same way.
+        meeting_id = a.evaluate("window.gikai.state.meeting.id")
+        gallery = browsers[0].new_context(locale="ja-JP").new_page()
+        gallery.goto(f"http://{SRV_A}:{HTTP_PORT}/gallery/{meeting_id}")
+        pair_g = wait_for("the gallery's selected candidate pair",
+                          lambda: gallery.evaluate("window.gikaiGallery?.selectedPair()"))
+        assert pair_g["local"]["candidateType"] == "relay" and pair_g["local"]["relayProtocol"] == "tcp", pair_g
+        assert MEDIA[0] <= pair_g["remote"]["port"] <= MEDIA[1], pair_g
+        assert SECRET not in gallery.content()
+
+        # Everything the server process binds for media is inside the range (its HTTP socket is TCP).
+        udp = netns.udp_ports_of(server.pid)
+        assert udp and all(MEDIA[0] <= port <= MEDIA[1] for port in udp), udp
+
+        report = (f"UDP-blocked member A: local {pair_a['local']} -> remote {pair_a['remote']}\n"
+                  f"member B with UDP: local {pair_b['local']} -> remote {pair_b['remote']}\n"
+                  f"gallery viewer on A's network: local {pair_g['local']} -> remote {pair_g['remote']}\n"
+                  f"server UDP ports: {udp}\n")
+        print("\n" + report)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "e2e-network-candidates.txt").write_text(report)
+    finally:
+        for browser in browsers:
+            browser.close()
+        if server is not None:
+            stop_server(server)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "e2e-server-network.log").write_bytes((tmp_path / "server.log").read_bytes())
+        if coturn is not None:
+            coturn.stop()
+
+
+SRV_C, C = "10.71.3.1", "10.71.3.2"  # the server's private address behind a 1:1 NAT, and a client
+PUBLIC = "198.51.100.9"  # the NAT's public address (TEST-NET-2)
+NAT = f"""
+table ip gikai_nat {{
+  chain prerouting {{ type nat hook prerouting priority -100; ip daddr {PUBLIC} dnat to {SRV_C}; }}
+}}
+"""
+# The client reaches the server's private addresses by TCP (the page, the socket) but not by UDP:
+# media must go to the public address, through the NAT, as from the Internet to a cloud VM.
+PRIVATE_UDP_DROPPED = """
+table inet gikai_test {
+  chain output { type filter hook output priority 0; policy accept; ip daddr 10.71.0.0/16 meta l4proto udp drop; }
+}
+"""
+
+
+def test_behind_a_1to1_nat_the_public_media_address_is_announced_and_carries_the_media(tmp_path: Path) -> None:
+    why = netns.available()
+    if why:
+        pytest.skip(why)
+    with netns.Namespaces("srv", "c") as ns:
+        ns.link("srv", SRV_C, "c", C)
+        ns.route_default("c", SRV_C)
+        ns.nft("srv", NAT, tmp_path)
+        ns.nft("c", PRIVATE_UDP_DROPPED, tmp_path)
+        log = tmp_path / "server.log"
+        with open(log, "wb") as out:
+            server = subprocess.Popen(
+                ["ip", "netns", "exec", ns["srv"], sys.executable, "-m", "gikai", "serve", "--host", SRV_C,
+                 "--port", str(HTTP_PORT), "--data", str(tmp_path / "data"), "--no-presence-detection",
+                 "--media-address", SRV_C, "--media-address", PUBLIC, "--media-ports", f"{MEDIA[0]}-{MEDIA[1]}"],
+                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            tokens = wait_for("gikai serve's join links", lambda: server.poll() is None and len(
+                found := TOKEN.findall(log.read_text(errors="replace"))) >= 2
+                and listening(HTTP_PORT, ns["srv"]) and found)
+            assert f"announced as {PUBLIC} (1:1 NAT)" in log.read_text()
+            members = subprocess.run(
+                ["ip", "netns", "exec", ns["c"], sys.executable, "-m", "tests.support.netmember",
+                 f"ws://{SRV_C}:{HTTP_PORT}/ws", *tokens[:2]],
+                cwd=REPO, capture_output=True, text=True, timeout=180)
+            assert members.returncode == 0, members.stdout + members.stderr
+            pairs = [json.loads(line) for line in members.stdout.splitlines() if line.startswith("{")]
+            assert len(pairs) == 2
+            for pair in pairs:
+                assert pair["local"]["address"] == C
+                assert pair["remote"]["address"] == PUBLIC, pair  # the announced address, through the NAT
+                assert MEDIA[0] <= pair["remote"]["port"] <= MEDIA[1], pair
+            report = "".join(f"member behind the NAT's far side: {p['local']} -> {p['remote']}\n" for p in pairs)
+            print("\n" + report)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "e2e-network-nat.txt").write_text(report)
+        finally:
+            stop_server(server)
