@@ -23,6 +23,7 @@ from gikai.orchestrator.domain.chronicle import Chronicle, build_chronicle
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.ledger import verify_chain
+from gikai.orchestrator.persistence.archive import ListedSitting
 from gikai.orchestrator.reports.minutes import minutes_html, minutes_json, minutes_pdf
 from gikai.orchestrator.reports.timeline import timeline_svg
 from gikai.orchestrator.service.signing import Signer, signature_checker
@@ -34,20 +35,6 @@ CHAIR_ROLES = ("chair",)
 
 class ArchiveError(Exception):
     """An export folder that does not check out (named file, reason)."""
-
-
-@dataclass
-class _Listed:
-    """A sitting as the archive's list shows and filters it."""
-
-    id: str
-    title: str
-    body_name: str
-    state: str
-    scheduled_at: datetime
-    place: str
-    agenda: list[str]
-    speakers: set[str] = field(default_factory=set)  # who held the floor (filled when searched by speaker)
 
 
 @dataclass(frozen=True)
@@ -81,15 +68,18 @@ class ArchiveService:
         """Past and current sittings, held here or imported, newest first; ``q`` searches titles
         and agenda items, ``speaker`` the names of those who held the floor."""
         async with self._units() as uow:
-            listed = [_Listed(s.id, s.title, s.body_name, s.state, s.scheduled_at, s.place, s.agenda)
-                      for s in await uow.archive.held_sittings()]
+            listed = await uow.archive.held_sittings()
+            speakers: dict[str, set[str]] = {}  # who held the floor, by sitting
             if speaker:
                 for sitting in listed:
                     names = {p.id: p.name for p in await uow.directory.participants(sitting.id)}
                     grants = [e for e in await uow.record.events(sitting.id) if e.name == Entry.FLOOR_GRANTED]
-                    sitting.speakers = {names.get(e.data.get("holder_id", ""), "") for e in grants}
+                    speakers[sitting.id] = {names.get(e.data.get("holder_id", ""), "") for e in grants}
         here = {s.id for s in listed}
-        listed += [s for s in await asyncio.to_thread(self._imported_sittings) if s.id not in here]
+        for sitting, holders in await asyncio.to_thread(self._imported_sittings):
+            if sitting.id not in here:
+                listed.append(sitting)
+                speakers[sitting.id] = holders
         listed.sort(key=lambda s: s.scheduled_at, reverse=True)
         found = []
         for sitting in listed:
@@ -100,15 +90,16 @@ class ArchiveService:
                 continue
             if on and sitting.scheduled_at.date() != on:
                 continue
-            if speaker and not any(speaker.casefold() in n.casefold() for n in sitting.speakers):
+            if speaker and not any(speaker.casefold() in n.casefold() for n in speakers.get(sitting.id, ())):
                 continue
             found.append({"id": sitting.id, "title": sitting.title, "body": sitting.body_name,
                           "state": sitting.state, "scheduled_at": sitting.scheduled_at.isoformat(),
                           "place": sitting.place, "agenda": sitting.agenda})
         return found
 
-    def _imported_sittings(self) -> list[_Listed]:
-        """The sittings imported from other servers, read from their (checked) export folders."""
+    def _imported_sittings(self) -> list[tuple[ListedSitting, set[str]]]:
+        """The sittings imported from other servers (read from their checked export folders), each
+        with who held the floor."""
         out = []
         for manifest_path in sorted(self.imported_root.glob("*/archive.json")):
             imported = self._imported(manifest_path.parent.name)
@@ -116,10 +107,10 @@ class ArchiveService:
                 continue
             facts, record = imported
             names = {p["id"]: p["name"] for p in facts["participants"]}
-            out.append(_Listed(
+            out.append((ListedSitting(
                 facts["id"], facts["title"], facts["body"], facts["state"],
                 datetime.fromisoformat(facts["scheduled_at"]), facts["place"],
-                [i["title"] for i in sorted(facts["agenda"], key=lambda i: i["position"])],
+                [i["title"] for i in sorted(facts["agenda"], key=lambda i: i["position"])]),
                 {names.get(e["data"].get("holder_id", ""), "") for e in record["entries"]
                  if e["name"] == Entry.FLOOR_GRANTED}))
         return out
