@@ -1,7 +1,9 @@
 """media/sfu/ports.py with real aiortc connections in this process: their ICE host sockets are
 bound inside the range, a full range refuses the next one with MediaPortsExhausted (at once from
 ensure_free_port, and from gathering should it come to that), a closed connection frees its port,
-and without a range aioice binds as it always did. (A whole server: tests/signaling/test_media_ports.py.)"""
+and without a range aioice binds as it always did. The range is per address: a host with two addresses
+(a CI machine with a bridge, a server with IPv4 and IPv6) binds one socket in the range on each.
+(A whole server: tests/signaling/test_media_ports.py.)"""
 
 from __future__ import annotations
 
@@ -12,9 +14,17 @@ from pathlib import Path
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from gikai.media import MediaPortsExhausted, PortRange, ensure_free_port, use_media_ports
+from gikai.media import MediaPortsExhausted, PortRange, ensure_free_port, set_host_addresses, use_media_ports
 
 EPHEMERAL = tuple(map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()))
+
+
+@pytest.fixture(autouse=True)
+def one_address() -> Iterator[None]:
+    """Whatever interfaces this machine has, the connections here gather on loopback alone."""
+    set_host_addresses(["127.0.0.1"])
+    yield
+    set_host_addresses(None)
 
 
 @pytest.fixture
@@ -68,3 +78,26 @@ async def test_without_a_range_the_system_picks_the_port() -> None:
     finally:
         for pc in pcs:
             await pc.close()
+
+
+async def test_each_address_binds_inside_the_range(ports: PortRange) -> None:
+    set_host_addresses(["127.0.0.1", "127.0.0.2"])  # two addresses, as on a host with a bridge
+    pcs: list[RTCPeerConnection] = []
+    try:
+        first, second = await offering(pcs), await offering(pcs)
+        for pc in (first, second):
+            by_address = host_candidates(pc)
+            assert sorted(by_address) == ["127.0.0.1", "127.0.0.2"]
+            assert all(port in ports for port in by_address.values())
+        for address in ("127.0.0.1", "127.0.0.2"):  # both ports of the range, on each address
+            assert {host_candidates(first)[address], host_candidates(second)[address]} == {ports.low, ports.high}
+        with pytest.raises(MediaPortsExhausted):
+            ensure_free_port()
+    finally:
+        for pc in pcs:
+            await pc.close()
+
+
+def host_candidates(pc: RTCPeerConnection) -> dict[str, int]:
+    return {line.split()[4]: int(line.split()[5]) for line in pc.localDescription.sdp.splitlines()
+            if line.startswith("a=candidate:") and " typ host" in line}
