@@ -1,9 +1,13 @@
 """gikai across a real (if small) network: three "hosts" made of network namespaces.
 
-- ``srv``: ``gikai serve`` with ``--media-ports`` and ``--turn-url``/``--turn-secret``, and coturn
-  (``use-auth-secret``) next to it, as docs/network.md sets them up.
-- ``a``: a Chromium member whose firewall (nftables, inside that namespace) drops all UDP: its
-  media can only go through coturn over TCP. Its selected candidate pair must be ``relay``.
+- ``srv``: ``gikai serve`` over HTTPS (``--tls-cert``, a certificate of the test's own CA that the
+  browsers trust by its key, ``--public-url``) with ``--media-ports`` and ``--turn-url``/
+  ``--turn-secret``, and coturn (``use-auth-secret``, TURN over TLS on 443) next to it, as
+  docs/network.md and docs/deployment.md set them up.
+- ``a``: a Chromium member whose firewall (nftables, inside that namespace) lets out only TCP to
+  ports 443 and 8443, as a network that allows nothing but HTTPS: no UDP, no TURN on 3478. Its
+  media can only go through coturn over TLS (``turns:``); its selected candidate pair must be
+  ``relay`` over ``tls``.
 - ``b``: a Chromium member with UDP: it reaches the SFU directly, on a port of the media range.
 
 Each sees and hears the other and is counted present (presence detection on: a face on camera
@@ -25,6 +29,7 @@ from typing import Any
 import pytest
 
 from tests.support import netns
+from tests.support.certs import Certificate, make_certificate
 from tests.support.coturn import Coturn, listening, start_coturn
 
 from .conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, stop_server
@@ -36,6 +41,18 @@ pytestmark = pytest.mark.e2e
 SRV_A, A = "10.71.1.1", "10.71.1.2"  # the server's side and member A's, UDP blocked at A
 SRV_B, B = "10.71.2.1", "10.71.2.2"  # member B's network, UDP allowed
 HTTP_PORT, TURN_PORT = 8080, 3478
+HTTPS_PORT, TURNS_PORT = 8443, 443
+ORIGIN = f"https://{SRV_A}:{HTTPS_PORT}"  # --public-url: the one origin both members open
+ONLY_HTTPS = """
+table inet gikai_test {
+  chain input { type filter hook input priority 0; policy accept; iif != "lo" meta l4proto udp drop; }
+  chain output {
+    type filter hook output priority 0; policy accept;
+    oif != "lo" meta l4proto udp drop;
+    oif != "lo" tcp dport != { 443, 8443 } drop;
+  }
+}
+"""
 MEDIA = (40000, 40019)
 TOKEN = re.compile(r"/join#(\S+)")
 SECRET = secrets.token_urlsafe(24)
@@ -55,34 +72,38 @@ def hosts(tmp_path: Path) -> Iterator[netns.Namespaces]:
         ns.link("srv", SRV_B, "b", B)
         ns.route_default("a", SRV_A)
         ns.route_default("b", SRV_B)
-        ns.nft("a", netns.DROP_UDP, tmp_path)
+        ns.nft("a", ONLY_HTTPS, tmp_path)
         yield ns
 
 
-def start_gikai(ns: netns.Namespaces, root: Path) -> tuple[subprocess.Popen[bytes], Path, list[str]]:
+TURN_URLS = [f"turn:{SRV_A}:{TURN_PORT}?transport=udp", f"turn:{SRV_A}:{TURN_PORT}?transport=tcp",
+             f"turns:{SRV_A}:{TURNS_PORT}?transport=tcp"]
+
+
+def start_gikai(ns: netns.Namespaces, root: Path, certificate: Certificate) -> tuple[subprocess.Popen[bytes], Path, list[str]]:
     log = root / "server.log"
     command = ["ip", "netns", "exec", ns["srv"], sys.executable, "-m", "gikai", "serve",
-               "--host", "0.0.0.0", "--port", str(HTTP_PORT), "--data", str(root / "data"),
+               "--host", "0.0.0.0", "--port", str(HTTPS_PORT), "--data", str(root / "data"),
+               "--tls-cert", str(certificate.cert), "--tls-key", str(certificate.key), "--public-url", ORIGIN,
                "--media-address", SRV_A, "--media-address", SRV_B, "--media-ports", f"{MEDIA[0]}-{MEDIA[1]}",
-               "--turn-url", f"turn:{SRV_A}:{TURN_PORT}?transport=udp",
-               "--turn-url", f"turn:{SRV_A}:{TURN_PORT}?transport=tcp"]
+               *(arg for url in TURN_URLS for arg in ("--turn-url", url))]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1", "GIKAI_TURN_SECRET": SECRET})
     tokens = wait_for("gikai serve's join links", lambda: process.poll() is None and len(
-        found := TOKEN.findall(log.read_text(errors="replace"))) >= 3 and listening(HTTP_PORT, ns["srv"]) and found)
+        found := TOKEN.findall(log.read_text(errors="replace"))) >= 3 and listening(HTTPS_PORT, ns["srv"]) and found)
     return process, log, tokens
 
 
-def launch_in(playwright: Any, ns: str, folder: Path, camera: Path, microphone: Path) -> Any:
+def launch_in(playwright: Any, ns: str, folder: Path, camera: Path, microphone: Path, certificate: Certificate) -> Any:
     """Chromium inside namespace ``ns``: Playwright starts it through ``ip netns exec`` and drives
-    it over the pipe it inherits, so no debugging port has to cross namespaces."""
+    it over the pipe it inherits, so no debugging port has to cross namespaces. It trusts the
+    test's server key (gikai's and coturn's certificate), nothing else."""
     wrapper = folder / f"chromium-{ns}"
     wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
     wrapper.chmod(0o700)
-    origins = f"http://{SRV_A}:{HTTP_PORT},http://{SRV_B}:{HTTP_PORT}"
     return playwright.chromium.launch(executable_path=str(wrapper), args=[
-        *CHROMIUM_FLAGS, f"--unsafely-treat-insecure-origin-as-secure={origins}",
+        *CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={certificate.spki}",
         f"--use-file-for-fake-video-capture={camera}", f"--use-file-for-fake-audio-capture={microphone}"])
 
 
@@ -93,36 +114,38 @@ def join(browser: Any, url: str) -> Any:
     return page
 
 
-def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_uses_the_media_ports(
+def test_over_https_a_member_allowed_only_https_is_relayed_by_coturn_over_tls_and_one_with_udp_uses_the_media_ports(
         hosts: netns.Namespaces, playwright_instance: Any, tmp_path: Path) -> None:
     coturn: Coturn | None = None
     server: subprocess.Popen[bytes] | None = None
     browsers: list[Any] = []
     try:
-        coturn = start_coturn(tmp_path / "coturn", SRV_A, TURN_PORT, SECRET, (49160, 49200), netns=hosts["srv"])
-        server, _log, tokens = start_gikai(hosts, tmp_path)
+        certificate = make_certificate(tmp_path / "tls", [SRV_A, SRV_B])
+        coturn = start_coturn(tmp_path / "coturn", SRV_A, TURN_PORT, SECRET, (49160, 49200), netns=hosts["srv"],
+                              tls=(certificate.cert, certificate.key, TURNS_PORT))
+        server, _log, tokens = start_gikai(hosts, tmp_path, certificate)
         face = write_scene_y4m(tmp_path / "face.y4m", "face", width=320, height=180)
         pages = {}
-        for role, address, n in (("a", SRV_A, 0), ("b", SRV_B, 2)):
+        for role, n in (("a", 0), ("b", 2)):
             microphone = write_wav(tmp_path / f"microphone-{role}.wav", seconds=3, pitch=140 + 60 * n)
-            browsers.append(launch_in(playwright_instance, hosts[role], tmp_path, face, microphone))
-            pages[role] = join(browsers[-1], f"http://{address}:{HTTP_PORT}/join#{tokens[n]}")
+            browsers.append(launch_in(playwright_instance, hosts[role], tmp_path, face, microphone, certificate))
+            pages[role] = join(browsers[-1], f"{ORIGIN}/join#{tokens[n]}")
         ids = {role: wait_for(f"{role}'s join reply", lambda p=page: p.evaluate("window.gikai.state.self?.id"))
                for role, page in pages.items()}
         a, b = pages["a"], pages["b"]
 
         # The browsers were given the TURN servers with credentials of their own; the secret is in no page.
         given = a.evaluate("window.gikai.iceServers")
-        assert given[0]["urls"] == [f"turn:{SRV_A}:{TURN_PORT}?transport=udp", f"turn:{SRV_A}:{TURN_PORT}?transport=tcp"]
+        assert given[0]["urls"] == TURN_URLS
         assert given[0]["username"].endswith(":" + ids["a"])
         for page in (a, b):
             assert SECRET not in page.content()
 
-        # A's media goes through the relay, over TCP to coturn; B's directly to a media port.
+        # A's media goes through the relay, over TLS to coturn's 443; B's directly to a media port.
         pair_a = wait_for("A's selected candidate pair", lambda: a.evaluate("window.gikai.selectedPair()"))
         pair_b = wait_for("B's selected candidate pair", lambda: b.evaluate("window.gikai.selectedPair()"))
         assert pair_a["local"]["candidateType"] == "relay", pair_a
-        assert pair_a["local"]["relayProtocol"] == "tcp", pair_a
+        assert pair_a["local"]["relayProtocol"] == "tls", pair_a
         assert pair_a["remote"]["address"] == SRV_A and MEDIA[0] <= pair_a["remote"]["port"] <= MEDIA[1], pair_a
         assert pair_b["local"]["candidateType"] == "host" and pair_b["local"]["address"] == B, pair_b
         assert pair_b["remote"]["candidateType"] == "host", pair_b
@@ -146,10 +169,10 @@ def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_
         # The public gallery, watched from A's network, is relayed the same way.
         meeting_id = a.evaluate("window.gikai.state.meeting.id")
         gallery = browsers[0].new_context(locale="ja-JP").new_page()
-        gallery.goto(f"http://{SRV_A}:{HTTP_PORT}/gallery/{meeting_id}")
+        gallery.goto(f"{ORIGIN}/gallery/{meeting_id}")
         pair_g = wait_for("the gallery's selected candidate pair",
                           lambda: gallery.evaluate("window.gikaiGallery?.selectedPair()"))
-        assert pair_g["local"]["candidateType"] == "relay" and pair_g["local"]["relayProtocol"] == "tcp", pair_g
+        assert pair_g["local"]["candidateType"] == "relay" and pair_g["local"]["relayProtocol"] == "tls", pair_g
         assert MEDIA[0] <= pair_g["remote"]["port"] <= MEDIA[1], pair_g
         assert SECRET not in gallery.content()
 
@@ -157,7 +180,7 @@ def test_a_member_whose_network_drops_udp_is_relayed_by_coturn_and_one_with_udp_
         udp = netns.udp_ports_of(server.pid)
         assert udp and all(MEDIA[0] <= port <= MEDIA[1] for port in udp), udp
 
-        report = (f"UDP-blocked member A: local {pair_a['local']} -> remote {pair_a['remote']}\n"
+        report = (f"member A, only HTTPS allowed: local {pair_a['local']} -> remote {pair_a['remote']}\n"
                   f"member B with UDP: local {pair_b['local']} -> remote {pair_b['remote']}\n"
                   f"gallery viewer on A's network: local {pair_g['local']} -> remote {pair_g['remote']}\n"
                   f"server UDP ports: {udp}\n")

@@ -1,6 +1,7 @@
 """A real coturn (Debian's ``turnserver``) started by a test, configured as docs/network.md says:
-``use-auth-secret`` with a ``static-auth-secret``, no TLS, no CLI, its own database and log in
-the test's folder. Optionally inside a network namespace the test made."""
+``use-auth-secret`` with a ``static-auth-secret``, no CLI, its own database and log in the test's
+folder; TURN over TLS (``turns:``) on a port of its own when given a certificate, else no TLS.
+Optionally inside a network namespace the test made."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def listening(port: int, netns: str | None = None, proto: str = "t") -> bool:
 
 
 def start_coturn(folder: Path, address: str, port: int, secret: str, relay_ports: tuple[int, int],
-                 netns: str | None = None, loopback_peers: bool = False) -> Coturn:
-    """coturn on ``address:port`` (UDP and TCP), relaying from ``address`` on ``relay_ports``."""
+                 netns: str | None = None, loopback_peers: bool = False,
+                 tls: tuple[Path, Path, int] | None = None) -> Coturn:
+    """coturn on ``address:port`` (UDP and TCP), relaying from ``address`` on ``relay_ports``;
+    with ``tls`` = (certificate chain, key, port) also TURN over TLS on that TCP port."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "turnserver.log"
     config = folder / "turnserver.conf"
@@ -48,7 +51,9 @@ def start_coturn(folder: Path, address: str, port: int, secret: str, relay_ports
         f"listening-ip={address}", f"listening-port={port}", f"relay-ip={address}",
         f"min-port={relay_ports[0]}", f"max-port={relay_ports[1]}",
         "use-auth-secret", f"static-auth-secret={secret}", "realm=gikai.test",
-        "fingerprint", "no-cli", "no-tls", "no-dtls", "no-multicast-peers",
+        "fingerprint", "no-cli", "no-dtls", "no-multicast-peers",
+        *([f"cert={tls[0]}", f"pkey={tls[1]}", f"tls-listening-port={tls[2]}", "no-tlsv1", "no-tlsv1_1"]
+          if tls else ["no-tls"]),
         *(["allow-loopback-peers"] if loopback_peers else []),
         f"log-file={log}", "simple-log", "no-stdout-log",
         f"pidfile={folder / 'turnserver.pid'}", f"userdb={folder / 'turndb'}",
@@ -62,7 +67,8 @@ def start_coturn(folder: Path, address: str, port: int, secret: str, relay_ports
     out.close()
     running = Coturn(process, address, port, log)
     deadline = time.monotonic() + 30
-    while not (listening(port, netns, "t") and listening(port, netns, "u")):
+    while not (listening(port, netns, "t") and listening(port, netns, "u") and (
+            tls is None or listening(tls[2], netns, "t"))):
         if process.poll() is not None or time.monotonic() > deadline:
             running.stop()
             text = log.read_text(errors="replace") if log.exists() else ""
