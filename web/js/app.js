@@ -174,7 +174,7 @@ export class App {
     this.check.setStream(null);
     this.leaving = false;
     this.dispatch({ type: "screen", screen: "meeting" });
-    this.dispatch({ type: "connection", connection: "connecting" });
+    this.dispatch({ type: "connection", connection: "connecting", reason: null });
     // Callbacks of a socket that was replaced (leave, rejoin) must not touch the new one.
     /** @type {Signaling} */
     const signaling = new Signaling({
@@ -184,6 +184,10 @@ export class App {
       onStatus: (status) => {
         if (this.signaling !== signaling) return;
         if (status === "connecting" || status === "reconnecting") this.dispatch({ type: "connection", connection: status });
+      },
+      onRefused: (error) => {
+        if (this.signaling !== signaling) return;
+        this.dispatch({ type: "connection", connection: "reconnecting", reason: error.serverMessage ?? null });
       },
       onDisconnected: () => { if (this.signaling === signaling) this.disconnected(); },
       onFatal: (error) => { if (this.signaling === signaling) this.fatal(error); },

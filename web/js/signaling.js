@@ -65,6 +65,8 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  * @property {(status: SocketStatus) => void} onStatus socket life cycle
  * @property {() => void} onDisconnected the joined socket dropped; media must be torn down
  * @property {(error: ProtocolError) => void} onFatal join refused: do not retry
+ * @property {(error: ProtocolError) => void} [onRefused] join refused for now (e.g. no media
+ *   connection free): it is tried again; the server's words say why
  * @property {string} [url] defaults to ws(s)://this-host/ws
  */
 
@@ -80,6 +82,7 @@ export class Signaling {
       onStatus: options.onStatus,
       onClosed: (wasJoined) => { if (wasJoined) options.onDisconnected(); },
       refusalIsFinal: (error) => FATAL_JOIN_CODES.has(error.code),
+      onRefused: options.onRefused,
       finalClose: (code, lastServerError) => {
         const name = FINAL_CLOSES.get(code);
         if (!name) return null;

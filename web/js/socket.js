@@ -50,6 +50,8 @@ export class ConnectionLost extends Error {
  * @property {(status: SocketStatus) => void} onStatus socket life cycle
  * @property {(wasReady: boolean) => void} [onClosed] a socket closed (before any reconnect):
  *   its media must be torn down
+ * @property {(error: ProtocolError) => void} [onRefused] the greeting was refused and will be
+ *   tried again (e.g. the server is full for now): what the server said, to show while waiting
  * @property {(error: ProtocolError) => boolean} [refusalIsFinal] the greeting was refused: true
  *   when another attempt cannot help (then `onFatal`)
  * @property {(code: number, lastServerError: ProtocolError | null) => ProtocolError | null} [finalClose]
@@ -141,6 +143,7 @@ export class Socket {
         this.options.onFatal?.(error);
       } else {
         ws.close(); // let onClose schedule the next attempt
+        if (error instanceof ProtocolError) this.options.onRefused?.(error);
       }
     }
   }

@@ -18,6 +18,8 @@ import { newerBallot } from "./ballot.js";
  * @typedef {object} State
  * @property {Screen} screen
  * @property {Connection} connection
+ * @property {{ja?: string, en?: string} | null} connectionReason why joining is being retried,
+ *   in the server's words (e.g. no media connection free), shown instead of "reconnecting"
  * @property {JoinData["participant"] | null} self
  * @property {JoinData["meeting"] | null} meeting
  * @property {RosterEntry[]} roster everyone the server told us about, self included
@@ -50,7 +52,7 @@ import { newerBallot } from "./ballot.js";
  *   | {type: "participant_joined", participant: RosterEntry}
  *   | {type: "participant_updated", participant: RosterEntry}
  *   | {type: "participant_left", id: string}
- *   | {type: "connection", connection: Connection}
+ *   | {type: "connection", connection: Connection, reason?: {ja?: string, en?: string} | null}
  *   | {type: "screen", screen: Screen}
  *   | {type: "local_media", audioMuted?: boolean, videoMuted?: boolean}
  *   | {type: "disconnected"}
@@ -72,6 +74,7 @@ export function initialState() {
   return {
     screen: "check",
     connection: "idle",
+    connectionReason: null,
     self: null,
     meeting: null,
     roster: [],
@@ -161,6 +164,7 @@ export function apply(state, event) {
         ...state,
         screen: "meeting",
         connection: "connected",
+        connectionReason: null,
         self: event.data.participant,
         meeting: event.data.meeting,
         roster: (event.data.roster || []).map((p) => ({ connected: true, ...p })),
@@ -208,7 +212,12 @@ export function apply(state, event) {
         roster: state.roster.map((p) => (p.id === event.id ? { ...p, connected: false } : p)),
       };
     case "connection":
-      return { ...state, connection: event.connection };
+      // A refusal's reason stays through the retries' status changes, until joined or left.
+      return {
+        ...state,
+        connection: event.connection,
+        connectionReason: event.reason === undefined ? state.connectionReason : event.reason,
+      };
     case "screen":
       return { ...state, screen: event.screen };
     case "local_media":
@@ -219,7 +228,7 @@ export function apply(state, event) {
       };
     case "disconnected":
       // Tiles stay (without media) until the rejoin's fresh roster replaces them.
-      return { ...state, connection: "reconnecting" };
+      return { ...state, connection: "reconnecting", connectionReason: null };
     case "left":
       return { ...state, screen: "left", connection: "left", roster: [] };
     case "fatal":

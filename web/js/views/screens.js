@@ -53,7 +53,8 @@ export function renderScreens(state) {
   }
 
   const status = /** @type {HTMLElement} */ (document.getElementById("status"));
-  const text = t(STATUS_KEYS[state.connection] || "status.idle");
+  const reason = state.connection === "reconnecting" ? pick(state.connectionReason ?? undefined) : "";
+  const text = reason || t(STATUS_KEYS[state.connection] || "status.idle");
   if (status.textContent !== text) status.textContent = text;
   status.dataset.connection = state.connection;
   status.hidden = !text;
