@@ -32,7 +32,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcpeerconnection import and_direction, reverse_direction
 from aiortc.sdp import SessionDescription
 
-from gikai.media.errors import NegotiationError, PeerClosed, UnsupportedCodec
+from gikai.media.errors import MediaPortsExhausted, NegotiationError, PeerClosed, UnsupportedCodec
 from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
 from gikai.media.sfu.tasks import TaskSet
@@ -262,6 +262,10 @@ class Peer:
                     # aiortc shut the connection itself (consent expired, DTLS ended), or the
                     # socket that carries the offers went: nothing to report but the end
                     logger.info("peer %s went while negotiating (%s)", self.id, type(exc).__name__)
+                elif isinstance(exc, MediaPortsExhausted):
+                    # another peer took the range's last port between the join's check and this
+                    # gathering: the member's connection fails and is retried, as after a drop
+                    logger.warning("peer %s: %s", self.id, exc)
                 else:
                     logger.exception("negotiation with peer %s failed", self.id)
                 self._fail()
