@@ -169,6 +169,12 @@ class BallotAlreadyOpen(DomainError):
     en = "Another ballot is still open. Close it first."
 
 
+class BallotInProgress(DomainError):
+    code = "ballot_in_progress"
+    ja = "採決中です。先に採決を締め切ってから、休憩・散会してください。"
+    en = "A vote is in progress. Close it before a recess or adjournment."
+
+
 class NoPasskey(DomainError):
     code = "no_passkey"
     ja = "本人確認用のパスキーが登録されていません。事務局に登録用リンクを依頼してください。"

@@ -12,6 +12,7 @@ from gikai.orchestrator.domain import floor as floor_rules
 from gikai.orchestrator.domain.errors import FloorTaken, NotAllowed, NotAMember, WrongMeetingState
 from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.floor import FloorRequest
+from gikai.orchestrator.domain.model import Role
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting_state import SittingState
 
@@ -83,6 +84,10 @@ class SittingFloor(SittingState):
     def end_speech(self, actor: str, now: datetime) -> list[Event]:
         self._require_not_adjourned()
         if self.floor is None:
+            # a speaker's second tap after the chair ended the speech changes nothing; someone
+            # who can never hold the floor (the clerk, an observer) is refused all the same
+            if actor != self.acting_chair_id() and self.participant(actor).role in (Role.CLERK, Role.OBSERVER):
+                raise NotAllowed("only the speaker or the chair can end a speech")
             return []
         if actor != self.floor.holder_id:
             self._require_chair(actor)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from gikai.orchestrator.domain.attendance import Mode
-from gikai.orchestrator.domain.errors import DomainError, NotChair, NotFound, WrongMeetingState
+from gikai.orchestrator.domain.errors import BallotInProgress, DomainError, NotChair, NotFound, WrongMeetingState
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Event, Sitting
@@ -31,6 +31,7 @@ from gikai.orchestrator.domain.voting import (
     Ballot,
     BallotAlreadyOpen,
     BallotKind,
+    BallotState,
     Choice,
     Majority,
     Tally,
@@ -91,6 +92,13 @@ class BallotService:
             # A writer holding the sitting may have put a newer one there meanwhile: it stays.
             self._latest.setdefault(meeting_id, found)
         return self._latest[meeting_id]
+
+    async def require_none_open(self, meeting_id: str) -> None:
+        """A recess or an adjournment waits for the open ballot to be closed: no vote is cast
+        while the sitting stands still, and none is left open behind a closed sitting."""
+        latest = await self.latest(meeting_id)
+        if latest is not None and latest.state is BallotState.OPEN:
+            raise BallotInProgress(f"ballot {latest.id} is open")
 
     async def _in_meeting(self, meeting_id: str, ballot_id: str) -> Ballot:
         """The ballot as committed: the sitting's latest from memory, an earlier one from the database."""

@@ -8,6 +8,8 @@ from typing import Any
 
 from gikai.orchestrator.domain.sitting import Event, Sitting
 
+PAUSING = frozenset({"recess", "adjourn"})  # refused while a ballot is open (BallotService.require_none_open)
+
 
 def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetime], list[Event]]:
     """The domain call for a validated command, with the actor filled in."""

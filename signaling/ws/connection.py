@@ -188,6 +188,8 @@ class Connection:
         assert self.meeting_id is not None
         if isinstance(request, Command):
             actor = self.attendee.participant.id
+            if request.name in commands.PAUSING:
+                await self.ballots.require_none_open(self.meeting_id)
             await self.sittings.execute(self.meeting_id, commands.bind(request.name, actor, request.args))
             return {}, None
         if isinstance(request, BallotAction):

@@ -212,6 +212,9 @@ def test_the_chair_opens_a_named_ballot_on_the_current_item(sitting: dict[str, A
     assert {ids["v1"], ids["v2"], ids["v3"]} <= entitled and ids["chair"] not in entitled
     assert len(entitled) == 6, "the members present, less the chair on a simple majority"
     assert text_of(chair, "ballot-progress") == "投票済み 0人/投票できる人 6人"
+    # no recess or adjournment during a vote: the chair's buttons say so before the server would
+    assert chair.get_by_test_id("lifecycle-recess").is_disabled() and chair.get_by_test_id("lifecycle-adjourn").is_disabled()
+    assert text_of(chair, "ballot-pause-note") == "採決中は休憩・散会できません。採決を締め切ると押せます。"
 
     v1 = pages["v1"]
     panel = v1.get_by_test_id("vote-panel")
@@ -322,6 +325,8 @@ def test_the_chair_closes_announces_and_everyone_sees_the_result(sitting: dict[s
     assert counts == {"yes": "2", "no": "1", "abstain": "0", "none": "3"}, counts
     assert text_of(chair, "ballot-outcome") == "可決"
     assert chair.get_by_test_id("ballot-publish").is_visible()
+    wait_for("recess possible again once the vote is closed", lambda: chair.get_by_test_id("lifecycle-recess").is_enabled())
+    assert chair.get_by_test_id("ballot-pause-note").is_hidden()
     wait_for("members are told voting closed", lambda: v1.get_by_test_id("ballot-wait").is_visible())
     assert v1.evaluate("window.gikai.state.ballot.tally") is None, "no count before it is announced"
     screenshots(chair, artifacts, "e2e-vote-chair-closed")

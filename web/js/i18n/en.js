@@ -120,6 +120,7 @@ export default {
   "chair.adjourn": "Adjourn",
   "chair.adjourn_confirm.title": "Adjourn the meeting?",
   "chair.adjourn_confirm.text": "Once adjourned, this meeting is over and cannot be resumed.",
+  "chair.ballot_pause_note": "No recess or adjournment during a vote: close the vote first.",
   "chair.quorum_note": "There is no quorum ({counted} present, {needed} needed).",
   "chair.floor_controls": "Speaking time",
   "chair.end_speech": "End the speech",

@@ -120,6 +120,7 @@ export default {
   "chair.adjourn": "散会",
   "chair.adjourn_confirm.title": "散会しますか?",
   "chair.adjourn_confirm.text": "散会すると、この会議は終わり、再開できません。",
+  "chair.ballot_pause_note": "採決中は休憩・散会できません。採決を締め切ると押せます。",
   "chair.quorum_note": "定足数に達していません(出席 {counted}人/必要 {needed}人)。",
   "chair.floor_controls": "発言の時間",
   "chair.end_speech": "発言を終える",

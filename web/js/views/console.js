@@ -33,6 +33,8 @@ export class ChairControls {
         `lifecycle-${step.name}`, () => this.lifecycleClicked(step.name), { kind: step.kind });
     }
     this.quorumNote = h("p", { class: "note warn", "data-testid": "quorum-note", hidden: true });
+    this.ballotNote = h("p", { class: "note", "data-testid": "ballot-pause-note", hidden: true },
+      t("chair.ballot_pause_note"));
     this.endButton = button(t("chair.end_speech"), "chair-end-speech",
       () => this.command("end_speech"), { kind: "primary" });
     this.extendButtons = EXTENSIONS.map((seconds) => button(
@@ -41,7 +43,7 @@ export class ChairControls {
     this.fixed = h("div", { class: "chair-console", "data-testid": "chair-console" },
       h("div", { class: "button-row lifecycle", role: "group", "aria-label": t("chair.lifecycle") },
         ...Object.values(this.lifecycle)),
-      this.quorumNote);
+      this.quorumNote, this.ballotNote);
     // Shown inside the floor box, next to the speaker's name and timer.
     this.floorControls = h("div", {
       class: "button-row floor-controls", role: "group", "aria-label": t("chair.floor_controls"),
@@ -94,9 +96,14 @@ export class ChairControls {
   render(state) {
     const sitting = state.sitting;
     if (!sitting) return;
+    // No recess or adjournment while a ballot is open (the server refuses: ballot_in_progress).
+    const voting = state.ballot?.state === "open";
     for (const step of LIFECYCLE) {
-      this.lifecycle[step.name].disabled = !online(state) || !step.from.includes(sitting.state);
+      const pausing = step.name === "recess" || step.name === "adjourn";
+      this.lifecycle[step.name].disabled = !online(state) || !step.from.includes(sitting.state)
+        || (pausing && voting);
     }
+    this.ballotNote.hidden = !voting || sitting.state !== "open";
     const needsQuorum = sitting.state === "scheduled" || sitting.state === "recessed";
     this.quorumNote.hidden = !needsQuorum || sitting.quorum.met;
     this.quorumNote.textContent = t("chair.quorum_note", {
