@@ -16,6 +16,7 @@ and the others' video received). Every UDP socket of the server lies in the medi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -62,16 +63,23 @@ def remote_videos(page: Any) -> dict[str, int]:
     return {v["participant"]: v["frames"] for v in page.evaluate("window.gikai.remoteVideos()")}
 
 
-@pytest.fixture
-def hosts(tmp_path: Path) -> Iterator[netns.Namespaces]:
+@contextlib.contextmanager
+def server_and_two_networks(srv_a: str, a: str, srv_b: str, b: str) -> Iterator[netns.Namespaces]:
+    """Namespaces ``srv``, ``a`` and ``b``: the server has an address on each member network."""
     why = netns.available()
     if why:
         pytest.skip(why)
     with netns.Namespaces("srv", "a", "b") as ns:
-        ns.link("srv", SRV_A, "a", A)
-        ns.link("srv", SRV_B, "b", B)
-        ns.route_default("a", SRV_A)
-        ns.route_default("b", SRV_B)
+        ns.link("srv", srv_a, "a", a)
+        ns.link("srv", srv_b, "b", b)
+        ns.route_default("a", srv_a)
+        ns.route_default("b", srv_b)
+        yield ns
+
+
+@pytest.fixture
+def hosts(tmp_path: Path) -> Iterator[netns.Namespaces]:
+    with server_and_two_networks(SRV_A, A, SRV_B, B) as ns:
         ns.nft("a", ONLY_HTTPS, tmp_path)
         yield ns
 
@@ -95,16 +103,31 @@ def start_gikai(ns: netns.Namespaces, root: Path, certificate: Certificate) -> t
     return process, log, tokens
 
 
-def launch_in(playwright: Any, ns: str, folder: Path, camera: Path, microphone: Path, certificate: Certificate) -> Any:
+def launch_in(playwright: Any, ns: str, folder: Path, camera: Path, microphone: Path, trust: str) -> Any:
     """Chromium inside namespace ``ns``: Playwright starts it through ``ip netns exec`` and drives
-    it over the pipe it inherits, so no debugging port has to cross namespaces. It trusts the
-    test's server key (gikai's and coturn's certificate), nothing else."""
+    it over the pipe it inherits, so no debugging port has to cross namespaces. ``trust`` is the
+    flag that makes the server's origin secure to it (the test's key, or an http origin)."""
     wrapper = folder / f"chromium-{ns}"
     wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
     wrapper.chmod(0o700)
     return playwright.chromium.launch(executable_path=str(wrapper), args=[
-        *CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={certificate.spki}",
+        *CHROMIUM_FLAGS, trust,
         f"--use-file-for-fake-video-capture={camera}", f"--use-file-for-fake-audio-capture={microphone}"])
+
+
+def join_in_namespaces(playwright: Any, hosts: netns.Namespaces, folder: Path, camera: Path, trust: str,
+                       members: list[tuple[str, str, str]], browsers: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each of ``members`` (name, namespace role, join URL) in a Chromium of its own inside that
+    namespace, with its own voice; their pages and participant ids once joined. The browsers are
+    added to ``browsers`` as they start, for the caller to close."""
+    pages = {}
+    for n, (name, role, url) in enumerate(members):
+        microphone = write_wav(folder / f"microphone-{name}.wav", seconds=3, pitch=140 + 60 * n)
+        browsers.append(launch_in(playwright, hosts[role], folder, camera, microphone, trust))
+        pages[name] = join(browsers[-1], url)
+    ids = {name: wait_for(f"{name}'s join reply", lambda p=page: p.evaluate("window.gikai.state.self?.id"))
+           for name, page in pages.items()}
+    return pages, ids
 
 
 def join(browser: Any, url: str) -> Any:
@@ -125,13 +148,9 @@ def test_over_https_a_member_allowed_only_https_is_relayed_by_coturn_over_tls_an
                               tls=(certificate.cert, certificate.key, TURNS_PORT))
         server, _log, tokens = start_gikai(hosts, tmp_path, certificate)
         face = write_scene_y4m(tmp_path / "face.y4m", "face", width=320, height=180)
-        pages = {}
-        for role, n in (("a", 0), ("b", 2)):
-            microphone = write_wav(tmp_path / f"microphone-{role}.wav", seconds=3, pitch=140 + 60 * n)
-            browsers.append(launch_in(playwright_instance, hosts[role], tmp_path, face, microphone, certificate))
-            pages[role] = join(browsers[-1], f"{ORIGIN}/join#{tokens[n]}")
-        ids = {role: wait_for(f"{role}'s join reply", lambda p=page: p.evaluate("window.gikai.state.self?.id"))
-               for role, page in pages.items()}
+        pages, ids = join_in_namespaces(
+            playwright_instance, hosts, tmp_path, face, f"--ignore-certificate-errors-spki-list={certificate.spki}",
+            [("a", "a", f"{ORIGIN}/join#{tokens[0]}"), ("b", "b", f"{ORIGIN}/join#{tokens[2]}")], browsers)
         a, b = pages["a"], pages["b"]
 
         # The browsers were given the TURN servers with credentials of their own; the secret is in no page.
