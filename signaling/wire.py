@@ -4,6 +4,7 @@ errors; and the first checks of every inbound text, before either protocol reads
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -43,16 +44,23 @@ def request_id(msg: dict[str, Any]) -> RequestId:
 
 
 def is_clean_text(value: Any) -> bool:
-    """True when no string in a parsed JSON value (keys included) holds a lone surrogate.
+    """True when no string in a parsed JSON value (keys included) holds a lone surrogate or a
+    NUL character.
 
-    JSON may spell one as ``"\\ud800"``: it parses, and then fails wherever the text is encoded
-    (a reply, the record, the database), far from the edge that let it in. One C-speed
-    encode of the whole value finds it here instead."""
+    JSON may spell them as ``"\\ud800"`` and ``"\\u0000"``: they parse, and then fail wherever
+    the text is encoded or stored (a reply, the record; PostgreSQL refuses NUL in text), far
+    from the edge that let them in. One C-speed encode of the whole value finds both here."""
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        text = json.dumps(value, ensure_ascii=False)
+        text.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
+    return _NUL.search(text) is None
+
+
+# NUL as json.dumps writes it: \u0000 after an even number of backslashes (an odd one is a
+# backslash the sender typed, followed by the letters u0000)
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def envelope(text: str, max_bytes: int, id_required: bool = True) -> tuple[RequestId, str, dict[str, Any]]:
@@ -68,7 +76,7 @@ def envelope(text: str, max_bytes: int, id_required: bool = True) -> tuple[Reque
         raise ProtocolError("bad_json", "not an object")
     if not is_clean_text(msg):
         # the id is left out of the refusal: it may be the bad text itself
-        raise ProtocolError("bad_message", "text holds a lone surrogate (not Unicode)")
+        raise ProtocolError("bad_message", "text holds a lone surrogate (not Unicode) or a NUL character")
     rid = request_id(msg)
     if (id_required and "id" not in msg) or (rid is None and msg.get("id") is not None):
         raise ProtocolError("bad_message", "field 'id' must be an integer or a short string", rid)

@@ -53,7 +53,7 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise fail(400, "bad_request", "body must be a JSON object")
     if not is_clean_text(data):
-        raise fail(400, "bad_request", "text holds a lone surrogate (not Unicode)")
+        raise fail(400, "bad_request", "text holds a lone surrogate (not Unicode) or a NUL character")
     return data
 
 
