@@ -20,6 +20,7 @@ ROLE_WORDS = {
     "member": Role.MEMBER, "委員": Role.MEMBER, "議員": Role.MEMBER, "": Role.MEMBER,
 }
 MAX_ROSTER_ROWS = 500
+MAX_SEAT = 9999  # seat numbers of a chamber
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,10 @@ def parse_roster_csv(text: str) -> list[RosterRow]:
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
             seat = int(record["seat"])
-            if seat < 1:
+            if not 1 <= seat <= MAX_SEAT:  # beyond it, no database column holds it
                 raise ValueError
         except ValueError:
-            problems.append(f"line {line}: seat must be a whole number from 1")
+            problems.append(f"line {line}: seat must be a whole number from 1 to {MAX_SEAT}")
             continue
         role = ROLE_WORDS.get(record["role"].lower() if record["role"].isascii() else record["role"])
         if role is None:

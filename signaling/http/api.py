@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# A body's fixed number of members (定数): the largest councils have a few hundred.
+MAX_FIXED_MEMBERSHIP = 1000
+
 
 def _with_session(response: web.Response, request: web.Request, token: str, login: LoginSession) -> web.Response:
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/",
@@ -191,9 +194,12 @@ async def admin_create_body(request: web.Request) -> web.Response:
     try:
         kind = BodyKind(data.get("kind", "committee"))
         fixed_membership: Any = data.get("fixed_membership")  # None or junk: refused below
-        fixed = int(fixed_membership)
-    except (ValueError, TypeError):
-        raise InvalidArgument("kind must be plenary or committee; fixed_membership a number") from None
+        fixed = int(fixed_membership)  # JSON's 1e400 is infinity: OverflowError
+        if not 1 <= fixed <= MAX_FIXED_MEMBERSHIP:  # beyond it, no database column holds it
+            raise ValueError
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidArgument(
+            f"kind must be plenary or committee; fixed_membership a number from 1 to {MAX_FIXED_MEMBERSHIP}") from None
     body = await request.app[ADMIN].create_body(text_field(data, "name"), kind, fixed)
     return ok({"body": {"id": body.id, "name": body.name}})
 
