@@ -34,7 +34,13 @@ class RosterRow:
 def parse_roster_csv(text: str) -> list[RosterRow]:
     """``seat,name,reading,role`` (a header line first; role may be Japanese). All or nothing."""
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _roster_rows(csv.DictReader(io.StringIO(text, newline="")))  # CR, LF or CRLF line ends
+    except csv.Error as exc:  # a field over the csv module's limit, a quote left open at the end
+        raise InvalidRoster(f"not a CSV file: {str(exc)[:100]}") from None
+
+
+def _roster_rows(reader: csv.DictReader[str]) -> list[RosterRow]:
     wanted = {"seat", "name", "reading", "role"}
     if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
         raise InvalidRoster("the first line must be: seat,name,reading,role")

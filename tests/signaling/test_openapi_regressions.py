@@ -85,6 +85,18 @@ async def test_a_roster_seat_no_number_column_holds_is_refused(clerk):
     assert r.status == 200 and (await r.json())["imported"] == 1
 
 
+async def test_a_roster_the_csv_module_cannot_read_is_refused_and_old_mac_line_ends_are_read(clerk):
+    client, h, ids = clerk
+    url = f"/api/admin/bodies/{ids['body']}/roster"
+    too_long = "seat,name,reading,role\n4,\"" + "a" * 140_000 + "\",あ,委員\n"  # over the csv module's field limit
+    body = await refused(await client.post(url, json={"csv": too_long}, headers=h), "invalid_roster")
+    assert "not a CSV file" in body["detail"]
+    # A carriage return alone ends a line, as in a CSV file from an old Excel for Mac (it was a 500).
+    mac = "seat,name,reading,role\r4,田中 次郎,たなか じろう,委員\r5,中村 三郎,なかむら さぶろう,委員\r"
+    r = await client.post(url, json={"csv": mac}, headers=h)
+    assert r.status == 200 and (await r.json())["imported"] == 2, await r.text()
+
+
 async def test_a_nul_character_in_json_text_is_refused_and_nothing_is_stored(clerk):
     client, h, ids = clerk
     changes = [
