@@ -17,6 +17,7 @@ from gikai.signaling.app import create_app
 from gikai.signaling.config import ServerConfig
 from tests.signaling.test_api import ROSTER, login_clerk
 from tests.signaling.test_documents_api import BILL, new_sitting
+from tests.signaling.test_http_edge import assert_security_headers
 from tests.support.server import Parts
 
 POSTGRES_URL = os.environ.get("GIKAI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -136,6 +137,7 @@ async def test_a_nul_character_in_an_api_address_is_refused_before_any_lookup(cl
         r = await client.request(method, path, json={"title": "議案"}, headers=h)
         body = await refused(r, "bad_request")
         assert "NUL" in body["detail"], (path, body)
+        assert_security_headers(r.headers, https=False)
     # the text "%00" itself, percent-encoded, is only text
     r = await client.get(f"/api/meetings/{meeting}/documents/search?q=%2500")
     assert r.status == 200 and (await r.json())["results"] == []
