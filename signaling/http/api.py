@@ -1,7 +1,9 @@
 """The HTTP JSON API: logins (password for the clerk, passkeys for members) and the clerk's admin.
 
-Sessions are HttpOnly, SameSite=Strict cookies; every state-changing request made with a
-session must carry the session's CSRF token in ``X-CSRF-Token`` and come from this origin.
+Every route of the HTTP API is described in docs/openapi.yaml (tests/signaling/test_openapi.py
+keeps the two in step). Sessions are HttpOnly, SameSite=Strict cookies; every state-changing
+request made with a session must carry the session's CSRF token in ``X-CSRF-Token`` and come
+from this origin.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Every answer must be documented (status, content type, body schema), no answer m
 and the server may log no error and no traceback. Failures are collected over the whole run and
 reported together, each with the curl command that reproduces it.
 
-State that a request destroys is kept out of the way of the rest of the run (see ``KNOWN``):
+State that a request destroys is kept out of the way of the rest of the run (``World.known``):
 logout is tried without a session and with a spare one; the passkeys revoked and the document
 removed are spare ones; the publishable video is started only for made-up sittings (a render
 takes minutes of CPU); enrolment links are issued only for a spare member (a new link cancels
@@ -210,6 +210,13 @@ def negated_beyond_credentials(case: Any) -> bool:
         for location, info in meta.components.items())
 
 
+def refusal_code(response: requests.Response) -> str | None:
+    if response.status_code < 400 or not response.headers.get("Content-Type", "").startswith("application/json"):
+        return None
+    code = response.json().get("code")
+    return code if isinstance(code, str) else None
+
+
 def fuzz_operation(world: World, operation: Any, report: Report, examples: int) -> None:
     method, path = operation.method.upper(), operation.path
     callers = world.callers(method, path)
@@ -237,9 +244,8 @@ def fuzz_operation(world: World, operation: Any, report: Report, examples: int) 
             case.validate_response(response, checks=checks, headers=who.headers)
         except (FailureGroup, Exception) as exc:  # every failure is collected, with how to reproduce it
             report.failures.append(f"{method} {path} as {who.name}:\n{exc}")
-        if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
-            if response.json().get("code") == "internal":  # a refusal says why; "internal" says nothing
-                report.failures.append(f"{method} {path} as {who.name}: code internal\n{case.as_curl_command()}")
+        if refusal_code(response) == "internal":  # a refusal says why; "internal" says nothing
+            report.failures.append(f"{method} {path} as {who.name}: code internal\n{case.as_curl_command()}")
 
     started = time.monotonic()
     run()
