@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+from datetime import datetime
 
 import pytest
 from sqlalchemy import text
 
+from gikai.orchestrator.domain.accounts import Credential
 from gikai.orchestrator.persistence.database import Database
 from gikai.orchestrator.persistence.rows import Base
 from gikai.signaling.app import create_app
@@ -164,3 +166,28 @@ async def test_an_upload_with_a_malformed_part_header_or_a_nul_in_its_names_is_r
     r = await client.post(url, data=multipart(b"\xe8\xad\xb0\xe6\xa1\x88", b"a.pdf"), headers=headers)
     assert r.status == 200, await r.text()
     assert json.loads(await r.text())["document"]["title"] == "議案"
+
+
+async def test_a_passkey_response_of_the_wrong_shape_is_refused_as_a_failed_passkey(clerk):
+    """py_webauthn refuses a response missing rawId or clientDataJSON with InvalidJSONStructure,
+    which is not one of its Invalid...Response errors: it was a 500 in both ceremonies."""
+    client, _, ids = clerk
+    services = Parts(client.app)
+    overview = await services.admin.overview()
+    member = next(b for b in overview["bodies"] if b["id"] == ids["body"])["members"][0]
+    enrolment = await services.accounts.issue_enrolment(member["id"])
+    account = await services.accounts.enrolment_account(enrolment)
+    await services.accounts.complete_enrolment(
+        enrolment, Credential("cred-stored", account.id, b"key", 0, datetime.now()))
+    wrong_shapes = ({"id": "cred-stored", "type": "public-key", "response": {}},
+                    {"id": "cred-stored", "rawId": "Y3JlZA", "type": "public-key", "response": {"signature": "AA"}})
+    for credential in wrong_shapes:
+        ceremony = (await (await client.post("/api/passkey/options")).json())["ceremony"]
+        r = await client.post("/api/passkey/verify", json={"ceremony": ceremony, "credential": credential})
+        await refused(r, "passkey_failed")
+    enrolment = await services.accounts.issue_enrolment(member["id"])
+    ceremony = (await (await client.post("/api/enrol/options", json={"token": enrolment})).json())["ceremony"]
+    r = await client.post("/api/enrol/verify", json={"token": enrolment, "ceremony": ceremony,
+                                                     "credential": wrong_shapes[0]})
+    await refused(r, "passkey_failed")
+
