@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 import yaml
 from aiohttp import web
@@ -77,3 +78,8 @@ def test_schemathesis_reads_every_operation_of_the_description():
     schema = schemathesis.openapi.from_path(DESCRIPTION)
     operations = [result.ok() for result in schema.get_all_operations()]  # raises on an invalid operation
     assert len(operations) == 48
+
+
+def test_the_description_is_valid_openapi():
+    validator = pytest.importorskip("openapi_spec_validator")  # not a dependency: checked where installed
+    validator.validate(description())
