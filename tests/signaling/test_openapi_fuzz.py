@@ -2,9 +2,14 @@
 requests, valid and invalid, as anyone, as a member and as the clerk (with the CSRF token), on
 real records (a sitting with a document, an adjourned sitting) as well as on made-up ids.
 
-Every answer must be documented (status, content type, body schema), no answer may be a 5xx,
-and the server may log no error and no traceback. Failures are collected over the whole run and
-reported together, each with the curl command that reproduces it.
+Every answer must be documented (status, content type, body schema), no answer may be a 5xx, an
+invalid request must be refused, a refusal's code is never ``internal``, and the server may log
+no error and no traceback. Failures are collected over the whole run and reported together, each
+with the curl command that reproduces it. Runs on SQLite and on PostgreSQL.
+
+Half of the generated passkey responses answer a live ceremony (and, for a login, name the stored
+passkey), so py_webauthn checks the response itself; half of the throttled requests first forget
+this address's failed tries, so that the run reaches the handlers rather than only the throttle.
 
 State that a request destroys is kept out of the way of the rest of the run (``World.known``):
 logout is tried without a session and with a spare one; the passkeys revoked and the document
