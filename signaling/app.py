@@ -48,6 +48,7 @@ from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.http import state
 from gikai.signaling.http.api import domain_errors, setup_api
 from gikai.signaling.http.archive import setup_archive
+from gikai.signaling.http.common import storable_addresses
 from gikai.signaling.http.documents import setup_documents_api
 from gikai.signaling.http.routes import setup_routes
 from gikai.signaling.ops.datafolder import prepare_data_folder, tighten_secrets
@@ -75,7 +76,7 @@ def create_app(config: ServerConfig) -> web.Application:
     # Outermost first: the forwarded view of the request (trusted proxies only) before anything
     # reads its address or scheme; security headers on every response, refusals included.
     app = web.Application(client_max_size=1024 * 1024, middlewares=[
-        forwarded_headers, security_headers, count_http_errors, domain_errors])
+        forwarded_headers, security_headers, count_http_errors, storable_addresses, domain_errors])
     app[CONFIG] = config
     app[wire.ERRORS] = wire.ErrorTally()
     app.router.add_get("/healthz", healthz)

@@ -20,6 +20,7 @@ ROLE_WORDS = {
     "member": Role.MEMBER, "委員": Role.MEMBER, "議員": Role.MEMBER, "": Role.MEMBER,
 }
 MAX_ROSTER_ROWS = 500
+MAX_SEAT = 9999  # seat numbers of a chamber
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,13 @@ class RosterRow:
 def parse_roster_csv(text: str) -> list[RosterRow]:
     """``seat,name,reading,role`` (a header line first; role may be Japanese). All or nothing."""
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _roster_rows(csv.DictReader(io.StringIO(text, newline="")))  # CR, LF or CRLF line ends
+    except csv.Error as exc:  # a field over the csv module's limit, a quote left open at the end
+        raise InvalidRoster(f"not a CSV file: {str(exc)[:100]}") from None
+
+
+def _roster_rows(reader: csv.DictReader[str]) -> list[RosterRow]:
     wanted = {"seat", "name", "reading", "role"}
     if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
         raise InvalidRoster("the first line must be: seat,name,reading,role")
@@ -45,10 +52,10 @@ def parse_roster_csv(text: str) -> list[RosterRow]:
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
             seat = int(record["seat"])
-            if seat < 1:
+            if not 1 <= seat <= MAX_SEAT:  # beyond it, no database column holds it
                 raise ValueError
         except ValueError:
-            problems.append(f"line {line}: seat must be a whole number from 1")
+            problems.append(f"line {line}: seat must be a whole number from 1 to {MAX_SEAT}")
             continue
         role = ROLE_WORDS.get(record["role"].lower() if record["role"].isascii() else record["role"])
         if role is None:

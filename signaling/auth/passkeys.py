@@ -20,7 +20,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -95,7 +95,9 @@ def verify_registration(credential: Any, challenge: bytes, rp_id: str, origin: s
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id,
             expected_origin=origin, require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    # WebAuthnException: every refusal of py_webauthn's, a response of the wrong shape included
+    # (InvalidJSONStructure, InvalidCBORData, ... are not InvalidRegistrationResponse).
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError(f"registration did not verify: {exc}") from None
     return bytes_to_base64url(verified.credential_id), verified.credential_public_key, verified.sign_count
 
@@ -117,7 +119,7 @@ def verify_authentication(credential: Any, challenge: bytes, rp_id: str, origin:
             credential_public_key=public_key, credential_current_sign_count=sign_count,
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:  # as in verify_registration
         raise PasskeyError(f"the passkey did not verify: {exc}") from None
     return int(verified.new_sign_count)
 

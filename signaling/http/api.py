@@ -1,7 +1,9 @@
 """The HTTP JSON API: logins (password for the clerk, passkeys for members) and the clerk's admin.
 
-Sessions are HttpOnly, SameSite=Strict cookies; every state-changing request made with a
-session must carry the session's CSRF token in ``X-CSRF-Token`` and come from this origin.
+Every route of the HTTP API is described in docs/openapi.yaml (tests/signaling/test_openapi.py
+keeps the two in step). Sessions are HttpOnly, SameSite=Strict cookies; every state-changing
+request made with a session must carry the session's CSRF token in ``X-CSRF-Token`` and come
+from this origin.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ from gikai.signaling.http.state import ADMIN, CEREMONIES, GUESSES, SITTINGS
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# A body's fixed number of members (定数): the largest councils have a few hundred.
+MAX_FIXED_MEMBERSHIP = 1000
 
 
 def _with_session(response: web.Response, request: web.Request, token: str, login: LoginSession) -> web.Response:
@@ -191,9 +196,12 @@ async def admin_create_body(request: web.Request) -> web.Response:
     try:
         kind = BodyKind(data.get("kind", "committee"))
         fixed_membership: Any = data.get("fixed_membership")  # None or junk: refused below
-        fixed = int(fixed_membership)
-    except (ValueError, TypeError):
-        raise InvalidArgument("kind must be plenary or committee; fixed_membership a number") from None
+        fixed = int(fixed_membership)  # JSON's 1e400 is infinity: OverflowError
+        if not 1 <= fixed <= MAX_FIXED_MEMBERSHIP:  # beyond it, no database column holds it
+            raise ValueError
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidArgument(
+            f"kind must be plenary or committee; fixed_membership a number from 1 to {MAX_FIXED_MEMBERSHIP}") from None
     body = await request.app[ADMIN].create_body(text_field(data, "name"), kind, fixed)
     return ok({"body": {"id": body.id, "name": body.name}})
 

@@ -1,9 +1,13 @@
 """What every JSON API shares: its replies and refusals (texts from signaling/errors.py), the
-request body, and who may make a request (a session, its CSRF token, this origin)."""
+request body, and who may make a request (a session, its CSRF token, this origin).
+
+Text that no database can store is refused at this edge: a lone surrogate (not Unicode) and the
+NUL character (PostgreSQL's text cannot hold it), in a JSON body and in an API's address."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -55,6 +59,18 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not is_clean_text(data):
         raise fail(400, "bad_request", "text holds a lone surrogate (not Unicode) or a NUL character")
     return data
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def storable_addresses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An API address whose path or query holds a NUL character (``%00``) is refused before any
+    handler looks an id or a search text up in the database."""
+    if request.path.startswith("/api/") and ("\x00" in request.path or "\x00" in request.query_string):
+        raise fail(400, "bad_request", "the address holds a NUL character")
+    return await handler(request)
 
 
 def text_field(data: dict[str, Any], name: str, max_len: int = 200, required: bool = True) -> str:

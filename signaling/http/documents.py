@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from gikai.media.pdf.sandbox import FORMATS, THUMBNAIL_WIDTH, DocumentRejected, clamp_width
 from gikai.orchestrator.domain.accounts import AccountKind
@@ -131,9 +132,11 @@ async def upload(request: web.Request) -> web.Response:
                 raise fail(400, "bad_request", f"unexpected part '{str(part.name)[:40]}'")
         if path is None:
             raise fail(400, "bad_request", "no 'file' part")
+        if "\x00" in title or "\x00" in filename:  # no database's text holds it
+            raise fail(400, "bad_request", "the title or the file name holds a NUL character")
         actor = await _clerk_in(request, meeting_id)
         doc = await docs.add(meeting_id, item_id, path, filename, title, actor)  # consumes the file
-    except ValueError as exc:  # a malformed multipart body
+    except (ValueError, BadHttpMessage) as exc:  # a malformed multipart body, or a part's malformed header
         raise fail(400, "bad_request", str(exc)[:200]) from None
     finally:
         if path is not None:
