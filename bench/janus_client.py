@@ -87,7 +87,7 @@ class JanusSession:
                 async with self.http.get(f"{self.url}/{self.id}?maxev=20",
                                          timeout=aiohttp.ClientTimeout(total=TIMEOUT + 35)) as response:
                     events = await response.json(content_type=None)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 if self.http.closed:
                     return
                 await asyncio.sleep(0.2)
