@@ -191,7 +191,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
-JOIN_SPAN = 3.0  # seconds after a late join whose frames count as "during the join"
+JOIN_SPAN = 5.0  # seconds after a late join whose frames count as "during the join" (issue 12)
 TIMELINE_STEP = 0.1  # seconds between CPU samples during the window
 CONTENDED_CORES = 0.35  # other processes' CPU (in cores) that makes a sample "contended"
 CONTENTION_TAIL = 1.0  # seconds after contention during which queues are still draining

@@ -9,7 +9,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,10 @@ class _Recorder:
         self.arrivals: list[tuple[str, str, int, float]] = []  # publisher, subscriber, index, time
 
 
-def _make_client(name: str, packets: tuple[bytes, ...], index_of: dict[bytes, int],
-                 rec: _Recorder, audio: bool) -> MediaClient:
+def recording_source(name: str, packets: tuple[bytes, ...], index_of: dict[bytes, int],
+                     rec: _Recorder) -> EncodedSourceTrack:
+    """The pre-encoded VP8 loop, logging when each frame is handed to the sender."""
+
     class RecordingSource(EncodedSourceTrack):
         async def recv(self) -> Any:  # type: ignore[override]
             frame = await super().recv()
@@ -49,6 +51,11 @@ def _make_client(name: str, packets: tuple[bytes, ...], index_of: dict[bytes, in
                 rec.sends.append((name, index_of[frame.data], time.monotonic()))
             return frame
 
+    return RecordingSource("video", packets, FPS, record=False)
+
+
+def _make_client(name: str, packets: tuple[bytes, ...], index_of: dict[bytes, int],
+                 rec: _Recorder, audio: bool) -> MediaClient:
     class BenchClient(MediaClient):
         def _sink_for(self, mid: str, kind: str) -> Callable[[Any], None]:
             counts = self.frame_counts
@@ -86,7 +93,7 @@ def _make_client(name: str, packets: tuple[bytes, ...], index_of: dict[bytes, in
             await self.pc.setLocalDescription(await self.pc.createAnswer())
             return self.pc.localDescription.sdp
 
-    video = RecordingSource("video", packets, FPS, record=False)
+    video = recording_source(name, packets, index_of, rec)
     sound = EncodedSourceTrack("audio", encode_opus(), 50, record=False)
     return BenchClient(name, video=video, audio=sound, keep_frames=False)
 
@@ -136,9 +143,28 @@ async def _gen(conn: Any, port: int, names: list[str], everyone: list[str], late
                 task.add_done_callback(answers.discard)
 
     reader = asyncio.ensure_future(read())
+
+    async def join(name: str) -> None:
+        await send({"t": "join", "peer": name})
+
+    try:
+        await drive(conn, commands, clients, rec, join, names, everyone, late, join_interval)
+    finally:
+        reader.cancel()
+        await asyncio.gather(*(asyncio.wait_for(c.close(), 5) for c in clients.values()),
+                             return_exceptions=True)
+        await ws.close()
+        await session.close()
+
+
+async def drive(conn: Any, commands: asyncio.Queue[dict[str, Any]], clients: dict[str, Any],
+                rec: _Recorder, join: Callable[[str], Awaitable[None]], names: list[str],
+                everyone: list[str], late: list[str], join_interval: float) -> None:
+    """A generator's life after connecting, the same for every server: join ``names`` (those in
+    ``late`` only on "join_late"), report when every stream flows, then obey the orchestrator.
+    ``clients`` have ``frame_counts``, ``video`` (the recording source) and ``offers``."""
     stalls = _Stalls()
     watcher = asyncio.ensure_future(stalls.watch())
-
     early = [n for n in names if n not in late]
     early_everyone = [n for n in everyone if n not in late]
 
@@ -149,11 +175,11 @@ async def _gen(conn: Any, port: int, names: list[str], everyone: list[str], late
     try:
         started = time.monotonic()
         for n in early:
-            await send({"t": "join", "peer": n})
+            await join(n)
             await asyncio.sleep(join_interval)
         wanted = len(early) * (len(early_everyone) - 1)
         ready_timeout = 30 + 3 * len(everyone)
-        # Bounded by ready_timeout; the counts grow in MediaClient's receivers, which set no event.
+        # Bounded by ready_timeout; the counts grow in the clients' receivers, which set no event.
         while flowing() < wanted and time.monotonic() - started < ready_timeout:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         conn.send({"ready": flowing() == wanted, "flowing": flowing(), "wanted": wanted,
@@ -167,7 +193,7 @@ async def _gen(conn: Any, port: int, names: list[str], everyone: list[str], late
                 gc.freeze()
             elif cmd == "join_late":
                 for n in [n for n in late if n in names]:
-                    await send({"t": "join", "peer": n})
+                    await join(n)
             elif cmd == "pause":
                 rec.on = False
             elif cmd == "collect":
@@ -182,8 +208,3 @@ async def _gen(conn: Any, port: int, names: list[str], everyone: list[str], late
                 break
     finally:
         watcher.cancel()
-        reader.cancel()
-        await asyncio.gather(*(asyncio.wait_for(c.close(), 5) for c in clients.values()),
-                             return_exceptions=True)
-        await ws.close()
-        await session.close()

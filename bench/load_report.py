@@ -51,10 +51,19 @@ def _print_table(results: list[dict[str, Any]], kbps: float, max_others: float) 
         label = r["mode"] + ("+join" if r.get("late") else "")
         print(f"  {label} P={r['P']}: attempt {r.get('attempts', 1)}, window {r['window']:.1f} s,"
               f" set-up {r['setup_s']:.1f} s ({r['flowing']}/{r['wanted']} streams flowing),"
-              f" publishers sent {r['pub_fps']:.2f} fps each, SFU sent {r['sfu_out_fps']:.0f} fps,"
+              f" publishers sent {r['pub_fps']:.2f} fps each,"
+              + (f" SFU sent {r['sfu_out_fps']:.0f} fps," if r["mode"] != "janus" else "")
+              + f"
               f" UDP socket-buffer drops {r['udp'].get('RcvbufErrors', '?')} (machine-wide);"
               f" SFU CPU {r['sfu_cpu'] - r['sfu_sys']:.1f}% user + {r['sfu_sys']:.1f}% system"
               + (f"; --stress hogs used {r['hog_cpu']:.0f}%" if r.get("hog_cpu") else ""))
+        if r["mode"] == "janus":
+            print(f"    Janus (C, its own threads) reports nothing to this script; PLI/FIR the publishers"
+                  f" got {r['keyframe_requests']}; latency samples {r['lat_n']} (unmatched {r['unmatched']});"
+                  " event-loop wake-ups >=10 ms late: " + "; ".join(
+                      f"{name} {v['lag_n']} (max {v['lag_max']:.0f} ms)"
+                      for name, v in r["stalls"].items() if name != "sfu"))
+            continue
         if r["mode"] != "baseline":
             print(f"    SFU received {s['frames_in'] / r['window']:.0f} fps; down-track queue drops"
                   f" {s['dropped']}; assembler losses {s['assembler_lost']}; PLI/FIR from subscribers"
@@ -85,13 +94,14 @@ def _join_report(results: list[dict[str, Any]]) -> None:
         n = r["P"] - r["late"]
         sfu = j["stalls"]["sfu"]
         print()
-        print(f"join test: P={r['P']}, participant {r['P']} joins in the middle of the window"
-              f" (gikai+join row: the {n} others' {r['streams']} streams over the whole window).")
+        print(f"join test ({r['mode']}): P={r['P']}, participant {r['P']} joins in the middle of the window"
+              f" ({r['mode']}+join row: the {n} others' {r['streams']} streams over the whole window).")
         print(f"  frames of those streams sent in the {JOIN_SPAN:g} s after the join: latency"
               f" p50 {j['p50']:.1f} / p99 {j['p99']:.1f} / max {j['max']:.0f} ms")
-        print(f"  SFU in those {JOIN_SPAN:g} s: GC pauses >2 ms {sfu['gc_n']} (longest"
-              f" {sfu['gc_max']:.0f} ms), event-loop wake-ups >=10 ms late {sfu['lag_n']}"
-              f" (worst {sfu['lag_max']:.0f} ms, {sfu['lag_sum']:.0f} ms in all)")
+        if r["mode"] != "janus":
+            print(f"  SFU in those {JOIN_SPAN:g} s: GC pauses >2 ms {sfu['gc_n']} (longest"
+                  f" {sfu['gc_max']:.0f} ms), event-loop wake-ups >=10 ms late {sfu['lag_n']}"
+                  f" (worst {sfu['lag_max']:.0f} ms, {sfu['lag_sum']:.0f} ms in all)")
         flowing = (f"all {j['newcomer_streams']} of the newcomer's streams (in and out) flowing"
                    f" {j['newcomer_s']:.2f} s after its join request"
                    if j["newcomer_flowing"] == j["newcomer_streams"] else
@@ -103,11 +113,42 @@ def _join_report(results: list[dict[str, Any]]) -> None:
                 f"{t:.2f} {ms:.0f} {what}" for t, ms, what in sorted(slow, key=lambda x: -x[1])[:12]))
 
 
-def _ratio(results: list[dict[str, Any]]) -> None:
-    def per_stream(r: dict[str, Any]) -> float:
-        # CPU per forwarded stream, counting only delivered frames (15 of them per second = 1 stream)
-        return r["sfu_cpu"] / (r["fwd_fps"] / FPS) if r["fwd_fps"] else float("inf")
+def per_stream(r: dict[str, Any]) -> float:
+    """CPU per forwarded stream, counting only delivered frames (15 of them per second = 1 stream)."""
+    return r["sfu_cpu"] / (r["fwd_fps"] / FPS) if r["fwd_fps"] else float("inf")
 
+
+def _compare(results: list[dict[str, Any]]) -> None:
+    """gikai against the other server (--compare) at each P: CPU per stream, p99, delivery."""
+    other = {(r["P"], bool(r.get("late"))): r for r in results if r["mode"] == "janus"}
+    pairs = [(g, other[(g["P"], bool(g.get("late")))]) for g in results
+             if g["mode"] == "gikai" and (g["P"], bool(g.get("late"))) in other]
+    if not pairs:
+        return
+    print()
+    print("gikai against Janus VideoRoom (same clients, same measuring; ratios gikai / Janus, < 1: gikai"
+          " cheaper or faster). CPU per stream: % of one core per 15 delivered fps.")
+    head = (f"{'P':>4} {'run':<6}{'CPU/stream gikai':>17}{'Janus':>8}{'ratio':>7}{'p99 gikai':>11}"
+            f"{'Janus':>8}{'ratio':>7}{'delivered gikai':>17}{'Janus':>9}{'others g/J':>12}")
+    print(head)
+    print("-" * len(head))
+    for g, o in pairs:
+        kind = "join" if g.get("late") else "steady"
+        print(f"{g['P']:>4} {kind:<6}{per_stream(g):>17.3f}{per_stream(o):>8.3f}"
+              f"{per_stream(g) / per_stream(o):>7.2f}{g['lat_p99']:>11.1f}{o['lat_p99']:>8.1f}"
+              f"{g['lat_p99'] / o['lat_p99']:>7.2f}{100 * g['delivered']:>16.2f}%{100 * o['delivered']:>8.2f}%"
+              f"{g['other_cpu']:>7.0f}/{o['other_cpu']:.0f}%")
+    joins = [(g, o) for g, o in pairs if g.get("join") and o.get("join")]
+    for g, o in joins:
+        gj, oj = g["join"], o["join"]
+        print(f"join at P={g['P']}: the others' p99 in the {JOIN_SPAN:g} s after the join gikai"
+              f" {gj['p99']:.1f} / Janus {oj['p99']:.1f} ms (max {gj['max']:.0f} / {oj['max']:.0f});"
+              f" newcomer's streams all flowing after gikai {gj['newcomer_s']:.2f} / Janus"
+              f" {oj['newcomer_s']:.2f} s")
+
+
+def _ratio(results: list[dict[str, Any]]) -> None:
+    _compare(results)
     gikai = [r for r in results if r["mode"] == "gikai" and not r.get("late")]
     for b in (r for r in results if r["mode"] == "baseline"):
         same = [g for g in gikai if g["P"] == b["P"]]

@@ -36,7 +36,13 @@ from load_common import (
     hog_main,
 )
 from load_gen import gen_main
+from load_janus import JanusProcess, janus_gen_main
 from load_server import sfu_main
+
+# What gikai's SFU process reports and Janus does not (its rows leave these diagnostics out).
+NO_STATS = {"frames_out": 0, "frames_in": 0, "dropped": 0, "keyframe_requests": 0,
+            "assembler_lost": 0, "analyses": 0}
+NO_INFO = {"gc_tracked": 0, "gc_frozen": 0, "gc_types": [], "queue_max": 0, "full_gc_ms": 0.0}
 
 
 def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...],
@@ -49,31 +55,44 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
     counted = [n for n in names if n not in late]
     groups = [names[i::gen_procs] for i in range(gen_procs) if names[i::gen_procs]]
     setup_budget = 60 + 4 * size
-    lifetime = setup_budget + args.warmup + args.measure + 60
+    # A join test's window is long enough for JOIN_SPAN s after a join in its middle.
+    measure = max(args.measure, 2 * JOIN_SPAN) if late_join else args.measure
+    lifetime = setup_budget + args.warmup + measure + 60
     procs: list[Any] = []
     conns: list[Any] = []
     spies: list[subprocess.Popen[bytes]] = []
+    janus: JanusProcess | None = None
+    sfu_conn: Any = None  # gikai's SFU process's pipe; Janus has none
     try:
-        sfu_conn, child = ctx.Pipe()
-        sfu = ctx.Process(target=sfu_main, name="sfu", args=(child, mode, lifetime, args.log_level,
-                                                                 args.sfu_drain, args.slow_callbacks),
-                          daemon=True)
-        sfu.start()
-        procs.append(sfu)
-        conns.append(sfu_conn)
-        port = _recv(sfu_conn, 60, "sfu start", sfu)["port"]
+        if mode == "janus":
+            janus = sfu = JanusProcess(size)
+            target: Any = janus_gen_main
+            server_args: tuple[Any, ...] = (janus.gen_args(),)
+        else:
+            sfu_conn, child = ctx.Pipe()
+            sfu = ctx.Process(target=sfu_main, name="sfu", args=(child, mode, lifetime, args.log_level,
+                                                                     args.sfu_drain, args.slow_callbacks),
+                              daemon=True)
+            sfu.start()
+            procs.append(sfu)
+            conns.append(sfu_conn)
+            target = gen_main
+            server_args = (_recv(sfu_conn, 60, "sfu start", sfu)["port"],)
 
         gens: list[tuple[Any, Any]] = []
         for i, group in enumerate(groups):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=gen_main, name=f"gen{i}",
-                               args=(child, port, group, names, late, packets, args.audio,
+            extra = () if mode == "janus" else (args.audio,)  # Janus's participants publish video only
+            proc = ctx.Process(target=target, name=f"gen{i}",
+                               args=(child, *server_args, group, names, late, packets, *extra,
                                      args.join_interval, lifetime, args.log_level,
                                      not args.gen_one_read), daemon=True)
             proc.start()
             procs.append(proc)
             conns.append(parent)
             gens.append((proc, parent))
+        if janus is not None:
+            procs.append(janus)  # sampled like the SFU process; ended last, after its clients
 
         readiness = [_recv(c, setup_budget, f"{p.name} setup", p) for p, c in gens]
         flowing = sum(r["flowing"] for r in readiness)
@@ -81,7 +100,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
         setup_s = max(r["setup_s"] for r in readiness)
         print(f"  [{mode} P={size}{' late join' if late else ''}] set up in {setup_s:.1f} s,"
               f" {flowing}/{wanted} streams flowing;"
-              f" warm-up {args.warmup:g} s, measure {args.measure:g} s", file=sys.stderr, flush=True)
+              f" warm-up {args.warmup:g} s, measure {measure:g} s", file=sys.stderr, flush=True)
 
         for i in range(args.stress):
             hog = ctx.Process(target=hog_main, name=f"hog{i}", args=(lifetime, args.log_level),
@@ -90,7 +109,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
             procs.append(hog)
         for _, c in gens:  # the generators are instruments: keep their collector out of the way
             c.send({"cmd": "freeze"})
-        if args.sfu_gc_freeze:
+        if args.sfu_gc_freeze and sfu_conn is not None:
             sfu_conn.send({"cmd": "freeze"})
         lead = min(1.0, args.warmup)  # record sends a little before the window opens
         time.sleep(args.warmup - lead)
@@ -99,8 +118,11 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
         time.sleep(lead)
 
         def sample() -> tuple[float, dict[str, float], dict[str, int]]:
-            sfu_conn.send({"cmd": "stats"})
-            stats = _recv(sfu_conn, 10, "sfu stats", sfu)
+            if sfu_conn is None:
+                stats = {**NO_STATS, "stalls": {"lags": [], "gcs": [], "queues": [], "slow": []}}
+            else:
+                sfu_conn.send({"cmd": "stats"})
+                stats = _recv(sfu_conn, 10, "sfu stats", sfu)
             now = time.monotonic()
             cpu = {p.name: _cpu(p.pid) for p in procs}
             return now, cpu, stats
@@ -113,7 +135,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
             for p in procs:
                 out = Path(args.py_spy) / f"{mode}-{size}-{p.name}.txt"
                 spies.append(subprocess.Popen(
-                    ["py-spy", "record", "--pid", str(p.pid), "--duration", str(int(args.measure)),
+                    ["py-spy", "record", "--pid", str(p.pid), "--duration", str(int(measure)),
                      "--rate", "100", "--format", "raw", "--nonblocking", "-o", str(out)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         psutil.cpu_percent(None)
@@ -121,24 +143,27 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
         t0, cpu0, stats0 = sample()
         t_join = None
         if late:
-            timeline = _timeline(procs, t0 + args.measure / 2)
-            if args.profile_join:
+            timeline = _timeline(procs, t0 + measure / 2)
+            if args.profile_join and sfu_conn is not None:
                 sfu_conn.send({"cmd": "profile"})
             t_join = time.monotonic()
             for _, c in gens:
                 c.send({"cmd": "join_late"})
-            if args.profile_join:
+            if args.profile_join and sfu_conn is not None:
                 timeline += _timeline(procs, t_join + JOIN_SPAN)
                 sfu_conn.send({"cmd": "profile", "path": str(Path(args.profile_join).resolve())})
-            timeline += _timeline(procs, t0 + args.measure)
+            timeline += _timeline(procs, t0 + measure)
         else:
-            timeline = _timeline(procs, t0 + args.measure)
+            timeline = _timeline(procs, t0 + measure)
         t1, cpu1, stats1 = sample()
         udp1 = _udp_counters()
         machine = psutil.cpu_percent(None) * (psutil.cpu_count() or 1)  # % of one core
         own1 = sum(own.cpu_times()[:2])
-        sfu_conn.send({"cmd": "info"})
-        sfu_info = _recv(sfu_conn, 10, "sfu info", sfu)
+        if sfu_conn is None:
+            sfu_info = dict(NO_INFO)
+        else:
+            sfu_conn.send({"cmd": "info"})
+            sfu_info = _recv(sfu_conn, 10, "sfu info", sfu)
         time.sleep(1.0)  # frames sent just before t1 still arrive
         # Every generator records sends until after t_stop; arrivals from t_stop on are
         # ignored, so no arrival can miss its send in another generator's log.
@@ -162,7 +187,7 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
     finally:
         for spy in spies:
             try:
-                spy.wait(timeout=max(1.0, args.measure + 5))
+                spy.wait(timeout=max(1.0, measure + 5))
             except subprocess.TimeoutExpired:
                 spy.kill()
                 spy.wait()
@@ -179,6 +204,8 @@ def run_scenario(mode: str, size: int, gen_procs: int, packets: tuple[bytes, ...
             if p.is_alive():
                 p.kill()
                 p.join(2)
+        if janus is not None:
+            janus.close()  # also when it failed before it joined procs
 
     window = t1 - t0
     cpu = {name: 100 * (sum(cpu1[name]) - sum(cpu0[name])) / window for name in cpu0}

@@ -95,12 +95,15 @@ def main() -> int:
     parser.add_argument("--max-others", type=float, default=15.0, metavar="PERCENT",
                         help="CPU (%% of one core) other processes may use during a window before"
                              " it counts as contended (default 15)")
+    parser.add_argument("--compare", choices=["janus"],
+                        help="also run every size (and the join test) against Janus VideoRoom, interleaved"
+                             " with gikai's runs (needs root and the janus package; see bench/README.md)")
     parser.add_argument("--join-test", action="store_true",
                         help="also run P=max(sizes) with the last participant joining mid-window")
     parser.add_argument("--slow-callbacks", type=float, default=0.0, metavar="MS",
                         help="list SFU event-loop callbacks that ran longer than MS (costs a little CPU)")
     parser.add_argument("--profile-join", metavar="FILE",
-                        help="with --join-test: cProfile the SFU for 3 s from the join (pstats FILE)")
+                        help="with --join-test: cProfile gikai's SFU for the join span (5 s) from the join (pstats FILE)")
     parser.add_argument("--stress", type=int, default=0, metavar="N",
                         help="run N CPU-hog processes from warm-up to the end (a noisy neighbour)")
     parser.add_argument("--sfu-drain", action="store_true",
@@ -121,6 +124,9 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.quick:
         args.warmup, args.measure = 2.0, 4.0
+    if args.compare == "janus" and (why := janus_server.missing()):
+        print(f"error: --compare janus: {why}", file=sys.stderr)
+        return 2
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     baseline_sizes = [int(x) for x in args.baseline_sizes.split(",") if x.strip()]
 
@@ -137,9 +143,11 @@ def main() -> int:
 
     calibration = [_calibrate()]
     results = []
-    plan = [("gikai", s, False) for s in sizes] + [("baseline", s, False) for s in baseline_sizes]
+    servers = ["gikai"] + ([args.compare] if args.compare else [])
+    plan = [(server, s, False) for s in sizes for server in servers]  # interleaved: drift hits both
+    plan += [("baseline", s, False) for s in baseline_sizes]
     if args.join_test and sizes:
-        plan.append(("gikai", max(sizes), True))
+        plan += [(server, max(sizes), True) for server in servers]
     if args.presence and sizes:
         plan.append(("presence", max(sizes), False))  # the same load with presence analysis on
     try:
