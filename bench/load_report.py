@@ -53,8 +53,7 @@ def _print_table(results: list[dict[str, Any]], kbps: float, max_others: float) 
               f" set-up {r['setup_s']:.1f} s ({r['flowing']}/{r['wanted']} streams flowing),"
               f" publishers sent {r['pub_fps']:.2f} fps each,"
               + (f" SFU sent {r['sfu_out_fps']:.0f} fps," if r["mode"] != "janus" else "")
-              + f"
-              f" UDP socket-buffer drops {r['udp'].get('RcvbufErrors', '?')} (machine-wide);"
+              + f" UDP socket-buffer drops {r['udp'].get('RcvbufErrors', '?')} (machine-wide);"
               f" SFU CPU {r['sfu_cpu'] - r['sfu_sys']:.1f}% user + {r['sfu_sys']:.1f}% system"
               + (f"; --stress hogs used {r['hog_cpu']:.0f}%" if r.get("hog_cpu") else ""))
         if r["mode"] == "janus":

@@ -44,6 +44,7 @@ for folder in (ROOT, BENCH):  # gikai and tests.support; this script's modules (
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
+import janus_server
 from load_common import (  # re-exported: recording_cost.py uses them as sfu_load's
     FPS,
     LOOPBACK,
@@ -103,7 +104,7 @@ def main() -> int:
     parser.add_argument("--slow-callbacks", type=float, default=0.0, metavar="MS",
                         help="list SFU event-loop callbacks that ran longer than MS (costs a little CPU)")
     parser.add_argument("--profile-join", metavar="FILE",
-                        help="with --join-test: cProfile gikai's SFU for the join span (5 s) from the join (pstats FILE)")
+                        help="with --join-test: cProfile gikai's SFU for 5 s from the join (pstats FILE)")
     parser.add_argument("--stress", type=int, default=0, metavar="N",
                         help="run N CPU-hog processes from warm-up to the end (a noisy neighbour)")
     parser.add_argument("--sfu-drain", action="store_true",
