@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -214,6 +215,7 @@ class JanusParticipant:
                 await self._answer(event)
         except Exception as exc:  # kept for the caller: a background task has nobody to raise to
             self.errors.append(exc)
+            logging.getLogger("bench.janus").error("%s: subscription failed: %r", self.name, exc)
 
     async def _answer(self, event: dict[str, Any]) -> None:
         assert self._sub is not None and self._sub_pc is not None

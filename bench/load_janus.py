@@ -12,6 +12,7 @@ its namespace. Janus reports no statistics over a pipe: the rows' SFU-internal d
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from pathlib import Path
@@ -97,12 +98,15 @@ async def _janus_gen(conn: Any, janus: tuple[str, int, str], names: list[str], e
     clients = {n: JanusParticipant(n, http, url, room, recording_source(n, packets, index_of, rec),
                                    on_frame_of(n)) for n in names}
     joins: set[asyncio.Future[None]] = set()
+    log = logging.getLogger("bench.gen")
 
     async def join(name: str) -> None:
         # In the background, as gikai's join is one message: set-up overlaps like gikai's does.
         task = asyncio.ensure_future(clients[name].join())
         joins.add(task)  # kept until done: a task nobody holds may vanish
         task.add_done_callback(joins.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or log.error(
+            "join of %s failed: %r", name, t.exception()))
 
     try:
         await drive(conn, commands, clients, rec, join, names, everyone, late, join_interval)
