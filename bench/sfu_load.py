@@ -23,7 +23,15 @@ processes run on one machine and use CLOCK_MONOTONIC, one clock.
 
 The baseline (``--baseline-sizes``, P=4 by default) is aiortc's usual way: the server
 decodes every publication and gives each subscriber a ``MediaRelay`` proxy, whose
-sender re-encodes VP8. It lives in this file and does not touch ``media/``.
+sender re-encodes VP8. It lives in load_server.py and does not touch ``media/``.
+
+``--compare janus`` runs every size (and the join test) against Janus VideoRoom too,
+interleaved with gikai's runs: Janus in a network namespace of its own, the same generators
+speaking Janus's HTTP API (load_janus.py, janus_server.py, janus_client.py; bench/README.md).
+
+Modules: load_common (plumbing, statistics helpers), load_server (gikai's SFU process and
+the baseline), load_gen (generators), load_janus, load_run (one scenario), load_report
+(tables); this file holds the options and the plan.
 
 Run from the repository root: ``python3 bench/sfu_load.py`` (``--quick`` for a short
 run, ``--help`` for the options).
