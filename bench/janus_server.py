@@ -232,7 +232,7 @@ class JanusServer:
         """One synchronous call of the HTTP API (set-up only; clients use janus_client)."""
         data = None if body is None else json.dumps({**body, "transaction": secrets.token_hex(6)}).encode()
         with urllib.request.urlopen(urllib.request.Request(self.url + path, data=data),
-                                    timeout=5) as response:
+                                    timeout=15) as response:
             answer: dict[str, Any] = json.loads(response.read())
         if answer.get("janus") == "error":
             raise RuntimeError(f"janus: {answer['error']}")
