@@ -93,6 +93,8 @@ def _config(folder: Path, address: str, device: str, debug_level: int) -> None:
         (folder / kind / lib).symlink_to(LIBS / kind / lib)
     (folder / "events").mkdir()
     (folder / "loggers").mkdir()
+    # session_timeout 0: a client starved on a busy machine must not lose its session (and its
+    # peer connections) between two long polls; every session ends with the scenario anyway.
     (folder / "janus.jcfg").write_text(f"""general: {{
   configs_folder = "{folder}"
   plugins_folder = "{folder}/plugins"
@@ -101,7 +103,7 @@ def _config(folder: Path, address: str, device: str, debug_level: int) -> None:
   loggers_folder = "{folder}/loggers"
   debug_level = {debug_level}
   interface = "{address}"
-  session_timeout = 60
+  session_timeout = 0
   protected_folders = []
 }}
 certificates: {{}}
