@@ -10,7 +10,7 @@ from tests.support.waiting import eventually, gains, quiet_while_live
 
 
 async def _join(client, token, media=None) -> Session:
-    s = Session(await client.ws_connect("/ws"), media)
+    s = Session(await client.ws_connect("/ws"), media, answer_inactive=True)
     reply = await s.request("join", token=token)
     assert reply["ok"], reply
     s.me = reply["data"]["participant"]["id"]

@@ -7,6 +7,7 @@ import json
 
 import aiohttp
 import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from gikai.media.sfu.peer import Offer
 from gikai.signaling.app import create_app
@@ -30,9 +31,14 @@ async def server(aiohttp_client, tmp_path):
 class Session:
     """A scripted participant: sends requests, collects replies and pushes."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, media: MediaClient | None = None) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, media: MediaClient | None = None,
+                 answer_inactive: bool = False) -> None:
         self.ws = ws
         self.media = media
+        # Without media, offers go unanswered (the SFU drops the member after ANSWER_TIMEOUT) unless
+        # answered inactive, as a screen without camera or speaker would: for scripts that may run
+        # longer than that on a busy machine.
+        self.inactive: RTCPeerConnection | None = RTCPeerConnection() if answer_inactive and media is None else None
         self.pushes: list[dict] = []
         self.replies: dict = {}
         self._next = 0
@@ -48,12 +54,19 @@ class Session:
                 self.replies[data["re"]] = data
             else:
                 self.pushes.append(data)
-            if data["type"] == "offer" and self.media is not None:
+            if data["type"] == "offer" and (self.media is not None or self.inactive is not None):
                 task = asyncio.ensure_future(self._answer(data))
                 self._answers.add(task)
                 task.add_done_callback(self._answers.discard)
 
     async def _answer(self, data: dict) -> None:
+        if self.inactive is not None:
+            await self.inactive.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
+            for transceiver in self.inactive.getTransceivers():
+                transceiver.direction = "inactive"
+            await self.inactive.setLocalDescription(await self.inactive.createAnswer())
+            await self.request("answer", sdp=self.inactive.localDescription.sdp, revision=data["revision"])
+            return
         offer = Offer(data["sdp"], data["revision"], data["streams"])
         sdp = await self.media.handle_offer(offer)
         await self.request("answer", sdp=sdp, revision=data["revision"])
@@ -80,6 +93,8 @@ class Session:
         self._reader.cancel()
         if self.media is not None:
             await self.media.close()
+        if self.inactive is not None:
+            await self.inactive.close()
 
 
 async def test_each_bad_input_gets_a_stable_error_and_the_connection_carries_on(server):
