@@ -16,6 +16,7 @@ from gikai.media.sfu.frames import (
     EncodedFrame,
     vp8_descriptor_starts_frame,
     vp8_is_keyframe,
+    vp8_temporal_layer,
 )
 
 # A frame still missing packets is given up once this many newer frames wait behind it
@@ -51,10 +52,11 @@ class _TimestampUnwrapper:
 
 
 class _PartialFrame:
-    __slots__ = ("first_seq", "last_seq", "packets", "pts")
+    __slots__ = ("first_seq", "last_seq", "layer", "packets", "pts")
 
     def __init__(self, pts: int) -> None:
         self.pts = pts
+        self.layer: tuple[int, bool] | None = None  # (TID, Y) of the first packet's descriptor
         self.packets: dict[int, Any] = {}
         self.first_seq: int | None = None
         self.last_seq: int | None = None
@@ -130,6 +132,7 @@ class FrameAssembler:
         partial.packets[seq] = packet
         if vp8_descriptor_starts_frame(packet.payload):
             partial.first_seq = seq
+            partial.layer = vp8_temporal_layer(packet.payload)
         if packet.marker:
             partial.last_seq = seq
         return self._release()
@@ -164,4 +167,5 @@ class FrameAssembler:
                 return  # undecodable after a loss: wait for the next keyframe
             self._waiting_for_keyframe = False
         self.frames += 1
-        self._sink(EncodedFrame(data, partial.pts, self._time_base, keyframe))
+        layer, sync = partial.layer if partial.layer is not None else (None, False)
+        self._sink(EncodedFrame(data, partial.pts, self._time_base, keyframe, layer, sync))

@@ -1,0 +1,218 @@
+"""VP8 temporal layers: the TID in the payload descriptor, the per-subscriber layer chooser, the
+frame filter, and a down-track that forwards only the layers its link carries."""
+
+import itertools
+
+from aiortc.codecs.vpx import VpxPayloadDescriptor
+
+from gikai.media.sfu.forwarding import DownTrack, UpTrack
+from gikai.media.sfu.frames import VIDEO_TIME_BASE, EncodedFrame, vp8_temporal_layer
+from gikai.media.sfu.layers import LayerChooser, LayerPolicy, TemporalFilter
+
+L1T3 = (0, 2, 1, 2)  # the temporal layer of each frame in one period of an L1T3 stream
+
+
+def descriptor(**fields) -> bytes:
+    return bytes(VpxPayloadDescriptor(partition_start=1, partition_id=0, **fields)) + b"\x10\x02\x00"
+
+
+# -- the descriptor ----------------------------------------------------------------------------
+def test_tid_and_sync_bit_are_read_with_a_long_or_short_picture_id_and_tl0picidx():
+    assert vp8_temporal_layer(descriptor(picture_id=300, tl0picidx=7, tid=(2, 0))) == (2, False)
+    assert vp8_temporal_layer(descriptor(picture_id=5, tl0picidx=7, tid=(1, 1))) == (1, True)
+    assert vp8_temporal_layer(descriptor(picture_id=0x7FFF, tid=(0, 1))) == (0, True)
+    assert vp8_temporal_layer(descriptor(tl0picidx=255, tid=(2, 1))) == (2, True)
+
+
+def test_a_descriptor_without_a_tid_has_no_layer():
+    assert vp8_temporal_layer(descriptor(picture_id=300)) is None  # what aiortc's own sender writes
+    assert vp8_temporal_layer(b"\x10\x9d\x01\x2a") is None  # no extension byte at all
+    # K set but not T: the byte is there for KEYIDX, its TID bits mean nothing.
+    assert vp8_temporal_layer(bytes([0x90, 0x10, 0xC0, 0x00])) is None
+
+
+def test_a_truncated_descriptor_has_no_layer():
+    full = descriptor(picture_id=300, tl0picidx=7, tid=(2, 1))
+    for end in range(5):  # 0x90, ILTK, two picture id bytes, TL0PICIDX: the TID byte is cut
+        assert vp8_temporal_layer(full[:end]) is None
+
+
+# -- the chooser ---------------------------------------------------------------------------------
+def feed(chooser: LayerChooser, start: float, seconds: float, loss: float, every: float = 1.0) -> float:
+    t = start
+    while t < start + seconds:
+        chooser.receiver_report(t, loss)
+        t += every
+    return t
+
+
+def test_a_clean_link_keeps_every_layer():
+    chooser = LayerChooser()
+    feed(chooser, 0, 120, 0.0)
+    feed(chooser, 120, 60, 0.015)  # a little loss, below the threshold
+    assert chooser.layer == 2 and chooser.changes == 0
+
+
+def test_one_lossy_report_is_not_enough_to_lower():
+    chooser = LayerChooser()
+    chooser.receiver_report(0, 0.3)
+    chooser.receiver_report(1, 0.0)
+    chooser.receiver_report(2, 0.3)
+    assert chooser.layer == 2
+
+
+def test_sustained_loss_lowers_one_layer_at_a_time_waiting_for_the_reports_to_settle():
+    chooser = LayerChooser()
+    chooser.receiver_report(0, 0.2)
+    assert chooser.receiver_report(1, 0.2) == 1
+    # The next report still describes the old rate: it must not lower again at once.
+    assert chooser.receiver_report(2, 0.2) == 1
+    assert chooser.receiver_report(3, 0.2) == 1
+    assert chooser.receiver_report(4, 0.2) == 0
+    feed(chooser, 5, 30, 0.5)
+    assert chooser.layer == 0, "never below the base layer"
+
+
+def test_a_quiet_period_raises_again_and_a_failed_try_doubles_the_wait():
+    policy = LayerPolicy()
+    chooser = LayerChooser(policy)
+    t = feed(chooser, 0, 2, 0.2)
+    assert chooser.layer == 1
+    t = feed(chooser, t, policy.raise_after - 1, 0.0)
+    assert chooser.layer == 1, "not before the quiet period"
+    t = feed(chooser, t, 3, 0.0)
+    assert chooser.layer == 2
+    # The link cannot carry layer 2 after all: down again, and the next try waits twice as long.
+    t = feed(chooser, t, 4, 0.2)
+    assert chooser.layer == 1 and chooser.raise_after == 2 * policy.raise_after
+    t = feed(chooser, t, 2 * policy.raise_after - 1, 0.0)
+    assert chooser.layer == 1
+    t = feed(chooser, t, 3, 0.0)
+    assert chooser.layer == 2
+    # This time it holds: once it has held as long as the wait, the wait is back to normal.
+    assert chooser.raise_after == 2 * policy.raise_after
+    feed(chooser, t, 2 * policy.raise_after + 2, 0.0)
+    assert chooser.layer == 2 and chooser.raise_after == policy.raise_after
+
+
+def test_a_link_that_carries_only_the_lower_layers_settles_without_flapping():
+    """A link that loses packets whenever layer 2 is sent: over ten minutes the chooser tries
+    layer 2 only a few times, each try waiting longer (up to the policy's longest wait), and
+    never drops to layer 0."""
+    policy = LayerPolicy()
+    chooser = LayerChooser(policy)
+    tries: list[float] = []
+    t = 0.0
+    while t < 600:
+        before = chooser.layer
+        chooser.receiver_report(t, 0.25 if chooser.layer == 2 else 0.0)
+        if chooser.layer == 2 and before == 1:
+            tries.append(t)
+        assert chooser.layer >= 1
+        t += 1.0
+    gaps = [b - a for a, b in itertools.pairwise(tries)]
+    assert len(tries) <= 7, tries  # a fixed 10 s wait would try about 45 times
+    assert gaps == sorted(gaps) and gaps[-1] >= policy.max_raise_after
+
+
+def test_struggling_means_loss_at_layer_zero_for_a_while():
+    policy = LayerPolicy()
+    chooser = LayerChooser(policy)
+    t = feed(chooser, 0, 8, 0.3)
+    assert chooser.layer == 0
+    assert not chooser.struggling(t)
+    t = feed(chooser, t, policy.struggle_after + 1, 0.3)
+    assert chooser.struggling(t)
+    t = feed(chooser, t, 2, 0.0)
+    assert not chooser.struggling(t), "a quiet report ends it"
+
+
+# -- the filter ----------------------------------------------------------------------------------
+def run_filter(f: TemporalFilter, frames: int, start: int = 0, sync: bool = True) -> list[int]:
+    """Frame indexes admitted from an L1T3 stream whose keyframe is frame 0."""
+    return [i for i in range(start, start + frames) if f.admit(L1T3[i % 4], sync, i == 0)]
+
+
+def test_the_filter_passes_the_chosen_layers_only():
+    f = TemporalFilter()
+    assert run_filter(f, 8) == list(range(8))
+    f.target = 1
+    assert run_filter(f, 8, 8) == [8, 10, 12, 14]
+    f.target = 0
+    assert run_filter(f, 8, 16) == [16, 20]
+
+
+def test_raising_waits_for_a_layer_sync_frame_of_the_next_layer():
+    f = TemporalFilter()
+    f.target = 0
+    run_filter(f, 4)
+    f.target = 2
+    # Not a sync frame: its layer's earlier frames were not sent, so it would not decode.
+    assert not f.admit(1, False, False) and not f.admit(2, True, False)
+    assert f.current == 0
+    assert f.admit(1, True, False) and f.current == 1, "up one layer at a sync frame"
+    assert f.admit(2, True, False) and f.current == 2
+
+
+def test_a_keyframe_lets_every_chosen_layer_start():
+    f = TemporalFilter()
+    f.target = 0
+    run_filter(f, 4, 4)
+    f.target = 2
+    assert f.admit(0, False, True) and f.current == 2
+
+
+def test_frames_without_a_layer_always_pass():
+    f = TemporalFilter()
+    f.target = 0
+    assert all(f.admit(None, False, False) for _ in range(5))
+
+
+# -- a down-track --------------------------------------------------------------------------------
+def layered(i: int) -> EncodedFrame:
+    return EncodedFrame(bytes([i % 256]) * 10, i * 6000, VIDEO_TIME_BASE, i == 0, L1T3[i % 4], True)
+
+
+async def test_a_down_track_on_a_lossy_link_forwards_a_quarter_of_the_frames_and_others_all():
+    up = UpTrack("video", lambda: None)
+    weak, strong = DownTrack("video"), DownTrack("video")
+    weak.bind(up)
+    strong.bind(up)
+    for t in range(6):
+        weak.receiver_report(0.3, now=float(t))
+        strong.receiver_report(0.0, now=float(t))
+    assert weak.chooser.layer == 0 and strong.chooser.layer == 2
+    for i in range(24):
+        up.push(layered(i))
+    assert [f.pts // 6000 for f in weak._queue] == [0, 4, 8, 12, 16, 20]
+    assert weak.frames_thinned == 18
+    assert len(strong._queue) == 24 and strong.frames_thinned == 0
+
+
+async def test_a_struggling_down_track_tells_its_observer_once():
+    down = DownTrack("video")
+    told = []
+    down.on_struggling = lambda: told.append(1)
+    t = 0.0
+    while t < 40:
+        down.receiver_report(0.3, now=t)
+        t += 1.0
+    assert told == [1]
+
+
+async def test_an_audio_only_subscriber_gets_no_video_and_restarts_on_a_keyframe():
+    requests = []
+    up = UpTrack("video", lambda: requests.append(1))
+    down = DownTrack("video")
+    down.bind(up)
+    down._started = True  # the sender is reading
+    up.push(layered(0))
+    down.set_receiving(False)
+    for i in range(1, 8):
+        up.push(layered(i))
+    assert not down._queue
+    down.set_receiving(True)
+    up.push(layered(9))
+    assert not down._queue, "not before a keyframe"
+    up.push(EncodedFrame(b"k" * 10, 60000, VIDEO_TIME_BASE, True, 0, True))
+    assert [f.keyframe for f in down._queue] == [True]
