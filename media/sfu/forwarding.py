@@ -16,7 +16,7 @@ from collections.abc import Callable
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from gikai.media.sfu.frames import EncodedFrame
-from gikai.media.sfu.layers import LayerChooser, TemporalFilter
+from gikai.media.sfu.layers import LayerChooser, LayerRates, TemporalFilter
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class UpTrack:
         self.forwarding = True  # False: frames arrive but reach no subscriber
         # Called with every frame, forwarded or not (presence analysis, recording).
         self.listeners: list[Callable[[EncodedFrame], None]] = []
+        self.rates = LayerRates()  # of its temporal layers, if the publisher sends any
         self._downs: set[DownTrack] = set()
         self._send_keyframe_request = send_keyframe_request
         self._last_request = float("-inf")
@@ -46,6 +47,8 @@ class UpTrack:
 
     def push(self, frame: EncodedFrame) -> None:
         self.frames_in += 1
+        if frame.layer is not None:
+            self.rates.add(time.monotonic(), frame.layer, len(frame.data))
         for listener in self.listeners:
             listener(frame)
         if not self.forwarding:
@@ -153,7 +156,8 @@ class DownTrack(MediaStreamTrack):
         if self.kind != "video":
             return
         now = time.monotonic() if now is None else now
-        self.layers.target = self.chooser.receiver_report(now, fraction_lost)
+        rates = self._source.rates.cumulative(now) if self._source is not None else None
+        self.layers.target = self.chooser.receiver_report(now, fraction_lost, rates)
         struggling = self.receiving and self.chooser.struggling(now)
         if struggling and not self._struggling and self.on_struggling is not None:
             try:

@@ -36,6 +36,7 @@ from aiortc.sdp import SessionDescription
 from gikai.media.errors import NegotiationError, PeerClosed, UnsupportedCodec
 from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
+from gikai.media.sfu.retransmit import ResendGate
 from gikai.media.sfu.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
@@ -109,9 +110,18 @@ def tap_receiver(receiver: RTCRtpReceiver, assembler: FrameAssembler) -> None:
 
 
 def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
-    """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder, and give
-    the down-track the loss the subscriber reports for this stream (it chooses the layers)."""
+    """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder, resend
+    what the subscriber lost only as often as :class:`ResendGate` lets, and give the down-track
+    the loss the subscriber reports for this stream (it chooses the layers)."""
     sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]  # no encoder to ask
+    gate = ResendGate()
+    resend = sender._retransmit
+
+    async def retransmit(sequence_number: int) -> None:
+        if gate.allow(sequence_number, time.monotonic()):
+            await resend(sequence_number)
+
+    sender._retransmit = retransmit  # type: ignore[method-assign]  # this sender only
     original = sender._handle_rtcp_packet
 
     async def handle_rtcp_packet(packet: Any) -> None:

@@ -4,10 +4,13 @@ frame filter, and a down-track that forwards only the layers its link carries.""
 import itertools
 
 from aiortc.codecs.vpx import VpxPayloadDescriptor
+from aiortc.rtp import RtpPacket
 
+from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
 from gikai.media.sfu.frames import VIDEO_TIME_BASE, EncodedFrame, vp8_temporal_layer
-from gikai.media.sfu.layers import LayerChooser, LayerPolicy, TemporalFilter
+from gikai.media.sfu.layers import LayerChooser, LayerPolicy, LayerRates, TemporalFilter
+from gikai.media.sfu.retransmit import ResendGate
 
 L1T3 = (0, 2, 1, 2)  # the temporal layer of each frame in one period of an L1T3 stream
 
@@ -65,27 +68,30 @@ def test_sustained_loss_lowers_one_layer_at_a_time_waiting_for_the_reports_to_se
     chooser = LayerChooser()
     chooser.receiver_report(0, 0.2)
     assert chooser.receiver_report(1, 0.2) == 1
-    # The next report still describes the old rate: it must not lower again at once.
+    # The next reports still describe the old rate (the queue of the link drains meanwhile):
+    # they must not lower again at once.
     assert chooser.receiver_report(2, 0.2) == 1
     assert chooser.receiver_report(3, 0.2) == 1
-    assert chooser.receiver_report(4, 0.2) == 0
-    feed(chooser, 5, 30, 0.5)
+    assert chooser.receiver_report(4, 0.2) == 1
+    assert chooser.receiver_report(5, 0.2) == 0
+    feed(chooser, 6, 30, 0.5)
     assert chooser.layer == 0, "never below the base layer"
 
 
-def test_a_quiet_period_raises_again_and_a_failed_try_doubles_the_wait():
+def test_a_quiet_period_raises_again_and_a_failed_try_lowers_at_once_and_doubles_the_wait():
     policy = LayerPolicy()
     chooser = LayerChooser(policy)
     t = feed(chooser, 0, 2, 0.2)
     assert chooser.layer == 1
-    t = feed(chooser, t, policy.raise_after - 1, 0.0)
+    t = feed(chooser, t, policy.settle + policy.raise_after - 1, 0.0)
     assert chooser.layer == 1, "not before the quiet period"
     t = feed(chooser, t, 3, 0.0)
     assert chooser.layer == 2
-    # The link cannot carry layer 2 after all: down again, and the next try waits twice as long.
-    t = feed(chooser, t, 4, 0.2)
+    # The link cannot carry layer 2 after all: one report with some loss is enough to go back
+    # (the link was quiet before the try), and the next try waits twice as long.
+    chooser.receiver_report(t, 0.03)
     assert chooser.layer == 1 and chooser.raise_after == 2 * policy.raise_after
-    t = feed(chooser, t, 2 * policy.raise_after - 1, 0.0)
+    t = feed(chooser, t + 1, policy.settle + 2 * policy.raise_after - 2, 0.0)
     assert chooser.layer == 1
     t = feed(chooser, t, 3, 0.0)
     assert chooser.layer == 2
@@ -93,6 +99,52 @@ def test_a_quiet_period_raises_again_and_a_failed_try_doubles_the_wait():
     assert chooser.raise_after == 2 * policy.raise_after
     feed(chooser, t, 2 * policy.raise_after + 2, 0.0)
     assert chooser.layer == 2 and chooser.raise_after == policy.raise_after
+
+
+def test_the_loss_measures_the_link_and_a_layer_set_above_it_is_not_tried_until_the_estimate_is_old():
+    policy = LayerPolicy()
+    chooser = LayerChooser(policy)
+    rates = [100_000.0, 180_000.0, 450_000.0]  # layers 0, 0-1, 0-2 together
+    for t in (0.0, 1.0):
+        chooser.receiver_report(t, 0.4, rates)  # 450 kbit/s sent, 40% lost: about 270 arrived
+    assert chooser.layer == 1 and chooser.capacity == 450_000 * 0.6
+    t = 2.0
+    while t < policy.max_raise_after - 5:
+        chooser.receiver_report(t, 0.0, rates)
+        t += 1.0
+    assert chooser.layer == 1, "450 kbit/s does not fit a link that carried 270"
+    while t < policy.max_raise_after + 5:
+        chooser.receiver_report(t, 0.0, rates)
+        t += 1.0
+    assert chooser.layer == 2, "an old estimate no longer holds the layer back (the link may be better now)"
+
+
+def test_a_layer_set_within_the_estimate_is_tried_after_the_quiet_period():
+    policy = LayerPolicy()
+    chooser = LayerChooser(policy)
+    rates = [100_000.0, 180_000.0, 450_000.0]
+    for t in range(6):
+        chooser.receiver_report(float(t), 0.6, rates)  # down to layer 0: 180 kbit/s sent, 60% lost...
+    assert chooser.layer == 0 and chooser.capacity is not None and chooser.capacity < 100_000
+    # ...but then the link recovers (someone else stopped downloading): the estimate is that of
+    # layer 0-1 (72 kbit/s), layer 0-1 needs 180: held back until the estimate is old.
+    t = 6.0
+    while t < 40:
+        chooser.receiver_report(t, 0.0, rates)
+        t += 1.0
+    assert chooser.layer == 0
+    chooser = LayerChooser(policy)
+    for t in range(2):
+        chooser.receiver_report(float(t), 0.4, rates)  # the link carries ~270 kbit/s
+    t = 2.0
+    while t < 2 + policy.settle + policy.raise_after + 2:
+        chooser.receiver_report(t, 0.0, rates)
+        t += 1.0
+    assert chooser.layer == 1  # layer 0-1 (180) fits 0.9 x 270; layer 2 does not
+    while t < 60:
+        chooser.receiver_report(t, 0.0, rates)
+        t += 1.0
+    assert chooser.layer == 1
 
 
 def test_a_link_that_carries_only_the_lower_layers_settles_without_flapping():
@@ -119,12 +171,25 @@ def test_struggling_means_loss_at_layer_zero_for_a_while():
     policy = LayerPolicy()
     chooser = LayerChooser(policy)
     t = feed(chooser, 0, 8, 0.3)
-    assert chooser.layer == 0
+    assert chooser.layer == 0 and not chooser.struggling(t)
+    t = feed(chooser, t, 2, 0.3)
     assert not chooser.struggling(t)
     t = feed(chooser, t, policy.struggle_after + 1, 0.3)
     assert chooser.struggling(t)
     t = feed(chooser, t, 2, 0.0)
     assert not chooser.struggling(t), "a quiet report ends it"
+
+
+def test_layer_rates_are_cumulative_over_the_window():
+    rates = LayerRates(window=2.0)
+    assert rates.cumulative(0.0) is None
+    for i in range(60):  # 4 s at 15 fps: layer 0 frames of 2000 bytes, layer 1 of 1000, layer 2 of 500
+        rates.add(i / 15, L1T3[i % 4], {0: 2000, 1: 1000, 2: 500}[L1T3[i % 4]])
+    got = rates.cumulative(59 / 15)
+    assert got is not None
+    # Per second: 3.75 frames of layer 0, 3.75 of layer 1, 7.5 of layer 2.
+    expected = [3.75 * 2000 * 8, 3.75 * 3000 * 8, 3.75 * 3000 * 8 + 7.5 * 500 * 8]
+    assert all(abs(g - e) / e < 0.1 for g, e in zip(got, expected, strict=True)), (got, expected)
 
 
 # -- the filter ----------------------------------------------------------------------------------
@@ -216,3 +281,40 @@ async def test_an_audio_only_subscriber_gets_no_video_and_restarts_on_a_keyframe
     assert not down._queue, "not before a keyframe"
     up.push(EncodedFrame(b"k" * 10, 60000, VIDEO_TIME_BASE, True, 0, True))
     assert [f.keyframe for f in down._queue] == [True]
+
+
+# -- the assembler keeps the layer ---------------------------------------------------------------
+def test_the_assembler_gives_each_frame_the_layer_of_its_first_packet():
+    got: list[EncodedFrame] = []
+    asm = FrameAssembler("video", got.append)
+    seq = 0
+    for i in range(4):
+        body = (b"\x10\x02\x00\x9d\x01\x2a" if i == 0 else b"\x11\x02\x00") + bytes(30)
+        for part in range(2):
+            desc = VpxPayloadDescriptor(partition_start=1 - part, partition_id=0, picture_id=i,
+                                        tl0picidx=1, tid=(L1T3[i], int(i > 0)))
+            packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=i * 6000, ssrc=1)
+            packet.payload = bytes(desc) + body[part * 18 : (part + 1) * 18]
+            packet._data = body[part * 18 : (part + 1) * 18]
+            packet.marker = part
+            asm.add(packet)
+            seq += 1
+    assert [(f.layer, f.sync) for f in got] == [(0, False), (2, True), (1, True), (2, True)]
+
+
+# -- resends -------------------------------------------------------------------------------------
+def test_a_lost_packet_is_resent_at_most_twice_and_not_twice_within_the_spacing():
+    gate = ResendGate(tries=2, spacing=0.2)
+    assert gate.allow(7, 0.0)
+    assert not gate.allow(7, 0.1), "the first resend may still be on its way"
+    assert gate.allow(7, 0.25)
+    assert not gate.allow(7, 1.0), "two tries are enough"
+    assert gate.allow(8, 1.0)
+    assert gate.refused == 2
+
+
+def test_the_gate_forgets_old_sequence_numbers_so_a_wrapped_one_is_resent_again():
+    gate = ResendGate(tries=1, spacing=0.0, remember=100)
+    for seq in range(300):
+        assert gate.allow(seq, float(seq))
+    assert gate.allow(0, 400.0)
