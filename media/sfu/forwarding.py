@@ -16,7 +16,7 @@ from collections.abc import Callable
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from gikai.media.sfu.frames import EncodedFrame
-from gikai.media.sfu.layers import LayerChooser, LayerRates, TemporalFilter
+from gikai.media.sfu.layers import SYNC_WAIT_FRAMES, LayerChooser, LayerRates, TemporalFilter
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,10 @@ class DownTrack(MediaStreamTrack):
                 self.frames_dropped += 1
                 return
             self._need_keyframe = False
-        if not self.layers.admit(frame.layer, frame.sync, frame.keyframe):
+        admitted = self.layers.admit(frame.layer, frame.sync, frame.keyframe)
+        if self.layers.waited == SYNC_WAIT_FRAMES and self._source is not None:
+            self._source.request_keyframe()  # no layer-sync frame came: a keyframe starts every layer
+        if not admitted:
             self.frames_thinned += 1
             return
         if len(self._queue) >= self._capacity:

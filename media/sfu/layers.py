@@ -166,20 +166,27 @@ class LayerRates:
         return [b / self.window for b in bits]
 
 
+SYNC_WAIT_FRAMES = 45  # 3 s at 15 fps: then a keyframe is asked for instead
+
+
 class TemporalFilter:
     """Which frames of a temporally layered stream one subscriber is sent.
 
     ``target`` is the chosen maximum layer; ``current`` the one in effect. Frames without a
-    layer (a publisher that does not layer its stream) always pass.
+    layer (a publisher that does not layer its stream) always pass. ``waited`` counts the
+    frames seen since a raise began waiting for a layer-sync frame: an encoder that never marks
+    one leaves the caller to ask for a keyframe after ``SYNC_WAIT_FRAMES``.
     """
 
     def __init__(self, top: int = TOP_LAYER) -> None:
         self.target = top
         self.current = top
+        self.waited = 0
 
     def admit(self, layer: int | None, sync: bool, keyframe: bool) -> bool:
         if layer is None:
             return True
+        self.waited = self.waited + 1 if self.target > self.current else 0
         if keyframe or self.target < self.current:
             # A keyframe refers to nothing: every layer may start here. Lowering is safe at
             # any frame, since no frame refers to one of a higher layer.

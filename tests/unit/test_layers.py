@@ -1,6 +1,7 @@
 """VP8 temporal layers: the TID in the payload descriptor, the per-subscriber layer chooser, the
 frame filter, and a down-track that forwards only the layers its link carries."""
 
+import asyncio
 import itertools
 
 from aiortc.codecs.vpx import VpxPayloadDescriptor
@@ -9,7 +10,7 @@ from aiortc.rtp import RtpPacket
 from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
 from gikai.media.sfu.frames import VIDEO_TIME_BASE, EncodedFrame, vp8_temporal_layer
-from gikai.media.sfu.layers import LayerChooser, LayerPolicy, LayerRates, TemporalFilter
+from gikai.media.sfu.layers import SYNC_WAIT_FRAMES, LayerChooser, LayerPolicy, LayerRates, TemporalFilter
 from gikai.media.sfu.retransmit import ResendGate
 
 L1T3 = (0, 2, 1, 2)  # the temporal layer of each frame in one period of an L1T3 stream
@@ -217,6 +218,29 @@ def test_raising_waits_for_a_layer_sync_frame_of_the_next_layer():
     assert f.current == 0
     assert f.admit(1, True, False) and f.current == 1, "up one layer at a sync frame"
     assert f.admit(2, True, False) and f.current == 2
+
+
+async def test_a_raise_that_finds_no_layer_sync_frame_asks_the_publisher_for_a_keyframe():
+    requests = []
+    up = UpTrack("video", lambda: requests.append(1))
+    down = DownTrack("video")
+    down.bind(up)
+    up.push(layered(0))
+    down.layers.target = 0
+    up.push(layered(1))
+    down.layers.target = 2
+
+    def unsynced(i: int) -> EncodedFrame:
+        return EncodedFrame(b"x" * 10, i * 6000, VIDEO_TIME_BASE, False, L1T3[i % 4], False)
+
+    for i in range(2, 2 + SYNC_WAIT_FRAMES - 1):
+        up.push(unsynced(i))
+    assert down.layers.current == 0 and not requests
+    up.push(unsynced(100))
+    await asyncio.sleep(0.01)
+    assert requests == [1], "asked once"
+    up.push(EncodedFrame(b"k" * 10, 101 * 6000, VIDEO_TIME_BASE, True, 0, False))
+    assert down.layers.current == 2
 
 
 def test_a_keyframe_lets_every_chosen_layer_start():
