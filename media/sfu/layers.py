@@ -42,6 +42,7 @@ class LayerPolicy:
     max_raise_after: float = 120.0  # the quiet period doubles after a failed try, up to this
     struggle_after: float = 15.0  # s at layer 0 with congested reports before "struggling"
     headroom: float = 0.9  # a layer set is tried only if it needs at most this share of the estimate
+    estimate_merge: float = 10.0  # s within which link estimates count as one episode (the best stands)
 
 
 class LayerChooser:
@@ -78,7 +79,12 @@ class LayerChooser:
         p = self.policy
         congested = fraction_lost >= p.loss_high
         if congested and rates is not None and self.layer < len(rates) and now >= self._settle_until:
-            self.capacity = rates[self.layer] * (1 - fraction_lost)
+            carried = rates[self.layer] * (1 - fraction_lost)
+            if self.capacity is not None and now - self._capacity_at < p.estimate_merge:
+                # Loss soon after a lowering is partly the queue the higher rate left behind: it
+                # understates the link, so the best of the recent estimates stands.
+                carried = max(carried, self.capacity)
+            self.capacity = carried
             self._capacity_at = now
         if self.layer == 0:
             if congested:
