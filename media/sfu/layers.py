@@ -151,7 +151,7 @@ class LayerRates:
     """The bit rate of each temporal layer of one publication, over the last ``window`` seconds;
     ``cumulative`` gives layers 0..n together, as the chooser wants them."""
 
-    def __init__(self, window: float = 2.0, top: int = TOP_LAYER) -> None:
+    def __init__(self, window: float = 5.0, top: int = TOP_LAYER) -> None:
         self.window = window
         self.top = top
         self._frames: deque[tuple[float, int, int]] = deque()  # (time, layer, bytes)
