@@ -5,8 +5,10 @@
 - ``peer.py``: :class:`Peer`, one participant's connection, negotiated by the server; the receiver tap
 - ``viewer.py``: :class:`Viewer`, a receive-only peer (the public gallery) sent a few chosen publications
 - ``forwarding.py``: :class:`UpTrack` (a publication) and :class:`DownTrack` (a subscription)
+- ``layers.py``: VP8 temporal layers per subscriber: the layer chooser and the frame filter
+- ``retransmit.py``: how often a packet a subscriber lost is sent again
 - ``assembler.py``: RTP packets to complete frames on the marker bit, in place of aiortc's jitter buffer
-- ``frames.py``: :class:`EncodedFrame`, time bases, VP8 keyframe test
+- ``frames.py``: :class:`EncodedFrame`, time bases, VP8 keyframe test and temporal layer (TID)
 - ``tasks.py``: :class:`TaskSet`, background tasks kept, logged and ended at close
 - ``udp.py``: several datagrams per socket wake-up
 - ``ice.py``: which local addresses are offered as ICE host candidates

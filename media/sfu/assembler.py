@@ -16,11 +16,15 @@ from gikai.media.sfu.frames import (
     EncodedFrame,
     vp8_descriptor_starts_frame,
     vp8_is_keyframe,
+    vp8_temporal_layer,
 )
 
 # A frame still missing packets is given up once this many newer frames wait behind it
 # (time enough for a NACK round trip on a working link).
 MAX_PENDING_FRAMES = 6
+# While waiting for a keyframe, ask again after this many complete frames had to be discarded:
+# the keyframe itself may have been lost, and a browser sends one only when asked.
+KEYFRAME_RETRY_FRAMES = 15
 
 
 def _seq_diff(a: int, b: int) -> int:
@@ -51,10 +55,11 @@ class _TimestampUnwrapper:
 
 
 class _PartialFrame:
-    __slots__ = ("first_seq", "last_seq", "packets", "pts")
+    __slots__ = ("first_seq", "last_seq", "layer", "packets", "pts")
 
     def __init__(self, pts: int) -> None:
         self.pts = pts
+        self.layer: tuple[int, bool] | None = None  # (TID, Y) of the first packet's descriptor
         self.packets: dict[int, Any] = {}
         self.first_seq: int | None = None
         self.last_seq: int | None = None
@@ -98,6 +103,7 @@ class FrameAssembler:
         self._done_pts: int | None = None  # video: newest frame passed on or dropped
         self._pending: dict[int, _PartialFrame] = {}
         self._waiting_for_keyframe = False
+        self._discarded = 0  # complete frames discarded while waiting for a keyframe
 
     @property
     def capacity(self) -> int:  # part of the JitterBuffer interface
@@ -130,6 +136,7 @@ class FrameAssembler:
         partial.packets[seq] = packet
         if vp8_descriptor_starts_frame(packet.payload):
             partial.first_seq = seq
+            partial.layer = vp8_temporal_layer(packet.payload)
         if packet.marker:
             partial.last_seq = seq
         return self._release()
@@ -143,7 +150,11 @@ class FrameAssembler:
             if partial.complete():
                 del self._pending[oldest]
                 self._done_pts = oldest
-                self._emit(partial)
+                if not self._emit(partial):
+                    self._discarded += 1
+                    if self._discarded % KEYFRAME_RETRY_FRAMES == 0:
+                        pli = True
+                        self._on_loss()
             elif len(self._pending) > MAX_PENDING_FRAMES:
                 del self._pending[oldest]
                 self._done_pts = oldest
@@ -156,12 +167,16 @@ class FrameAssembler:
                 break
         return pli
 
-    def _emit(self, partial: _PartialFrame) -> None:
+    def _emit(self, partial: _PartialFrame) -> bool:
+        """Pass the frame on; False if it was discarded (undecodable until a keyframe)."""
         data = partial.data()
         keyframe = vp8_is_keyframe(data)
         if self._waiting_for_keyframe:
             if not keyframe:
-                return  # undecodable after a loss: wait for the next keyframe
+                return False  # undecodable after a loss: wait for the next keyframe
             self._waiting_for_keyframe = False
+            self._discarded = 0
         self.frames += 1
-        self._sink(EncodedFrame(data, partial.pts, self._time_base, keyframe))
+        layer, sync = partial.layer if partial.layer is not None else (None, False)
+        self._sink(EncodedFrame(data, partial.pts, self._time_base, keyframe, layer, sync))
+        return True

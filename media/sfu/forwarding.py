@@ -16,6 +16,7 @@ from collections.abc import Callable
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from gikai.media.sfu.frames import EncodedFrame
+from gikai.media.sfu.layers import SYNC_WAIT_FRAMES, LayerChooser, LayerRates, TemporalFilter
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class UpTrack:
         self.forwarding = True  # False: frames arrive but reach no subscriber
         # Called with every frame, forwarded or not (presence analysis, recording).
         self.listeners: list[Callable[[EncodedFrame], None]] = []
+        self.rates = LayerRates()  # of its temporal layers, if the publisher sends any
         self._downs: set[DownTrack] = set()
         self._send_keyframe_request = send_keyframe_request
         self._last_request = float("-inf")
@@ -45,6 +47,8 @@ class UpTrack:
 
     def push(self, frame: EncodedFrame) -> None:
         self.frames_in += 1
+        if frame.layer is not None:
+            self.rates.add(time.monotonic(), frame.layer, len(frame.data))
         for listener in self.listeners:
             listener(frame)
         if not self.forwarding:
@@ -98,7 +102,14 @@ class DownTrack(MediaStreamTrack):
         self.kind = kind
         self.frames_out = 0
         self.frames_dropped = 0
+        self.frames_thinned = 0  # left out because of a temporal layer this link does not carry
         self.keyframe_requests = 0
+        self.receiving = True  # False: the subscriber asked for no video (audio only)
+        self.chooser = LayerChooser()
+        self.layers = TemporalFilter()
+        # Called once each time this link starts struggling at the lowest layer.
+        self.on_struggling: Callable[[], None] | None = None
+        self._struggling = False
         self._capacity = QUEUE_CAPACITY[kind]
         self._queue: deque[EncodedFrame] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -128,6 +139,33 @@ class DownTrack(MediaStreamTrack):
             self._source = None
         self._queue.clear()
 
+    def set_receiving(self, receiving: bool) -> None:
+        """Send this subscription's frames, or none (a video subscription of an audio-only
+        member). Sending again starts at the next keyframe, asked for at once."""
+        if receiving == self.receiving:
+            return
+        self.receiving = receiving
+        self._queue.clear()
+        if receiving and self.kind == "video":
+            self._need_keyframe = True
+            if self._started and self._source is not None:
+                self._source.request_keyframe()
+
+    def receiver_report(self, fraction_lost: float, now: float | None = None) -> None:
+        """The subscriber's RTCP receiver report for this stream: choose its temporal layers."""
+        if self.kind != "video":
+            return
+        now = time.monotonic() if now is None else now
+        rates = self._source.rates.cumulative(now) if self._source is not None else None
+        self.layers.target = self.chooser.receiver_report(now, fraction_lost, rates)
+        struggling = self.receiving and self.chooser.struggling(now)
+        if struggling and not self._struggling and self.on_struggling is not None:
+            try:
+                self.on_struggling()
+            except Exception:  # an observer's bug must not break the RTCP path
+                logger.exception("struggling-link observer failed")
+        self._struggling = struggling
+
     def request_keyframe(self) -> None:
         """The subscriber lost picture data (PLI/FIR): relay it to the publisher."""
         self.keyframe_requests += 1
@@ -135,11 +173,19 @@ class DownTrack(MediaStreamTrack):
             self._source.request_keyframe()
 
     def put(self, frame: EncodedFrame) -> None:
+        if not self.receiving:
+            return
         if self._need_keyframe:
             if not frame.keyframe:
                 self.frames_dropped += 1
                 return
             self._need_keyframe = False
+        admitted = self.layers.admit(frame.layer, frame.sync, frame.keyframe)
+        if self.layers.waited == SYNC_WAIT_FRAMES and self._source is not None:
+            self._source.request_keyframe()  # no layer-sync frame came: a keyframe starts every layer
+        if not admitted:
+            self.frames_thinned += 1
+            return
         if len(self._queue) >= self._capacity:
             # This subscriber is not keeping up: start again from a keyframe.
             self.frames_dropped += len(self._queue)

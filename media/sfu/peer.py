@@ -30,11 +30,13 @@ from aiortc import clock as aiortc_clock
 from aiortc.exceptions import InvalidStateError
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcpeerconnection import and_direction, reverse_direction
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 from aiortc.sdp import SessionDescription
 
 from gikai.media.errors import MediaPortsExhausted, NegotiationError, PeerClosed, UnsupportedCodec
 from gikai.media.sfu.assembler import FrameAssembler
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
+from gikai.media.sfu.retransmit import ResendGate
 from gikai.media.sfu.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
@@ -108,8 +110,28 @@ def tap_receiver(receiver: RTCRtpReceiver, assembler: FrameAssembler) -> None:
 
 
 def tap_sender(sender: RTCRtpSender, down: DownTrack) -> None:
-    """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder."""
+    """Relay a subscriber's PLI/FIR to the publisher instead of the (unused) encoder, resend
+    what the subscriber lost only as often as :class:`ResendGate` lets, and give the down-track
+    the loss the subscriber reports for this stream (it chooses the layers)."""
     sender._send_keyframe = down.request_keyframe  # type: ignore[method-assign]  # no encoder to ask
+    gate = ResendGate()
+    resend = sender._retransmit
+
+    async def retransmit(sequence_number: int) -> None:
+        if gate.allow(sequence_number, time.monotonic()):
+            await resend(sequence_number)
+
+    sender._retransmit = retransmit  # type: ignore[method-assign]  # this sender only
+    original = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        await original(packet)
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    down.receiver_report(report.fraction_lost / 256)
+
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]  # this sender only
 
 
 def _stream_info(publisher_id: str, slot: str) -> dict[str, str]:
@@ -156,6 +178,10 @@ class Peer:
         self._failed = False
         self._closed = False
         self._tasks = TaskSet()  # keyframe requests on their way, a close after a failure
+        self.receiving_video = True  # False: this participant asked for audio only
+        # Called when one of this peer's video subscriptions stays at its lowest temporal layer
+        # and still loses packets (the link is too weak even for that): suggest audio only.
+        self.on_weak_link: Callable[[], None] | None = None
         if publish:  # a viewer (publish=False) has no receiving transceiver at all
             for slot, kind in SLOTS.items():
                 self._add_publication(slot, kind)
@@ -196,6 +222,7 @@ class Peer:
         else:
             transceiver, down = self._add_down(up.kind)
         transceiver.sender._stream_id = publisher_id  # msid names the publisher
+        down.set_receiving(self.receiving_video or up.kind != "video")
         down.bind(up)
         self._subs[key] = (transceiver, down)
         self.renegotiate()
@@ -205,6 +232,7 @@ class Peer:
         transceiver = self.pc.addTransceiver(down, direction="sendonly")
         _set_codec_preferences(transceiver)
         tap_sender(transceiver.sender, down)
+        down.on_struggling = self._weak_link
         # A send-only transceiver's receiver never receives: drop its bitrate estimator
         # (a thousand small objects each, which the garbage collector would walk forever).
         transceiver.receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
@@ -224,6 +252,17 @@ class Peer:
             changed = True
         if changed:
             self.renegotiate()
+
+    def receive_video(self, receiving: bool) -> None:
+        """Send this participant the others' video, or audio only (its own choice)."""
+        self.receiving_video = receiving
+        for _, down in self._subs.values():
+            if down.kind == "video":
+                down.set_receiving(receiving)
+
+    def _weak_link(self) -> None:
+        if self.on_weak_link is not None and not self._closed:
+            self.on_weak_link()
 
     def subscriptions(self) -> dict[tuple[str, str], DownTrack]:
         return {key: down for key, (_, down) in self._subs.items()}

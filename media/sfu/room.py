@@ -70,6 +70,14 @@ class Room:
         if peer is not None:
             peer.ups[slot].forwarding = forwarding
 
+    def receive_video(self, peer_id: str, receiving: bool) -> bool:
+        """Send ``peer_id`` the others' video, or only their audio. False if that peer is not here."""
+        peer = self.peers.get(peer_id)
+        if peer is None:
+            return False
+        peer.receive_video(receiving)
+        return True
+
     def share_screen(self, peer_id: str | None) -> bool:
         """Send ``peer_id``'s screen share to every other peer (None: nobody's). One screen at a
         time: the previous one stops reaching anyone. False if that peer is not here."""

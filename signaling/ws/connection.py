@@ -37,6 +37,7 @@ from gikai.signaling.ws.protocol import (
     Ping,
     Present,
     Reception,
+    ReceptionMode,
     Request,
     Vote,
     VoteOptions,
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 RATE_PER_SECOND = 50
 CLOSE_REPLACED = 4001
 CLOSE_MEDIA_ENDED = 4002
+SUGGEST_AUDIO_ONLY_EVERY = 300.0  # s: a member who declined is not asked again at once
 
 After = Callable[[], Awaitable[None]] | None
 
@@ -104,6 +106,8 @@ class Connection:
         self._rate = wire.RateLimit(RATE_PER_SECOND)
         self._closing = False
         self._renewing: asyncio.Task[None] | None = None  # fresh TURN credentials while joined
+        self.audio_only = False  # the member's choice: none of the others' video
+        self._suggested_at = float("-inf")  # when audio only was last suggested
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._lock:
@@ -185,6 +189,12 @@ class Connection:
         if isinstance(request, Reception):
             self.media.reception(self.attendee.participant.id, request.frames_decoded)
             return {}, None
+        if isinstance(request, ReceptionMode):
+            # Only ever this socket's own member: the request names no one else.
+            self.audio_only = request.audio_only
+            if self.peer is not None:
+                self.peer.receive_video(not self.audio_only)
+            return {"audio_only": self.audio_only}, None
         assert self.meeting_id is not None
         if isinstance(request, Command):
             actor = self.attendee.participant.id
@@ -250,6 +260,17 @@ class Connection:
         if self.attendee is None or self.ws.closed:
             return  # gone while the previous peer was closing
         self.peer = self.media.attach(self.meeting_id, pid, self._send_offer)
+        self.peer.receive_video(not self.audio_only)
+        self.peer.on_weak_link = self._weak_link
+
+    def _weak_link(self) -> None:
+        """The SFU finds this member's link too weak even for the lowest frame rate: suggest
+        audio only, unless they chose it already or were asked a short while ago."""
+        now = time.monotonic()
+        if self.audio_only or self.ws.closed or now - self._suggested_at < SUGGEST_AUDIO_ONLY_EVERY:
+            return
+        self._suggested_at = now
+        self.spawn(_quietly(self.send({"type": "audio_only_suggested"})))
 
     async def _send_offer(self, offer: Offer) -> None:
         if self.ws.closed:

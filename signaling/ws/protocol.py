@@ -62,6 +62,14 @@ class Reception:
 
 
 @dataclass(frozen=True)
+class ReceptionMode:
+    """The member's own choice: receive the others' video, or audio only (a weak or metered link)."""
+
+    id: RequestId
+    audio_only: bool
+
+
+@dataclass(frozen=True)
 class AttendanceQuery:
     """The attendance intervals of the sitting so far."""
 
@@ -124,7 +132,7 @@ class Present:
     y: float = 0.0
 
 
-Request = (Join | Answer | MediaState | Ping | Leave | Command | Reception | AttendanceQuery
+Request = (Join | Answer | MediaState | Ping | Leave | Command | Reception | ReceptionMode | AttendanceQuery
            | BallotAction | VoteOptions | Vote | Present)
 BALLOT_ACTIONS = ("open", "close", "decide_tie", "publish")
 CHOICE_CHARS = 10
@@ -209,6 +217,8 @@ def parse(text: str) -> Request:
         return AttendanceQuery(rid)
     if kind == "reception":
         return Reception(rid, _field(msg, "frames_decoded", int, rid))
+    if kind == "reception_mode":
+        return ReceptionMode(rid, _field(msg, "audio_only", bool, rid))
     if kind == "ballot":
         return _ballot_action(msg, rid)
     if kind == "vote_options":

@@ -3,7 +3,7 @@
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.rtp import RtpPacket
 
-from gikai.media.sfu.assembler import MAX_PENDING_FRAMES, FrameAssembler
+from gikai.media.sfu.assembler import KEYFRAME_RETRY_FRAMES, MAX_PENDING_FRAMES, FrameAssembler
 
 KEY = b"\x10\x02\x00\x9d\x01\x2a" + b"k" * 20  # frame tag bit 0 = 0: a keyframe
 DELTA = b"\x11\x02\x00" + b"d" * 20
@@ -79,3 +79,18 @@ def test_audio_packets_pass_straight_through_and_duplicates_are_dropped():
         p.payload = p._data = bytes([seq])
         asm.add(p)
     assert [f.data for f in got] == [b"\x0a", b"\x0b", b"\x0c"]
+
+
+def test_while_waiting_for_a_keyframe_it_asks_again_in_case_the_keyframe_was_lost_too():
+    asm, got, losses = collect()
+    seq, ts = 0, 0
+    plis = []
+    for i in range(1 + MAX_PENDING_FRAMES + 1 + 2 * KEYFRAME_RETRY_FRAMES):
+        ps = packets(KEY if i == 0 else DELTA, seq, ts)
+        if i == 1:
+            ps = ps[1:]  # lose the first packet of a delta frame; the keyframe asked for never comes
+        plis += [asm.add(p)[0] for p in ps]
+        seq += 3
+        ts += 6000
+    assert len(losses) == 3 and sum(plis) == 3, "asked once at the loss, then again every so many frames"
+    assert [f.keyframe for f in got] == [True]

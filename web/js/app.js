@@ -19,6 +19,7 @@ import { renderScreens } from "./views/screens.js";
 import { MeetingPanels } from "./panels.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
+import { AudioOnly } from "./audioonly.js";
 
 /**
  * @typedef {import("./store.js").State} State
@@ -83,6 +84,7 @@ export class App {
       refused: (error) => this.refused(error),
       token: () => this.token,
     });
+    this.audioOnly = new AudioOnly({ signaling: () => this.signaling });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
     }
@@ -205,6 +207,7 @@ export class App {
     this.panels.vote.setLocalStream(this.devices.stream);
     this.panels.votes.restoreReceipt();
     if (this.state.audioMuted || this.state.videoMuted) this.sendMediaState();
+    this.audioOnly.joined();
   }
 
   /** @param {import("./signaling.js").Push} push */
@@ -239,6 +242,9 @@ export class App {
         break;
       case "screen":
         this.dispatch({ type: "shared_screen", screen: /** @type {any} */ (push).screen ?? null });
+        break;
+      case "audio_only_suggested":
+        this.audioOnly.suggest();
         break;
       default:
         break; // newer servers may push more; ignore what we do not know
@@ -368,7 +374,9 @@ export class App {
    * @returns {Promise<void>}
    */
   async reportReception() {
-    if (this.signaling && this.state.connection === "connected") await this.media.reportReception(this.signaling);
+    if (this.signaling && this.state.connection === "connected") {
+      await this.media.reportReception(this.signaling, this.audioOnly.on);
+    }
   }
 
   /**

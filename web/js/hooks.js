@@ -55,6 +55,18 @@ export function exposeHooks(app) {
     },
     /** The selected candidate pair's two ends (type, address, port, protocol), or null. */
     selectedPair() { return app.peer ? selectedPair(app.peer.pc) : Promise.resolve(null); },
+    /** The camera sender's scalability mode: asked for (parameters) and encoded (outbound-rtp). */
+    async cameraScalability() {
+      const sender = app.peer?.uplinks.video?.sender;
+      if (!sender) return null;
+      /** @type {(string | null)[]} */
+      const encoded = [];
+      (await sender.getStats()).forEach((stat) => {
+        if (stat.type === "outbound-rtp") encoded.push(stat.scalabilityMode ?? null);
+      });
+      const asked = sender.getParameters().encodings.map((e) => /** @type {any} */ (e).scalabilityMode ?? null);
+      return { asked, encoded };
+    },
     /** Drop the socket as a network failure would; the client must rejoin by itself. */
     dropConnection() { app.signaling?.reconnect(); },
   };

@@ -59,17 +59,22 @@ export class MeetingPeer {
   }
 
   /**
-   * Tell the server how many frames of the others' video this screen has decoded.
+   * Tell the server how many frames of the others' video this screen has decoded. In audio
+   * only no video comes: the others' audio packets count too, so that the server still sees
+   * that this member receives the chamber (docs/protocol.md, `reception`).
    * @param {Signaling} signaling
+   * @param {boolean} [audioOnly]
    * @returns {Promise<void>}
    */
-  async reportReception(signaling) {
+  async reportReception(signaling, audioOnly = false) {
     const peer = this.peer;
     if (!peer) return;
     try {
       const stats = await peer.receiveStats();
       let decoded = 0;
-      for (const kinds of Object.values(stats)) decoded += kinds.video?.framesDecoded || 0;
+      for (const kinds of Object.values(stats)) {
+        decoded += (kinds.video?.framesDecoded || 0) + (audioOnly ? kinds.audio?.packetsReceived || 0 : 0);
+      }
       await signaling.request("reception", { frames_decoded: Math.min(decoded, Number.MAX_SAFE_INTEGER) });
     } catch { /* an older server, or the socket is going: the next report will do */ }
   }

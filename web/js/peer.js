@@ -74,6 +74,7 @@ export class MediaPeer {
       if (transceiver.direction !== "recvonly") transceiver.direction = "recvonly";
     }
     await pc.setLocalDescription(await pc.createAnswer());
+    if (first) await preferTemporalLayers(this.uplinks.video?.sender ?? null);
     this.timeline.gathering ??= Math.round(performance.now());
     await gatheringComplete(pc, this.options.iceServers?.length ? RELAY_GATHER_TIMEOUT_MS : GATHER_TIMEOUT_MS);
     this.timeline.gathered ??= Math.round(performance.now());
@@ -250,4 +251,27 @@ export async function selectedPair(pc) {
   const end = (c) => c && ({ candidateType: c.candidateType, address: c.address, port: c.port,
     protocol: c.protocol, relayProtocol: c.relayProtocol });
   return { local: end(byId.get(pair.localCandidateId)), remote: end(byId.get(pair.remoteCandidateId)) };
+}
+
+/**
+ * Ask for the camera as VP8 with three temporal layers (L1T3: every 4th frame is layer 0,
+ * every other one layer 1 or 2, none refers to a higher layer): the SFU then sends a member on
+ * a weak link 7.5 or 3.75 fps of it without lowering anyone else's. A browser that refuses it
+ * (or knows no scalabilityMode) sends one layer, and the SFU forwards every frame to everyone.
+ * @param {RTCRtpSender | null} sender
+ * @returns {Promise<boolean>} whether the browser took it
+ */
+export async function preferTemporalLayers(sender) {
+  if (!sender) return false;
+  try {
+    const parameters = sender.getParameters();
+    const encodings = /** @type {(RTCRtpEncodingParameters & {scalabilityMode?: string})[]} */ (parameters.encodings || []);
+    if (encodings.length === 0) return false;
+    for (const encoding of encodings) encoding.scalabilityMode = "L1T3";
+    await sender.setParameters(parameters);
+    return true;
+  } catch (error) {
+    console.info("the camera is sent without temporal layers:", error);
+    return false;
+  }
 }
