@@ -118,40 +118,58 @@ class SoundJudge:
         seconds of arrivals."""
         if self._decoder is None:
             self._decoder = av.CodecContext.create("libopus", "r")
+        arrivals: list[float] = []
+        monos: list[np.ndarray] = []
         for arrival, data in packets:
             try:
                 decoded = self._decoder.decode(av.Packet(data))
             except av.FFmpegError:
                 continue  # one bad packet: the next one decodes on its own
             for samples in decoded:
-                self._levels.append((arrival, *_level(samples)))
+                arrivals.append(arrival)
+                monos.append(_mono(samples))
+        for arrival, (active, tonal) in zip(arrivals, _levels(monos), strict=True):
+            self._levels.append((arrival, active, tonal))
         if packets:
             newest = packets[-1][0]
             while self._levels and self._levels[0][0] < newest - SOUND_WINDOW:
                 self._levels.popleft()
         frames = list(self._levels)
-        active = [f for f in frames if f[1]]
-        fraction = len(active) / len(frames) if frames else 0.0
-        tonal_share = sum(1 for f in active if f[2]) / len(active) if active else 0.0
+        active_frames = [f for f in frames if f[1]]
+        fraction = len(active_frames) / len(frames) if frames else 0.0
+        tonal_share = sum(1 for f in active_frames if f[2]) / len(active_frames) if active_frames else 0.0
         return SoundVerdict(fraction, fraction >= 0.1 and tonal_share < 0.5)
 
 
-def _level(samples: av.AudioFrame) -> tuple[bool, bool]:
-    """Is this frame active, and is its activity one steady tone?"""
+def _mono(samples: av.AudioFrame) -> np.ndarray:
     pcm = samples.to_ndarray().astype(np.float32).reshape(-1)
     if samples.format.name.startswith("s16"):
         pcm /= 32768.0
     channels = len(samples.layout.channels)
-    mono = pcm.reshape(-1, channels).mean(axis=1) if channels > 1 else pcm
-    energy = float(np.mean(mono * mono)) + 1e-12
-    active = bool(10 * np.log10(energy) > VOICE_LEVEL_DB)
-    tonal = False
-    if active:
-        spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono)))) ** 2
-        peak = int(np.argmax(spectrum))
-        band = spectrum[max(0, peak - 2): peak + 3].sum()
-        tonal = bool(band / (spectrum.sum() + 1e-12) > TONAL_PEAK_SHARE)
-    return active, tonal
+    return pcm.reshape(-1, channels).mean(axis=1) if channels > 1 else pcm
+
+
+def _levels(monos: list[np.ndarray]) -> list[tuple[bool, bool]]:
+    """For each frame: is it active, and is its activity one steady tone? Frames of one length
+    (Opus: 20 ms) are judged together, one array operation for all of them."""
+    out: list[tuple[bool, bool]] = [(False, False)] * len(monos)
+    for length in {len(m) for m in monos}:
+        rows = [i for i, m in enumerate(monos) if len(m) == length]
+        block = np.stack([monos[i] for i in rows])
+        energy = np.mean(block * block, axis=1) + 1e-12
+        active = 10 * np.log10(energy) > VOICE_LEVEL_DB
+        tonal = np.zeros(len(rows), dtype=bool)
+        if active.any():
+            spectrum = np.abs(np.fft.rfft(block[active] * np.hanning(length), axis=1)) ** 2
+            peak = np.argmax(spectrum, axis=1)
+            total = np.cumsum(spectrum, axis=1)
+            at = np.arange(len(peak))
+            upper = total[at, np.minimum(peak + 2, spectrum.shape[1] - 1)]
+            lower = np.where(peak >= 3, total[at, np.maximum(peak - 3, 0)], 0.0)
+            tonal[active] = (upper - lower) / (total[:, -1] + 1e-12) > TONAL_PEAK_SHARE
+        for k, i in enumerate(rows):
+            out[i] = (bool(active[k]), bool(tonal[k]))
+    return out
 
 
 def jpeg(picture: av.VideoFrame, width: int) -> bytes | None:

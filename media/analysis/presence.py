@@ -6,16 +6,16 @@ Two measures, kept apart so that a busy server is never taken for a camera that 
   rate is counted in the publisher's own clock (the frames' timestamps), so frames the server
   reads late still count at the rate they were sent; a track is *silent* when no frame has
   arrived for ``SILENT_AFTER`` seconds of loop time during which the loop itself kept time.
-- **Analysis at its own cadence**, in a small thread pool: about once a second the camera's next
-  keyframe (asked of the publisher when none comes) is decoded and judged (dark, frozen, faces;
-  media/analysis/judging.py), and the microphone's packets since the last batch are decoded and
-  judged (voice). At most one analysis per track is in flight. A verdict that reaches the loop
-  more than ``LATE_AFTER`` seconds after its frame was taken changes nothing: it is counted and
-  logged as a server warning, and the member's presence stays as it was.
+- **Analysis at its own cadence**, in a small thread pool: every 1.5 s the camera's next keyframe
+  (asked of the publisher when none comes) is decoded and judged (dark, frozen, faces;
+  media/analysis/judging.py), and every second the microphone's packets since the last batch
+  are decoded and judged (voice). At most one analysis per track is in flight. A verdict that
+  reaches the loop more than ``LATE_AFTER`` seconds after its frame was taken changes nothing:
+  it is counted and logged as a server warning, and the member's presence stays as it was.
 
 Observations reported: one per fresh verdict (with the frame rate of that moment), and one "not
-live" per second for a silent track. Nothing is stored by this module: the last judged picture
-of each camera stays in memory until the next replaces it (about a second later), so that a
+live" every half second for a silent track. Nothing is stored by this module: the last judged
+picture of each camera stays in memory until the next replaces it (1.5 s later), so that a
 vote can keep a still of the voter at the moment of casting (``PresenceMonitor.still``).
 """
 
@@ -47,8 +47,10 @@ from gikai.media.sfu.frames import EncodedFrame
 
 logger = logging.getLogger(__name__)
 
-ANALYSE_EVERY = 1.0  # seconds between analyses of one track
-KEYFRAME_EARLY = 0.1  # a keyframe this much before the next analysis is due is taken (a 1 s GOP)
+# Seconds between analyses of one track. A camera's costs ~12 ms (a 640x360 keyframe decoded,
+# a face search), a microphone's ~7 ms per second of sound whatever the cadence.
+ANALYSE_EVERY = {"video": 1.5, "audio": 1.0}
+KEYFRAME_EARLY = 0.1  # a keyframe this much before the next analysis is due is taken
 LATE_AFTER = 2.0  # seconds from taking a frame to its verdict on the loop; a later one changes nothing
 RATE_WINDOW = 2.0  # seconds of the publisher's clock over which the frame rate is measured
 MIN_RATE_SPAN = 0.5  # seconds of frames needed before the rate says anything
@@ -58,7 +60,7 @@ WATCH_EVERY = 0.5  # seconds between the watchdog's looks at silence
 LOOP_STALL = 0.25  # a watchdog tick this late: the loop was behind, arrivals say nothing for a while
 WARN_EVERY = 10.0  # seconds between two warnings of one kind about one track
 STILL_WIDTH = 320  # evidence stills: enough to recognise a person, small enough to keep with each vote
-STILL_MAX_AGE = 2.5  # seconds: an older picture is not "the moment of casting" (analysed ~once a second)
+STILL_MAX_AGE = 3.0  # seconds: an older picture is not "the moment of casting" (judged every 1.5 s)
 MAX_PENDING_AUDIO = 150  # Opus packets (3 s) kept for a busy pool; older ones are dropped
 
 
@@ -143,7 +145,7 @@ class _Track(Generic[V]):
         return now
 
     def due(self, now: float, early: float = 0.0) -> bool:
-        return self._in_flight is None and not self._closed and now - self._taken >= ANALYSE_EVERY - early
+        return self._in_flight is None and not self._closed and now - self._taken >= ANALYSE_EVERY[self.kind] - early
 
     def submit(self, now: float, job: Callable[..., V | None], *args: Any) -> None:
         self._taken = self._in_flight = now
