@@ -324,9 +324,10 @@ class PresenceMonitor:
     def count_late(self) -> None:
         self.late += 1
 
-    def warn(self, track: _Track[Any], what: str, message: str, *args: Any) -> None:
-        """A server warning, at most one of a kind per track every ``WARN_EVERY`` seconds."""
-        key = (track.peer_id, track.kind, what)
+    def warn(self, track: _Track[Any] | None, what: str, message: str, *args: Any) -> None:
+        """A server warning, at most one of a kind per track (or for the loop) every ``WARN_EVERY``
+        seconds: a server that is behind must not also flood its log."""
+        key = (track.peer_id, track.kind, what) if track is not None else ("", "", what)
         now = time.monotonic()
         if now - self._warned.get(key, float("-inf")) >= WARN_EVERY:
             self._warned[key] = now
@@ -351,8 +352,8 @@ class PresenceMonitor:
             if lag > LOOP_STALL:
                 steady_since = now
                 self.stalls += 1
-                logger.warning("the event loop was %.2f s late: presence judges no silence until it "
-                               "keeps time again", lag)
+                self.warn(None, "stall", "the event loop was %.2f s late (%d stalls so far): presence "
+                          "judges no silence until it keeps time again", lag, self.stalls)
                 continue
             for track in list(self._tracks.values()):
                 track.check(now, steady_since)
