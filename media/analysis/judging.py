@@ -1,11 +1,12 @@
-"""The pixel and sound work of presence analysis, done in worker threads, one call per track at a time.
+"""The pixel and sound work of presence analysis, done in the analysis process (worker.py), one
+call per track at a time.
 
 A :class:`PictureJudge` decodes one VP8 keyframe (it needs no earlier frame) and says whether
 the picture is dark, unchanged since the last one, and how many faces it shows. A
 :class:`SoundJudge` decodes a batch of Opus packets and says how much of the last two seconds
 was voice. Measured here (2 cores, busy): a 640x360 keyframe's decode takes ~2.4 ms and the face
-search at 160x90 ~8.7 ms; both release the GIL (a Python loop on the event-loop thread kept its
-pace beside them), so threads, not processes, are enough.
+search at 160x90 ~8.7 ms. Both release the GIL, but the numpy and Python around them do not,
+which is why this runs in a process of its own and not in threads beside the event loop.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ class PictureVerdict:
     dark: bool
     frozen: bool
     faces: int
-    picture: av.VideoFrame  # kept for a vote's evidence still
 
 
 class PictureJudge:
@@ -72,6 +72,7 @@ class PictureJudge:
         self._decoder: Any = None
         self._previous: np.ndarray | None = None  # 22x40 means of the last picture
         self._unchanged = 0
+        self.latest: av.VideoFrame | None = None  # the last picture judged, for a vote's evidence still
 
     def judge(self, keyframe: bytes) -> PictureVerdict | None:
         """None when the frame does not decode (the next keyframe will)."""
@@ -84,7 +85,7 @@ class PictureJudge:
             return None
         if not pictures:
             return None
-        picture = pictures[-1]
+        picture = self.latest = pictures[-1]
         # 160x90 is enough for a member in front of a tablet (the face is a fifth of the
         # height or more) and keeps the face search to a few milliseconds.
         gray = picture.reformat(width=160, height=90, format="gray").to_ndarray()
@@ -97,7 +98,7 @@ class PictureJudge:
             self._unchanged = 0
         self._previous = small
         faces = 0 if dark or self._faces is None else self._faces.count(gray)
-        return PictureVerdict(dark, self._unchanged >= FROZEN_AFTER, faces, picture)
+        return PictureVerdict(dark, self._unchanged >= FROZEN_AFTER, faces)
 
 
 @dataclass(frozen=True)

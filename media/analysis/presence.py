@@ -6,7 +6,7 @@ Two measures, kept apart so that a busy server is never taken for a camera that 
   rate is counted in the publisher's own clock (the frames' timestamps), so frames the server
   reads late still count at the rate they were sent; a track is *silent* when no frame has
   arrived for ``SILENT_AFTER`` seconds of loop time during which the loop itself kept time.
-- **Analysis at its own cadence**, in a small thread pool: every 1.5 s the camera's next keyframe
+- **Analysis at its own cadence**, in a worker process (worker.py): every 1.5 s the camera's next keyframe
   (asked of the publisher when none comes) is decoded and judged (dark, frozen, faces;
   media/analysis/judging.py), and every second the microphone's packets since the last batch
   are decoded and judged (voice). At most one analysis per track is in flight. A verdict that
@@ -23,26 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-import av
-
-from gikai.media.analysis.judging import (
-    FaceCounter,
-    FaceDetector,
-    PictureJudge,
-    PictureVerdict,
-    SoundJudge,
-    SoundVerdict,
-    jpeg,
-)
+from gikai.media.analysis.judging import PictureVerdict, SoundVerdict
+from gikai.media.analysis.worker import DEFAULT_FACES, AnalysisWorker
 from gikai.media.sfu.frames import EncodedFrame
 
 logger = logging.getLogger(__name__)
@@ -85,6 +77,7 @@ class AudioObservation:
 Observation = VideoObservation | AudioObservation
 Report = Callable[[Observation], None]
 V = TypeVar("V", PictureVerdict, SoundVerdict)
+_keys = itertools.count()
 
 
 class FrameRate:
@@ -122,7 +115,7 @@ class FrameRate:
 
 
 class _Track(Generic[V]):
-    """One track: arrivals counted on the loop, one analysis at a time in the pool."""
+    """One track: arrivals counted on the loop, one analysis at a time in the worker process."""
 
     kind = ""
 
@@ -130,6 +123,7 @@ class _Track(Generic[V]):
         self.monitor = monitor
         self.peer_id = peer_id
         self._report = report
+        self.key = f"{peer_id}/{self.kind}/{next(_keys)}"  # the judge's name in the worker process
         self.rate = FrameRate()
         self.last_arrival = time.monotonic()  # watching starts the clock: silent if nothing comes
         self._taken = float("-inf")  # when the frame of the last analysis was taken
@@ -147,12 +141,12 @@ class _Track(Generic[V]):
     def due(self, now: float, early: float = 0.0) -> bool:
         return self._in_flight is None and not self._closed and now - self._taken >= ANALYSE_EVERY[self.kind] - early
 
-    def submit(self, now: float, job: Callable[..., V | None], *args: Any) -> None:
+    def submit(self, now: float, payload: Any) -> None:
         self._taken = self._in_flight = now
         self._warned_overdue = False
         try:
-            future = self.monitor.pool.submit(job, *args)
-        except RuntimeError:  # the pool has shut down: the monitor is closing
+            future: Future[V | None] = self.monitor.worker.submit(self.kind, self.key, payload)
+        except RuntimeError:  # the worker has closed: the monitor is closing
             self._in_flight = None
             return
         loop = self.monitor.loop
@@ -169,7 +163,9 @@ class _Track(Generic[V]):
             return
         if verdict is None:
             return
-        age = time.monotonic() - taken
+        # A frame taken while the worker process was still starting waited for its start, not
+        # for a server that is behind.
+        age = time.monotonic() - max(taken, self.monitor.worker.ready_at)
         if age > self.monitor.late_after:
             self.monitor.count_late()
             self.monitor.warn(self, "late", "presence analysis of %s's %s came %.1f s after its frame "
@@ -187,12 +183,13 @@ class _Track(Generic[V]):
 
     def check(self, now: float, steady_since: float) -> None:
         """The watchdog's look: report a silent track, warn of an analysis stuck in the pool."""
-        overdue = self._in_flight is not None and now - self._in_flight > self.monitor.late_after
-        if overdue and not self._warned_overdue and self._in_flight is not None:
+        ready = self.monitor.worker.ready_at  # 0 while the analysis process is starting
+        waited = now - max(self._in_flight, ready) if self._in_flight is not None and ready else 0.0
+        if waited > self.monitor.late_after and not self._warned_overdue:
             self._warned_overdue = True
-            self.monitor.warn(self, "overdue", "presence analysis of %s's %s has waited %.1f s in the "
-                              "pool: the server is behind; presence left unchanged",
-                              self.peer_id, self.kind, now - self._in_flight)
+            self.monitor.warn(self, "overdue", "presence analysis of %s's %s has waited %.1f s for the "
+                              "analysis process: the server is behind; presence left unchanged",
+                              self.peer_id, self.kind, waited)
         if now - max(self.last_arrival, steady_since) >= SILENT_AFTER:
             self._report(self.silent(now))
 
@@ -201,6 +198,8 @@ class _Track(Generic[V]):
 
     def close(self) -> None:
         self._closed = True
+        with contextlib.suppress(RuntimeError):
+            self.monitor.worker.submit("forget", self.key, None)
 
 
 class _Camera(_Track[PictureVerdict]):
@@ -210,20 +209,19 @@ class _Camera(_Track[PictureVerdict]):
                  request_keyframe: Callable[[], None]) -> None:
         super().__init__(monitor, peer_id, report)
         self._request_keyframe = request_keyframe
-        self._judge = PictureJudge(monitor.faces)
-        self.latest: tuple[float, av.VideoFrame] | None = None  # the last picture judged in time
+        self.latest_at: float | None = None  # when the frame of the last verdict in time was taken
 
     def push(self, frame: EncodedFrame) -> None:
         now = self.arrive(frame)
         if not self.due(now, KEYFRAME_EARLY):
             return
         if frame.keyframe:
-            self.submit(now, self._judge.judge, frame.data)
+            self.submit(now, frame.data)
         elif self.due(now):
             self._request_keyframe()  # rate-limited by the up-track
 
     def deliver(self, taken: float, fps: float, verdict: PictureVerdict) -> None:
-        self.latest = (taken, verdict.picture)
+        self.latest_at = taken
         live = fps >= MIN_LIVE_FPS and not verdict.dark and not verdict.frozen
         self._report(VideoObservation(taken, fps, live, verdict.dark, verdict.frozen, verdict.faces))
 
@@ -236,7 +234,6 @@ class _Microphone(_Track[SoundVerdict]):
 
     def __init__(self, monitor: PresenceMonitor, peer_id: str, report: Report) -> None:
         super().__init__(monitor, peer_id, report)
-        self._judge = SoundJudge()
         self._pending: deque[tuple[float, bytes]] = deque(maxlen=MAX_PENDING_AUDIO)
 
     def push(self, frame: EncodedFrame) -> None:
@@ -245,7 +242,7 @@ class _Microphone(_Track[SoundVerdict]):
         if self.due(now):
             batch = list(self._pending)
             self._pending.clear()
-            self.submit(now, self._judge.judge, batch)
+            self.submit(now, batch)
 
     def deliver(self, taken: float, fps: float, verdict: SoundVerdict) -> None:
         live = fps >= MIN_LIVE_FPS
@@ -263,17 +260,16 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *
 class PresenceMonitor:
     """Analyses published tracks and reports observations as ``report(peer_id, observation)``.
 
-    ``faces`` counts faces in a 160x90 grey picture (OpenCV's detector by default, None for no
-    face search); ``late_after`` bounds how old a verdict may be when it reaches the loop.
+    ``faces`` names the face counter the worker process uses ("module:Class", OpenCV's detector
+    by default; ``detect_faces=False``: none); ``late_after`` bounds how old a verdict may be
+    when it reaches the loop.
     ``late`` counts verdicts dropped for lateness, ``stalls`` the loop stalls the watchdog saw.
     """
 
-    def __init__(self, report: Callable[[str, Observation], None], workers: int = 2,
-                 detect_faces: bool = True, faces: FaceCounter | None = None,
-                 late_after: float = LATE_AFTER) -> None:
+    def __init__(self, report: Callable[[str, Observation], None], detect_faces: bool = True,
+                 faces: str = DEFAULT_FACES, late_after: float = LATE_AFTER) -> None:
         self._report = report
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="presence")
-        self.faces = faces if faces is not None else FaceDetector() if detect_faces else None
+        self.worker = AnalysisWorker(faces if detect_faces else None)
         self.late_after = late_after
         self.late = 0
         self.stalls = 0
@@ -336,10 +332,11 @@ class PresenceMonitor:
     async def still(self, peer_id: str) -> bytes | None:
         """A JPEG of the peer's camera as last judged (at most ``STILL_MAX_AGE`` old), or None."""
         camera = self._tracks.get((peer_id, "video"))
-        latest = camera.latest if isinstance(camera, _Camera) else None
-        if latest is None or time.monotonic() - latest[0] > STILL_MAX_AGE:
+        taken = camera.latest_at if isinstance(camera, _Camera) else None
+        if camera is None or taken is None or time.monotonic() - taken > STILL_MAX_AGE:
             return None
-        return await asyncio.get_running_loop().run_in_executor(self.pool, jpeg, latest[1], STILL_WIDTH)
+        answer: bytes | None = await asyncio.wrap_future(self.worker.submit("still", camera.key, STILL_WIDTH))
+        return answer
 
     async def _watch(self) -> None:
         """Reports silent tracks; a silence only counts while the loop keeps time, since a loop
@@ -366,4 +363,4 @@ class PresenceMonitor:
             self._watchdog = None
         for key in list(self._tracks):
             self._untap(*key)
-        self.pool.shutdown(wait=True)  # at most one analysis per track was in flight
+        await self.worker.close()

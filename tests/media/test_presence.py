@@ -4,10 +4,13 @@ server that is behind (a slow analysis, a blocked event loop) never reports a se
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from gikai.media import SFU
 from gikai.media.analysis.presence import AudioObservation, FrameRate, PresenceMonitor, VideoObservation
@@ -107,16 +110,38 @@ async def test_a_lone_publisher_with_rare_keyframes_is_analysed_at_once():
 
 class GatedFaces:
     """A face search that waits until the test lets it finish: an analysis held up by a busy
-    machine, for as long as the test wants."""
+    machine, for as long as the test wants. It runs in the analysis process: the gate is a file
+    (named by GIKAI_TEST_FACE_GATE) the test creates, and each call adds a line to its ".calls"."""
 
     def __init__(self) -> None:
-        self.gate = threading.Event()
-        self.calls = 0
+        self.gate = Path(os.environ["GIKAI_TEST_FACE_GATE"])
 
     def count(self, gray: np.ndarray) -> int:
-        self.calls += 1
-        self.gate.wait(60)
+        with open(f"{self.gate}.calls", "a") as calls:
+            calls.write("called\n")
+        deadline = time.monotonic() + 60
+        while not self.gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return 1
+
+
+class Gate:
+    """The test's side of GatedFaces."""
+
+    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.path = folder / "faces-gate"
+        monkeypatch.setenv("GIKAI_TEST_FACE_GATE", str(self.path))
+
+    @property
+    def calls(self) -> int:
+        calls = Path(f"{self.path}.calls")
+        return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+    def open(self) -> None:
+        self.path.touch()
+
+
+GATED = "tests.media.test_presence:GatedFaces"
 
 
 def stop_camera(client: MediaClient) -> None:
@@ -145,52 +170,55 @@ def test_the_frame_rate_is_the_publishers_however_late_the_frames_are_read():
     assert rate.fps() == 1.0
 
 
-async def test_a_late_verdict_changes_nothing_and_is_a_server_warning(caplog):
+async def test_a_late_verdict_changes_nothing_and_is_a_server_warning(caplog, tmp_path, monkeypatch):
     caplog.set_level(logging.WARNING, logger="gikai.media.analysis.presence")
     video: list[VideoObservation] = []
-    faces = GatedFaces()
+    faces = Gate(tmp_path, monkeypatch)
     sfu = SFU()
     room = sfu.room("late")
     monitor = PresenceMonitor(lambda peer, obs: video.append(obs) if isinstance(obs, VideoObservation) else None,
-                              faces=faces, late_after=0.5)
+                              faces=GATED, late_after=0.5)
     client = face_member("slow")
     try:
         join(room, "slow", client)
         monitor.watch("slow", room.peers["slow"].ups)
         # The first keyframe's analysis is held up: the server warns, and reports nothing.
-        await eventually(lambda: "has waited" in caplog.text, message="a warning of the analysis in the pool")
+        await eventually(lambda: faces.calls >= 1, message="the first face search")
+        await eventually(lambda: "has waited" in caplog.text, message="a warning of the analysis held up")
         assert faces.calls == 1, "one analysis in flight per camera, however long it takes"
-        faces.gate.set()
-        await eventually(lambda: monitor.late == 1, message="the held-up verdict counted as late")
+        faces.open()
+        # The camera's verdict, and the microphone's that waited behind it, come late.
+        await eventually(lambda: monitor.late >= 1, message="the held-up verdict counted as late")
         assert "the server is behind; presence left unchanged" in caplog.text
         assert all(r.levelno == logging.WARNING for r in caplog.records)
         # Verdicts in time are reported again; nothing was reported for the late one.
         await eventually(lambda: len(video) >= 2, message="verdicts in time")
         assert all(o.live and o.faces == 1 for o in video), video
-        assert monitor.late == 1
     finally:
-        faces.gate.set()
+        faces.open()
         await monitor.close()
         await sfu.close()
         await client.close()
 
 
-async def test_a_camera_that_sends_is_live_without_analysis_and_one_that_stops_is_not(caplog):
+async def test_a_camera_that_sends_is_live_without_analysis_and_one_that_stops_is_not(caplog, tmp_path,
+                                                                                       monkeypatch):
     caplog.set_level(logging.WARNING, logger="gikai.media.analysis.presence")
     observations: list[VideoObservation | AudioObservation] = []
-    faces = GatedFaces()  # never let through: no picture verdict at all in this test
+    faces = Gate(tmp_path, monkeypatch)  # opened only at the end: no picture verdict in this test
     sfu = SFU()
     room = sfu.room("stuck")
-    monitor = PresenceMonitor(lambda peer, obs: observations.append(obs), faces=faces, late_after=0.5)
+    monitor = PresenceMonitor(lambda peer, obs: observations.append(obs), faces=GATED, late_after=0.5)
     client = face_member("stuck")
     try:
         join(room, "stuck", client)
         monitor.watch("stuck", room.peers["stuck"].ups)
-        # The microphone's verdicts keep coming (three a few seconds apart), the camera's
-        # analysis hangs: nothing says the camera is off while it sends.
-        await eventually(lambda: sum(isinstance(o, AudioObservation) and o.live for o in observations) >= 3,
-                         message="three live microphone verdicts")
-        assert "has waited" in caplog.text
+        # The analysis hangs (and the microphone's waits behind it); the camera keeps sending for
+        # three more seconds (45 frames), twice as long as a silence: nothing says it is off.
+        await eventually(lambda: "has waited" in caplog.text, message="a warning of the analysis held up")
+        up = room.peers["stuck"].ups["video"]
+        sent = up.frames_in
+        await eventually(lambda: up.frames_in >= sent + 45, message="three more seconds of frames")
         assert not [o for o in observations if isinstance(o, VideoObservation)]
         # The camera stops: its frames stop arriving, and that alone says it is not live.
         stop_camera(client)
@@ -200,7 +228,7 @@ async def test_a_camera_that_sends_is_live_without_analysis_and_one_that_stops_i
         assert all(not o.live and o.fps == 0.0 for o in gone), gone
         assert faces.calls == 1
     finally:
-        faces.gate.set()
+        faces.open()
         await monitor.close()
         await sfu.close()
         await client.close()
