@@ -120,7 +120,7 @@ class SoundJudge:
         if self._decoder is None:
             self._decoder = av.CodecContext.create("libopus", "r")
         arrivals: list[float] = []
-        monos: list[np.ndarray] = []
+        raw: list[tuple[np.ndarray, bool, int]] = []  # samples, 16-bit, channels
         for arrival, data in packets:
             try:
                 decoded = self._decoder.decode(av.Packet(data))
@@ -128,8 +128,8 @@ class SoundJudge:
                 continue  # one bad packet: the next one decodes on its own
             for samples in decoded:
                 arrivals.append(arrival)
-                monos.append(_mono(samples))
-        for arrival, (active, tonal) in zip(arrivals, _levels(monos), strict=True):
+                raw.append((samples.to_ndarray(), samples.format.name.startswith("s16"), len(samples.layout.channels)))
+        for arrival, (active, tonal) in zip(arrivals, _levels(raw), strict=True):
             self._levels.append((arrival, active, tonal))
         if packets:
             newest = packets[-1][0]
@@ -142,21 +142,20 @@ class SoundJudge:
         return SoundVerdict(fraction, fraction >= 0.1 and tonal_share < 0.5)
 
 
-def _mono(samples: av.AudioFrame) -> np.ndarray:
-    pcm = samples.to_ndarray().astype(np.float32).reshape(-1)
-    if samples.format.name.startswith("s16"):
-        pcm /= 32768.0
-    channels = len(samples.layout.channels)
-    return pcm.reshape(-1, channels).mean(axis=1) if channels > 1 else pcm
-
-
-def _levels(monos: list[np.ndarray]) -> list[tuple[bool, bool]]:
-    """For each frame: is it active, and is its activity one steady tone? Frames of one length
-    (Opus: 20 ms) are judged together, one array operation for all of them."""
-    out: list[tuple[bool, bool]] = [(False, False)] * len(monos)
-    for length in {len(m) for m in monos}:
-        rows = [i for i, m in enumerate(monos) if len(m) == length]
-        block = np.stack([monos[i] for i in rows])
+def _levels(raw: list[tuple[np.ndarray, bool, int]]) -> list[tuple[bool, bool]]:
+    """For each decoded frame: is it active, and is its activity one steady tone? Frames of one
+    shape (Opus: 20 ms) are judged together, a few array operations for all of them."""
+    out: list[tuple[bool, bool]] = [(False, False)] * len(raw)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, (samples, s16, channels) in enumerate(raw):
+        groups.setdefault((samples.shape, samples.dtype.str, s16, channels), []).append(i)
+    for (_, _, s16, channels), rows in groups.items():
+        block = np.stack([raw[i][0] for i in rows]).astype(np.float32).reshape(len(rows), -1)
+        if s16:
+            block /= 32768.0
+        if channels > 1:
+            block = block.reshape(len(rows), -1, channels).mean(axis=2)
+        length = block.shape[1]
         energy = np.mean(block * block, axis=1) + 1e-12
         active = 10 * np.log10(energy) > VOICE_LEVEL_DB
         tonal = np.zeros(len(rows), dtype=bool)

@@ -54,6 +54,11 @@ class AnalysisWorker:
         self._closed = False
         self.ready_at = 0.0  # time.monotonic() when the current child had started and could judge
 
+    @property
+    def pid(self) -> int | None:
+        """The analysis process's id while it runs (to measure its CPU)."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
     def submit(self, op: str, key: str, payload: Any) -> Future[Any]:
         """``op``: "video" (a keyframe's bytes), "audio" ([(arrival, packet)]), "still" (a width)
         or "forget"; the future has the judge's answer."""
