@@ -158,8 +158,9 @@ class _Track(Generic[V]):
             return
         try:
             verdict = future.result()
-        except Exception:
-            logger.exception("presence analysis of %s's %s failed", self.peer_id, self.kind)
+        except Exception as exc:
+            self.monitor.warn(self, "failed", "presence analysis of %s's %s failed: %s; presence left "
+                              "unchanged", self.peer_id, self.kind, exc)
             return
         if verdict is None:
             return

@@ -32,6 +32,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 DEFAULT_FACES = "gikai.media.analysis.judging:FaceDetector"
+RESTART_AFTER = 10.0  # seconds after a child ended before another is started
 
 
 def _package_root() -> str:
@@ -53,6 +54,7 @@ class AnalysisWorker:
         self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] | None = None
         self._closed = False
         self.ready_at = 0.0  # time.monotonic() when the current child had started and could judge
+        self._ended_at = float("-inf")
 
     @property
     def pid(self) -> int | None:
@@ -67,6 +69,8 @@ class AnalysisWorker:
             if self._closed:
                 raise RuntimeError("the analysis worker is closed")
             if self._process is None or self._process.poll() is not None:
+                if time.monotonic() - self._ended_at < RESTART_AFTER:
+                    raise RuntimeError("the analysis process ended; it restarts shortly")
                 self._start()
             seq = next(self._seq)
             if op != "forget":
@@ -128,8 +132,9 @@ class AnalysisWorker:
                 gone = [f for s, f in self._pending.items()]
                 self._pending.clear()
                 if self._process is process and not self._closed:
-                    logger.error("the presence analysis process ended (code %s); a new one starts with "
-                                 "the next analysis", process.poll())
+                    self._ended_at = time.monotonic()
+                    logger.error("the presence analysis process ended (code %s); a new one starts %.0f s "
+                                 "later", process.poll(), RESTART_AFTER)
             for future in gone:
                 future.set_exception(RuntimeError("the presence analysis process ended"))
 

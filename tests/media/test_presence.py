@@ -257,3 +257,33 @@ async def test_a_blocked_event_loop_does_not_turn_a_sending_camera_off(caplog):
         await monitor.close()
         await sfu.close()
         await client.close()
+
+
+async def test_an_analysis_process_that_dies_changes_nothing_and_a_new_one_takes_over(caplog, monkeypatch):
+    import signal
+
+    from gikai.media.analysis import worker
+
+    monkeypatch.setattr(worker, "RESTART_AFTER", 1.0)
+    caplog.set_level(logging.WARNING, logger="gikai.media.analysis")
+    video: list[VideoObservation] = []
+    sfu = SFU()
+    room = sfu.room("dies")
+    monitor = PresenceMonitor(lambda peer, obs: video.append(obs) if isinstance(obs, VideoObservation) else None)
+    client = face_member("dies")
+    try:
+        join(room, "dies", client)
+        monitor.watch("dies", room.peers["dies"].ups)
+        await eventually(lambda: video and video[-1].live and video[-1].faces == 1, message="a face seen")
+        first = monitor.worker.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        await eventually(lambda: "the presence analysis process ended" in caplog.text, message="the end logged")
+        seen = len(video)
+        await eventually(lambda: monitor.worker.pid not in (None, first), message="a new analysis process")
+        await eventually(lambda: len(video) >= seen + 2, message="verdicts from the new process")
+        assert all(o.live and o.faces == 1 for o in video), video
+    finally:
+        await monitor.close()
+        await sfu.close()
+        await client.close()
