@@ -43,7 +43,9 @@ logger = logging.getLogger(__name__)
 # a face search), a microphone's ~7 ms per second of sound whatever the cadence.
 ANALYSE_EVERY = {"video": 1.5, "audio": 1.0}
 KEYFRAME_EARLY = 0.1  # a keyframe this much before the next analysis is due is taken
-LATE_AFTER = 2.0  # seconds from taking a frame to its verdict on the loop; a later one changes nothing
+# Seconds from taking a frame to its verdict on the loop; a later verdict changes nothing. Well
+# under the shortest grace period (camera off, 5 s), so no verdict this old decides one.
+LATE_AFTER = 3.0
 RATE_WINDOW = 2.0  # seconds of the publisher's clock over which the frame rate is measured
 MIN_RATE_SPAN = 0.5  # seconds of frames needed before the rate says anything
 MIN_LIVE_FPS = 3.0
