@@ -185,7 +185,7 @@ class _Track(Generic[V]):
         raise NotImplementedError
 
     def check(self, now: float, steady_since: float) -> None:
-        """The watchdog's look: report a silent track, warn of an analysis stuck in the pool."""
+        """The watchdog's look: report a silent track, warn of an analysis held up in the worker."""
         ready = self.monitor.worker.ready_at  # 0 while the analysis process is starting
         waited = now - max(self._in_flight, ready) if self._in_flight is not None and ready else 0.0
         if waited > self.monitor.late_after and not self._warned_overdue:

@@ -68,7 +68,11 @@ class AnalysisWorker:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the analysis worker is closed")
-            if self._process is None or self._process.poll() is not None:
+            running = self._process is not None and self._process.poll() is None
+            if op == "forget" and not running:
+                future.set_result(None)  # no child: it remembers nothing
+                return future
+            if not running:
                 if time.monotonic() - self._ended_at < RESTART_AFTER:
                     raise RuntimeError("the analysis process ended; it restarts shortly")
                 self._start()
