@@ -3,10 +3,12 @@ server that is behind (a slow analysis, a blocked event loop) never reports a se
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -234,17 +236,29 @@ async def test_a_camera_that_sends_is_live_without_analysis_and_one_that_stops_i
         await client.close()
 
 
-async def test_a_blocked_event_loop_does_not_turn_a_sending_camera_off(caplog):
-    caplog.set_level(logging.WARNING, logger="gikai.media.analysis.presence")
+@contextlib.asynccontextmanager
+async def a_face_watched(name: str) -> AsyncIterator[tuple[PresenceMonitor, list[VideoObservation]]]:
+    """A member with a face on camera in an SFU room, watched by a presence monitor, once a face
+    has been seen; the monitor and the video observations so far."""
     video: list[VideoObservation] = []
     sfu = SFU()
-    room = sfu.room("blocked")
+    room = sfu.room(name)
     monitor = PresenceMonitor(lambda peer, obs: video.append(obs) if isinstance(obs, VideoObservation) else None)
-    client = face_member("blocked")
+    client = face_member(name)
     try:
-        join(room, "blocked", client)
-        monitor.watch("blocked", room.peers["blocked"].ups)
+        join(room, name, client)
+        monitor.watch(name, room.peers[name].ups)
         await eventually(lambda: video and video[-1].live and video[-1].faces == 1, message="a face seen")
+        yield monitor, video
+    finally:
+        await monitor.close()
+        await sfu.close()
+        await client.close()
+
+
+async def test_a_blocked_event_loop_does_not_turn_a_sending_camera_off(caplog):
+    caplog.set_level(logging.WARNING, logger="gikai.media.analysis.presence")
+    async with a_face_watched("blocked") as (monitor, video):
         seen = len(video)
         time.sleep(3.0)  # noqa: ASYNC251 -- the point: the server falls behind, its loop does nothing for 3 s
         await eventually(lambda: monitor.stalls >= 1, message="the watchdog to see the stall")
@@ -253,10 +267,6 @@ async def test_a_blocked_event_loop_does_not_turn_a_sending_camera_off(caplog):
         await eventually(lambda: len(video) >= seen + 3, message="three verdicts after the stall",
                          seen=lambda: video[seen:])
         assert all(o.live and o.faces == 1 for o in video[seen:]), video[seen:]
-    finally:
-        await monitor.close()
-        await sfu.close()
-        await client.close()
 
 
 async def test_an_analysis_process_that_dies_changes_nothing_and_a_new_one_takes_over(caplog, monkeypatch):
@@ -266,15 +276,7 @@ async def test_an_analysis_process_that_dies_changes_nothing_and_a_new_one_takes
 
     monkeypatch.setattr(worker, "RESTART_AFTER", 1.0)
     caplog.set_level(logging.WARNING, logger="gikai.media.analysis")
-    video: list[VideoObservation] = []
-    sfu = SFU()
-    room = sfu.room("dies")
-    monitor = PresenceMonitor(lambda peer, obs: video.append(obs) if isinstance(obs, VideoObservation) else None)
-    client = face_member("dies")
-    try:
-        join(room, "dies", client)
-        monitor.watch("dies", room.peers["dies"].ups)
-        await eventually(lambda: video and video[-1].live and video[-1].faces == 1, message="a face seen")
+    async with a_face_watched("dies") as (monitor, video):
         first = monitor.worker.pid
         assert first is not None
         os.kill(first, signal.SIGKILL)
@@ -283,7 +285,3 @@ async def test_an_analysis_process_that_dies_changes_nothing_and_a_new_one_takes
         await eventually(lambda: monitor.worker.pid not in (None, first), message="a new analysis process")
         await eventually(lambda: len(video) >= seen + 2, message="verdicts from the new process")
         assert all(o.live and o.faces == 1 for o in video), video
-    finally:
-        await monitor.close()
-        await sfu.close()
-        await client.close()

@@ -16,13 +16,19 @@ async def sent_more(track: EncodedSourceTrack, frames: int) -> None:
     await eventually(lambda: len(track.sent) >= target, message=f"{frames} more frames sent")
 
 
-async def test_a_member_who_chooses_audio_only_gets_no_video_and_everyone_else_is_untouched(server):  # noqa: F811
-    client, _services, participants, tokens = server
+async def two_publishers(client, tokens) -> tuple[Session, Session]:
+    """The chair and the vice-chair joined, each publishing camera and microphone."""
     a = Session(await client.ws_connect("/ws"), MediaClient("a"))
     b = Session(await client.ws_connect("/ws"), MediaClient("b"))
+    await a.request("join", token=tokens[0])
+    await b.request("join", token=tokens[1])
+    return a, b
+
+
+async def test_a_member_who_chooses_audio_only_gets_no_video_and_everyone_else_is_untouched(server):  # noqa: F811
+    client, _services, participants, tokens = server
+    a, b = await two_publishers(client, tokens)
     try:
-        await a.request("join", token=tokens[0])
-        await b.request("join", token=tokens[1])
         pa, pb = participants[0].id, participants[1].id
         assert a.media is not None and b.media is not None
         await eventually(lambda: a.media.frame_counts[(pb, "video")] > 5 and b.media.frame_counts[(pa, "video")] > 5)
@@ -66,11 +72,8 @@ async def test_reception_mode_is_validated_and_needs_a_join(server):  # noqa: F8
 
 async def test_a_link_stuck_at_the_lowest_layer_with_loss_gets_audio_only_suggested_once(server):  # noqa: F811
     client, services, participants, tokens = server
-    a = Session(await client.ws_connect("/ws"), MediaClient("a"))
-    b = Session(await client.ws_connect("/ws"), MediaClient("b"))
+    a, b = await two_publishers(client, tokens)
     try:
-        await a.request("join", token=tokens[0])
-        await b.request("join", token=tokens[1])
         pa, pb = participants[0].id, participants[1].id
         await eventually(lambda: a.media.frame_counts[(pb, "video")] > 5)
         room = services.sfu.rooms[next(iter(services.sfu.rooms))]
