@@ -20,7 +20,6 @@ from gikai.media.sfu.ice import set_host_addresses
 from tests.support import scenes
 from tests.support.client import upload_slots
 from tests.support.encoded import EncodedSourceTrack
-from tests.support.waiting import BROWSER_BOUND
 
 from .socketmembers import _Member
 
@@ -40,16 +39,6 @@ class _CameraMember(_Member):
         show the same few pictures over and over, which the server rightly takes for a frozen
         camera. The clip has a keyframe every second: a receiver recovers by then."""
         self.keyframe_requests += 1
-
-    async def request(self, message_type: str, **fields: Any) -> dict[str, Any]:
-        """As the socket members' request, with the browser bound: on a loaded machine the join
-        reply (database, media peer) has taken more than their 15 s."""
-        assert self.ws is not None
-        rid = next(self.ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self.pending[rid] = future
-        await self.ws.send_json({"v": 1, "id": rid, "type": message_type, **fields})
-        return await asyncio.wait_for(future, BROWSER_BOUND)
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         if self.pc is None:
@@ -82,8 +71,7 @@ class CameraMembers:
         self.members: list[_CameraMember] = []
         set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
 
-    def _run(self, coro: Any, timeout: float = 3 * BROWSER_BOUND) -> Any:
-        # A join (socket, offer, answer, ICE) on a loaded machine took more than 60 s.
+    def _run(self, coro: Any, timeout: float = 20) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def join(self, link: str, scene: str = "face") -> str:

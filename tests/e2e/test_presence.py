@@ -20,7 +20,7 @@ import pytest
 from .cameramembers import CameraMembers
 from .conftest import Server, launch_browser
 from .fakemedia import write_scene_y4m, write_wav
-from .helpers import LANDSCAPE, PORTRAIT, open_and_join, screenshots, text_of, wait_for
+from .helpers import LANDSCAPE, PORTRAIT, open_and_join, screenshots, self_id, text_of, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,6 @@ pytestmark = pytest.mark.e2e
 CHAIR, A, B = 0, 2, 3
 PYTHON_FACES = (4, 5, 6, 7)
 HH_MM_SS = r"\d\d:\d\d:\d\d"
-# Three Chromiums, seven cameras and a server on two loaded cores: a page has taken more than
-# the usual browser bound (60 s) to join, and the first quorum as long once all had joined.
-START_BOUND = 180.0
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +43,7 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
             microphone = write_wav(folder / f"microphone{n}.wav", seconds=3, pitch=120 + 40 * n)
             browsers.append(launch_browser(playwright_instance, camera, microphone))
             pages.append(open_and_join(browsers[-1], server.links[link]))
-        ids = dict(zip(("chair", "a", "b"), (joined_id(page) for page in pages), strict=True))
+        ids = dict(zip(("chair", "a", "b"), (self_id(page) for page in pages), strict=True))
         for link in PYTHON_FACES:
             members.join(server.links[link], "face")
         yield {"pages": dict(zip(("chair", "a", "b"), pages, strict=True)), "ids": ids, "server": server}
@@ -54,12 +51,6 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
         members.close()
         for browser in browsers:
             browser.close()
-
-
-def joined_id(page: Any) -> str:
-    """The page's own participant id once it has joined; on a busy machine the page's script
-    may not even have loaded when the first look is taken."""
-    return wait_for("join reply", lambda: page.evaluate("window.gikai?.state?.self?.id"), timeout=START_BOUND)
 
 
 def tile(page: Any, participant_id: str) -> Any:
@@ -93,7 +84,7 @@ def test_faces_on_camera_are_counted_and_an_empty_room_is_not(sitting: dict[str,
     chair, a, b = p["chair"], p["a"], p["b"]
     try:
         wait_for("the quorum on the chair's screen", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"),
-                 timeout=START_BOUND)
+                 timeout=30)
     except AssertionError as failed:  # say who was not seen, and what the server logged
         raise AssertionError(f"{failed}\n{diagnosis(chair, sitting['server'])}") from None
     counted = quorum(chair)["counted"]
