@@ -20,7 +20,7 @@ import pytest
 from .cameramembers import CameraMembers
 from .conftest import Server, launch_browser
 from .fakemedia import write_scene_y4m, write_wav
-from .helpers import LANDSCAPE, PORTRAIT, open_and_join, screenshots, self_id, text_of, wait_for
+from .helpers import LANDSCAPE, PORTRAIT, open_and_join, screenshots, text_of, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
             microphone = write_wav(folder / f"microphone{n}.wav", seconds=3, pitch=120 + 40 * n)
             browsers.append(launch_browser(playwright_instance, camera, microphone))
             pages.append(open_and_join(browsers[-1], server.links[link]))
-        ids = dict(zip(("chair", "a", "b"), (self_id(page) for page in pages), strict=True))
+        ids = dict(zip(("chair", "a", "b"), (joined_id(page) for page in pages), strict=True))
         for link in PYTHON_FACES:
             members.join(server.links[link], "face")
         yield {"pages": dict(zip(("chair", "a", "b"), pages, strict=True)), "ids": ids, "server": server}
@@ -51,6 +51,12 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
         members.close()
         for browser in browsers:
             browser.close()
+
+
+def joined_id(page: Any) -> str:
+    """The page's own participant id once it has joined; on a busy machine the page's script
+    may not even have loaded when the first look is taken."""
+    return wait_for("join reply", lambda: page.evaluate("window.gikai?.state?.self?.id"))
 
 
 def tile(page: Any, participant_id: str) -> Any:
