@@ -20,6 +20,7 @@ from gikai.media.sfu.ice import set_host_addresses
 from tests.support import scenes
 from tests.support.client import upload_slots
 from tests.support.encoded import EncodedSourceTrack
+from tests.support.waiting import BROWSER_BOUND
 
 from .socketmembers import _Member
 
@@ -71,7 +72,8 @@ class CameraMembers:
         self.members: list[_CameraMember] = []
         set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
 
-    def _run(self, coro: Any, timeout: float = 20) -> Any:
+    def _run(self, coro: Any, timeout: float = BROWSER_BOUND) -> Any:
+        # A join (socket, offer, answer, ICE) on a loaded machine took more than 20 s.
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def join(self, link: str, scene: str = "face") -> str:
