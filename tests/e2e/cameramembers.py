@@ -72,8 +72,8 @@ class CameraMembers:
         self.members: list[_CameraMember] = []
         set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
 
-    def _run(self, coro: Any, timeout: float = BROWSER_BOUND) -> Any:
-        # A join (socket, offer, answer, ICE) on a loaded machine took more than 20 s.
+    def _run(self, coro: Any, timeout: float = 3 * BROWSER_BOUND) -> Any:
+        # A join (socket, offer, answer, ICE) on a loaded machine took more than 60 s.
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def join(self, link: str, scene: str = "face") -> str:
