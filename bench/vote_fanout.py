@@ -68,6 +68,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp
 import psutil  # type: ignore[import-untyped]
+from load_common import _command_queue  # bench/ is this script's folder: first on sys.path
 
 from tests.support.authenticator import SoftAuthenticator
 
@@ -244,22 +245,6 @@ def _time_collections(log: list[tuple[float, float, int]]) -> None:
             log.append((started[0], time.monotonic() - started[0], info["generation"]))
 
     gc.callbacks.append(on_gc)
-
-
-def _command_queue(conn: Any) -> asyncio.Queue[dict[str, Any]]:
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-
-    def readable() -> None:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            loop.remove_reader(conn.fileno())
-            msg = {"cmd": "quit"}
-        queue.put_nowait(msg)
-
-    loop.add_reader(conn.fileno(), readable)
-    return queue
 
 
 async def _serve(conn: Any, data_dir: Path, database_url: str | None, media: str, voters: int,
