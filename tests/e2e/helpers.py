@@ -38,9 +38,12 @@ def wait_for(what: str, probe: Callable[[], T], timeout: float = BROWSER_BOUND, 
     raise AssertionError(f"waited {timeout:.0f} s for {what}; last value: {last!r}")
 
 
-def open_and_join(browser: Any, url: str, viewport: dict[str, int] = LANDSCAPE) -> Any:
-    """A fresh context and page that open ``url`` and press Join on the device check."""
+def open_and_join(browser: Any, url: str, viewport: dict[str, int] = LANDSCAPE, audio_only: bool = False) -> Any:
+    """A fresh context and page that open ``url`` and press Join on the device check;
+    ``audio_only``: the member has chosen to receive the others' audio only (映像を受け取らない)."""
     context = browser.new_context(viewport=viewport, locale="ja-JP")
+    if audio_only:  # the choice as web/js/audioonly.js keeps it, there before the page's script runs
+        context.add_init_script("localStorage.setItem('gikai.audioOnly', '1')")
     page = context.new_page()
     page.goto(url)
     page.get_by_test_id("join-button").click()

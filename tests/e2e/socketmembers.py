@@ -20,6 +20,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from gikai.media.sfu.ice import set_host_addresses
+from tests.support.waiting import BROWSER_BOUND
 
 
 class _Member:
@@ -53,7 +54,8 @@ class _Member:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[rid] = future
         await self.ws.send_json({"v": 1, "id": rid, "type": message_type, **fields})
-        return await asyncio.wait_for(future, 15)
+        # A server on a loaded machine has taken more than 15 s to reply to a join.
+        return await asyncio.wait_for(future, BROWSER_BOUND)
 
     async def _read(self) -> None:
         assert self.ws is not None
@@ -106,7 +108,7 @@ class SocketMembers:
         self.members: list[_Member] = []
         set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
 
-    def _run(self, coro: Any, timeout: float = 20) -> Any:
+    def _run(self, coro: Any, timeout: float = 2 * BROWSER_BOUND) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def join(self, link: str) -> str:

@@ -40,6 +40,7 @@ SRV_B, B = "10.72.2.1", "10.72.2.2"
 HTTP_PORT = 8080
 ORIGINS = f"http://{SRV_A}:{HTTP_PORT},http://{SRV_B}:{HTTP_PORT}"
 WINDOW = 5.0  # seconds over which a decode rate is taken
+SETTLE = 3.0  # seconds into the cut after which no frame of A's can still reach B
 
 
 @pytest.fixture
@@ -130,9 +131,14 @@ def test_a_lossy_then_cut_link_costs_the_others_nothing_and_the_member_returns_w
         lossy, a_lossy_states = watch(b, ids["c"], ids["a"], 2 * WINDOW)
         a_lossy, _ = watch(a, ids["b"], ids["a"])  # A itself still gets video over the lossy link
         impair(hosts, "drop;", tmp_path)
+        # The cut's first seconds still show frames that were in flight or waiting in B's jitter
+        # buffer and decoder (on a loaded machine, up to a second's worth); after SETTLE none of
+        # A's frames can reach B any more.
+        _, a_cut_states = watch(b, ids["c"], ids["a"], SETTLE)
         a_at_b = remote_videos(b).get(ids["a"], 0)
-        cut, a_cut_states = watch(b, ids["c"], ids["a"], 10.0)
-        a_at_b = remote_videos(b).get(ids["a"], 0) - a_at_b  # A's frames B decoded in the cut
+        cut, a_cut_late_states = watch(b, ids["c"], ids["a"], 10.0 - SETTLE)
+        a_at_b = remote_videos(b).get(ids["a"], 0) - a_at_b  # A's frames B decoded in the settled cut
+        a_cut_states += a_cut_late_states[1:] if a_cut_late_states[:1] == a_cut_states[-1:] else a_cut_late_states
         impair(hosts, None, tmp_path)
         restored_at = time.monotonic()
 
@@ -159,12 +165,12 @@ def test_a_lossy_then_cut_link_costs_the_others_nothing_and_the_member_returns_w
         # the cut was real (none of A's frames reached B), and it is shorter than the grace the body's
         # rules give a lost link (link_lost_after_seconds, 10 s; the picture's absence counts as the
         # link's once A's reception reports stop): A stayed counted, nobody left the quorum for it
-        assert a_at_b <= 5, f"B decoded {a_at_b} of A's frames while A's link was cut"  # (those in flight)
+        assert a_at_b == 0, f"B decoded {a_at_b} of A's frames {SETTLE:.0f}-10 s into the cut of A's link"
         assert a_cut_states == ["present+counted"], a_cut_states
 
         report = (f"B decoding C (fps): quiet {quiet:.1f}, A lossy (5% loss each way) {lossy:.1f}, A cut {cut:.1f}, "
                   f"after {after:.1f}; A decoding B while lossy {a_lossy:.1f} fps; A as B saw it: lossy {a_lossy_states}, "
-                  f"cut {a_cut_states} (A's frames at B in the cut: {a_at_b}); A's video back {back:.1f} s "
+                  f"cut {a_cut_states} (A's frames at B {SETTLE:.0f}-10 s into the cut: {a_at_b}); A's video back {back:.1f} s "
                   f"after the link was restored, page not reloaded\n")
         print("\n" + report)
         ARTIFACTS.mkdir(exist_ok=True)

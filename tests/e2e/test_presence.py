@@ -5,7 +5,8 @@ camera (the face clip of tests/support/scenes.py); member B's camera shows an em
 Four more members publish the face clip from Python (aiortc), so six of twelve make the
 quorum only while both the chair and A are seen: when A turns the camera off, the quorum is
 lost, and it comes back when A turns it on again. The tests of this module run in order on
-one sitting.
+one sitting. Only the chair's page receives the others' video (A and B chose audio only),
+which keeps the module within two busy cores.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ def sitting(server: Server, playwright_instance: Any, tmp_path_factory: pytest.T
         for n, (link, camera) in enumerate(((CHAIR, face), (A, face), (B, empty))):
             microphone = write_wav(folder / f"microphone{n}.wav", seconds=3, pitch=120 + 40 * n)
             browsers.append(launch_browser(playwright_instance, camera, microphone))
-            pages.append(open_and_join(browsers[-1], server.links[link]))
+            # A's and B's pages take the others' audio only: three browsers each decoding six
+            # videos and the server sending them all did not fit on two loaded cores, and what
+            # this module looks at on those two screens is their own notice and tile
+            pages.append(open_and_join(browsers[-1], server.links[link], audio_only=link != CHAIR))
         ids = dict(zip(("chair", "a", "b"), (joined_id(page) for page in pages), strict=True))
         for link in PYTHON_FACES:
             members.join(server.links[link], "face")
@@ -132,12 +136,15 @@ def test_a_camera_turned_off_loses_the_quorum_and_turning_it_on_brings_it_back(
 
     a.get_by_test_id("camera-toggle").click()
     banner = chair.get_by_test_id("quorum-banner")
-    wait_for("the loss of quorum on the chair's screen", banner.is_visible, timeout=20)
+    # On a loaded machine another member's picture can stall for a moment and cost the quorum
+    # too: wait for the state this test makes, A out and only A missing.
+    wait_for("the loss of quorum for A's camera on the chair's screen",
+             lambda: banner.is_visible() and ids["a"] not in quorum(chair).get("counted", [ids["a"]])
+             and "あと 1人" in banner.inner_text(), timeout=START_BOUND / 3)
     assert banner.get_attribute("data-state") == "lost"
-    assert "定足数を欠いています" in banner.inner_text() and "あと 1人" in banner.inner_text()
+    assert "定足数を欠いています" in banner.inner_text()
     assert "定足数を欠きました" in text_of(chair, "quorum-announce")
     assert chair.get_by_test_id("quorum-announce").get_attribute("aria-live") == "assertive"
-    assert ids["a"] not in quorum(chair)["counted"]
     wait_for("A's badge", lambda: badge(chair, ids["a"]) == "カメラオフ")
     assert "カメラがオフです" in text_of(chair, "not-counted-camera_off")
     wait_for("A's own notice", lambda: "カメラをオンにしてください" in text_of(a, "my-presence"))
@@ -145,10 +152,10 @@ def test_a_camera_turned_off_loses_the_quorum_and_turning_it_on_brings_it_back(
     screenshots(a, artifacts, "e2e-presence-camera-off")
 
     a.get_by_test_id("camera-toggle").click()
-    wait_for("the quorum back", lambda: banner.get_attribute("data-state") == "restored", timeout=20)
+    wait_for("the quorum back with A", lambda: banner.get_attribute("data-state") == "restored"
+             and ids["a"] in quorum(chair).get("counted", []), timeout=START_BOUND / 3)
     assert "定足数に達しました" in banner.inner_text() and banner.is_visible()
     assert "定足数に達しました" in text_of(chair, "quorum-announce")
-    assert ids["a"] in quorum(chair)["counted"]
     wait_for("A's badge again", lambda: badge(chair, ids["a"]) == "出席")
     screenshots(chair, artifacts, "e2e-presence-quorum-restored")
 
