@@ -82,6 +82,9 @@ export class SittingView {
     /** @type {HTMLElement} */ this.quorumSection;
     /** @type {HTMLElement} */ this.rosterSection;
     /** @type {HTMLElement} */ this.more;
+    /** @type {HTMLElement} */ this.now;
+    /** @type {Set<string>} the requests this screen has shown (to bring a new one into view) */
+    this.seenRequests = new Set();
     /** @type {string} */ this.arranged;
     this.build();
   }
@@ -127,20 +130,18 @@ export class SittingView {
     this.quorumSection = section("quorum-title", t("quorum.title"), this.quorumBox);
     this.rosterSection = section("roster-title", t("roster.title"), this.rosterList);
     this.more = h("div", { class: "sitting-more", "data-testid": "sitting-more" });
+    // The part that never scrolls away: the state, the floor and what this screen acts on now.
+    this.now = h("div", { class: "sitting-now", "data-testid": "sitting-now" });
+    this.queueSection.classList.add("queue-region");
 
-    this.root.replaceChildren(
-      h("div", { class: "sitting-now" },
-        h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
-        this.quorumAlarm.banner,
-        h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem),
-        this.ballotCard.el, this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.request.el,
-        this.errorBanner),
-      this.more, this.announcer, this.quorumAlarm.announcer);
+    this.root.replaceChildren(this.now, this.more, this.announcer, this.quorumAlarm.announcer);
     this.arranged = "";
   }
 
   /**
-   * Put the sections in the order that suits this screen's role.
+   * Put the parts in the order that suits this screen's role. The chair's upper part holds
+   * the floor and the speaker queue (許可 without scrolling); ballots, the quorum, the agenda
+   * and the roster scroll below it. A member's upper part holds the floor and 発言を求める.
    * @param {"chair" | "clerk" | "other"} who
    * @returns {void}
    */
@@ -148,14 +149,22 @@ export class SittingView {
     if (this.arranged === who) return;
     this.arranged = who;
     const c = this.chair;
-    const order = {
-      chair: [this.ballotConsole.el, this.quorumSection, this.queueSection, this.agendaSection, c.callSection,
+    const head = [h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
+      this.quorumAlarm.banner, h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem)];
+    const now = {
+      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.queueSection],
+      clerk: [...head, this.floorBox, this.myMic, this.errorBanner],
+      other: [...head, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
+    }[who];
+    const more = {
+      chair: [this.ballotConsole.el, this.quorumSection, this.agendaSection, c.callSection,
         c.audioSection, this.rosterSection, this.record.el],
       clerk: [this.ballotConsole.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
-      other: [this.queueSection, this.agendaSection, this.record.el],
+      other: [this.ballotCard.el, this.queueSection, this.agendaSection, this.record.el],
     }[who];
-    this.more.replaceChildren(...order);
+    this.now.replaceChildren(...now);
+    this.more.replaceChildren(...more);
   }
 
   /**
@@ -293,6 +302,7 @@ export class SittingView {
     const chair = who === "chair";
     const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
     replaceKeepingFocus(this.queueList, queueItems(state, chair, this.actions));
+    if (chair) this.showNewestRequest(sitting);
     this.queueNote.hidden = !(chair && sitting.floor && sitting.queue.requests.length);
     this.queueNote.textContent = t("chair.queue_note");
     replaceKeepingFocus(this.agendaList, agendaItems(state, chair, this.actions));
@@ -303,6 +313,28 @@ export class SittingView {
     // While reconnecting the lists stay readable, but nothing can be sent.
     if (!online) {
       for (const b of this.more.querySelectorAll(".rows button")) /** @type {HTMLButtonElement} */ (b).disabled = true;
+    }
+  }
+
+  /**
+   * The chair's queue scrolls on its own: a request that has just arrived is brought into
+   * view there (and only there: the page itself never moves).
+   * @param {NonNullable<State["sitting"]>} sitting
+   * @returns {void}
+   */
+  showNewestRequest(sitting) {
+    const fresh = sitting.queue.requests.filter((r) => !this.seenRequests.has(r.id));
+    this.seenRequests = new Set(sitting.queue.requests.map((r) => r.id));
+    const newest = fresh[fresh.length - 1];
+    if (!newest) return;
+    const row = /** @type {HTMLElement | null} */ (
+      this.queueList.querySelector(`[data-request-id="${CSS.escape(newest.id)}"]`));
+    if (!row) return;
+    const list = this.queueList; // positioned (sitting.css): offsetTop is within the list
+    const top = row.offsetTop;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + row.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = top + row.offsetHeight - list.clientHeight;
     }
   }
 
