@@ -85,6 +85,9 @@ export class SittingView {
     /** @type {HTMLElement} */ this.now;
     /** @type {Set<string>} the requests this screen has shown (to bring a new one into view) */
     this.seenRequests = new Set();
+    this.newestRequest = "";
+    // A turned tablet or a panel that grows or shrinks keeps the newest request in view.
+    this.queueResize = new ResizeObserver(() => this.revealNewest());
     /** @type {string} */ this.arranged;
     this.build();
   }
@@ -119,6 +122,8 @@ export class SittingView {
     this.announcer = h("p", { class: "visually-hidden", "aria-live": "polite", "data-testid": "announce" });
 
     this.queueList = h("ol", { class: "rows", "data-testid": "queue" });
+    this.queueResize.disconnect();
+    this.queueResize.observe(this.queueList);
     this.queueNote = h("p", { class: "hint", "data-testid": "queue-note" });
     this.agendaList = h("ol", { class: "rows", "data-testid": "agenda" });
     this.quorumBox = h("div", { class: "quorum", "data-testid": "quorum" });
@@ -325,11 +330,15 @@ export class SittingView {
   showNewestRequest(sitting) {
     const fresh = sitting.queue.requests.filter((r) => !this.seenRequests.has(r.id));
     this.seenRequests = new Set(sitting.queue.requests.map((r) => r.id));
-    const newest = fresh[fresh.length - 1];
-    if (!newest) return;
+    if (fresh.length) this.newestRequest = fresh[fresh.length - 1].id;
+    this.revealNewest();
+  }
+
+  /** Scroll the chair's queue (not the page) so that the newest request's row is in view. */
+  revealNewest() {
     const row = /** @type {HTMLElement | null} */ (
-      this.queueList.querySelector(`[data-request-id="${CSS.escape(newest.id)}"]`));
-    if (!row) return;
+      this.queueList.querySelector(`[data-request-id="${CSS.escape(this.newestRequest)}"]`));
+    if (!row || this.arranged !== "chair") return;
     const list = this.queueList; // positioned (sitting.css): offsetTop is within the list
     const top = row.offsetTop;
     if (top < list.scrollTop) list.scrollTop = top;
