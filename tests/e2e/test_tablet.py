@@ -174,3 +174,110 @@ def test_scrolling_every_region_to_its_end_leaves_the_screen_full(sitting: dict[
             assert_shown(page, page.locator("[data-testid=queue-item]").last.get_by_test_id("grant"), "the last 許可 after scrolling")
         page.evaluate("() => { for (const e of document.querySelectorAll('*')) e.scrollTop = 0; }")
     at(page, VIEWPORTS[0])
+
+
+def switch_language(page: Any, lang: str) -> None:
+    page.get_by_test_id(f"lang-{lang}").click()
+    wait_for(f"the page in {lang}", lambda: page.evaluate("document.documentElement.lang") == lang)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_member_can_always_ask_for_the_floor_and_no_label_is_clipped(sitting: dict[str, Any], lang: str, artifacts: Path) -> None:
+    a, chair = sitting["pages"]["a"], sitting["pages"]["chair"]
+    for page in (a, chair):
+        switch_language(page, lang)
+    try:
+        for viewport in VIEWPORTS:
+            size = at(a, viewport)
+            assert_shown(a, a.get_by_test_id("request-floor"), f"発言を求める ({lang})")
+            assert_shown(a, a.get_by_test_id("floor-holder"), f"who speaks ({lang})")
+            assert_shown(a, a.get_by_test_id("mic-heard"), f"whether others hear me ({lang})")
+            a.screenshot(path=str(artifacts / f"e2e-tablet-member-{lang}-{size}.png"))
+            for page, who in ((a, "member"), (chair, "chair")):
+                at(page, viewport)
+                clipped = page.evaluate(CLIPPED_LABELS)
+                assert clipped == [], f"clipped labels on the {who}'s screen at {size} ({lang}): {clipped}"
+            chair.screenshot(path=str(artifacts / f"e2e-tablet-chair-{lang}-{size}.png"))
+    finally:
+        for page in (a, chair):
+            switch_language(page, "ja")
+            at(page, VIEWPORTS[0])
+
+
+def test_the_microphone_control_says_whether_the_others_hear_you(sitting: dict[str, Any], artifacts: Path) -> None:
+    a, chair, ids = sitting["pages"]["a"], sitting["pages"]["chair"], sitting["ids"]
+    assert text_of(a, "mic-heard") == "あなたの声は聞こえていません", "no floor: the SFU holds A's microphone back"
+    assert a.get_by_test_id("mic-toggle").get_attribute("aria-pressed") == "true", "though the microphone is on"
+    assert text_of(chair, "mic-heard").startswith("話しています"), "the chair is always heard"
+    a.get_by_test_id("request-floor").click()
+    wait_for("A in the chair's queue", lambda: queue_row(chair, ids["a"]).count() == 1)
+    chair.get_by_test_id("chair-end-speech").click()
+    grant = queue_row(chair, ids["a"]).get_by_test_id("grant")
+    wait_for("許可 enabled", grant.is_enabled)
+    grant.click()
+    wait_for("A is told the others hear them", lambda: text_of(a, "mic-heard").startswith("話しています"))
+    at(a, VIEWPORTS[1])
+    a.screenshot(path=str(artifacts / "e2e-tablet-member-speaking-768x1024.png"))
+    at(a, VIEWPORTS[0])
+    a.get_by_test_id("mic-toggle").click()
+    wait_for("microphone off: not heard", lambda: text_of(a, "mic-heard") == "あなたの声は聞こえていません")
+    a.get_by_test_id("mic-toggle").click()
+    wait_for("heard again", lambda: text_of(a, "mic-heard").startswith("話しています"))
+    chair.get_by_test_id("chair-end-speech").click()
+    wait_for("the floor ended: not heard", lambda: text_of(a, "mic-heard") == "あなたの声は聞こえていません")
+
+
+def focused_testid(page: Any) -> str:
+    return str(page.evaluate("document.activeElement?.dataset?.testid || ''"))
+
+
+def test_leaving_asks_first_with_the_focus_on_staying(sitting: dict[str, Any], artifacts: Path) -> None:
+    a = sitting["pages"]["a"]
+    a.get_by_test_id("leave-button").click()
+    dialog = a.get_by_test_id("dialog")
+    wait_for("the question", dialog.is_visible)
+    assert "退出しますか" in dialog.inner_text()
+    assert focused_testid(a) == "dialog-cancel", "Enter or a stray tap does not leave"
+    assert text_of(a, "dialog-cancel") == "会議に戻る"
+    a.screenshot(path=str(artifacts / "e2e-tablet-leave-confirm-1024x768.png"))
+    # The language changes while the dialog is open: so does the dialog.
+    # (the modal dialog keeps taps off the page: the switch is made as the page's own would)
+    a.evaluate("async () => (await import('/static/js/i18n.js')).setLanguage('en')")
+    wait_for("the dialog in English", lambda: "Leave the sitting?" in dialog.inner_text())
+    assert text_of(a, "dialog-cancel") == "Back to the sitting"
+    a.evaluate("async () => (await import('/static/js/i18n.js')).setLanguage('ja')")
+    wait_for("the dialog in Japanese", lambda: "退出しますか" in dialog.inner_text())
+    a.keyboard.press("Enter")
+    wait_for("the dialog closed", lambda: dialog.count() == 0)
+    assert a.get_by_test_id("screen-meeting").is_visible(), "Enter on the focused safe choice stays"
+    # The chair's 散会 dialog also starts on the safe choice.
+    chair = sitting["pages"]["chair"]
+    chair.get_by_test_id("lifecycle-adjourn").click()
+    wait_for("the chair's question", chair.get_by_test_id("dialog").is_visible)
+    assert focused_testid(chair) == "dialog-cancel"
+    chair.get_by_test_id("dialog-cancel").click()
+
+
+def test_after_adjournment_everyone_sees_that_the_sitting_is_over(sitting: dict[str, Any], artifacts: Path) -> None:
+    a, chair = sitting["pages"]["a"], sitting["pages"]["chair"]
+    chair.get_by_test_id("lifecycle-adjourn").click()
+    chair.get_by_test_id("dialog").get_by_test_id("dialog-confirm").click()
+    for page in (a, chair):
+        over = page.get_by_test_id("meeting-over")
+        wait_for("the meeting-over screen", over.is_visible)
+        assert text_of(page, "over-title") == "会議は散会しました"
+        assert "会議録" in over.inner_text()
+        assert focused_testid(page) == "over-title"
+        meeting_id = page.evaluate("window.gikai.state.sitting.meeting_id")
+        assert page.get_by_test_id("over-archive").get_attribute("href") == f"/archive/{meeting_id}"
+        for viewport in VIEWPORTS[:2]:
+            size = at(page, viewport)
+            for testid in ("over-title", "over-archive", "over-leave", "over-back"):
+                assert_shown(page, page.get_by_test_id(testid), testid)
+            page.screenshot(path=str(artifacts / f"e2e-tablet-over-{'chair' if page is chair else 'member'}-{size}.png"))
+        at(page, VIEWPORTS[0])
+    chair.get_by_test_id("over-back").click()
+    wait_for("the chair's panel again", chair.get_by_test_id("meeting-over").is_hidden)
+    assert text_of(chair, "sitting-state") == "散会"
+    a.get_by_test_id("over-leave").click()
+    wait_for("A has left", a.get_by_test_id("screen-left").is_visible)

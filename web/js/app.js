@@ -20,6 +20,8 @@ import { MeetingPanels } from "./panels.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
 import { AudioOnly } from "./audioonly.js";
+import { MeetingOver } from "./views/over.js";
+import { byId } from "./views/dom.js";
 
 /**
  * @typedef {import("./store.js").State} State
@@ -85,6 +87,7 @@ export class App {
       token: () => this.token,
     });
     this.audioOnly = new AudioOnly({ signaling: () => this.signaling });
+    this.over = new MeetingOver(byId("over-panel"), { leave: () => this.leave() });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
     }
@@ -95,6 +98,7 @@ export class App {
       this.check.retranslate();
       this.meeting.retranslate();
       this.panels.retranslate();
+      this.over.retranslate();
       this.render();
     });
     // A headset plugged in during the check shows up in the lists at once.
@@ -157,6 +161,7 @@ export class App {
     if (this.state.screen === "meeting") {
       this.meeting.render(this.state);
       this.panels.render(this.state);
+      this.over.render(this.state);
     }
     this.panels.screenShare.follow(this.state);
   }

@@ -367,10 +367,10 @@ export class SittingView {
    * @param {string} title
    */
   async decide(itemId, title) {
-    const result = await confirmDialog({
+    const result = await confirmDialog(() => ({
       title: t("chair.decide_dialog.title"), text: title, confirm: t("chair.decide_dialog.confirm"),
       input: { label: t("chair.decide_dialog.label"), choices: RESULT_CHOICES.map((k) => t(k)) },
-    });
+    }));
     if (result) await this.callbacks.command("decide", { item_id: itemId, result });
   }
 
@@ -379,10 +379,10 @@ export class SittingView {
    * @param {string} name
    */
   async remove(participantId, name) {
-    const ok = await confirmDialog({
+    const ok = await confirmDialog(() => ({
       title: t("chair.remove_confirm.title", { name }), text: t("chair.remove_confirm.text"),
       confirm: t("chair.remove"), danger: true,
-    });
+    }));
     if (ok !== null) await this.callbacks.command("remove", { participant_id: participantId });
   }
 
