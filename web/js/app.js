@@ -11,7 +11,7 @@ import { MeetingPeer } from "./meetingpeer.js";
 import { LocalDevices } from "./devices.js";
 import { refusalEvent } from "./commands.js";
 import { apply, initialState } from "./store.js";
-import { translate, setLanguage, onLanguageChange } from "./i18n.js";
+import { translate, setLanguage, onLanguageChange, setPlenary } from "./i18n.js";
 import { resumeAudio } from "./media.js";
 import { CheckView } from "./views/check.js";
 import { MeetingView } from "./views/meeting.js";
@@ -94,13 +94,7 @@ export class App {
     for (const button of document.querySelectorAll(".lang-button")) {
       button.addEventListener("click", () => setLanguage(/** @type {any} */ (button).dataset.lang));
     }
-    onLanguageChange(() => {
-      this.check.retranslate();
-      this.meeting.retranslate();
-      this.panels.retranslate();
-      this.over.retranslate();
-      this.render();
-    });
+    onLanguageChange(() => this.retranslate());
     // A headset plugged in during the check shows up in the lists at once.
     navigator.mediaDevices?.addEventListener?.("devicechange", () => {
       if (this.state.screen === "check") this.devices.relist();
@@ -109,6 +103,15 @@ export class App {
     document.addEventListener("pointerdown", () => resumeAudio(), { once: true });
     window.setInterval(() => this.tick(), TICK_MS);
     window.setInterval(() => this.reportReception(), RECEPTION_MS);
+  }
+
+  /** Rebuild every text (another language, or the body's titles once the sitting is known). */
+  retranslate() {
+    this.check.retranslate();
+    this.meeting.retranslate();
+    this.panels.retranslate();
+    this.over.retranslate();
+    this.render();
   }
 
   /** @returns {import("./peer.js").MediaPeer | null} the media connection (for the test hooks) */
@@ -208,6 +211,7 @@ export class App {
     this.mark("joined");
     this.iceServers = data.ice_servers ?? [];
     this.dispatch({ type: "joined", data, receivedAt: Date.now() });
+    if (setPlenary(!!data.sitting?.plenary)) this.retranslate();
     this.meeting.setLocalMedia(this.devices.stream);
     this.panels.vote.setLocalStream(this.devices.stream);
     this.panels.votes.restoreReceipt();
