@@ -173,6 +173,8 @@ def test_every_page_state_of_a_sitting_passes_axe(sitting: dict[str, Any], axe_s
     wait_for("the result on A's screen", lambda: a.get_by_test_id("ballot-card").get_attribute("data-state") == "published")
     audit(a, "member-after-the-vote")
     audit(chair, "chair-after-the-vote")
+    assert a.get_by_test_id("vote-panel").is_visible(), "the members see the announced result large"
+    assert chair.get_by_test_id("vote-panel").is_hidden(), "the chair's console shows it: nothing to close"
 
     for page in (a, chair):  # the announced result is put away before 散会
         close = page.get_by_test_id("vote-dismiss")

@@ -119,6 +119,37 @@ def queue_row(page: Any, participant_id: str) -> Any:
     return page.locator(f"[data-testid=queue-item][data-participant-id='{participant_id}']")
 
 
+def test_the_device_check_names_the_sitting_and_the_person(sitting: dict[str, Any], artifacts: Path) -> None:
+    context = sitting["pages"]["chair"].context.browser.new_context(viewport=VIEWPORTS[1], locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.goto(sitting["server"].links[9])  # a member who is not in this sitting yet: only the check
+        wait_for("the sitting named", lambda: page.get_by_test_id("check-who").is_visible())
+        assert text_of(page, "check-sitting") == "模擬委員会 3月定例会(リハーサル)"
+        assert text_of(page, "check-person") == "吉田 和子(委員)"
+        for viewport in VIEWPORTS[:2]:
+            size = at(page, viewport)
+            assert_shown(page, page.get_by_test_id("check-who"), "who joins which sitting")
+            assert_shown(page, page.get_by_test_id("join-button"), "参加する")
+            page.screenshot(path=str(artifacts / f"e2e-tablet-check-{size}.png"))
+        page.get_by_test_id("lang-en").click()
+        wait_for("English", lambda: text_of(page, "check-person") == "吉田 和子 (Member)")
+        # The presiding title follows the body: 委員長 in this committee, 議長 in a plenary.
+        titles = page.evaluate("""async () => {
+            const i18n = await import('/static/js/i18n.js');
+            i18n.setLanguage('ja');
+            const committee = [i18n.t('role.chair'), i18n.t('mic.muted_by_chair')];
+            i18n.setPlenary(true);
+            const plenary = [i18n.t('role.chair'), i18n.t('mic.muted_by_chair'), i18n.t('role.member'), i18n.t('role.vice_chair')];
+            i18n.setPlenary(false);
+            return {committee, plenary};
+        }""")
+        assert titles == {"committee": ["委員長", "委員長があなたのマイクを止めています。"],
+                          "plenary": ["議長", "議長があなたのマイクを止めています。", "議員", "副議長"]}
+    finally:
+        context.close()
+
+
 def test_the_chair_sees_the_floor_and_the_newest_request_without_scrolling(sitting: dict[str, Any], artifacts: Path) -> None:
     chair, members, others = sitting["pages"]["chair"], sitting["members"], sitting["others"]
     wait_for("the quorum", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"))

@@ -19,6 +19,7 @@ import { renderScreens } from "./views/screens.js";
 import { MeetingPanels } from "./panels.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
+import { seatInfo } from "./api.js";
 import { AudioOnly } from "./audioonly.js";
 import { MeetingOver } from "./views/over.js";
 import { byId } from "./views/dom.js";
@@ -143,6 +144,19 @@ export class App {
     }
     if (this.meetingId) checkLogin();
     this.devices.start();
+    this.loadSeat();
+  }
+
+  /**
+   * Name the sitting and the person on the device check; the body's kind sets the titles.
+   * @returns {Promise<void>}
+   */
+  async loadSeat() {
+    try {
+      const seat = await seatInfo(this.meetingId ? { meeting_id: this.meetingId } : { token: this.token });
+      this.check.setSeat(seat);
+      if (setPlenary(seat.body.plenary)) this.retranslate();
+    } catch { /* not logged in, a bad link or offline: joining says which */ }
   }
 
 

@@ -64,7 +64,7 @@ export function language() {
  */
 export function t(key, params) {
   const table = TABLES[current];
-  let text = (plenary && table[`${key}.plenary`]) || table[key] || TABLES.ja[key] || key;
+  let text = (plenary ? table[`${key}.plenary`] : undefined) ?? table[key] ?? TABLES.ja[key] ?? key;
   // The presiding title follows the body: 委員長 in a committee, 議長 in the plenary.
   if (plenary && current === "ja") text = text.replaceAll("委員長", "議長");
   if (!params) return text;

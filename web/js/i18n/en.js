@@ -3,6 +3,8 @@ export default {
   "app.name": "gikai online meeting",
   "lang.switch": "Language",
   "check.title": "Join the meeting",
+  "check.sitting": "Sitting",
+  "check.person": "Joining as",
   "check.lead": "Check your camera and microphone, then press \u201cJoin\u201d.",
   "check.camera": "Camera",
   "check.microphone": "Microphone",

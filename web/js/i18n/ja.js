@@ -3,6 +3,8 @@ export default {
   "app.name": "gikai オンライン会議",
   "lang.switch": "表示言語",
   "check.title": "会議に参加",
+  "check.sitting": "会議",
+  "check.person": "参加する人",
   "check.lead": "カメラとマイクを確かめてから「参加する」を押してください。",
   "check.camera": "カメラ",
   "check.microphone": "マイク",
