@@ -72,6 +72,21 @@ CLIPPED_LABELS = """() => [...document.querySelectorAll('button, .btn')]
     .map((b) => `${b.dataset.testid || ''} "${b.textContent.trim()}" ${b.scrollWidth}>${b.clientWidth}`)"""
 
 
+# Text shown in the Japanese UI that is not Japanese: Latin words, or a translation key left
+# as it is ("status.idle"). Device names (the browser's) and the English button are not ours.
+FOREIGN_TEXT = """() => {
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        const text = n.textContent.trim();
+        if (!text || !el || el.closest('select, [lang=en], script, style') || !el.checkVisibility()) continue;
+        if (/[A-Za-z]{2,}/.test(text)) found.push(text);
+    }
+    return found;
+}"""
+
+
 def shown(page: Any, locator: Any) -> float:
     return float(locator.evaluate(SHOWN))
 
@@ -132,6 +147,7 @@ def test_the_device_check_names_the_sitting_and_the_person(sitting: dict[str, An
             assert_shown(page, page.get_by_test_id("check-who"), "who joins which sitting")
             assert_shown(page, page.get_by_test_id("join-button"), "参加する")
             page.screenshot(path=str(artifacts / f"e2e-tablet-check-{size}.png"))
+        assert page.evaluate(FOREIGN_TEXT) == [], "no Latin words or untranslated keys on the Japanese check"
         page.get_by_test_id("lang-en").click()
         wait_for("English", lambda: text_of(page, "check-person") == "吉田 和子 (Member)")
         # The presiding title follows the body: 委員長 in this committee, 議長 in a plenary.
@@ -228,6 +244,8 @@ def test_the_member_can_always_ask_for_the_floor_and_no_label_is_clipped(sitting
                 at(page, viewport)
                 clipped = page.evaluate(CLIPPED_LABELS)
                 assert clipped == [], f"clipped labels on the {who}'s screen at {size} ({lang}): {clipped}"
+                if lang == "ja":
+                    assert page.evaluate(FOREIGN_TEXT) == [], f"Latin words in the {who}'s Japanese screen"
             chair.screenshot(path=str(artifacts / f"e2e-tablet-chair-{lang}-{size}.png"))
     finally:
         for page in (a, chair):

@@ -1,6 +1,6 @@
 /** Japanese strings: the default language. Plain words; members read these on tablets. */
 export default {
-  "app.name": "gikai オンライン会議",
+  "app.name": "議会オンライン会議",
   "lang.switch": "表示言語",
   "check.title": "会議に参加",
   "check.sitting": "会議",
@@ -240,7 +240,7 @@ export default {
   "page.error.detail": "詳細",
   "login.title": "ログイン",
   "login.members": "議員・委員の方",
-  "login.lead": "パスキーでログインします。タブレットの指紋・顔認証・暗証番号(PIN)で本人確認をします。パスワードはいりません。",
+  "login.lead": "パスキーでログインします。タブレットの指紋・顔認証・暗証番号で本人確認をします。パスワードはいりません。",
   "login.passkey": "パスキーでログイン",
   "login.no_passkey": "まだパスキーを登録していない方は、事務局から届いた登録用リンクを開いてください。",
   "login.checking": "本人確認をしています…",
@@ -264,7 +264,7 @@ export default {
   "enrol.heading": "このタブレットにパスキーを登録します",
   "enrol.for": "{name} さんのパスキーを登録します。",
   "enrol.what": "パスキーとは",
-  "enrol.point1": "このタブレットの指紋・顔認証・暗証番号(PIN)で、あなたご本人であることを確かめる仕組みです。",
+  "enrol.point1": "このタブレットの指紋・顔認証・暗証番号で、あなたご本人であることを確かめる仕組みです。",
   "enrol.point2": "パスワードを覚える必要はありません。",
   "enrol.point3": "指紋や顔の情報はタブレットの中だけにあり、議会のサーバーには送られません。",
   "enrol.point4": "登録は一度だけです。次からは「パスキーでログイン」を押すだけで会議に入れます。",
