@@ -176,10 +176,15 @@ def test_every_page_state_of_a_sitting_passes_axe(sitting: dict[str, Any], axe_s
     assert a.get_by_test_id("vote-panel").is_visible(), "the members see the announced result large"
     assert chair.get_by_test_id("vote-panel").is_hidden(), "the chair's console shows it: nothing to close"
 
-    for page in (a, chair):  # the announced result is put away before 散会
-        close = page.get_by_test_id("vote-dismiss")
-        if close.is_visible():
-            close.click()
+    # A leaves with the result still on the screen and joins again: the result is not news twice.
+    a.get_by_test_id("leave-button").click()
+    a.get_by_test_id("dialog").get_by_test_id("dialog-confirm").click()
+    wait_for("A has left", lambda: a.get_by_test_id("screen-left").is_visible())
+    a.get_by_test_id("rejoin-button").click()
+    wait_for("A back in the sitting", lambda: a.get_by_test_id("sitting-panel").is_visible()
+             and a.get_by_test_id("ballot-card").get_attribute("data-state") == "published")
+    assert a.get_by_test_id("vote-panel").is_hidden(), "the old result does not cover the screen again"
+    audit(a, "member-rejoined-after-the-vote")
     chair.get_by_test_id("lifecycle-adjourn").click()
     audit(chair, "chair-adjourn-dialog")
     chair.get_by_test_id("dialog").get_by_test_id("dialog-confirm").click()

@@ -178,6 +178,11 @@ def test_the_chair_sees_the_floor_and_the_newest_request_without_scrolling(sitti
     for i in range(3):
         assert members.command(i, "request_floor", kind="question")["type"] == "reply"
     wait_for("three requests on the chair's screen", lambda: chair.locator("[data-testid=queue-item]").count() == 3)
+    # Each arrival is heard (a chime) and seen (新着 on the newest).
+    wait_for("three chimes", lambda: chair.evaluate("window.gikai.chimes") == 3)
+    assert text_of(chair, "chime-toggle") == "通知音 オン"
+    assert queue_row(chair, others[2]).get_by_test_id("new-request").is_visible()
+    assert queue_row(chair, others[0]).get_by_test_id("new-request").count() == 0
     for viewport in VIEWPORTS:
         size = at(chair, viewport)
         assert_shown(chair, chair.get_by_test_id("floor"), "the floor strip")
@@ -188,9 +193,13 @@ def test_the_chair_sees_the_floor_and_the_newest_request_without_scrolling(sitti
     # buttons, and two more ask. The newest request's 許可 is still in view.
     queue_row(chair, others[0]).get_by_test_id("grant").click()
     wait_for("the floor held", lambda: chair.get_by_test_id("floor-timer").is_visible())
+    chair.get_by_test_id("chime-toggle").click()  # the chair turns the chime off
+    assert chair.get_by_test_id("chime-toggle").get_attribute("aria-pressed") == "false"
     for i in (3, 4):
         assert members.command(i, "request_floor", kind="debate_pro")["type"] == "reply"
     wait_for("four waiting", lambda: chair.locator("[data-testid=queue-item]").count() == 4)
+    wait_for("新着 on the newest", lambda: queue_row(chair, others[4]).get_by_test_id("new-request").count() == 1)
+    assert chair.evaluate("window.gikai.chimes") == 3, "no chime once it is turned off"
     for viewport in VIEWPORTS:
         size = at(chair, viewport)
         for testid, what in (("floor-holder", "who speaks"), ("floor-timer", "the time left"),
@@ -199,6 +208,8 @@ def test_the_chair_sees_the_floor_and_the_newest_request_without_scrolling(sitti
         assert_shown(chair, queue_row(chair, others[4]).get_by_test_id("grant"), "許可 on the newest request")
         chair.screenshot(path=str(artifacts / f"e2e-tablet-chair-floor-{size}.png"))
     at(chair, VIEWPORTS[0])
+    chair.get_by_test_id("chime-toggle").click()
+    assert text_of(chair, "chime-toggle") == "通知音 オン"
 
 
 @pytest.mark.parametrize("who", ["chair", "a"])

@@ -368,6 +368,7 @@ export class App {
     this.teardownPeer();
     this.meeting.clear();
     this.panels.vote.setLocalStream(null);
+    this.panels.vote.forgetResult();
     this.devices.release(); // the camera light goes off
     this.dispatch({ type: "left" });
   }

@@ -13,6 +13,7 @@ import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
 import { FloorRequestBlock } from "./request.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
+import { chime, chimeOn, setChime } from "../chime.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
 import {
   isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
@@ -83,9 +84,11 @@ export class SittingView {
     /** @type {HTMLElement} */ this.rosterSection;
     /** @type {HTMLElement} */ this.more;
     /** @type {HTMLElement} */ this.now;
+    /** @type {HTMLButtonElement} */ this.chimeButton;
     /** @type {Set<string>} the requests this screen has shown (to bring a new one into view) */
     this.seenRequests = new Set();
     this.newestRequest = "";
+    this.queueShown = false; // the first list shown is no news
     // A turned tablet or a panel that grows or shrinks keeps the newest request in view.
     this.queueResize = new ResizeObserver(() => this.revealNewest());
     /** @type {string} */ this.arranged;
@@ -130,7 +133,14 @@ export class SittingView {
     this.rosterList = h("ul", { class: "rows", "data-testid": "roster" });
     const section = (/** @type {string} */ id, /** @type {string} */ title, /** @type {Node[]} */ ...body) =>
       h("section", { class: "panel-section", "aria-labelledby": id }, h("h3", { id }, title), ...body);
-    this.queueSection = section("queue-title", t("sitting.queue.title"), this.queueNote, this.queueList);
+    this.chimeButton = button("", "chime-toggle", () => {
+      setChime(!chimeOn());
+      this.renderChime();
+    }, { pressed: chimeOn() });
+    this.queueSection = h("section", { class: "panel-section", "aria-labelledby": "queue-title" },
+      h("div", { class: "queue-head" }, h("h3", { id: "queue-title" }, t("sitting.queue.title")), this.chimeButton),
+      this.queueNote, this.queueList);
+    this.renderChime();
     this.agendaSection = section("agenda-title", t("sitting.agenda.title"), this.agendaList);
     this.quorumSection = section("quorum-title", t("quorum.title"), this.quorumBox);
     this.rosterSection = section("roster-title", t("roster.title"), this.rosterList);
@@ -168,6 +178,7 @@ export class SittingView {
         this.agendaSection],
       other: [this.ballotCard.el, this.queueSection, this.agendaSection, this.record.el],
     }[who];
+    this.chimeButton.hidden = who !== "chair";
     this.now.replaceChildren(...now);
     this.more.replaceChildren(...more);
   }
@@ -330,8 +341,23 @@ export class SittingView {
   showNewestRequest(sitting) {
     const fresh = sitting.queue.requests.filter((r) => !this.seenRequests.has(r.id));
     this.seenRequests = new Set(sitting.queue.requests.map((r) => r.id));
+    // A request that arrives while the chair watches: a chime (unless turned off) and 新着.
+    if (fresh.length && this.queueShown) chime();
+    this.queueShown = true;
     if (fresh.length) this.newestRequest = fresh[fresh.length - 1].id;
+    const row = this.queueList.querySelector(`[data-request-id="${CSS.escape(this.newestRequest)}"]`);
+    if (row && this.newestRequest && sitting.queue.requests.length > 1) {
+      row.classList.add("new");
+      row.querySelector(".row-text")?.append(h("span", { class: "chip new", "data-testid": "new-request" }, t("chair.new_request")));
+    }
     this.revealNewest();
+  }
+
+  /** The chime's switch says whether it is on. */
+  renderChime() {
+    const on = chimeOn();
+    this.chimeButton.setAttribute("aria-pressed", String(on));
+    this.chimeButton.textContent = t(on ? "chair.chime.on" : "chair.chime.off");
   }
 
   /** Scroll the chair's queue (not the page) so that the newest request's row is in view. */
