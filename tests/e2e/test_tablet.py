@@ -264,6 +264,26 @@ def test_the_member_can_always_ask_for_the_floor_and_no_label_is_clipped(sitting
             at(page, VIEWPORTS[0])
 
 
+def test_papers_upright_leave_the_floor_and_the_request_in_view(sitting: dict[str, Any], artifacts: Path) -> None:
+    a = sitting["pages"]["a"]
+    a.get_by_test_id("docs-toggle").click()
+    panel = a.get_by_test_id("docs-panel")
+    wait_for("the papers", panel.is_visible)
+    try:
+        for viewport in VIEWPORTS:
+            size = at(a, viewport)
+            a.screenshot(path=str(artifacts / f"e2e-tablet-member-papers-{size}.png"))
+            assert_shown(a, a.get_by_test_id("docs-panel").locator("h2").first, "the papers' heading")
+            assert_shown(a, a.get_by_test_id("floor-holder"), "who speaks, beside the papers")
+            assert_shown(a, a.get_by_test_id("request-floor"), "発言を求める, beside the papers")
+            box = panel.bounding_box()
+            assert box and box["height"] >= 0.35 * viewport["height"], f"the papers keep room at {size}: {box}"
+    finally:
+        a.get_by_test_id("docs-toggle").click()
+        wait_for("the papers closed", panel.is_hidden)
+        at(a, VIEWPORTS[0])
+
+
 def test_the_microphone_control_says_whether_the_others_hear_you(sitting: dict[str, Any], artifacts: Path) -> None:
     a, chair, ids = sitting["pages"]["a"], sitting["pages"]["chair"], sitting["ids"]
     assert text_of(a, "mic-heard") == "あなたの声は聞こえていません", "no floor: the SFU holds A's microphone back"
