@@ -26,16 +26,17 @@ from gikai.orchestrator.domain.accounts import (
     LoginSession,
 )
 from gikai.orchestrator.domain.agenda import ItemKind
-from gikai.orchestrator.domain.errors import DomainError, InvalidArgument
+from gikai.orchestrator.domain.errors import DomainError, InvalidArgument, NotFound
 from gikai.orchestrator.domain.model import BodyKind, Role
 from gikai.orchestrator.service.accounts import token_hash
 from gikai.signaling import errors
 from gikai.signaling.auth import passkeys
 from gikai.signaling.auth.passkeys import PasskeyError
 from gikai.signaling.auth.sessions import ACCOUNTS, COOKIE, current
+from gikai.signaling.auth.tokens import MAX_TOKEN_CHARS
 from gikai.signaling.config import secure_cookies
 from gikai.signaling.http.common import fail, json_body, ok, origin, require, rp_id, same_origin, text_field
-from gikai.signaling.http.state import ADMIN, CEREMONIES, GUESSES, SITTINGS
+from gikai.signaling.http.state import ADMIN, CEREMONIES, DIRECTORY, GUESSES, SITTINGS, TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,32 @@ async def me(request: web.Request) -> web.Response:
     if found is None:
         raise fail(401, "not_logged_in")
     return ok(_me(*found))
+
+
+async def seat(request: web.Request) -> web.Response:
+    """Who is about to join which sitting, for the device check: the holder of a rehearsal join
+    token (``X-Join-Token``), or the logged-in member (or clerk) in ``?meeting_id``. Joining
+    itself still goes through the socket's own check."""
+    directory = request.app[DIRECTORY]
+    token = request.headers.get("X-Join-Token")
+    if token:
+        participant_id = request.app[TOKENS].verify(token[:MAX_TOKEN_CHARS])
+        try:
+            found = await directory.seat(participant_id) if participant_id else None
+        except NotFound:
+            found = None
+        if found is None or not found.body.rehearsal:
+            raise fail(403, "invalid_token")
+    else:
+        account, _ = await require(request)
+        try:
+            found = await directory.seat_for_account(request.query.get("meeting_id", ""), account.member_id,
+                                                     account.kind is AccountKind.CLERK)
+        except NotFound:
+            raise fail(403, "not_a_participant") from None
+    person, meeting, body = found.participant, found.meeting, found.body
+    return ok({"name": person.name, "role": person.role.value, "meeting": {"id": meeting.id, "title": meeting.title},
+               "body": {"name": body.name, "plenary": body.kind is BodyKind.PLENARY}})
 
 
 async def enrol_options(request: web.Request) -> web.Response:
@@ -272,6 +299,7 @@ def setup_api(app: web.Application) -> None:
     r.add_post("/api/logout", logout)
     r.add_get("/api/me", me)
     r.add_get("/api/meetings", my_meetings)
+    r.add_get("/api/seat", seat)
     r.add_post("/api/enrol/options", enrol_options)
     r.add_post("/api/enrol/verify", enrol_verify)
     r.add_post("/api/passkey/options", passkey_options)

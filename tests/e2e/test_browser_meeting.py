@@ -222,6 +222,7 @@ def test_leaving_removes_the_tile_from_the_others(meeting: dict[str, Any], artif
     leaver = ids[2]
     assert all(leaver in tiles(page) for page in pages[:2])
     pages[2].get_by_test_id("leave-button").click()
+    pages[2].get_by_test_id("dialog").get_by_test_id("dialog-confirm").click()  # 退出する asks first
     wait_for("left screen", lambda: pages[2].get_by_test_id("screen-left").is_visible(), timeout=5)
     for page in pages[:2]:
         wait_for(f"{leaver}'s tile to go", lambda p=page: leaver not in tiles(p), timeout=5)

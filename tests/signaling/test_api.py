@@ -147,6 +147,12 @@ async def test_a_member_enrols_a_passkey_logs_in_and_joins_the_meeting(app_clien
     assert me["account"]["member_id"] == member["id"]
     meetings = await (await client.get("/api/meetings")).json()
     assert [m["id"] for m in meetings["meetings"]] == [meeting["id"]]
+    # The device check names the sitting and the person before joining.
+    seat = await (await client.get("/api/seat", params={"meeting_id": meeting["id"]})).json()
+    assert seat == {"ok": True, "name": "佐藤 花子", "role": "member", "meeting": {"id": meeting["id"], "title": "第1回"},
+                    "body": {"name": "総務委員会", "plenary": False}}
+    other = await client.get("/api/seat", params={"meeting_id": "no-such-sitting"})
+    assert other.status == 403 and (await other.json())["code"] == "not_a_participant"
 
     s = Session(await client.ws_connect("/ws"))
     try:
@@ -162,5 +168,23 @@ async def test_a_member_enrols_a_passkey_logs_in_and_joins_the_meeting(app_clien
         participant_id = next(p.id for p in await services.directory.participants(meeting["id"]))
         forged = services.tokens.issue(participant_id)
         assert (await anonymous.request("join", token=forged))["code"] == "invalid_token"
+        refused = await client.get("/api/seat", headers={"X-Join-Token": forged})
+        assert refused.status == 403 and (await refused.json())["code"] == "invalid_token", "rehearsals only"
+        assert (await client.get("/api/seat", params={"meeting_id": meeting["id"]})).status == 401
     finally:
         await anonymous.close()
+
+
+async def test_a_rehearsal_join_link_says_whose_seat_in_which_sitting(app_client):
+    client, services, _, _ = app_client
+    rehearsal = await services.directory.ensure_rehearsal()
+    assert rehearsal is not None
+    meeting, participants, _ = rehearsal
+    chair = next(p for p in participants if p.role.value == "chair")
+    r = await client.get("/api/seat", headers={"X-Join-Token": services.tokens.issue(chair.id)})
+    assert r.status == 200, await r.text()
+    seat = await r.json()
+    assert (seat["name"], seat["role"], seat["meeting"]) == (chair.name, "chair", {"id": meeting.id, "title": meeting.title})
+    assert seat["body"]["plenary"] is False, "the rehearsal body is a committee"
+    bad = await client.get("/api/seat", headers={"X-Join-Token": "not-a-token"})
+    assert bad.status == 403 and (await bad.json())["code"] == "invalid_token"

@@ -61,7 +61,7 @@ DESCRIPTION = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 # The last check is for invalid requests only: they must be refused.
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
-# x 48 operations x 2 databases: about 1,100 requests, 1-2 min on a busy machine. A deeper run:
+# x 49 operations x 2 databases: about 1,100 requests, 1-2 min on a busy machine. A deeper run:
 # GIKAI_OPENAPI_EXAMPLES=200.
 EXAMPLES_PER_OPERATION = int(os.environ.get("GIKAI_OPENAPI_EXAMPLES", "15"))
 

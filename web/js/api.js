@@ -30,7 +30,7 @@ const OFFLINE = {
 /**
  * @param {"GET" | "POST"} method
  * @param {string} path
- * @param {{body?: any, csrf?: string}} [options]
+ * @param {{body?: any, csrf?: string, headers?: Record<string, string>}} [options]
  * @returns {Promise<any>} the reply's JSON (with `ok: true`)
  */
 export async function api(method, path, options = {}) {
@@ -38,6 +38,7 @@ export async function api(method, path, options = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["Content-Type"] = "application/json";
   if (options.csrf) headers["X-CSRF-Token"] = options.csrf;
+  Object.assign(headers, options.headers || {});
   let response;
   try {
     response = await fetch(path, {
@@ -69,4 +70,20 @@ export async function whoAmI() {
     if (error instanceof ApiError && error.status === 401) return null;
     throw error;
   }
+}
+
+/**
+ * @typedef {{name: string, role: string, meeting: {id: string, title: string},
+ *   body: {name: string, plenary: boolean}}} SeatInfo
+ */
+
+/**
+ * Who is about to join which sitting (the device check says it): by a rehearsal link's token,
+ * or the logged-in member's seat in a sitting.
+ * @param {{token: string} | {meeting_id: string}} join
+ * @returns {Promise<SeatInfo>}
+ */
+export async function seatInfo(join) {
+  if ("token" in join) return api("GET", "/api/seat", { headers: { "X-Join-Token": join.token } });
+  return api("GET", `/api/seat?meeting_id=${encodeURIComponent(join.meeting_id)}`);
 }

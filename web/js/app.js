@@ -11,7 +11,7 @@ import { MeetingPeer } from "./meetingpeer.js";
 import { LocalDevices } from "./devices.js";
 import { refusalEvent } from "./commands.js";
 import { apply, initialState } from "./store.js";
-import { translate, setLanguage, onLanguageChange } from "./i18n.js";
+import { translate, setLanguage, onLanguageChange, setPlenary } from "./i18n.js";
 import { resumeAudio } from "./media.js";
 import { CheckView } from "./views/check.js";
 import { MeetingView } from "./views/meeting.js";
@@ -19,7 +19,10 @@ import { renderScreens } from "./views/screens.js";
 import { MeetingPanels } from "./panels.js";
 import { readToken, meetingIdFromPath, goToLogin, checkLogin } from "./entry.js";
 import { exposeHooks } from "./hooks.js";
+import { seatInfo } from "./api.js";
 import { AudioOnly } from "./audioonly.js";
+import { MeetingOver } from "./views/over.js";
+import { byId } from "./views/dom.js";
 
 /**
  * @typedef {import("./store.js").State} State
@@ -85,18 +88,14 @@ export class App {
       token: () => this.token,
     });
     this.audioOnly = new AudioOnly({ signaling: () => this.signaling });
+    this.over = new MeetingOver(byId("over-panel"), { leave: () => this.leave() });
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
     }
     for (const button of document.querySelectorAll(".lang-button")) {
       button.addEventListener("click", () => setLanguage(/** @type {any} */ (button).dataset.lang));
     }
-    onLanguageChange(() => {
-      this.check.retranslate();
-      this.meeting.retranslate();
-      this.panels.retranslate();
-      this.render();
-    });
+    onLanguageChange(() => this.retranslate());
     // A headset plugged in during the check shows up in the lists at once.
     navigator.mediaDevices?.addEventListener?.("devicechange", () => {
       if (this.state.screen === "check") this.devices.relist();
@@ -105,6 +104,15 @@ export class App {
     document.addEventListener("pointerdown", () => resumeAudio(), { once: true });
     window.setInterval(() => this.tick(), TICK_MS);
     window.setInterval(() => this.reportReception(), RECEPTION_MS);
+  }
+
+  /** Rebuild every text (another language, or the body's titles once the sitting is known). */
+  retranslate() {
+    this.check.retranslate();
+    this.meeting.retranslate();
+    this.panels.retranslate();
+    this.over.retranslate();
+    this.render();
   }
 
   /** @returns {import("./peer.js").MediaPeer | null} the media connection (for the test hooks) */
@@ -136,6 +144,19 @@ export class App {
     }
     if (this.meetingId) checkLogin();
     this.devices.start();
+    this.loadSeat();
+  }
+
+  /**
+   * Name the sitting and the person on the device check; the body's kind sets the titles.
+   * @returns {Promise<void>}
+   */
+  async loadSeat() {
+    try {
+      const seat = await seatInfo(this.meetingId ? { meeting_id: this.meetingId } : { token: this.token });
+      this.check.setSeat(seat);
+      if (setPlenary(seat.body.plenary)) this.retranslate();
+    } catch { /* not logged in, a bad link or offline: joining says which */ }
   }
 
 
@@ -157,6 +178,7 @@ export class App {
     if (this.state.screen === "meeting") {
       this.meeting.render(this.state);
       this.panels.render(this.state);
+      this.over.render(this.state);
     }
     this.panels.screenShare.follow(this.state);
   }
@@ -203,6 +225,7 @@ export class App {
     this.mark("joined");
     this.iceServers = data.ice_servers ?? [];
     this.dispatch({ type: "joined", data, receivedAt: Date.now() });
+    if (setPlenary(!!data.sitting?.plenary)) this.retranslate();
     this.meeting.setLocalMedia(this.devices.stream);
     this.panels.vote.setLocalStream(this.devices.stream);
     this.panels.votes.restoreReceipt();
@@ -345,6 +368,7 @@ export class App {
     this.teardownPeer();
     this.meeting.clear();
     this.panels.vote.setLocalStream(null);
+    this.panels.vote.forgetResult();
     this.devices.release(); // the camera light goes off
     this.dispatch({ type: "left" });
   }

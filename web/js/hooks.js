@@ -4,6 +4,7 @@
  */
 import { language } from "./i18n.js";
 import { selectedPair } from "./peer.js";
+import { chimesPlayed } from "./chime.js";
 
 /**
  * @param {import("./app.js").App} app
@@ -13,6 +14,8 @@ export function exposeHooks(app) {
   /** @type {any} */ (window).gikai = {
     get state() { return app.state; },
     get language() { return language(); },
+    /** How many times the chair's chime for a new request has sounded on this page. */
+    get chimes() { return chimesPlayed(); },
     get firstRemoteFrameMs() { return app.firstRemoteFrameMs; },
     get firstFrameByParticipant() { return { ...app.firstFrameByParticipant }; },
     get timeline() { return { ...app.timeline }; },

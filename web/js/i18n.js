@@ -36,6 +36,20 @@ function initialLanguage() {
   return "ja";
 }
 
+/** Whether this screen's sitting is a plenary (本会議): titles follow the body. */
+let plenary = false;
+
+/**
+ * Say which kind of body sits; true when that changed (texts built before must be rebuilt).
+ * @param {boolean} isPlenary
+ * @returns {boolean}
+ */
+export function setPlenary(isPlenary) {
+  const changed = plenary !== isPlenary;
+  plenary = isPlenary;
+  return changed;
+}
+
 /** @returns {Lang} */
 export function language() {
   return current;
@@ -49,7 +63,10 @@ export function language() {
  * @returns {string}
  */
 export function t(key, params) {
-  const text = TABLES[current][key] ?? TABLES.ja[key] ?? key;
+  const table = TABLES[current];
+  let text = (plenary ? table[`${key}.plenary`] : undefined) ?? table[key] ?? TABLES.ja[key] ?? key;
+  // The presiding title follows the body: 委員長 in a committee, 議長 in the plenary.
+  if (plenary && current === "ja") text = text.replaceAll("委員長", "議長");
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }

@@ -11,6 +11,7 @@ import { StageView } from "./views/stage.js";
 import { ScreenShare } from "./screenshare.js";
 import { Votes } from "./voting.js";
 import { byId } from "./views/dom.js";
+import { isPresiding } from "./sitting.js";
 
 /**
  * @typedef {import("./store.js").State} State
@@ -75,8 +76,9 @@ export class MeetingPanels {
       refused: host.refused,
       announced: (before, after, news) => {
         this.sitting.announceBallot(before, after);
-        // The announcement is shown to everyone, large, until they close it.
-        if (after && news === "published") this.vote.showResult(after.id);
+        // The announcement is shown to everyone, large, until they close it; not to the chair
+        // who announced it: the console shows it, and 議決 or 散会 come next without a 閉じる.
+        if (after && news === "published" && !isPresiding(host.state())) this.vote.showResult(after.id);
       },
     });
   }

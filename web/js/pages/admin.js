@@ -31,10 +31,10 @@ const actions = {
     announce(t("admin.done.link", { name: member.name }));
   }),
   revoke: async (member) => {
-    const ok = await confirmDialog({
+    const ok = await confirmDialog(() => ({
       title: t("admin.revoke.title", { name: member.name }), text: t("admin.revoke.text"),
       confirm: t("admin.member.revoke"), danger: true,
-    });
+    }));
     if (ok === null) return;
     await run(async () => {
       await post(`/api/admin/members/${member.id}/revoke`);

@@ -160,11 +160,11 @@ export class BallotConsole {
   /** @param {Ballot} ballot */
   async close(ballot) {
     const waiting = ballot.entitled.filter((id) => !ballot.voted.includes(id)).length;
-    const ok = await confirmDialog({
+    const ok = await confirmDialog(() => ({
       title: t("ballot.close_confirm.title"),
       text: waiting ? t("ballot.close_confirm.text", { n: waiting }) : t("ballot.close_confirm.all"),
       confirm: t("ballot.close"),
-    });
+    }));
     if (ok !== null) await this.action("close", { ballot_id: ballot.id });
   }
 
@@ -173,11 +173,10 @@ export class BallotConsole {
    * @param {"yes" | "no"} choice
    */
   async decideTie(ballot, choice) {
-    const outcome = t(choice === "yes" ? "outcome.adopted" : "outcome.rejected");
-    const ok = await confirmDialog({
-      title: t("ballot.tie_confirm.title", { outcome }), text: t("ballot.tie_confirm.text"),
+    const ok = await confirmDialog(() => ({
+      title: t("ballot.tie_confirm.title", { outcome: t(choice === "yes" ? "outcome.adopted" : "outcome.rejected") }), text: t("ballot.tie_confirm.text"),
       confirm: t(choice === "yes" ? "ballot.tie.yes" : "ballot.tie.no"),
-    });
+    }));
     if (ok !== null) await this.action("decide_tie", { ballot_id: ballot.id, choice });
   }
 

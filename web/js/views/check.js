@@ -28,10 +28,26 @@ export class CheckView {
     this.devices = { audio: [], video: [] };
     /** @type {{audio: string, video: string}} */
     this.selected = { audio: "", video: "" };
+    /** @type {import("../api.js").SeatInfo | null} */
+    this.seat = null;
 
     this.joinButton.addEventListener("click", () => callbacks.onJoin());
     this.cameraSelect.addEventListener("change", () => callbacks.onDeviceChange("video", this.cameraSelect.value));
     this.micSelect.addEventListener("change", () => callbacks.onDeviceChange("audio", this.micSelect.value));
+  }
+
+  /**
+   * Which sitting, and who joins: said before anything else on the check.
+   * @param {import("../api.js").SeatInfo | null} seat
+   * @returns {void}
+   */
+  setSeat(seat) {
+    this.seat = seat;
+    /** @type {HTMLElement} */ (document.getElementById("check-who")).hidden = !seat;
+    if (!seat) return;
+    /** @type {HTMLElement} */ (document.getElementById("check-sitting")).textContent = seat.meeting.title;
+    /** @type {HTMLElement} */ (document.getElementById("check-person")).textContent =
+      t("sitting.name_role", { name: seat.name, role: t(`role.${seat.role}`) });
   }
 
   /**
@@ -108,6 +124,7 @@ export class CheckView {
 
   /** Text built here (not in data-i18n) is rebuilt on a language change. */
   retranslate() {
+    this.setSeat(this.seat);
     this.renderProblem();
     this.setDevices(this.devices, this.selected);
     this.setJoining(this.joinButton.disabled);

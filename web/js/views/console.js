@@ -75,10 +75,10 @@ export class ChairControls {
   /** @param {string} name */
   async lifecycleClicked(name) {
     if (name === "adjourn") {
-      const ok = await confirmDialog({
+      const ok = await confirmDialog(() => ({
         title: t("chair.adjourn_confirm.title"), text: t("chair.adjourn_confirm.text"),
         confirm: t("chair.adjourn"), danger: true,
-      });
+      }));
       if (ok === null) return;
     }
     await this.command(name);

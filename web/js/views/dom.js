@@ -2,7 +2,7 @@
  * Small DOM helpers shared by the views: element building, list rebuilding that keeps
  * the keyboard focus, and a modal confirmation with large buttons.
  */
-import { t } from "../i18n.js";
+import { t, onLanguageChange } from "../i18n.js";
 
 /**
  * @typedef {Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>} Attrs
@@ -99,37 +99,38 @@ export function replaceKeepingFocus(container, children) {
  * @property {string} title
  * @property {string} [text]
  * @property {string} confirm label of the confirming button
+ * @property {string} [cancel] label of the safe choice (default: common.cancel)
  * @property {boolean} [danger]
  * @property {{label: string, value?: string, choices?: string[]}} [input] ask for a short text
  */
 
 /**
  * Ask before doing something that cannot be undone. Resolves with the text typed (or ""
- * without an input) when confirmed, and with `null` when cancelled.
- * @param {ConfirmOptions} options
+ * without an input) when confirmed, and with `null` when cancelled. The focus starts on the
+ * safe choice (or in the text field); `options` is read again when the language changes
+ * while the dialog is open, so pass a function that calls `t()`.
+ * @param {ConfirmOptions | (() => ConfirmOptions)} options
  * @returns {Promise<string | null>}
  */
 export function confirmDialog(options) {
+  const read = typeof options === "function" ? options : () => options;
+  const first = read();
   const opener = /** @type {HTMLElement | null} */ (document.activeElement);
+  const title = h("h2", { id: "dialog-title" });
+  const text = h("p", { class: "dialog-text", "data-testid": "dialog-text" });
+  const inputLabel = h("span", {});
+  const choices = h("div", { class: "choices", role: "group" });
   /** @type {HTMLInputElement | null} */
   let input = null;
   /** @type {Node[]} */
-  const body = [];
-  if (options.text) body.push(h("p", { class: "dialog-text" }, options.text));
-  if (options.input) {
+  const body = [text];
+  if (first.input) {
     input = h("input", {
       type: "text", class: "text-input", "data-testid": "dialog-input", maxlength: 200,
-      value: options.input.value || "", autocomplete: "off",
+      value: first.input.value || "", autocomplete: "off",
     });
-    body.push(h("label", { class: "field" }, h("span", {}, options.input.label), input));
-    if (options.input.choices?.length) {
-      const field = /** @type {HTMLInputElement} */ (input);
-      body.push(h("div", { class: "choices", role: "group", "aria-label": options.input.label },
-        ...options.input.choices.map((choice) => button(choice, "dialog-choice", () => {
-          field.value = choice;
-          field.focus();
-        }))));
-    }
+    body.push(h("label", { class: "field" }, inputLabel, input));
+    if (first.input.choices?.length) body.push(choices);
   }
   const dialog = h("dialog", {
     class: "confirm", "data-testid": "dialog", "aria-labelledby": "dialog-title",
@@ -137,31 +138,44 @@ export function confirmDialog(options) {
   return new Promise((resolve) => {
     /** @param {string | null} result */
     const finish = (result) => {
+      stopListening();
       dialog.close();
       dialog.remove();
       opener?.focus?.({ preventScroll: true });
       resolve(result);
     };
-    const confirm = button(options.confirm, "dialog-confirm", () => {
+    const confirm = button(first.confirm, "dialog-confirm", () => {
       if (input && !input.value.trim()) {
         input.focus();
         return;
       }
       finish(input ? input.value.trim() : "");
-    }, { kind: options.danger ? "danger" : "primary" });
-    dialog.append(
-      h("h2", { id: "dialog-title" }, options.title),
-      ...body,
-      h("div", { class: "dialog-buttons" },
-        button(t("common.cancel"), "dialog-cancel", () => finish(null)),
-        confirm),
-    );
+    }, { kind: first.danger ? "danger" : "primary" });
+    const cancel = button("", "dialog-cancel", () => finish(null));
+    const fill = () => {
+      const o = read();
+      title.textContent = o.title;
+      text.textContent = o.text || "";
+      text.hidden = !o.text;
+      confirm.textContent = o.confirm;
+      cancel.textContent = o.cancel || t("common.cancel");
+      inputLabel.textContent = o.input?.label || "";
+      choices.setAttribute("aria-label", o.input?.label || "");
+      const field = /** @type {HTMLInputElement} */ (input);
+      choices.replaceChildren(...(o.input?.choices || []).map((choice) => button(choice, "dialog-choice", () => {
+        field.value = choice;
+        field.focus();
+      })));
+    };
+    fill();
+    const stopListening = onLanguageChange(fill);
+    dialog.append(title, ...body, h("div", { class: "dialog-buttons" }, cancel, confirm));
     dialog.addEventListener("cancel", (event) => {
       event.preventDefault();
       finish(null);
     });
     document.body.append(dialog);
     dialog.showModal();
-    (input || confirm).focus();
+    (input || cancel).focus();
   });
 }

@@ -6,6 +6,7 @@ import { t } from "../i18n.js";
 import { othersPresent, selfEntry } from "../store.js";
 import { amAudible, presenceOf, attendanceOf } from "../sitting.js";
 import { Tile, MIC_OFF_ICON } from "./tile.js";
+import { confirmDialog } from "./dom.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -36,6 +37,7 @@ export class MeetingView {
     this.micButton = /** @type {HTMLButtonElement} */ (document.getElementById("mic-toggle"));
     this.cameraButton = /** @type {HTMLButtonElement} */ (document.getElementById("camera-toggle"));
     this.leaveButton = /** @type {HTMLButtonElement} */ (document.getElementById("leave-button"));
+    this.micHeard = /** @type {HTMLElement} */ (document.getElementById("mic-heard"));
     /** @type {Map<string, Tile>} */
     this.tiles = new Map();
     /** @type {Tile | null} */
@@ -47,8 +49,17 @@ export class MeetingView {
 
     this.micButton.addEventListener("click", () => callbacks.onToggleMic());
     this.cameraButton.addEventListener("click", () => callbacks.onToggleCamera());
-    this.leaveButton.addEventListener("click", () => callbacks.onLeave());
+    this.leaveButton.addEventListener("click", () => this.confirmLeave());
     new ResizeObserver(() => this.layout()).observe(this.gallery);
+  }
+
+  /** Leaving takes one more tap: the button is next to the camera's and stays in view during a vote. */
+  async confirmLeave() {
+    const ok = await confirmDialog(() => ({
+      title: t("leave_confirm.title"), text: t("leave_confirm.text"),
+      confirm: t("control.leave"), cancel: t("leave_confirm.stay"), danger: true,
+    }));
+    if (ok !== null) this.callbacks.onLeave();
   }
 
   /**
@@ -116,6 +127,12 @@ export class MeetingView {
   renderControls(state) {
     setToggle(this.micButton, !state.audioMuted, state.audioMuted ? MIC_OFF_ICON : MIC_ON_ICON,
       t(state.audioMuted ? "control.mic.off" : "control.mic.on"));
+    // Whether the others hear me: the floor (the SFU forwards only the speaker's microphone)
+    // and my own switch together, in words, next to the switch.
+    const heard = !state.audioMuted && state.connection === "connected" && (!state.sitting || amAudible(state));
+    const heardText = t(heard ? "control.heard" : "control.not_heard");
+    this.micHeard.dataset.heard = String(heard);
+    if (this.micHeard.textContent !== heardText) this.micHeard.textContent = heardText;
     setToggle(this.cameraButton, !state.videoMuted, state.videoMuted ? CAMERA_OFF_ICON : CAMERA_ICON,
       t(state.videoMuted ? "control.camera.off" : "control.camera.on"));
   }

@@ -13,6 +13,7 @@ import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
 import { FloorRequestBlock } from "./request.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
+import { chime, chimeOn, setChime } from "../chime.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
 import {
   isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
@@ -82,6 +83,14 @@ export class SittingView {
     /** @type {HTMLElement} */ this.quorumSection;
     /** @type {HTMLElement} */ this.rosterSection;
     /** @type {HTMLElement} */ this.more;
+    /** @type {HTMLElement} */ this.now;
+    /** @type {HTMLButtonElement} */ this.chimeButton;
+    /** @type {Set<string>} the requests this screen has shown (to bring a new one into view) */
+    this.seenRequests = new Set();
+    this.newestRequest = "";
+    this.queueShown = false; // the first list shown is no news
+    // A turned tablet or a panel that grows or shrinks keeps the newest request in view.
+    this.queueResize = new ResizeObserver(() => this.revealNewest());
     /** @type {string} */ this.arranged;
     this.build();
   }
@@ -116,31 +125,38 @@ export class SittingView {
     this.announcer = h("p", { class: "visually-hidden", "aria-live": "polite", "data-testid": "announce" });
 
     this.queueList = h("ol", { class: "rows", "data-testid": "queue" });
+    this.queueResize.disconnect();
+    this.queueResize.observe(this.queueList);
     this.queueNote = h("p", { class: "hint", "data-testid": "queue-note" });
     this.agendaList = h("ol", { class: "rows", "data-testid": "agenda" });
     this.quorumBox = h("div", { class: "quorum", "data-testid": "quorum" });
     this.rosterList = h("ul", { class: "rows", "data-testid": "roster" });
     const section = (/** @type {string} */ id, /** @type {string} */ title, /** @type {Node[]} */ ...body) =>
       h("section", { class: "panel-section", "aria-labelledby": id }, h("h3", { id }, title), ...body);
-    this.queueSection = section("queue-title", t("sitting.queue.title"), this.queueNote, this.queueList);
+    this.chimeButton = button("", "chime-toggle", () => {
+      setChime(!chimeOn());
+      this.renderChime();
+    }, { pressed: chimeOn() });
+    this.queueSection = h("section", { class: "panel-section", "aria-labelledby": "queue-title" },
+      h("div", { class: "queue-head" }, h("h3", { id: "queue-title" }, t("sitting.queue.title")), this.chimeButton),
+      this.queueNote, this.queueList);
+    this.renderChime();
     this.agendaSection = section("agenda-title", t("sitting.agenda.title"), this.agendaList);
     this.quorumSection = section("quorum-title", t("quorum.title"), this.quorumBox);
     this.rosterSection = section("roster-title", t("roster.title"), this.rosterList);
     this.more = h("div", { class: "sitting-more", "data-testid": "sitting-more" });
+    // The part that never scrolls away: the state, the floor and what this screen acts on now.
+    this.now = h("div", { class: "sitting-now", "data-testid": "sitting-now" });
+    this.queueSection.classList.add("queue-region");
 
-    this.root.replaceChildren(
-      h("div", { class: "sitting-now" },
-        h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
-        this.quorumAlarm.banner,
-        h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem),
-        this.ballotCard.el, this.myPresence, this.chair.fixed, this.floorBox, this.myMic, this.request.el,
-        this.errorBanner),
-      this.more, this.announcer, this.quorumAlarm.announcer);
+    this.root.replaceChildren(this.now, this.more, this.announcer, this.quorumAlarm.announcer);
     this.arranged = "";
   }
 
   /**
-   * Put the sections in the order that suits this screen's role.
+   * Put the parts in the order that suits this screen's role. The chair's upper part holds
+   * the floor and the speaker queue (許可 without scrolling); ballots, the quorum, the agenda
+   * and the roster scroll below it. A member's upper part holds the floor and 発言を求める.
    * @param {"chair" | "clerk" | "other"} who
    * @returns {void}
    */
@@ -148,14 +164,23 @@ export class SittingView {
     if (this.arranged === who) return;
     this.arranged = who;
     const c = this.chair;
-    const order = {
-      chair: [this.ballotConsole.el, this.quorumSection, this.queueSection, this.agendaSection, c.callSection,
+    const head = [h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
+      this.quorumAlarm.banner, h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem)];
+    const now = {
+      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.queueSection],
+      clerk: [...head, this.floorBox, this.myMic, this.errorBanner],
+      other: [...head, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
+    }[who];
+    const more = {
+      chair: [this.ballotConsole.el, this.quorumSection, this.agendaSection, c.callSection,
         c.audioSection, this.rosterSection, this.record.el],
       clerk: [this.ballotConsole.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
-      other: [this.queueSection, this.agendaSection, this.record.el],
+      other: [this.ballotCard.el, this.queueSection, this.agendaSection, this.record.el],
     }[who];
-    this.more.replaceChildren(...order);
+    this.chimeButton.hidden = who !== "chair";
+    this.now.replaceChildren(...now);
+    this.more.replaceChildren(...more);
   }
 
   /**
@@ -293,6 +318,7 @@ export class SittingView {
     const chair = who === "chair";
     const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
     replaceKeepingFocus(this.queueList, queueItems(state, chair, this.actions));
+    if (chair) this.showNewestRequest(sitting);
     this.queueNote.hidden = !(chair && sitting.floor && sitting.queue.requests.length);
     this.queueNote.textContent = t("chair.queue_note");
     replaceKeepingFocus(this.agendaList, agendaItems(state, chair, this.actions));
@@ -303,6 +329,47 @@ export class SittingView {
     // While reconnecting the lists stay readable, but nothing can be sent.
     if (!online) {
       for (const b of this.more.querySelectorAll(".rows button")) /** @type {HTMLButtonElement} */ (b).disabled = true;
+    }
+  }
+
+  /**
+   * The chair's queue scrolls on its own: a request that has just arrived is brought into
+   * view there (and only there: the page itself never moves).
+   * @param {NonNullable<State["sitting"]>} sitting
+   * @returns {void}
+   */
+  showNewestRequest(sitting) {
+    const fresh = sitting.queue.requests.filter((r) => !this.seenRequests.has(r.id));
+    this.seenRequests = new Set(sitting.queue.requests.map((r) => r.id));
+    // A request that arrives while the chair watches: a chime (unless turned off) and 新着.
+    if (fresh.length && this.queueShown) chime();
+    this.queueShown = true;
+    if (fresh.length) this.newestRequest = fresh[fresh.length - 1].id;
+    const row = this.queueList.querySelector(`[data-request-id="${CSS.escape(this.newestRequest)}"]`);
+    if (row && this.newestRequest && sitting.queue.requests.length > 1) {
+      row.classList.add("new");
+      row.querySelector(".row-text")?.append(h("span", { class: "chip new", "data-testid": "new-request" }, t("chair.new_request")));
+    }
+    this.revealNewest();
+  }
+
+  /** The chime's switch says whether it is on. */
+  renderChime() {
+    const on = chimeOn();
+    this.chimeButton.setAttribute("aria-pressed", String(on));
+    this.chimeButton.textContent = t(on ? "chair.chime.on" : "chair.chime.off");
+  }
+
+  /** Scroll the chair's queue (not the page) so that the newest request's row is in view. */
+  revealNewest() {
+    const row = /** @type {HTMLElement | null} */ (
+      this.queueList.querySelector(`[data-request-id="${CSS.escape(this.newestRequest)}"]`));
+    if (!row || this.arranged !== "chair") return;
+    const list = this.queueList; // positioned (sitting.css): offsetTop is within the list
+    const top = row.offsetTop;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + row.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = top + row.offsetHeight - list.clientHeight;
     }
   }
 
@@ -326,10 +393,10 @@ export class SittingView {
    * @param {string} title
    */
   async decide(itemId, title) {
-    const result = await confirmDialog({
+    const result = await confirmDialog(() => ({
       title: t("chair.decide_dialog.title"), text: title, confirm: t("chair.decide_dialog.confirm"),
       input: { label: t("chair.decide_dialog.label"), choices: RESULT_CHOICES.map((k) => t(k)) },
-    });
+    }));
     if (result) await this.callbacks.command("decide", { item_id: itemId, result });
   }
 
@@ -338,10 +405,10 @@ export class SittingView {
    * @param {string} name
    */
   async remove(participantId, name) {
-    const ok = await confirmDialog({
+    const ok = await confirmDialog(() => ({
       title: t("chair.remove_confirm.title", { name }), text: t("chair.remove_confirm.text"),
       confirm: t("chair.remove"), danger: true,
-    });
+    }));
     if (ok !== null) await this.callbacks.command("remove", { participant_id: participantId });
   }
 

@@ -291,6 +291,11 @@ export class VotePanel {
     if (this.state) this.render(this.state);
   }
 
+  /** Leaving puts an announced result away: it is news once, not again after rejoining. */
+  forgetResult() {
+    this.resultFor = "";
+  }
+
   /** Rebuild the texts after a language change. */
   retranslate() {
     this.shownKey = "";
