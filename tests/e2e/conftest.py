@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,27 @@ def launch_browser(playwright: Any, camera: Path | None = None, microphone: Path
     if microphone is not None:
         args.append(f"--use-file-for-fake-audio-capture={microphone}")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
+@contextmanager
+def one_browser_sitting(playwright: Any, root: Path, module: str, hue: int) -> Iterator[tuple[Server, Any, Any]]:
+    """A server without presence detection, one Chromium with a small fake camera (its pages are
+    the test's to open) and socket-only members; stopped in order, the server's log kept in
+    artifacts/e2e-server-<module>.log."""
+    from .socketmembers import SocketMembers
+
+    server = start_server(root, extra=["--no-presence-detection"])
+    browser = launch_browser(playwright, write_y4m(root / "camera.y4m", seconds=2, hue=hue, width=320, height=180),
+                             write_wav(root / "voice.wav", seconds=3))
+    members = SocketMembers(server.base_url)
+    try:
+        yield server, browser, members
+    finally:
+        members.close()
+        browser.close()
+        stop_server(server.process)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"e2e-server-{module}.log").write_bytes(server.log.read_bytes())
 
 
 @pytest.fixture(scope="module")

@@ -20,16 +20,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, launch_browser, start_server, stop_server
-from .fakemedia import write_wav, write_y4m
+from .conftest import one_browser_sitting
 from .helpers import self_id, text_of, wait_for
-from .socketmembers import SocketMembers
 
 pytestmark = pytest.mark.e2e
 
 CHAIR, A = 0, 2
 SOCKET_ONLY = (3, 4, 5, 6, 7, 8)
-SERVER_ARGS = ["--no-presence-detection"]
 VIEWPORTS = ({"width": 1024, "height": 768}, {"width": 768, "height": 1024})
 FAILING_IMPACTS = ("serious", "critical")
 
@@ -85,19 +82,9 @@ class Audit:
 @pytest.fixture(scope="module")
 def sitting(playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("axe")
-    server = start_server(root, extra=SERVER_ARGS)
-    browser = launch_browser(playwright_instance, write_y4m(root / "camera.y4m", seconds=2, hue=120, width=320, height=180),
-                             write_wav(root / "voice.wav", seconds=3))
-    members = SocketMembers(server.base_url)
-    try:
+    with one_browser_sitting(playwright_instance, root, "test_accessibility", hue=120) as (server, browser, members):
         pages = {who: browser.new_context(viewport=VIEWPORTS[0], locale="ja-JP").new_page() for who in ("chair", "a")}
         yield {"server": server, "pages": pages, "members": members}
-    finally:
-        members.close()
-        browser.close()
-        stop_server(server.process)
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "e2e-server-test_accessibility.log").write_bytes(server.log.read_bytes())
 
 
 def test_every_page_state_of_a_sitting_passes_axe(sitting: dict[str, Any], axe_source: str, artifacts: Path) -> None:

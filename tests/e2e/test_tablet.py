@@ -16,17 +16,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import ARTIFACTS, launch_browser, start_server, stop_server
-from .fakemedia import write_wav, write_y4m
+from .conftest import one_browser_sitting
 from .helpers import self_id, text_of, wait_for
-from .socketmembers import SocketMembers
 
 pytestmark = pytest.mark.e2e
 
 # Rehearsal join links in printed order: 0 委員長 山田 太郎, 2 鈴木 一郎, then members.
 CHAIR, A = 0, 2
 SOCKET_ONLY = (3, 4, 5, 6, 7, 8)
-SERVER_ARGS = ["--no-presence-detection"]
 VIEWPORTS = ({"width": 1024, "height": 768}, {"width": 768, "height": 1024}, {"width": 1366, "height": 768})
 
 # How much of an element's box the screen shows (0..1): clipped by the viewport and by every
@@ -106,14 +103,9 @@ def at(page: Any, viewport: dict[str, int]) -> str:
 
 
 @pytest.fixture(scope="module")
-def sitting(playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory,
-            request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+def sitting(playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("tablet")
-    server = start_server(root, extra=SERVER_ARGS)
-    browser = launch_browser(playwright_instance, write_y4m(root / "camera.y4m", seconds=2, hue=200, width=320, height=180),
-                             write_wav(root / "voice.wav", seconds=3))
-    members = SocketMembers(server.base_url)
-    try:
+    with one_browser_sitting(playwright_instance, root, "test_tablet", hue=200) as (server, browser, members):
         pages: dict[str, Any] = {}
         for who, link in (("chair", CHAIR), ("a", A)):
             pages[who] = browser.new_context(viewport=VIEWPORTS[0], locale="ja-JP").new_page()
@@ -122,12 +114,6 @@ def sitting(playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory,
         ids = {who: self_id(page) for who, page in pages.items()}
         others = [members.join(server.links[link]) for link in SOCKET_ONLY]
         yield {"server": server, "pages": pages, "ids": ids, "members": members, "others": others}
-    finally:
-        members.close()
-        browser.close()
-        stop_server(server.process)
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "e2e-server-test_tablet.log").write_bytes(server.log.read_bytes())
 
 
 def queue_row(page: Any, participant_id: str) -> Any:
