@@ -35,6 +35,7 @@ from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
 from gikai.signaling import wire
 from gikai.signaling.adapters.bridges import SfuMediaControl, Subscribers
+from gikai.signaling.adapters.captions import CaptionsBridge
 from gikai.signaling.adapters.pdf_inspector import SandboxInspector
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.adapters.recordings import Recordings
@@ -48,6 +49,7 @@ from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.http import state
 from gikai.signaling.http.api import domain_errors, setup_api
 from gikai.signaling.http.archive import setup_archive
+from gikai.signaling.http.captions import CAPTIONS, setup_captions
 from gikai.signaling.http.common import storable_addresses
 from gikai.signaling.http.documents import setup_documents_api
 from gikai.signaling.http.routes import setup_routes
@@ -89,6 +91,7 @@ def create_app(config: ServerConfig) -> web.Application:
     setup_api(app)
     setup_documents_api(app)
     setup_archive(app)
+    setup_captions(app)
     return app
 
 
@@ -118,6 +121,7 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
     finally:
         await owned.renderer.close()
         await _close_sockets(app)
+        await owned.captions.close()
         await owned.recordings.close()
         await owned.render_jobs.close()
         await tasks.drain()  # the last segments' record entries
@@ -140,6 +144,7 @@ class _Owned:
     render_jobs: RenderJobs
     renderer: DocumentRenderer
     presence: PresenceBridge | None
+    captions: CaptionsBridge
 
 
 def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Tasks) -> _Owned:
@@ -175,7 +180,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     directory = Directory(units)
     ceremonies = Ceremonies()
     render_jobs = RenderJobs(archive, data / "renders")
-    _subscribe(subscribers, sfu, gallery, pushes, presenting)
+    captions = CaptionsBridge(sfu, hub, gallery, _speech_engine(config), tasks.spawn)
+    _subscribe(subscribers, sfu, gallery, pushes, presenting, captions)
 
     app[ACCOUNTS] = accounts
     app[state.ADMIN] = AdminService(units)
@@ -188,30 +194,46 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.SIGNER] = signer
     app[state.SITTINGS] = sittings
     app[state.TOKENS] = tokens
+    app[CAPTIONS] = captions
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
-        MemberMedia(sfu, media_control, recordings, presence, config.turn), presenting, presence, tasks.spawn)
+        MemberMedia(sfu, media_control, recordings, presence, config.turn, captions=captions.enabled),
+        presenting, presence, tasks.spawn)
     app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn, config.turn)
-    app[METRICS] = Metrics(Sources(hub, gallery, sfu, sittings, ballots, recordings, app[LOOP_LAG], app[wire.ERRORS]))
-    return _Owned(sfu, recordings, render_jobs, renderer, presence)
+    app[METRICS] = Metrics(Sources(hub, gallery, sfu, sittings, ballots, recordings, app[LOOP_LAG], app[wire.ERRORS],
+                                   captions))
+    return _Owned(sfu, recordings, render_jobs, renderer, presence, captions)
+
+
+def _speech_engine(config: ServerConfig) -> Any:
+    """The recogniser of live captions (one worker process, started on the first utterance), or
+    None without a model."""
+    if config.asr_model is None:
+        return None
+    from gikai.media.analysis.speech import SpeechEngine  # the optional speech extra
+
+    return SpeechEngine(config.asr_model, threads=config.asr_threads)
 
 
 def _subscribe(subscribers: Subscribers, sfu: SFU, gallery: Gallery, pushes: MemberPushes,
-               presenting: PresentingService) -> None:
+               presenting: PresentingService, captions: CaptionsBridge) -> None:
     """The reactions to committed changes, in the order they run."""
     # A sitting changed: the gallery's view first (no await), then the members' push, then the end
     # of a presentation or share its presenter may no longer show (pushed after the change).
     subscribers.on_sitting(gallery.sitting_changed)
     subscribers.on_sitting(pushes.sitting_changed)
     subscribers.on_sitting(presenting.sitting_changed)
+    subscribers.on_sitting(captions.sitting_changed)  # whose microphone is captioned: the heard ones
     # A ballot changed: the gallery shows published results only; the members' pushes coalesce.
     subscribers.on_ballot(gallery.ballot_changed)
     subscribers.on_ballot(pushes.ballot_changed)
     # Whose microphone may be heard changed: the gallery cuts one that may not, at once.
     subscribers.on_audible(gallery.set_audible)
+    subscribers.on_audible(captions.set_audible)
     # A peer came or went: the gallery's sources, and a share whose sharer's media went.
     sfu.peer_listeners.append(gallery.peers_changed)
     sfu.peer_listeners.append(presenting.media_changed)
+    sfu.peer_listeners.append(captions.peers_changed)
 
 
 def _peer_failed(hub: Hub, tasks: Tasks, room_id: str, peer_id: str) -> None:
@@ -235,6 +257,8 @@ async def _close_sockets(app: web.Application) -> None:
         await app[GALLERY_SOCKETS].gallery.close()
     if MEMBER_SOCKETS in app:
         await app[MEMBER_SOCKETS].close_all()
+    if CAPTIONS in app:
+        app[CAPTIONS].end_screens()
     if TASKS in app:
         await app[TASKS].drain()
 

@@ -19,6 +19,7 @@ from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.cli.admin import add_admin_commands, run_admin
 from gikai.signaling.cli.network import add_network_media_options, describe, network_media_settings
 from gikai.signaling.cli.rehearsal_papers import add_rehearsal_papers
+from gikai.signaling.cli.speech import add_speech_options, describe_speech, speech_settings
 from gikai.signaling.config import ServerConfig, canonical_origin, parse_networks
 from gikai.signaling.http.state import DIRECTORY, DOCUMENTS, SITTINGS, TOKENS
 from gikai.signaling.ops.logs import configure_logging
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_operations_options(serve)
     add_network_media_options(serve)
+    add_speech_options(serve)
     return parser
 
 
@@ -105,6 +107,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     print(f"gikai serving on {base}", flush=True)
     for line in describe(config):
         print(line, flush=True)
+    print(describe_speech(config.asr_model), flush=True)
     clerk = await app[ACCOUNTS].ensure_clerk()
     if clerk is not None:
         print(f"clerk account created: user '{clerk[0]}', password '{clerk[1]}' "
@@ -124,6 +127,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
             link = f"{base}/join#{app[TOKENS].issue(p.id)}"
             print(f"  {ROLE_LABELS[p.role]} {p.name}: {link}", flush=True)
         print(f"public gallery (傍聴席): {base}/gallery/{meeting.id}", flush=True)
+        print(f"caption screen (字幕): {base}/captions/{meeting.id}", flush=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -154,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             gallery_max_per_address=max(1, args.gallery_max_per_address),
             **operations,
             **network_media_settings(parser, args),
+            **speech_settings(parser, args),
         )
         asyncio.run(serve(config))
         return 0

@@ -70,6 +70,11 @@ PAGES: dict[str, Page] = {page.name: page for page in (
                  '<h1 class="meeting-title" id="title" data-testid="gallery-title"></h1>',
                  '<p class="body-name" id="body-name" data-testid="gallery-body"></p>'),
          title="傍聴席 gikai", body_class="gallery-page"),
+    Page("captions", "pages/captions.js", ("captions.css",),
+         _titles('<p class="app-name" data-i18n="captions.app">gikai 字幕</p>',
+                 '<h1 class="meeting-title" id="title" data-testid="captions-title"></h1>',
+                 '<p class="body-name" id="body-name" data-testid="captions-body"></p>'),
+         title="字幕 gikai", body_class="captions-page"),
 )}
 
 SHELL = """<!doctype html>

@@ -31,6 +31,7 @@ from gikai.orchestrator.domain.presence import Presence
 from gikai.orchestrator.domain.voting import BallotState
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.sittings import SittingService
+from gikai.signaling.adapters.captions import CaptionsBridge
 from gikai.signaling.adapters.recordings import Recordings
 from gikai.signaling.config import CONFIG, address_in
 from gikai.signaling.gallery.seats import Gallery
@@ -56,6 +57,7 @@ class Sources:
     recordings: Recordings
     loop_lag: LoopLag
     errors: ErrorTally
+    captions: CaptionsBridge
 
 
 @dataclass
@@ -70,6 +72,9 @@ class Snapshot:
     loop_lag: float = 0.0
     loop_lag_worst: float = 0.0
     errors: Counter[tuple[str, str]] = field(default_factory=Counter)
+    captions: int = 0
+    captioned_streams: int = 0
+    recogniser_seconds: float = 0.0
 
 
 class GikaiCollector(Collector):
@@ -112,6 +117,12 @@ class GikaiCollector(Collector):
         for (channel, code), count in sorted(s.errors.items()):
             errors.add_metric([channel, code], count)
         yield errors
+        yield CounterMetricFamily("gikai_captions", "Live captions sent (each to every member, viewer and screen)",
+                                  value=s.captions)
+        yield gauge("gikai_captioned_microphones", "Microphones being recognised for live captions now",
+                    s.captioned_streams)
+        yield CounterMetricFamily("gikai_recogniser_cpu_seconds", "CPU seconds the speech recogniser spent",
+                                  value=s.recogniser_seconds)
 
 
 class Metrics:
@@ -141,6 +152,8 @@ class Metrics:
             recording_bytes=src.recordings.bytes_written, recordings_active=len(src.recordings.active),
             loop_lag=src.loop_lag.last, loop_lag_worst=src.loop_lag.worst,
             errors=Counter(src.errors.counts),
+            captions=src.captions.delivered, captioned_streams=src.captions.watching(),
+            recogniser_seconds=src.captions.engine.busy_seconds if src.captions.engine is not None else 0.0,
         )
 
     async def exposition(self) -> bytes:

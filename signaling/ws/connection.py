@@ -246,6 +246,7 @@ class Connection:
             "presentation": presentation_view(self.presenting.current(meeting_id)),
             "screen": screen_view(self.presenting.sharer(meeting_id)),
             "ice_servers": self.media.ice_servers(p.id),
+            "captions": self.media.captions,
         }
         self._renewing = asyncio.ensure_future(keep_renewing(self.media.turn, p.id, self.send))
         return data, self._after_join

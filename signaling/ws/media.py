@@ -17,8 +17,9 @@ SendOffer = Callable[[Offer], Awaitable[None]]
 
 class MemberMedia:
     def __init__(self, sfu: SFU, media_control: SfuMediaControl, recordings: Recordings,
-                 presence: PresenceBridge | None, turn: TurnServers = NO_TURN) -> None:
+                 presence: PresenceBridge | None, turn: TurnServers = NO_TURN, captions: bool = False) -> None:
         self.sfu = sfu
+        self.captions = captions  # live captions are made (a speech model is installed)
         self.turn = turn
         self.media_control = media_control
         self.recordings = recordings

@@ -36,6 +36,7 @@ class _Member:
         self.answers: set[asyncio.Task[None]] = set()
         self.id = ""
         self.last_sitting: dict[str, Any] = {}
+        self.captions: list[dict[str, Any]] = []  # live captions pushed to this member, in order
 
     async def start(self) -> str:
         self.http = aiohttp.ClientSession()
@@ -71,6 +72,8 @@ class _Member:
                 task.add_done_callback(self.answers.discard)
             elif data.get("type") == "sitting":
                 self.last_sitting = data["sitting"]
+            elif data.get("type") == "caption":
+                self.captions.append(data["caption"])
         for future in self.pending.values():  # the socket closed: nobody will answer these
             if not future.done():
                 future.set_exception(ConnectionError("socket closed"))
@@ -126,6 +129,9 @@ class SocketMembers:
 
     def sitting(self, index: int = 0) -> dict[str, Any]:
         return self.members[index].last_sitting
+
+    def captions(self, index: int = 0) -> list[dict[str, Any]]:
+        return list(self.members[index].captions)
 
     async def _close_all(self) -> None:
         await asyncio.gather(*(m.close() for m in self.members), return_exceptions=True)

@@ -94,6 +94,8 @@ class World:
         meetings = [ids["meeting"], ids["adjourned"], ids["other_meeting"]]
         if (method, path) == ("POST", "/api/archive/{meeting_id}/render"):
             return {}  # a real render takes minutes of CPU
+        if path == "/captions/{meeting_id}/events":
+            return {}  # a real sitting's caption stream never ends (tests/signaling/test_captions.py reads one)
         if path == "/api/admin/members/{member_id}/revoke" or path.endswith("/enrolment"):
             return {"member_id": [ids["spare_member"]]}
         if (method, path) == ("DELETE", "/api/admin/documents/{document_id}"):

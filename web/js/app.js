@@ -22,6 +22,7 @@ import { exposeHooks } from "./hooks.js";
 import { seatInfo } from "./api.js";
 import { AudioOnly } from "./audioonly.js";
 import { MeetingOver } from "./views/over.js";
+import { LiveCaption } from "./views/livecaption.js";
 import { byId } from "./views/dom.js";
 
 /**
@@ -89,6 +90,7 @@ export class App {
     });
     this.audioOnly = new AudioOnly({ signaling: () => this.signaling });
     this.over = new MeetingOver(byId("over-panel"), { leave: () => this.leave() });
+    this.caption = new LiveCaption();
     for (const id of ["rejoin-button", "retry-button"]) {
       /** @type {HTMLElement} */ (document.getElementById(id)).addEventListener("click", () => this.rejoin());
     }
@@ -112,6 +114,7 @@ export class App {
     this.meeting.retranslate();
     this.panels.retranslate();
     this.over.retranslate();
+    this.caption.render();
     this.render();
   }
 
@@ -268,6 +271,9 @@ export class App {
         break;
       case "audio_only_suggested":
         this.audioOnly.suggest();
+        break;
+      case "caption":
+        if (/** @type {any} */ (push).caption) this.caption.show(/** @type {any} */ (push).caption);
         break;
       default:
         break; // newer servers may push more; ignore what we do not know

@@ -27,6 +27,7 @@ export default {
   "meeting.camera_off": "Camera off",
   "meeting.speaking": "Speaking",
   "meeting.alone": "Waiting for the other participants.",
+  "caption.who": "{name} (automatic caption)",
   "meeting.participants": "{n} participants",
   "control.mic.on": "Mic on",
   "control.mic.off": "Mic off",

@@ -27,6 +27,7 @@ export default {
   "meeting.camera_off": "カメラ オフ",
   "meeting.speaking": "発言中",
   "meeting.alone": "ほかの参加者を待っています。",
+  "caption.who": "{name}(自動字幕)",
   "meeting.participants": "参加者 {n}人",
   "control.mic.on": "マイク オン",
   "control.mic.off": "マイク オフ",

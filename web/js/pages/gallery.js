@@ -14,6 +14,7 @@ import { selectedPair } from "../peer.js";
 import { LevelMeter, resumeAudio } from "../media.js";
 import { Socket, ProtocolError } from "../socket.js";
 import { h, byId as $ } from "../views/dom.js";
+import { LiveCaption } from "../views/livecaption.js";
 
 Object.assign(TABLES.ja, strings.ja);
 Object.assign(TABLES.en, strings.en);
@@ -51,6 +52,7 @@ class GalleryPage {
     this.mode = "connecting";
     /** @type {Map<string, {audio: HTMLAudioElement, stream: MediaStream, meter: LevelMeter | null}>} */
     this.sinks = new Map();
+    this.caption = new LiveCaption();
     this.socket = new Socket({
       path: "/gallery/ws",
       greet: (socket) => this.watch(socket),
@@ -115,6 +117,8 @@ class GalleryPage {
         this.peer.onFailed = () => this.socket.reconnect(); // reconnects, with a new peer
       }
       this.peer.offer({ sdp: message.sdp, revision: message.revision });
+    } else if (message.type === "caption") {
+      this.caption.show(/** @type {any} */ (message).caption);
     }
   }
 
@@ -319,6 +323,7 @@ class GalleryPage {
     if (this.view) this.render(this.view);
     else this.renderSound();
     this.renderOtherLanguage();
+    this.caption.render();
     if (!$("status").hidden) {
       this.status(this.socket.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
     }
