@@ -26,3 +26,9 @@ class MediaPortsExhausted(MediaError):
     can be connected until someone leaves."""
 
     code = "media_ports_full"
+
+
+class SpeechModelError(MediaError):
+    """The speech recognition model is missing, damaged, or not a CTranslate2 Whisper folder."""
+
+    code = "speech_model_invalid"
