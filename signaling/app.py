@@ -27,6 +27,7 @@ from gikai.orchestrator.persistence.database import Database, sqlite_url
 from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
+from gikai.orchestrator.service.transcripts import TranscriptService
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.directory import Directory
 from gikai.orchestrator.service.documents import DocumentService
@@ -188,6 +189,7 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.SIGNER] = signer
     app[state.SITTINGS] = sittings
     app[state.TOKENS] = tokens
+    app[state.TRANSCRIPTS] = TranscriptService(units, sittings, archive, signer, clock=sittings.clock)
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
         MemberMedia(sfu, media_control, recordings, presence, config.turn), presenting, presence, tasks.spawn)
