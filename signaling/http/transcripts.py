@@ -68,7 +68,10 @@ async def correct_sentence(readable: Readable, request: web.Request) -> web.Resp
 async def finalise(readable: Readable, request: web.Request) -> web.Response:
     account, _ = await require(request, clerk=True)
     meeting_id = await readable(request)
-    digest = await request.app[TRANSCRIPTS].finalise(meeting_id, account.id)
+    try:
+        digest = await request.app[TRANSCRIPTS].finalise(meeting_id, account.id)
+    except NotFound:
+        raise fail(404, "not_found", "no sitting held here by that id") from None
     return ok({"sha256": digest})
 
 
