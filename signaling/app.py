@@ -27,13 +27,13 @@ from gikai.orchestrator.persistence.database import Database, sqlite_url
 from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
-from gikai.orchestrator.service.transcripts import TranscriptService
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.directory import Directory
 from gikai.orchestrator.service.documents import DocumentService
 from gikai.orchestrator.service.presenting import PresentingService
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
+from gikai.orchestrator.service.transcripts import TranscriptService
 from gikai.signaling import wire
 from gikai.signaling.adapters.bridges import SfuMediaControl, Subscribers
 from gikai.signaling.adapters.pdf_inspector import SandboxInspector

@@ -50,7 +50,9 @@ class TranscriptRepository:
 
     @property
     def _sqlite(self) -> bool:
-        return self.session.bind.dialect.name == "sqlite"
+        bind = self.session.bind
+        assert bind is not None, "gikai's sessions are bound to the engine"
+        return bind.dialect.name == "sqlite"
 
     # -- reading ---------------------------------------------------------------------
     async def texts(self, meeting_id: str) -> dict[int, SpeechText]:

@@ -23,8 +23,8 @@ from gikai.orchestrator.domain.chronicle import Chronicle, build_chronicle
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.ledger import verify_chain
-from gikai.orchestrator.persistence.archive import ListedSitting
 from gikai.orchestrator.domain.transcript import Sentence, SpeechText
+from gikai.orchestrator.persistence.archive import ListedSitting
 from gikai.orchestrator.reports.minutes import Words, minutes_html, minutes_json, minutes_pdf
 from gikai.orchestrator.reports.timeline import timeline_svg
 from gikai.orchestrator.service.signing import Signer, signature_checker
@@ -184,7 +184,7 @@ class ArchiveService:
     async def words(self, meeting_id: str) -> Words:
         """The speeches' texts (as they read now) and whether they are final, for the minutes; an
         imported sitting's from its exported minutes.json."""
-        facts, entries = await self.record(meeting_id)
+        _, entries = await self.record(meeting_id)
         final = next(({**e["data"], "at": e["at"]} for e in entries if e["name"] == Entry.MINUTES_FINALISED), None)
         if await asyncio.to_thread(self._imported, meeting_id) is not None:
             return Words(await asyncio.to_thread(self._imported_texts, meeting_id), final)

@@ -14,9 +14,9 @@ from gikai.orchestrator.domain.accounts import Account, Credential, Enrolment, L
 from gikai.orchestrator.domain.agenda import AgendaItem
 from gikai.orchestrator.domain.model import Body, Meeting, Member, Participant
 from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.transcript import Correction, SpeechText
 from gikai.orchestrator.domain.voting import Ballot, Choice
 from gikai.orchestrator.persistence.archive import ListedSitting
-from gikai.orchestrator.domain.transcript import Correction, SpeechText
 from gikai.orchestrator.persistence.documents import PageFound, StoredDocument, StoredPage
 from gikai.orchestrator.persistence.transcripts import SentenceFound
 

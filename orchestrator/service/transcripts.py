@@ -108,7 +108,9 @@ class TranscriptService:
             final = bool(await uow.record.named_entries(meeting_id, [Entry.MINUTES_FINALISED]))
             speech = await uow.transcripts.text(meeting_id, speech_index)
             if speech is None:
-                raise MinutesFinalised("") if final else NotFound(f"no text for speech {speech_index}")
+                if final:
+                    raise MinutesFinalised("the minutes of this sitting are final")
+                raise NotFound(f"no text for speech {speech_index}")
             correction = correct(speech, sentence_index, text, by, self._clock(), final)
             if correction is not None:
                 await uow.transcripts.add_correction(meeting_id, speech_index, correction)
@@ -117,8 +119,9 @@ class TranscriptService:
 
     async def draft_minutes(self, meeting_id: str, drafter: SpeechDrafter, model: str = "") -> int:
         """Draft every speech not corrected yet from its speaker's recorded audio, prompted with
-        the sitting's vocabulary (``model`` names the recogniser, kept with each draft). Returns how many speeches were drafted (a speaker without a
-        recorded audio track has none to draft from)."""
+        the sitting's vocabulary (``model`` names the recogniser, kept with each draft). Returns
+        how many speeches were drafted (a speaker without a recorded audio track has none to draft
+        from). Slow (the recogniser runs for every speech): run it as a background task."""
         c = await self._chronicle(meeting_id)
         if await self.finalised(meeting_id):
             raise MinutesFinalised("the minutes of this sitting are final")
@@ -130,8 +133,8 @@ class TranscriptService:
             key = audio.get(s.holder_id)
             if key is None or (i in texts and texts[i].corrected):
                 continue
-            sentences = await drafter.draft(meeting_id, key, round(c.offset(s.start), 3), round(c.offset(s.end), 3),
-                                            prompt)
+            start, end = round(c.offset(s.start), 3), round(c.offset(s.end), 3)
+            sentences = await drafter.draft(meeting_id, key, start, end, prompt)
             await self.set_draft(meeting_id, i, sentences, model)
             drafted += 1
         return drafted
@@ -147,7 +150,8 @@ class TranscriptService:
             async with self._units() as uow:
                 if await uow.record.named_entries(meeting_id, [Entry.MINUTES_FINALISED]):
                     raise MinutesFinalised("the minutes of this sitting are final")
-                items = final_texts([(s.holder_id, s.kind) for s in c.speeches], await uow.transcripts.texts(meeting_id))
+                texts = await uow.transcripts.texts(meeting_id)
+                items = final_texts([(s.holder_id, s.kind) for s in c.speeches], texts)
                 digest = texts_digest(items)
                 event = Event(Entry.MINUTES_FINALISED, self._clock(), None, {
                     "form": CANONICAL_FORM, "sha256": digest, "by": by,

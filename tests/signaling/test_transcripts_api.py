@@ -130,7 +130,7 @@ async def test_the_clerk_corrects_finalises_and_then_corrections_are_refused(adj
 
 
 async def test_verify_names_the_edited_speech(adjourned, capsys):
-    client, services, meeting, speaker, clerk, root = adjourned
+    client, services, meeting, _speaker, clerk, root = adjourned
     h = {"X-CSRF-Token": await login_clerk(client, *clerk)}
     assert (await client.post(f"/api/archive/{meeting.id}/minutes/finalise", headers=h)).status == 200
     out = root / "export"
