@@ -232,6 +232,12 @@ class MinutesFinalised(DomainError):
     en = "These minutes have been finalised and can no longer be corrected."
 
 
+class SpeechCorrected(DomainError):
+    code = "speech_corrected"
+    ja = "この発言は事務局が訂正しているため、自動の文字起こしでは置き換えません。"
+    en = "The clerk has corrected this speech: an automatic draft does not replace it."
+
+
 class MinutesNotReady(WrongMeetingState):
     code = "minutes_not_ready"
     ja = "会議が終わるまで会議録は確定できません。"

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gikai.orchestrator.domain.chronicle import Chronicle
-from gikai.orchestrator.domain.errors import MinutesFinalised, MinutesNotReady, NotFound
+from gikai.orchestrator.domain.errors import MinutesFinalised, MinutesNotReady, NotFound, SpeechCorrected
 from gikai.orchestrator.domain.events import Entry, Event
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.transcript import (
@@ -85,18 +85,19 @@ class TranscriptService:
     async def set_draft(self, meeting_id: str, speech_index: int, sentences: list[tuple[float, float, str]],
                         model: str) -> SpeechText:
         """The automatic text of one speech (replacing an earlier draft). Refused when the clerk has
-        corrected it or the minutes are final."""
+        corrected it (SpeechCorrected) or the minutes are final (MinutesFinalised)."""
         c = await self._chronicle(meeting_id)
         if not 0 <= speech_index < len(c.speeches):
             raise NotFound(f"speech {speech_index} of sitting {meeting_id}")
         speech = SpeechText(speech_index, c.speeches[speech_index].holder_id, clean_sentences(sentences),
                             model[:100], self._clock())
-        async with self._units() as uow:
+        # Under the sitting's lock, like finalising: no draft lands after the texts were hashed.
+        async with self._sittings.hold(meeting_id), self._units() as uow:
             if await uow.record.named_entries(meeting_id, [Entry.MINUTES_FINALISED]):
                 raise MinutesFinalised("the minutes of this sitting are final")
             earlier = await uow.transcripts.text(meeting_id, speech_index)
             if earlier is not None and earlier.corrected:
-                raise MinutesFinalised("the clerk has corrected this speech: it is not drafted again")
+                raise SpeechCorrected(f"speech {speech_index} has corrections: it is not drafted again")
             await uow.transcripts.set_draft(meeting_id, speech)
             await uow.commit()
         return speech

@@ -10,7 +10,13 @@ import json
 import pytest
 
 from gikai.orchestrator.domain.audit import audit
-from gikai.orchestrator.domain.errors import InvalidVocabulary, MinutesFinalised, MinutesNotReady, NotFound
+from gikai.orchestrator.domain.errors import (
+    InvalidVocabulary,
+    MinutesFinalised,
+    MinutesNotReady,
+    NotFound,
+    SpeechCorrected,
+)
 from gikai.orchestrator.domain.ledger import verify_chain
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.service.archive import ArchiveService
@@ -119,8 +125,13 @@ async def test_every_correction_is_kept_and_a_corrected_speech_is_not_drafted_ag
     drafter.asked.clear()
     assert await world.words.draft_minutes(meeting_id, drafter) == 1  # only the uncorrected speech
     assert drafter.asked[0][0] == f"{world.speakers[1]}-audio"
-    with pytest.raises(MinutesFinalised):
+    with pytest.raises(SpeechCorrected):
         await world.words.set_draft(meeting_id, 0, [(0, 1, "上書き")], "x")
+    await world.words.finalise(meeting_id, "clerk")
+    with pytest.raises(MinutesFinalised):
+        await world.words.set_draft(meeting_id, 1, [(0, 1, "確定の後")], "x")
+    with pytest.raises(MinutesFinalised):
+        await world.words.draft_minutes(meeting_id, drafter)
 
 
 async def test_finalising_puts_the_texts_hash_on_the_signed_record_and_stops_corrections(database, tmp_path):
