@@ -4,11 +4,13 @@ exported record and minutes verify, and an edited minutes.json fails naming the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
 from gikai.orchestrator.domain.rules import SpeechKind
+from gikai.orchestrator.service.archive import ArchiveService
 from gikai.signaling.app import create_app
 from gikai.signaling.auth.sessions import COOKIE
 from gikai.signaling.cli.admin import verify_file
@@ -16,6 +18,9 @@ from gikai.signaling.config import ServerConfig
 from gikai.signaling.http.state import TRANSCRIPTS
 from tests.signaling.test_api import login_clerk
 from tests.support.server import Parts
+
+
+AUDIO = b"not played here"
 
 
 class Drafter:
@@ -43,10 +48,11 @@ async def adjourned(aiohttp_client, tmp_path):
     await run(lambda s, now: s.grant(chair.id, request.id, now))
     await run(lambda s, now: s.end_speech(speaker.id, now))
     await run(lambda s, now: s.recording_event("recording_segment", now, {
-        "key": f"{speaker.id}-audio", "start": 0, "end": 5, "sha256": "0" * 64, "path": "a.webm", "kind": "audio"}))
+        "key": f"{speaker.id}-audio", "start": 0, "end": 5, "sha256": hashlib.sha256(AUDIO).hexdigest(),
+        "path": "a.webm", "kind": "audio"}))
     await run(lambda s, now: s.adjourn(chair.id, now))
     (tmp_path / "recordings" / meeting.id).mkdir(parents=True, exist_ok=True)
-    (tmp_path / "recordings" / meeting.id / "a.webm").write_bytes(b"not played here")
+    (tmp_path / "recordings" / meeting.id / "a.webm").write_bytes(AUDIO)
     assert await client.app[TRANSCRIPTS].draft_minutes(meeting.id, Drafter(), "test") == 1
     clerk = await services.accounts.ensure_clerk()
     return client, services, meeting, speaker, clerk, tmp_path
@@ -124,6 +130,11 @@ async def test_the_clerk_corrects_finalises_and_then_corrections_are_refused(adj
     assert minutes["speeches"][0]["text"] == "除雪体制について質疑します。予算は足りていますか。"
     assert "予算は足りていますか。" in (out / "minutes.html").read_text(encoding="utf-8")
     assert verify_file(out / "record.json", None, (), out / "minutes.json") == 0
+    # another server imports the export: its minutes carry the same final texts
+    elsewhere = ArchiveService(services.db.unit_of_work, services.archive.signer, root / "rec2", root / "imp2")
+    assert elsewhere.import_folder(out) == meeting.id
+    words = await elsewhere.words(meeting.id)
+    assert words.texts[0].text == minutes["speeches"][0]["text"] and words.finalised["sha256"] == digest
     minutes["speeches"][0]["text"] = "除雪体制について質疑します。予算は十分ですか。"
     (out / "edited.json").write_text(json.dumps(minutes, ensure_ascii=False), encoding="utf-8")
     assert verify_file(out / "record.json", None, (), out / "edited.json") == 1
