@@ -33,6 +33,7 @@ from gikai.orchestrator.service.documents import DocumentService
 from gikai.orchestrator.service.presenting import PresentingService
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
+from gikai.orchestrator.service.transcripts import TranscriptService
 from gikai.signaling import wire
 from gikai.signaling.adapters.bridges import SfuMediaControl, Subscribers
 from gikai.signaling.adapters.captions import CaptionsBridge
@@ -195,6 +196,7 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.SITTINGS] = sittings
     app[state.TOKENS] = tokens
     app[CAPTIONS] = captions
+    app[state.TRANSCRIPTS] = TranscriptService(units, sittings, archive, signer, clock=sittings.clock)
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
         MemberMedia(sfu, media_control, recordings, presence, config.turn, captions=captions.enabled),

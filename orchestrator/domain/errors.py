@@ -211,3 +211,34 @@ class NotClerk(DomainError):
     code = "not_clerk"
     ja = "この操作は事務局だけが行えます。"
     en = "Only the clerk can do this."
+
+
+# -- the minutes' words (transcript.py) ----------------------------------------------
+class InvalidVocabulary(InvalidArgument):
+    code = "invalid_vocabulary"
+    ja = "用語の一覧に誤りがあります。1語40文字以内、200語までで入力してください。"
+    en = "The term list is not valid: at most 200 terms of 1 to 40 characters each."
+
+
+class InvalidCorrection(InvalidArgument):
+    code = "invalid_correction"
+    ja = "訂正した文が正しくありません(空の文、または長すぎる文です)。"
+    en = "The corrected sentence is not valid (empty or too long)."
+
+
+class MinutesFinalised(DomainError):
+    code = "minutes_finalised"
+    ja = "この会議録はすでに確定しています。訂正できません。"
+    en = "These minutes have been finalised and can no longer be corrected."
+
+
+class SpeechCorrected(DomainError):
+    code = "speech_corrected"
+    ja = "この発言は事務局が訂正しているため、自動の文字起こしでは置き換えません。"
+    en = "The clerk has corrected this speech: an automatic draft does not replace it."
+
+
+class MinutesNotReady(WrongMeetingState):
+    code = "minutes_not_ready"
+    ja = "会議が終わるまで会議録は確定できません。"
+    en = "The minutes can be finalised only after the sitting has been adjourned."

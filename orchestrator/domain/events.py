@@ -70,6 +70,9 @@ class Entry(enum.StrEnum):
     # -- agenda documents (document service)
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REMOVED = "document_removed"
+    # -- the minutes (service/transcripts.py): the clerk finalised the speeches' texts; the entry
+    # carries the sha256 of their canonical form (domain/transcript.py ``texts_digest``)
+    MINUTES_FINALISED = "minutes_finalised"
 
 
 class SpeechEnd(enum.StrEnum):

@@ -54,6 +54,8 @@ class Body:
     id: str = field(default_factory=new_id)
     rehearsal: bool = False
     rules: StandingRules = field(default_factory=StandingRules)
+    # Terms the speech recogniser is prompted with (domain/transcript.py clean_vocabulary)
+    vocabulary: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.name.strip():

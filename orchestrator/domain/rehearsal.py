@@ -33,6 +33,12 @@ _OTHERS = [
     ("斎藤 誠", "さいとう まこと", Role.CLERK),
     ("中村 直樹", "なかむら なおき", Role.PRESENTER),
 ]
+# The rehearsal body's vocabulary: words of a council sitting a recogniser gets wrong without help.
+_VOCABULARY = [
+    "委員長", "副委員長", "委員", "議案", "質疑", "答弁", "討論", "採決", "可決", "否決", "原案可決",
+    "継続審査", "一般会計予算", "一般会計補正予算", "専決処分", "請願", "陳情", "定足数", "休憩", "再開",
+    "散会", "動議", "説明員", "執行部", "デジタル変革", "除雪",
+]
 _AGENDA = [
     ("議案第1号 令和8年度一般会計予算", ItemKind.BILL),
     ("議案第2号 デジタル変革推進計画の策定について", ItemKind.BILL),
@@ -44,7 +50,8 @@ _AGENDA = [
 def rehearsal_committee(
     now: datetime,
 ) -> tuple[Body, list[Member], Meeting, list[Participant], list[AgendaItem]]:
-    body = Body(REHEARSAL_BODY_NAME, BodyKind.COMMITTEE, len(_MEMBERS), rehearsal=True)
+    body = Body(REHEARSAL_BODY_NAME, BodyKind.COMMITTEE, len(_MEMBERS), rehearsal=True,
+                vocabulary=list(_VOCABULARY))
     members = [
         Member(body.id, name, reading, seat, role)
         for seat, (name, reading, role) in enumerate(_MEMBERS, start=1)

@@ -21,7 +21,7 @@ from gikai.orchestrator.persistence.rows import AgendaItemRow, BodyRow, MeetingR
 
 def body_of(row: BodyRow) -> Body:
     return Body(row.name, BodyKind(row.kind), row.fixed_membership, row.id, row.rehearsal,
-                rules_from_json(row.rules))
+                rules_from_json(row.rules), [str(t) for t in row.vocabulary or []])
 
 
 def meeting_of(row: MeetingRow) -> Meeting:
@@ -58,7 +58,7 @@ class DirectoryRepository:
         self.session.add(
             BodyRow(id=body.id, name=body.name, kind=body.kind.value,
                     fixed_membership=body.fixed_membership, rehearsal=body.rehearsal,
-                    rules=rules_to_json(body.rules))
+                    rules=rules_to_json(body.rules), vocabulary=list(body.vocabulary))
         )
 
     def add_member(self, member: Member) -> None:
@@ -100,6 +100,14 @@ class DirectoryRepository:
         await self.add_meeting(meeting, participants)
         for item in agenda:
             self.add_agenda_item(item)
+
+    async def set_vocabulary(self, body_id: str, terms: list[str]) -> bool:
+        """Replace the body's vocabulary; False when there is no such body."""
+        row = await self.session.get(BodyRow, body_id)
+        if row is None:
+            return False
+        row.vocabulary = list(terms)
+        return True
 
     # -- finding ---------------------------------------------------------------------
     async def count_meetings(self) -> int:

@@ -24,6 +24,7 @@ class BodyRow(Base):
     fixed_membership: Mapped[int]
     rehearsal: Mapped[bool] = mapped_column(default=False)
     rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    vocabulary: Mapped[list[Any]] = mapped_column(default=list)  # the recogniser's terms
 
 
 class MemberRow(Base):
@@ -225,3 +226,54 @@ class SecretVoterRow(Base):
     # (the passkey assertion, whose challenge is bound to the choice, is verified and dropped).
     evidence_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     evidence_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class SpeechTextRow(Base):
+    """A speech's automatic draft: which speech (its index in the sitting's record), who spoke, the model."""
+
+    __tablename__ = "speech_texts"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    speech_index: Mapped[int] = mapped_column(primary_key=True)
+    speaker_id: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(100), default="")
+    drafted_at: Mapped[datetime | None]
+
+
+class SentenceRow(Base):
+    """One sentence of a speech: its times (seconds from the sitting's start), the draft, and the
+    text as it reads now (the latest correction), also as searched (``folded``)."""
+
+    __tablename__ = "speech_sentences"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    speech_index: Mapped[int] = mapped_column(primary_key=True)
+    sentence_index: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    draft: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)
+    corrected: Mapped[bool] = mapped_column(default=False)
+
+
+class CorrectionRow(Base):
+    """Every correction of a sentence, kept: who, when, the text before and after."""
+
+    __tablename__ = "sentence_corrections"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    speech_index: Mapped[int]
+    sentence_index: Mapped[int]
+    old: Mapped[str] = mapped_column(Text)
+    new: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+# Search structures one database has and the models cannot describe: SQLite's FTS5 table (and its
+# shadow tables), PostgreSQL's trigram index. The migrations make them; comparisons leave them out.
+SEARCH_ONLY = ("sentence_search", "ix_speech_sentences_folded_trgm")
+
+
+def described_by_models(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name``: False for the search structures above."""
+    return not (name or "").startswith(SEARCH_ONLY)

@@ -19,6 +19,7 @@ from gikai.orchestrator.persistence.directory import DirectoryRepository
 from gikai.orchestrator.persistence.documents import DocumentRepository
 from gikai.orchestrator.persistence.record import RecordRepository
 from gikai.orchestrator.persistence.sittings import SittingRepository
+from gikai.orchestrator.persistence.transcripts import TranscriptRepository
 
 
 class SqlUnitOfWork:
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.documents = DocumentRepository(self.session)
         self.archive = ArchiveRepository(self.session)
+        self.transcripts = TranscriptRepository(self.session)
 
     async def __aenter__(self) -> Self:
         return self

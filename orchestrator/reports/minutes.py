@@ -22,10 +22,11 @@ from gikai.orchestrator.reports.document import Block, Code, Document, Heading, 
 from gikai.orchestrator.reports.eras import japanese_date, long_date
 from gikai.orchestrator.reports.html import render_html
 from gikai.orchestrator.reports.pdf import render_pdf
+from gikai.orchestrator.reports.spoken import Words, speech_json, spoken_blocks, texts_json
 from gikai.orchestrator.reports.words import check_lang, clock, duration, members_word, role_title, speaker, word
 
 # role_title, Table and japanese_date are imported from here by the service layer and the tests.
-__all__ = ["Table", "japanese_date", "minutes_document", "minutes_html", "minutes_json", "minutes_pdf",
+__all__ = ["Table", "Words", "japanese_date", "minutes_document", "minutes_html", "minutes_json", "minutes_pdf",
            "proceedings", "role_title"]
 
 
@@ -81,8 +82,10 @@ def _voters(c: Chronicle, b: BallotRecord) -> list[str]:
     return sorted(ids, key=lambda m: (order.get(m, len(order)), m))
 
 
-def minutes_json(c: Chronicle) -> dict[str, Any]:
-    """The minutes as plain data (language-neutral; times local, ISO 8601 with the offset)."""
+def minutes_json(c: Chronicle, words: Words | None = None) -> dict[str, Any]:
+    """The minutes as plain data (language-neutral; times local, ISO 8601 with the offset), with
+    each speech's text (spoken.py) when ``words`` are given."""
+    words = words or Words()
     members = c.members()
     return {
         "format": "gikai-minutes/1",
@@ -104,8 +107,10 @@ def minutes_json(c: Chronicle) -> dict[str, Any]:
         "speeches": [{"n": n, "speaker_id": s.holder_id, "speaker": c.person(s.holder_id).name,
                       "role": c.person(s.holder_id).role, "kind": s.kind, "agenda_item_id": s.agenda_item_id,
                       "start": _iso(c, s.start), "end": _iso(c, s.end), "seconds": s.seconds,
-                      "limit_seconds": s.limit_seconds, "reason": s.reason, "open_ended": s.open_ended}
+                      "limit_seconds": s.limit_seconds, "reason": s.reason, "open_ended": s.open_ended,
+                      **speech_json(words, n - 1)}
                      for n, s in enumerate(c.speeches, start=1)],
+        "texts": texts_json(words),
         "ballots": [_ballot_json(c, b) for b in c.ballots],
         "recesses": [{"start": _iso(c, r.start), "end": _iso(c, r.end), "seconds": r.seconds,
                       "open_ended": r.open_ended} for r in c.recesses],
@@ -223,7 +228,7 @@ def _ballot_blocks(c: Chronicle, n: int, b: BallotRecord, lang: str) -> list[Blo
     return blocks
 
 
-def minutes_document(c: Chronicle, lang: str = "ja") -> Document:
+def minutes_document(c: Chronicle, lang: str = "ja", words: Words | None = None) -> Document:
     lang = check_lang(lang)
     m = members_word(c, lang)
     closing = clock(c, c.adjourned_at) if c.adjourned_at else word(lang, "not_adjourned", t=clock(c, c.end))
@@ -268,6 +273,7 @@ def minutes_document(c: Chronicle, lang: str = "ja") -> Document:
         (word(lang, "time"), word(lang, "what"), word(lang, "length")), steps, widths=(0.7, 5.0, 1.2),
         nowrap=(0, 2),
     )] if steps else [word(lang, "none")]))
+    sections[-1].blocks += spoken_blocks(c, words or Words(), lang)
 
     votes: list[Block] = []
     for n, b in enumerate(c.ballots, start=1):
@@ -285,11 +291,11 @@ def minutes_document(c: Chronicle, lang: str = "ja") -> Document:
     return Document(lang, c.title or c.body_name, word(lang, "minutes"), sections, author=c.body_name)
 
 
-def minutes_html(c: Chronicle, lang: str = "ja") -> str:
+def minutes_html(c: Chronicle, lang: str = "ja", words: Words | None = None) -> str:
     """A standalone, printable page: no script, no outside resources."""
-    return render_html(minutes_document(c, lang))
+    return render_html(minutes_document(c, lang, words))
 
 
-def minutes_pdf(c: Chronicle, lang: str = "ja") -> bytes:
+def minutes_pdf(c: Chronicle, lang: str = "ja", words: Words | None = None) -> bytes:
     """An A4 PDF of the minutes; reproducible (the same chronicle gives the same bytes)."""
-    return render_pdf(minutes_document(c, lang))
+    return render_pdf(minutes_document(c, lang, words))

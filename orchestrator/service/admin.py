@@ -153,7 +153,7 @@ class AdminService:
         return {
             "bodies": [
                 {"id": b.id, "name": b.name, "kind": b.kind.value, "fixed_membership": b.fixed_membership,
-                 "rehearsal": b.rehearsal,
+                 "rehearsal": b.rehearsal, "vocabulary": b.vocabulary,
                  "members": [{"id": m.id, "seat": m.seat, "name": m.name, "reading": m.reading,
                               "role": m.role.value, "passkey": m.id in enrolled}
                              for m in members if m.body_id == b.id]}

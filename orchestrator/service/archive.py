@@ -23,8 +23,9 @@ from gikai.orchestrator.domain.chronicle import Chronicle, build_chronicle
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.ledger import verify_chain
+from gikai.orchestrator.domain.transcript import Sentence, SpeechText
 from gikai.orchestrator.persistence.archive import ListedSitting
-from gikai.orchestrator.reports.minutes import minutes_html, minutes_json, minutes_pdf
+from gikai.orchestrator.reports.minutes import Words, minutes_html, minutes_json, minutes_pdf
 from gikai.orchestrator.reports.timeline import timeline_svg
 from gikai.orchestrator.service.signing import Signer, signature_checker
 from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
@@ -65,10 +66,11 @@ class ArchiveService:
     # -- finding sittings ------------------------------------------------------------
     async def sittings(self, q: str = "", body: str = "", on: date | None = None,
                        speaker: str = "") -> list[dict[str, Any]]:
-        """Past and current sittings, held here or imported, newest first; ``q`` searches titles
-        and agenda items, ``speaker`` the names of those who held the floor."""
+        """Past and current sittings, held here or imported, newest first; ``q`` searches titles,
+        agenda items and the words spoken, ``speaker`` the names of those who held the floor."""
         async with self._units() as uow:
             listed = await uow.archive.held_sittings()
+            spoken = {f.meeting_id for f in await uow.transcripts.search(q, limit=2000)} if q.strip() else set()
             speakers: dict[str, set[str]] = {}  # who held the floor, by sitting
             if speaker:
                 for sitting in listed:
@@ -84,7 +86,7 @@ class ArchiveService:
         found = []
         for sitting in listed:
             text = " ".join([sitting.title, sitting.body_name, *sitting.agenda]).casefold()
-            if q and q.casefold() not in text:
+            if q and q.casefold() not in text and sitting.id not in spoken:
                 continue
             if body and body.casefold() not in sitting.body_name.casefold():
                 continue
@@ -179,14 +181,33 @@ class ArchiveService:
         async with self._units() as uow:
             return await uow.directory.retention_years()
 
+    async def words(self, meeting_id: str) -> Words:
+        """The speeches' texts (as they read now) and whether they are final, for the minutes; an
+        imported sitting's from its exported minutes.json."""
+        _, entries = await self.record(meeting_id)
+        final = next(({**e["data"], "at": e["at"]} for e in entries if e["name"] == Entry.MINUTES_FINALISED), None)
+        if await asyncio.to_thread(self._imported, meeting_id) is not None:
+            return Words(await asyncio.to_thread(self._imported_texts, meeting_id), final)
+        async with self._units() as uow:
+            return Words(await uow.transcripts.texts(meeting_id), final)
+
+    def _imported_texts(self, meeting_id: str) -> dict[int, SpeechText]:
+        path = self.imported_root / meeting_id / "minutes.json"
+        speeches = json.loads(path.read_text(encoding="utf-8")).get("speeches", []) if path.is_file() else []
+        return {int(s["index"]): SpeechText(int(s["index"]), s["speaker_id"],
+                                            [Sentence(x["start"], x["end"], x["text"]) for x in s["sentences"]],
+                                            s.get("model") or "")
+                for s in speeches if s.get("sentences")}
+
     async def minutes(self, meeting_id: str, fmt: str, lang: str = "ja") -> tuple[bytes, str]:
         c = await self.chronicle(meeting_id)
+        words = await self.words(meeting_id)
         if fmt == "html":
-            return minutes_html(c, lang).encode(), "text/html; charset=utf-8"
+            return minutes_html(c, lang, words).encode(), "text/html; charset=utf-8"
         if fmt == "pdf":
-            return minutes_pdf(c, lang), "application/pdf"
+            return minutes_pdf(c, lang, words), "application/pdf"
         if fmt == "json":
-            return json.dumps(minutes_json(c), ensure_ascii=False, indent=1).encode(), "application/json"
+            return json.dumps(minutes_json(c, words), ensure_ascii=False, indent=1).encode(), "application/json"
         raise NotFound(f"minutes as {fmt}")
 
     async def timeline(self, meeting_id: str, lang: str = "ja") -> str:
@@ -197,10 +218,11 @@ class ArchiveService:
         """recordings/, record.json, minutes.{html,pdf,json} (ja), archive.json (the manifest)."""
         facts, _ = await self.record(meeting_id)
         record = await self.signed_record(meeting_id)
+        words = await self.words(meeting_id)
         # Copying recordings and rendering the minutes take a while: not on the event loop.
-        return await asyncio.to_thread(self._write_export, meeting_id, facts, record, out)
+        return await asyncio.to_thread(self._write_export, meeting_id, facts, record, words, out)
 
-    def _write_export(self, meeting_id: str, facts: dict[str, Any], record: dict[str, Any],
+    def _write_export(self, meeting_id: str, facts: dict[str, Any], record: dict[str, Any], words: Words,
                       out: Path) -> dict[str, Any]:
         c = chronicle_of(facts, record["entries"])
         out.mkdir(parents=True, exist_ok=True)
@@ -213,8 +235,8 @@ class ArchiveService:
                 shutil.copyfile(source, target)
                 files[f"recordings/{seg['path']}"] = _sha256(target)
         documents = {"record.json": json.dumps(record, ensure_ascii=False, indent=1).encode(),
-                     "minutes.html": minutes_html(c, "ja").encode(), "minutes.pdf": minutes_pdf(c, "ja"),
-                     "minutes.json": json.dumps(minutes_json(c), ensure_ascii=False, indent=1).encode()}
+                     "minutes.html": minutes_html(c, "ja", words).encode(), "minutes.pdf": minutes_pdf(c, "ja", words),
+                     "minutes.json": json.dumps(minutes_json(c, words), ensure_ascii=False, indent=1).encode()}
         for name, data in documents.items():
             (out / name).write_bytes(data)
             files[name] = hashlib.sha256(data).hexdigest()

@@ -83,3 +83,14 @@ class ShowingNotifier(Protocol):
     async def presentation_changed(self, meeting_id: str, presentation: Presentation | None) -> None: ...
 
     async def screen_changed(self, meeting_id: str, sharer: str | None) -> None: ...
+
+
+class SpeechDrafter(Protocol):
+    """The speech recogniser as the minutes need it (implemented at the edge, on media's recogniser)."""
+
+    async def draft(self, meeting_id: str, track_key: str, start: float, end: float,
+                    prompt: str) -> list[tuple[float, float, str]]:
+        """The words on the recorded audio track ``track_key`` (archive.py ``Track.key``, e.g.
+        "<participant id>-audio") between ``start`` and ``end`` seconds of the sitting, as sentences
+        (start, end, text) with times in seconds of the sitting; ``prompt`` is the vocabulary."""
+        ...

@@ -14,9 +14,11 @@ from gikai.orchestrator.domain.accounts import Account, Credential, Enrolment, L
 from gikai.orchestrator.domain.agenda import AgendaItem
 from gikai.orchestrator.domain.model import Body, Meeting, Member, Participant
 from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.transcript import Correction, SpeechText
 from gikai.orchestrator.domain.voting import Ballot, Choice
 from gikai.orchestrator.persistence.archive import ListedSitting
 from gikai.orchestrator.persistence.documents import PageFound, StoredDocument, StoredPage
+from gikai.orchestrator.persistence.transcripts import SentenceFound
 
 
 class DirectoryRepository(Protocol):
@@ -37,6 +39,10 @@ class DirectoryRepository(Protocol):
     async def add_committee(self, body: Body, members: list[Member], meeting: Meeting,
                             participants: list[Participant], agenda: list[AgendaItem]) -> None:
         """A whole body with its roster and one sitting with its agenda (the rehearsal)."""
+        ...
+
+    async def set_vocabulary(self, body_id: str, terms: list[str]) -> bool:
+        """Replace the body's vocabulary; False when there is no such body."""
         ...
 
     async def count_meetings(self) -> int: ...
@@ -278,4 +284,26 @@ class ArchiveRepository(Protocol):
 
     async def adjourned_sittings(self) -> list[tuple[str, str, datetime]]:
         """(meeting id, body id, scheduled at) of every sitting that has ended."""
+        ...
+
+
+class TranscriptRepository(Protocol):
+    """Speeches' texts: sentences as drafted and as they read now, every correction kept, searched."""
+
+    async def texts(self, meeting_id: str) -> dict[int, SpeechText]:
+        """The sitting's speech texts by speech index, with every correction, oldest first."""
+        ...
+
+    async def text(self, meeting_id: str, speech_index: int) -> SpeechText | None: ...
+
+    async def set_draft(self, meeting_id: str, speech: SpeechText) -> None:
+        """Replace the speech's draft and its sentences (and their search entries)."""
+        ...
+
+    async def add_correction(self, meeting_id: str, speech_index: int, correction: Correction) -> None:
+        """Keep the correction and make it the sentence's text."""
+        ...
+
+    async def search(self, query: str, speaker: str = "", limit: int = 100) -> list[SentenceFound]:
+        """Sentences containing ``query`` (speakers' names containing ``speaker``), newest sitting first."""
         ...

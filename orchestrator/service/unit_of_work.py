@@ -24,6 +24,7 @@ from gikai.orchestrator.service.repositories import (
     DocumentRepository,
     RecordRepository,
     SittingRepository,
+    TranscriptRepository,
 )
 
 
@@ -54,6 +55,11 @@ class UnitOfWork(Protocol):
 
     @property
     def archive(self) -> ArchiveRepository: ...
+
+    @property
+    def transcripts(self) -> TranscriptRepository:
+        """Speeches' texts (drafts, corrections) and their search."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 

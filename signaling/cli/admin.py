@@ -18,7 +18,9 @@ from gikai.orchestrator.domain.errors import DomainError
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.ledger import verify_chain
 from gikai.orchestrator.domain.model import BodyKind, Role
+from gikai.orchestrator.domain.transcript import edited_speeches, texts_digest
 from gikai.orchestrator.persistence.database import Database, sqlite_url
+from gikai.orchestrator.reports.spoken import final_texts_of_minutes
 from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
@@ -70,6 +72,8 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--public-key", type=Path, help="the council's published key (PEM); default: the file's")
     p.add_argument("--receipt", action="append", default=[], metavar="HASH",
                    help="a voter's receipt (entry hash) that must be in the record; may be repeated")
+    p.add_argument("--minutes", type=Path, metavar="MINUTES_JSON",
+                   help="the exported minutes.json: its speeches' texts must be the ones finalised on the record")
 
     from gikai.signaling.cli.archive import add_archive_commands
 
@@ -79,7 +83,7 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     clerk.add_parser("password", parents=[common], help="set the clerk's password (asked twice)")
 
 
-def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = ()) -> int:
+def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = (), minutes: Path | None = None) -> int:
     """``gikai verify``: 0 when every entry checks out, 1 naming the first that does not.
 
     Checks the hash chain and every signature, then recomputes every quorum decision from the
@@ -106,15 +110,45 @@ def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = (
             print(f"FAILED: receipt {receipt} is not a vote in this record", file=sys.stderr)
             return 1
         print(f"receipt {receipt[:16]}…: entry {found['seq']}, {found['name']} on ballot {found['data']['ballot_id']}")
+    if minutes is not None and not _minutes_match(entries, minutes):
+        return 1
     head = entries[-1]["hash"] if entries else "(empty)"
     print(f"ok: {len(entries)} entries, chain head {head}, signed by key {fingerprint}; "
           f"{auditor.checked_quorum} quorum decisions and {auditor.checked_ballots} tallies recomputed")
     return 0
 
 
+def _minutes_match(entries: list[dict[str, Any]], path: Path) -> bool:
+    """The speeches' texts in an exported minutes.json hash to the record's ``minutes_finalised``
+    entry; else print which speeches differ."""
+    final = [e for e in entries if e["name"] == Entry.MINUTES_FINALISED]
+    if not final:
+        print("FAILED: the record has no finalised minutes", file=sys.stderr)
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = final_texts_of_minutes(data)
+    except (OSError, ValueError) as exc:
+        print(f"FAILED: {path.name} is not gikai minutes: {exc}", file=sys.stderr)
+        return False
+    recorded = final[-1]["data"]
+    # A speech's text is its sentences joined: an edited sentence is an edited speech too.
+    torn = [s["index"] for s in data["speeches"]
+            if "sentences" in s and "".join(x.get("text", "") for x in s["sentences"]) != s["text"]]
+    if texts_digest(items) == recorded.get("sha256") and not torn:
+        print(f"minutes: the texts of {len(items)} speeches are the ones finalised ({recorded['sha256'][:16]}…)")
+        return True
+    edited = sorted(set(edited_speeches(items, recorded.get("speeches", [])) + torn))
+    named = ", ".join(f"speech {i + 1}" + next((f" ({s['speaker']})" for s in data["speeches"]
+                                                if s.get("index") == i and s.get("speaker")), "")
+                      for i in edited) or "the list of speeches"
+    print(f"FAILED: {path.name} differs from the finalised minutes at {named}", file=sys.stderr)
+    return False
+
+
 async def run_admin(args: argparse.Namespace) -> int:
     if args.command == "verify":
-        return verify_file(args.file, args.public_key, args.receipt)
+        return verify_file(args.file, args.public_key, args.receipt, args.minutes)
     db = Database(args.database_url or sqlite_url(args.data))
     prepare_data_folder(args.data, sqlite=args.database_url is None)  # 0700, the database 0600
     try:

@@ -19,6 +19,7 @@ from gikai.signaling.http.common import fail, ok, require
 from gikai.signaling.http.policy import document_csp
 from gikai.signaling.http.routes import page
 from gikai.signaling.http.state import ARCHIVE, RENDER_JOBS
+from gikai.signaling.http.transcripts import setup_transcripts
 
 LANGS = ("ja", "en")
 
@@ -152,6 +153,7 @@ async def video(request: web.Request) -> web.StreamResponse:
 
 
 def setup_archive(app: web.Application) -> None:
+    setup_transcripts(app, _readable)  # first: /api/archive/search is not a sitting's id
     r = app.router
     r.add_get("/archive", page("archive.html"))
     r.add_get("/archive/{meeting_id}", page("sitting-archive.html"))

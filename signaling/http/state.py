@@ -15,6 +15,7 @@ from gikai.orchestrator.service.directory import Directory
 from gikai.orchestrator.service.documents import DocumentService
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
+from gikai.orchestrator.service.transcripts import TranscriptService
 from gikai.signaling.adapters.render_jobs import RenderJobs
 from gikai.signaling.auth.passkeys import Ceremonies
 from gikai.signaling.auth.tokens import JoinTokens
@@ -37,5 +38,6 @@ RENDER_JOBS = web.AppKey("render_jobs", RenderJobs)
 SIGNER = web.AppKey("signer", Signer)
 SITTINGS = web.AppKey("sittings", SittingService)
 TOKENS = web.AppKey("tokens", JoinTokens)
+TRANSCRIPTS = web.AppKey("transcripts", TranscriptService)
 # Failed logins and passkey ceremonies, per client address and per account name.
 GUESSES = web.AppKey("guesses", Guesses)

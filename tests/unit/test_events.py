@@ -25,7 +25,7 @@ RECORDED = [
     "recording_switched", "recording_segment", "recording_failed", "recording_interrupted",
     "ballot_opened", "vote_cast", "vote_received", "vote_refused", "ballot_closed",
     "tie_decided_by_chair", "result_published",
-    "document_added", "document_removed",
+    "document_added", "document_removed", "minutes_finalised",
 ]
 
 

@@ -28,7 +28,7 @@ const OFFLINE = {
 };
 
 /**
- * @param {"GET" | "POST"} method
+ * @param {"GET" | "POST" | "PUT"} method
  * @param {string} path
  * @param {{body?: any, csrf?: string, headers?: Record<string, string>}} [options]
  * @returns {Promise<any>} the reply's JSON (with `ok: true`)

@@ -57,6 +57,11 @@ const actions = {
     const { imported } = await post(`/api/admin/bodies/${body.id}/roster`, { csv: data.get("csv") || "" });
     return t("admin.done.roster", { n: imported, name: body.name });
   }),
+  saveVocabulary: (body) => (form) => submit(form, async (data) => {
+    const terms = String(data.get("terms") || "").split("\n").map((line) => line.trim()).filter(Boolean);
+    const saved = await api("PUT", `/api/bodies/${body.id}/vocabulary`, { body: { terms }, csrf });
+    return t("admin.done.vocabulary", { n: saved.terms.length, name: body.name });
+  }),
   addItem: (meeting) => (form) => submit(form, async (data) => {
     await post(`/api/admin/meetings/${meeting.id}/agenda`, { title: data.get("title"), kind: data.get("kind") });
     return t("admin.done.item", { title: String(data.get("title")) });

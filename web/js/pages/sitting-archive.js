@@ -1,6 +1,7 @@
 /**
  * `/archive/{meeting id}`: one past sitting. The player (archive/player.js) shows whoever held
  * the floor, the timeline picture seeks it, the speeches are a list of buttons that seek it;
+ * what was said, sentence by sentence, seeks it too (archive/words.js, the clerk's editor);
  * then the minutes in both languages, how to export and check the signed record, and the
  * publishable video (archive/render.js).
  */
@@ -12,6 +13,7 @@ import { Player } from "../archive/player.js";
 import { Controls } from "../archive/controls.js";
 import { Timeline } from "../archive/timeline.js";
 import { RenderPanel } from "../archive/render.js";
+import { WordsPanel } from "../archive/words.js";
 import { itemAt, recessAt } from "../archive/programme.js";
 import { initPage, errorText, showProblem } from "./page.js";
 
@@ -33,6 +35,8 @@ let controls;
 let timeline;
 /** @type {RenderPanel} */
 let renderPanel;
+/** @type {WordsPanel} */
+let words;
 /** @type {Moment | null} */
 let last = null;
 let shownKey = "";
@@ -210,6 +214,7 @@ function rerender() {
   drawSpeeches();
   drawMinutes();
   renderPanel.render();
+  words.render();
   loadTimeline();
   if (last) onTick(last);
 }
@@ -224,19 +229,28 @@ async function start() {
     return;
   }
   sitting = found.sitting;
-  for (const id of ["player-card", "timeline-card", "minutes-card", "video-card"]) $(id).hidden = false;
+  for (const id of ["player-card", "words-card", "timeline-card", "minutes-card", "video-card"]) $(id).hidden = false;
   player = new Player(sitting, $("stage"), segmentUrl, onTick);
   controls = new Controls($("controls"), sitting, player);
   timeline = new Timeline($("timeline"), sitting, (t) => watch(t));
   renderPanel = new RenderPanel($("render"), sitting.id, found.render);
+  words = new WordsPanel($("words"), sitting.id, sitting.start, (t) => watch(t, true));
   drawFacts();
   drawSpeeches();
   drawMinutes();
   player.tick();
   await loadTimeline();
   try {
+    await words.load();
+  } catch (error) {
+    $("words").replaceChildren(h("p", { class: "problem" }, errorText(error)));
+  }
+  try {
     const me = await whoAmI();
-    if (me?.account.kind === "clerk") renderPanel.setClerk(me.csrf);
+    if (me?.account.kind === "clerk") {
+      renderPanel.setClerk(me.csrf);
+      words.setClerk(me.csrf);
+    }
   } catch { /* not the clerk: watching is enough */ }
   /** @type {any} */ (window).gikaiArchive = { player, sitting }; // for tests and the curious
 }

@@ -10,7 +10,7 @@ import { formatWhen } from "../pages/page.js";
 /**
  * @typedef {{id: string, seat: number, name: string, reading: string, role: string, passkey: boolean}} AdminMember
  * @typedef {{id: string, name: string, kind: string, fixed_membership: number, rehearsal: boolean,
- *   members: AdminMember[]}} AdminBody
+ *   vocabulary?: string[], members: AdminMember[]}} AdminBody
  * @typedef {{id: string, body_id: string, title: string, state: string, scheduled_at: string, place: string}} AdminMeeting
  * @typedef {(form: HTMLFormElement) => Promise<void>} FormHandler
  * @typedef {object} AdminActions
@@ -18,6 +18,7 @@ import { formatWhen } from "../pages/page.js";
  * @property {(member: AdminMember) => void} revoke revoke the member's passkeys
  * @property {(link: string, button: HTMLElement) => void} copy
  * @property {(body: AdminBody) => FormHandler} importRoster
+ * @property {(body: AdminBody) => FormHandler} saveVocabulary
  * @property {(meeting: AdminMeeting) => FormHandler} addItem
  * @property {(meeting: AdminMeeting) => FormHandler} addParticipant
  * @property {Set<string>} openBoxes keys of the <details> the clerk has open
@@ -118,7 +119,27 @@ export function bodyCard(body, actions) {
     formBox(`roster-${body.id}`, t("admin.roster.import"), "roster-form", actions.importRoster(body), actions,
       h("p", { class: "hint" }, t("admin.roster.help")),
       h("div", { class: "field" }, h("span", {}, t("admin.roster.file")), h("div", { class: "inline-form" }, file, fileName)),
-      field(t("admin.roster.text"), csv)));
+      field(t("admin.roster.text"), csv)),
+    vocabularyBox(body, actions));
+}
+
+/**
+ * The body's words for automatic speech recognition: one per line, as the clerk wrote them.
+ * @param {AdminBody} body
+ * @param {AdminActions} actions
+ * @returns {HTMLElement}
+ */
+function vocabularyBox(body, actions) {
+  const terms = body.vocabulary ?? [];
+  const text = h("textarea", {
+    class: "text-input vocabulary", name: "terms", rows: 10, "data-testid": "vocabulary-terms", spellcheck: "false",
+    placeholder: t("admin.vocabulary.placeholder"),
+  });
+  /** @type {HTMLTextAreaElement} */ (text).value = terms.join("\n");
+  return formBox(`vocabulary-${body.id}`, t("admin.vocabulary.title", { n: terms.length }), "vocabulary-form",
+    actions.saveVocabulary(body), actions,
+    h("p", { class: "hint" }, t("admin.vocabulary.help")),
+    field(t("admin.vocabulary.label"), text));
 }
 
 /**
