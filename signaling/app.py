@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +38,8 @@ from gikai.orchestrator.service.transcripts import TranscriptService
 from gikai.signaling import wire
 from gikai.signaling.adapters.bridges import SfuMediaControl, Subscribers
 from gikai.signaling.adapters.captions import CaptionsBridge
+from gikai.signaling.adapters.draft_jobs import DraftJobs
+from gikai.signaling.adapters.drafter import RecordedSpeechDrafter
 from gikai.signaling.adapters.pdf_inspector import SandboxInspector
 from gikai.signaling.adapters.presence import PresenceBridge
 from gikai.signaling.adapters.recordings import Recordings
@@ -59,7 +62,7 @@ from gikai.signaling.ops.headers import security_headers
 from gikai.signaling.ops.health import HEALTH_DATABASE, LOOP_LAG, LoopLag, healthz
 from gikai.signaling.ops.metrics import METRICS, Metrics, Sources, count_http_errors, metrics
 from gikai.signaling.ops.proxy import forwarded_headers
-from gikai.signaling.tasks import Tasks
+from gikai.signaling.tasks import Spawn, Tasks
 from gikai.signaling.ws.connection import CLOSE_MEDIA_ENDED, Seats
 from gikai.signaling.ws.endpoint import MEMBER_SOCKETS, MemberSockets, setup_member_socket
 from gikai.signaling.ws.hub import Hub
@@ -123,6 +126,9 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
         await owned.renderer.close()
         await _close_sockets(app)
         await owned.captions.close()
+        await owned.drafts.close()
+        if owned.draft_engine is not None:
+            await owned.draft_engine.close()
         await owned.recordings.close()
         await owned.render_jobs.close()
         await tasks.drain()  # the last segments' record entries
@@ -146,6 +152,8 @@ class _Owned:
     renderer: DocumentRenderer
     presence: PresenceBridge | None
     captions: CaptionsBridge
+    drafts: DraftJobs
+    draft_engine: Any  # SpeechEngine | None (the optional speech extra)
 
 
 def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Tasks) -> _Owned:
@@ -181,8 +189,14 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     directory = Directory(units)
     ceremonies = Ceremonies()
     render_jobs = RenderJobs(archive, data / "renders")
-    captions = CaptionsBridge(sfu, hub, gallery, _speech_engine(config), tasks.spawn)
-    _subscribe(subscribers, sfu, gallery, pushes, presenting, captions)
+    captions = CaptionsBridge(sfu, _speech_engine(config, config.asr_model), tasks.spawn,
+                              _tell_captions(hub, gallery, tasks.spawn))
+    transcripts = TranscriptService(units, sittings, archive, signer, clock=sittings.clock)
+    draft_model = config.asr_draft_model or config.asr_model
+    draft_engine = _speech_engine(config, draft_model)
+    drafts = DraftJobs(transcripts, RecordedSpeechDrafter(archive, draft_engine) if draft_engine else None,
+                       recordings, tasks, model=draft_model.name if draft_model else "")
+    _subscribe(subscribers, sfu, gallery, pushes, presenting, captions, drafts)
 
     app[ACCOUNTS] = accounts
     app[state.ADMIN] = AdminService(units)
@@ -196,7 +210,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.SITTINGS] = sittings
     app[state.TOKENS] = tokens
     app[CAPTIONS] = captions
-    app[state.TRANSCRIPTS] = TranscriptService(units, sittings, archive, signer, clock=sittings.clock)
+    app[state.TRANSCRIPTS] = transcripts
+    app[state.DRAFT_JOBS] = drafts
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),
         MemberMedia(sfu, media_control, recordings, presence, config.turn, captions=captions.enabled),
@@ -204,21 +219,42 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn, config.turn)
     app[METRICS] = Metrics(Sources(hub, gallery, sfu, sittings, ballots, recordings, app[LOOP_LAG], app[wire.ERRORS],
                                    captions))
-    return _Owned(sfu, recordings, render_jobs, renderer, presence, captions)
+    return _Owned(sfu, recordings, render_jobs, renderer, presence, captions, drafts, draft_engine)
 
 
-def _speech_engine(config: ServerConfig) -> Any:
-    """The recogniser of live captions (one worker process, started on the first utterance), or
-    None without a model."""
-    if config.asr_model is None:
+def _speech_engine(config: ServerConfig, model: Path | None) -> Any:
+    """A recogniser (one worker process, started by its first call), or None without a model. The
+    live captions and the minutes' draft have one each: a draft never delays a caption."""
+    if model is None:
         return None
     from gikai.media.analysis.speech import SpeechEngine  # the optional speech extra
 
-    return SpeechEngine(config.asr_model, threads=config.asr_threads)
+    return SpeechEngine(model, threads=config.asr_threads)
+
+
+def _tell_captions(hub: Hub, gallery: Gallery, spawn: Spawn) -> Callable[[str, dict[str, Any], str], None]:
+    """A live caption goes to the sitting's members and to each of its gallery viewers (every
+    caption to each: unlike the gallery's view, captions are never coalesced)."""
+    def tell(meeting_id: str, message: dict[str, Any], text: str) -> None:
+        members = hub.meetings.get(meeting_id)
+        if members is not None:
+            spawn(members.broadcast(message))
+        stage = gallery.stages.get(meeting_id)
+        for viewer in list(stage.viewers) if stage is not None else []:
+            spawn(_ignore_failure(viewer.send_text(text)))
+    return tell
+
+
+async def _ignore_failure(awaitable: Awaitable[None]) -> None:
+    """A viewer that cannot take a message is closed by its own writer; nothing to do here."""
+    try:
+        await awaitable
+    except Exception:
+        logger.debug("a gallery viewer did not take a caption", exc_info=True)
 
 
 def _subscribe(subscribers: Subscribers, sfu: SFU, gallery: Gallery, pushes: MemberPushes,
-               presenting: PresentingService, captions: CaptionsBridge) -> None:
+               presenting: PresentingService, captions: CaptionsBridge, drafts: DraftJobs) -> None:
     """The reactions to committed changes, in the order they run."""
     # A sitting changed: the gallery's view first (no await), then the members' push, then the end
     # of a presentation or share its presenter may no longer show (pushed after the change).
@@ -226,6 +262,7 @@ def _subscribe(subscribers: Subscribers, sfu: SFU, gallery: Gallery, pushes: Mem
     subscribers.on_sitting(pushes.sitting_changed)
     subscribers.on_sitting(presenting.sitting_changed)
     subscribers.on_sitting(captions.sitting_changed)  # whose microphone is captioned: the heard ones
+    subscribers.on_sitting(drafts.sitting_changed)  # adjourned: the 会議録 draft from the recordings
     # A ballot changed: the gallery shows published results only; the members' pushes coalesce.
     subscribers.on_ballot(gallery.ballot_changed)
     subscribers.on_ballot(pushes.ballot_changed)

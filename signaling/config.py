@@ -31,6 +31,7 @@ class ServerConfig:
     gallery_max_per_address: int = 10  # seats one client address may hold (a family, a library's terminals)
     gallery_claim_seconds: float = 30.0  # a seat whose media has not started by then is given back
     asr_model: Path | None = None  # Whisper model folder for live captions; None: captions are off
+    asr_draft_model: Path | None = None  # for the 会議録 draft after a sitting; None: asr_model
     asr_threads: int = 2  # the recogniser's CPU threads (one worker process)
     # -- HTTPS, proxies and operations (issue 13, the HTTP half) --
     tls_cert: Path | None = None  # served over HTTPS (and WSS) when both are given

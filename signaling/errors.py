@@ -33,6 +33,8 @@ MEDIA: dict[str, Text] = {
     "render_failed": ("公開用の動画を作成できませんでした。", "The video could not be made."),
     "render_cancelled": ("公開用の動画の作成を取り消しました。", "Making the video was cancelled."),
     "caption_font_missing": ("字幕用の日本語フォントがありません。", "There is no Japanese font for the captions."),
+    "speech_model_invalid": ("音声認識のモデルが見つからないか、壊れています。",
+                             "The speech recognition model is missing or broken."),
 }
 
 EDGE: dict[str, Text] = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,15 +21,14 @@ from gikai.media import SFU
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.transcript import prompt_terms
-from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.tasks import Spawn
-from gikai.signaling.ws.hub import Hub
 
 if TYPE_CHECKING:  # the speech extra is optional: imported only when a model is configured
     from gikai.media.analysis.speech import Caption, LiveCaptions, SpeechEngine
 
 logger = logging.getLogger(__name__)
 
+Tell = Callable[[str, dict[str, Any], str], None]  # (meeting id, message, its JSON): to members and gallery
 RECENT = 30  # captions kept per sitting for a screen that opens late (in memory only)
 SCREEN_QUEUE = 64  # captions waiting for a slow caption screen before it is dropped
 
@@ -54,14 +52,11 @@ class CaptionsBridge:
     """One recogniser (``engine``, a worker process) for the whole server; None: captions are off
     (no model), and every page says so."""
 
-    def __init__(self, sfu: SFU, hub: Hub, gallery: Gallery, engine: SpeechEngine | None, spawn: Spawn,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, sfu: SFU, engine: SpeechEngine | None, spawn: Spawn, tell: Tell) -> None:
         self.sfu = sfu
-        self.hub = hub
-        self.gallery = gallery
         self.engine = engine
         self._spawn = spawn
-        self._clock = clock
+        self._tell = tell
         self._shown: dict[str, _Shown] = {}
         self.delivered = 0  # captions sent (metrics)
 
@@ -141,13 +136,7 @@ class CaptionsBridge:
         self.delivered += 1
         message = {"type": "caption", "caption": view}
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        hub = self.hub.meetings.get(shown.meeting_id)
-        if hub is not None:
-            self._spawn(hub.broadcast(message))
-        stage = self.gallery.stages.get(shown.meeting_id)
-        if stage is not None:
-            for viewer in list(stage.viewers):
-                self._spawn(_quietly(viewer.send_text(text)))
+        self._tell(shown.meeting_id, message, text)
         for queue in list(shown.screens):
             if queue.full():
                 shown.screens.discard(queue)  # a screen that does not read is let go; it reconnects
@@ -193,9 +182,3 @@ def caption_view(caption: Caption, speaker: str) -> dict[str, Any]:
             "started_at": round(caption.started_at * 1000), "ended_at": round(caption.ended_at * 1000),
             "automatic": caption.automatic}
 
-
-async def _quietly(awaitable: Any) -> None:
-    try:
-        await awaitable
-    except Exception:
-        logger.debug("a gallery viewer did not take a caption", exc_info=True)

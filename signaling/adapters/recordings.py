@@ -52,6 +52,7 @@ class Recordings:
         self.active: dict[str, Recorder] = {}
         self.bytes_written = 0  # in finished segments since the start (/metrics)
         self._stopping: set[asyncio.Task[None]] = set()
+        self._stopping_of: dict[str, asyncio.Task[None]] = {}  # the latest stop of each sitting
         self._disk_watch: asyncio.Task[None] | None = None
 
     def folder(self, meeting_id: str) -> Path:
@@ -95,6 +96,15 @@ class Recordings:
             for slot in ("video", "audio", "screen"):
                 recorder.remove_track(f"{peer_id}-{slot}")
 
+    async def settle(self, meeting_id: str) -> None:
+        """Wait until the sitting's recorder, stopped, has finished its last segments (and reported
+        them); at once when it is not being recorded or stopping."""
+        task = self._stopping_of.get(meeting_id)
+        if task is not None:
+            await asyncio.wait([task])
+            if self._stopping_of.get(meeting_id) is task:
+                del self._stopping_of[meeting_id]
+
     def _marker(self, meeting_id: str) -> Path:
         return self.folder(meeting_id) / RECORDING_MARKER
 
@@ -109,6 +119,7 @@ class Recordings:
         task = asyncio.ensure_future(stop())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
+        self._stopping_of[meeting_id] = task
 
     async def close(self) -> None:
         for meeting_id in list(self.active):

@@ -18,7 +18,7 @@ from gikai.signaling.auth.sessions import current
 from gikai.signaling.http.common import fail, ok, require
 from gikai.signaling.http.policy import document_csp
 from gikai.signaling.http.routes import page
-from gikai.signaling.http.state import ARCHIVE, RENDER_JOBS
+from gikai.signaling.http.state import ARCHIVE, DRAFT_JOBS, RENDER_JOBS
 from gikai.signaling.http.transcripts import setup_transcripts
 
 LANGS = ("ja", "en")
@@ -143,6 +143,18 @@ async def render_cancel(request: web.Request) -> web.Response:
     return ok({"render": request.app[RENDER_JOBS].cancel(meeting_id)})
 
 
+async def draft_status(request: web.Request) -> web.Response:
+    meeting_id = await _readable(request)
+    return ok({"draft": request.app[DRAFT_JOBS].status(meeting_id)})
+
+
+async def draft_start(request: web.Request) -> web.Response:
+    """The clerk asks for the draft again (after a restart, a new vocabulary, a failed job)."""
+    await require(request, clerk=True)
+    meeting_id = await _readable(request)
+    return ok({"draft": request.app[DRAFT_JOBS].start(meeting_id)})
+
+
 async def video(request: web.Request) -> web.StreamResponse:
     meeting_id = await _readable(request)
     path = request.app[RENDER_JOBS].output(meeting_id)
@@ -167,4 +179,6 @@ def setup_archive(app: web.Application) -> None:
     r.add_post("/api/archive/{meeting_id}/render", render_start)
     r.add_delete("/api/archive/{meeting_id}/render", render_cancel)
     r.add_get("/api/archive/{meeting_id}/video.mp4", video)
+    r.add_get("/api/archive/{meeting_id}/draft", draft_status)
+    r.add_post("/api/archive/{meeting_id}/draft", draft_start)
 

@@ -12,8 +12,10 @@ import json
 
 from aiohttp import web
 
+from gikai.orchestrator.domain.errors import NotFound
 from gikai.signaling.adapters.captions import CaptionsBridge
 from gikai.signaling.http import state
+from gikai.signaling.http.common import fail
 from gikai.signaling.http.routes import page
 
 CAPTIONS = web.AppKey("captions", CaptionsBridge)
@@ -22,7 +24,10 @@ KEEPALIVE = 15.0  # seconds between comments on a quiet stream: proxies close id
 
 async def caption_events(request: web.Request) -> web.StreamResponse:
     meeting_id = request.match_info["meeting_id"]
-    sitting = await request.app[state.SITTINGS].get(meeting_id)  # NotFound: 404 with the catalogue's code
+    try:
+        sitting = await request.app[state.SITTINGS].get(meeting_id)
+    except NotFound:
+        raise fail(404, "not_found", "no such sitting") from None
     captions = request.app[CAPTIONS]
     queue = captions.listen(meeting_id)
     try:

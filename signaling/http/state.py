@@ -16,6 +16,7 @@ from gikai.orchestrator.service.documents import DocumentService
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
 from gikai.orchestrator.service.transcripts import TranscriptService
+from gikai.signaling.adapters.draft_jobs import DraftJobs
 from gikai.signaling.adapters.render_jobs import RenderJobs
 from gikai.signaling.auth.passkeys import Ceremonies
 from gikai.signaling.auth.tokens import JoinTokens
@@ -35,6 +36,7 @@ CEREMONIES = web.AppKey("ceremonies", Ceremonies)
 DIRECTORY = web.AppKey("directory", Directory)
 DOCUMENTS = web.AppKey("documents", Documents)
 RENDER_JOBS = web.AppKey("render_jobs", RenderJobs)
+DRAFT_JOBS = web.AppKey("draft_jobs", DraftJobs)  # the 会議録 draft from the recordings
 SIGNER = web.AppKey("signer", Signer)
 SITTINGS = web.AppKey("sittings", SittingService)
 TOKENS = web.AppKey("tokens", JoinTokens)

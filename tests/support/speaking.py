@@ -65,6 +65,9 @@ class SpeakingTrack(MediaStreamTrack):
         self._count = 0
         self._start: float | None = None
 
+    def request_keyframe(self) -> None:
+        """A microphone has no keyframes (the SFU asks every source when a subscriber joins)."""
+
     def say(self, packets: list[bytes]) -> float:
         """Queue a sentence; returns the wall-clock time (time.time()) at which its speech ends."""
         ahead = len(self._queue) * 0.02

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import unicodedata
+import warnings
 import wave
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def japanese_speech(text: str, voice: str = "jf_alpha") -> Path:
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{key}.{os.getpid()}.wav")
-        speak(text, str(partial), voice=voice)
+        with warnings.catch_warnings():  # its vendored misaki reads its data with a deprecated API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            speak(text, str(partial), voice=voice)
         os.replace(partial, path)
     return path
 
