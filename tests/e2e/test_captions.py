@@ -78,9 +78,9 @@ def test_the_floor_holder_is_captioned_for_members_gallery_and_caption_screen(si
     server, members, speakers, ids = sitting["server"], sitting["members"], sitting["speakers"], sitting["ids"]
     wait_for("a quorum", lambda: members.sitting().get("quorum", {}).get("met"))
     meeting_id = members.sitting()["meeting_id"]
-    gallery = sitting["browser"].new_page()
+    gallery = sitting["browser"].new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
     gallery.goto(f"{server.base_url}/gallery/{meeting_id}")
-    screen = sitting["browser"].new_page(viewport={"width": 1280, "height": 720})
+    screen = sitting["browser"].new_context(viewport={"width": 1280, "height": 720}, locale="ja-JP").new_page()
     screen.goto(f"{server.base_url}/captions/{meeting_id}")
     wait_for("the caption screen waits", lambda: text_of(screen, "captions-state") == "発言を待っています。")
     assert members.command(0, "open")["type"] == "reply"

@@ -22,9 +22,9 @@ const SHOWN = 4; // captions on screen: the newest at the bottom, large
 
 /** @param {Caption} c */
 function captionItem(c) {
-  return h("li", { className: "caption-line", "data-testid": "caption-line" },
-    h("span", { className: "caption-speaker", "data-testid": "caption-speaker" }, c.speaker),
-    h("span", { className: "caption-text", "data-testid": "caption-text" }, c.text));
+  return h("li", { class: "caption-line", "data-testid": "caption-line" },
+    h("span", { class: "caption-speaker", "data-testid": "caption-speaker" }, c.speaker),
+    h("span", { class: "caption-text", "data-testid": "caption-text" }, c.text));
 }
 
 class CaptionScreen {
@@ -35,6 +35,7 @@ class CaptionScreen {
     this.captions = [];
     /** @type {"waiting" | "off" | "missing" | "reconnecting" | "showing"} */
     this.state = "waiting";
+    this.title = "";
     onLanguageChange(() => this.render());
   }
 
@@ -45,7 +46,7 @@ class CaptionScreen {
       const hello = JSON.parse(/** @type {MessageEvent} */ (e).data);
       $("title").textContent = hello.title;
       $("body-name").textContent = hello.body;
-      document.title = `${hello.title} — ${t("captions.heading")}`;
+      this.title = hello.title;
       this.captions = hello.recent.slice(-SHOWN);
       this.state = hello.enabled ? (this.captions.length ? "showing" : "waiting") : "off";
       this.render();
@@ -68,6 +69,10 @@ class CaptionScreen {
   }
 
   render() {
+    for (const button of document.querySelectorAll(".lang-button")) {
+      button.setAttribute("aria-pressed", String(/** @type {HTMLElement} */ (button).dataset.lang === language()));
+    }
+    if (this.title) document.title = `${this.title} — ${t("captions.heading")}`;
     const status = $("captions-state");
     status.textContent = this.state === "showing" ? t("captions.auto") : t(`captions.${this.state}`);
     status.dataset.state = this.state;
