@@ -58,6 +58,7 @@ class CaptionsBridge:
         self._spawn = spawn
         self._tell = tell
         self._shown: dict[str, _Shown] = {}
+        self._warming: asyncio.Task[None] | None = None
         self.delivered = 0  # captions sent (metrics)
 
     @property
@@ -73,6 +74,9 @@ class CaptionsBridge:
         del events
         shown = self._shown.setdefault(sitting.meeting.id, _Shown(sitting.meeting.id))
         shown.open = sitting.meeting.state is MeetingState.OPEN
+        if shown.open and self.engine is not None and self._warming is None:
+            # The recogniser's process starts and loads its model now, not at the first utterance.
+            self._warming = self._spawn(self._warm_up(self.engine))
         shown.audible = set(sitting.audible())
         shown.names = {pid: p.name for pid, p in sitting.participants.items()}
         members = list(sitting.participants.values())
@@ -80,6 +84,12 @@ class CaptionsBridge:
         self._rebind(shown)
         if sitting.meeting.state is MeetingState.ADJOURNED and not shown.screens:
             self._forget(shown)
+
+    async def _warm_up(self, engine: SpeechEngine) -> None:
+        try:
+            await engine.warm_up()
+        except Exception:
+            logger.exception("the speech recogniser did not start: no live captions")
 
     def set_audible(self, meeting_id: str, participant_ids: set[str]) -> None:
         shown = self._shown.get(meeting_id)
