@@ -65,6 +65,11 @@ class MotionKind(str, enum.Enum):
     CLOSE = "close"  # 閉議の動議 (close the day's proceedings)
     ADJOURN = "adjourn"  # 延会の動議 (continue on another day)
 
+    @property
+    def ja(self) -> str:
+        """What the ballot on the motion is called."""
+        return {"recess": "休憩の動議", "close": "閉議の動議", "adjourn": "延会の動議"}[self.value]
+
 
 @dataclass(frozen=True)
 class ProceduralMotion:
@@ -113,6 +118,11 @@ class TargetKind(str, enum.Enum):
     AMENDMENT = "amendment"  # 修正案
     ORIGINAL = "original"  # 原案
     ORIGINAL_LESS_AMENDED = "original_less_amended"  # 修正部分を除く原案
+
+    @property
+    def ja(self) -> str:
+        """What the ballot on the target is called."""
+        return {"amendment": "修正案", "original": "原案", "original_less_amended": "修正部分を除く原案"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -206,5 +206,7 @@ def test_the_order_must_list_exactly_the_pending_amendments():
             item.arrange(bad)
 
 
-def test_results_say_their_japanese_names():
+def test_results_targets_and_motions_say_their_japanese_names():
     assert [r.ja for r in ItemResult] == ["原案可決", "修正可決", "否決"]
+    assert [k.ja for k in TargetKind] == ["修正案", "原案", "修正部分を除く原案"]
+    assert [k.ja for k in MotionKind] == ["休憩の動議", "閉議の動議", "延会の動議"]

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from gikai.orchestrator.domain.errors import RemoteSpeechNotAllowed
+from gikai.orchestrator.domain.errors import RemoteSpeechNotAllowed, catalogue
 from gikai.orchestrator.domain.remote_permission import RemoteApplications
 from gikai.orchestrator.domain.remote_rules import (
     check_remote_floor,
@@ -135,6 +135,18 @@ def test_every_new_rule_round_trips_through_json():
     assert data["remote_may_speak_in_committee"] == []
     assert rules_from_json(data) == rules
     assert rules_from_json(rules_to_json(StandingRules())) == StandingRules()
+    none_with_answers = StandingRules(limit_basis={})  # an explicit empty table stays empty
+    assert rules_from_json(rules_to_json(none_with_answers)).limit_basis == {}
+
+
+def test_the_catalogue_holds_the_procedure_errors():
+    table = catalogue()
+    for code in ("not_chair_or_clerk", "remote_deadline_passed", "remote_already_applied", "remote_not_pending",
+                 "remote_reason_unknown", "remote_reason_text_required", "remote_refusal_reason_required",
+                 "remote_speech_not_allowed", "not_on_agenda", "supporter_not_allowed", "not_enough_supporters",
+                 "vote_order_not_allowed", "minutes_signers_invalid", "not_a_signer", "already_signed",
+                 "signature_hash_mismatch"):
+        assert code in table and table[code].ja.endswith("。") and table[code].en.endswith("."), code
 
 
 def test_older_json_without_the_new_rules_loads_with_their_defaults():
