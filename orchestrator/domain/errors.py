@@ -242,3 +242,100 @@ class MinutesNotReady(WrongMeetingState):
     code = "minutes_not_ready"
     ja = "会議が終わるまで会議録は確定できません。"
     en = "The minutes can be finalised only after the sitting has been adjourned."
+
+
+# -- rules of procedure (remote_permission.py, remote_rules.py, amendments.py, minutes_signatures.py)
+class NotChairOrClerk(NotAllowed):
+    code = "not_chair_or_clerk"
+    ja = "この操作は議長(委員長)または議長に代わって事務局だけが行えます。"
+    en = "Only the chair, or the clerk on the chair's behalf, can do this."
+
+
+class RemoteDeadlinePassed(DomainError):
+    code = "remote_deadline_passed"
+    ja = "遠隔出席の申出の期限を過ぎています。"
+    en = "The deadline for applying to attend remotely has passed."
+
+
+class RemoteAlreadyApplied(DomainError):
+    code = "remote_already_applied"
+    ja = "この会議の遠隔出席はすでに申し出ています。"
+    en = "You have already applied to attend this sitting remotely."
+
+
+class RemoteNotPending(DomainError):
+    code = "remote_not_pending"
+    ja = "この遠隔出席の申出はすでに許可または不許可が決まっています。"
+    en = "This application to attend remotely has already been decided."
+
+
+class RemoteReasonUnknown(DomainError):
+    code = "remote_reason_unknown"
+    ja = "遠隔出席の理由を一覧から選んでください。"
+    en = "Please choose a reason for attending remotely from the list."
+
+
+class RemoteReasonTextRequired(DomainError):
+    code = "remote_reason_text_required"
+    ja = "理由が「その他」のときは、その内容を書いてください。"
+    en = "Please describe the reason when it is 'other'."
+
+
+class RemoteRefusalReasonRequired(DomainError):
+    code = "remote_refusal_reason_required"
+    ja = "遠隔出席を許可しないときは、その理由を書いてください。"
+    en = "Please give a reason when refusing remote attendance."
+
+
+class RemoteSpeechNotAllowed(DomainError):
+    code = "remote_speech_not_allowed"
+    ja = "遠隔で出席している方は、会議規則により、この種類の発言はできません。"
+    en = "The rules do not allow this kind of speech from a member attending remotely."
+
+
+class NotOnAgenda(DomainError):
+    code = "not_on_agenda"
+    ja = "議事日程にない案件です。"
+    en = "That item is not on the agenda."
+
+
+class SupporterNotAllowed(DomainError):
+    code = "supporter_not_allowed"
+    ja = "賛成者は、提出者以外のこの会議の議員(委員)で、重複なく指定してください。"
+    en = "Supporters must be members of this sitting other than the mover, each named once."
+
+
+class NotEnoughSupporters(DomainError):
+    code = "not_enough_supporters"
+    ja = "賛成者が会議規則に定める人数に足りません。"
+    en = "There are not enough supporters under the rules."
+
+
+class VoteOrderNotAllowed(DomainError):
+    code = "vote_order_not_allowed"
+    ja = "会議規則による採決の順序に反しています。"
+    en = "The rules do not allow votes in this order."
+
+
+class MinutesSignersInvalid(DomainError):
+    code = "minutes_signers_invalid"
+    ja = "会議録署名議員は、議長以外のこの会議の議員から、会議規則に定める人数を指名してください。"
+    en = "Name the rules' number of members of this sitting, other than the chair, to sign the minutes."
+
+
+class NotASigner(NotAllowed):
+    code = "not_a_signer"
+    ja = "会議録に署名できるのは、議長と指名された会議録署名議員だけです。"
+    en = "Only the chair and the members named to sign can sign the minutes."
+
+
+class AlreadySigned(DomainError):
+    code = "already_signed"
+    ja = "この会議録にはすでに署名しています。"
+    en = "You have already signed these minutes."
+
+
+class SignatureHashMismatch(DomainError):
+    code = "signature_hash_mismatch"
+    ja = "署名しようとした会議録は最新の確定版ではありません。画面を更新してから署名してください。"
+    en = "The minutes you signed are not the current final version. Please reload and sign again."

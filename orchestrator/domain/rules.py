@@ -18,6 +18,14 @@ class SpeechKind(str, enum.Enum):
     DEBATE_CONTRA = "debate_contra"  # 反対討論
     POINT_OF_ORDER = "point_of_order"  # 議事進行
     EXPLANATION = "explanation"  # 説明 (presenter / expert, granted by the chair)
+    GENERAL_QUESTION = "general_question"  # 一般質問 (the executive answers; see LimitBasis)
+
+
+class LimitBasis(str, enum.Enum):
+    """What a speaking-time limit counts (each 会議規則 says it per kind of speech)."""
+
+    QUESTION_ONLY = "question_only"  # 質問のみ: the clock runs only while the member speaks
+    WITH_ANSWERS = "with_answers"  # 答弁を含む: the executive's answers count against the limit too
 
 
 DEFAULT_SPEECH_LIMITS = {
@@ -27,7 +35,16 @@ DEFAULT_SPEECH_LIMITS = {
     SpeechKind.DEBATE_CONTRA: 10 * 60,
     SpeechKind.POINT_OF_ORDER: 3 * 60,
     SpeechKind.EXPLANATION: 20 * 60,
+    SpeechKind.GENERAL_QUESTION: 60 * 60,
 }
+
+# Kinds not named here count the question only.
+DEFAULT_LIMIT_BASIS = {SpeechKind.GENERAL_QUESTION: LimitBasis.WITH_ANSWERS}
+
+# The 2023 Q&A on remote plenary sittings: a member attending remotely may hold the floor for a
+# general question only; in committee, for every kind of speech.
+DEFAULT_REMOTE_MAY_SPEAK_IN_PLENARY = frozenset({SpeechKind.GENERAL_QUESTION})
+DEFAULT_REMOTE_MAY_SPEAK_IN_COMMITTEE = frozenset(SpeechKind)
 
 
 @dataclass(frozen=True)
@@ -55,12 +72,36 @@ class StandingRules:
     record_sittings: bool = True
     record_recess: bool = False
     retention_years: int = 0
+    # What each kind's limit counts (kinds not named: the question only).
+    limit_basis: dict[SpeechKind, LimitBasis] = field(default_factory=lambda: dict(DEFAULT_LIMIT_BASIS))
+    # Which kinds of speech a member attending remotely may hold the floor for, per kind of sitting.
+    remote_may_speak_in_plenary: frozenset[SpeechKind] = DEFAULT_REMOTE_MAY_SPEAK_IN_PLENARY
+    remote_may_speak_in_committee: frozenset[SpeechKind] = DEFAULT_REMOTE_MAY_SPEAK_IN_COMMITTEE
+    # Remote attendance by the chair's permission (remote_permission.py), per kind of sitting; an
+    # application is made until this many hours before the scheduled start (0: until the opening).
+    remote_requires_permission_in_plenary: bool = True
+    remote_requires_permission_in_committee: bool = True
+    remote_application_deadline_hours: int = 0
+    # 動議: how many supporters (賛成者, besides the mover) a motion needs, per kind of sitting.
+    motion_supporters_in_plenary: int = 1
+    motion_supporters_in_committee: int = 1
+    # Local Autonomy Act art. 115-3: an amendment in plenary is moved by at least this fraction
+    # of the fixed membership (mover and supporters together); 0 leaves only the number above.
+    amendment_movers_fraction_in_plenary: Fraction = Fraction(1, 12)
+    # 会議録署名議員: how many members the chair names at the opening to sign the minutes.
+    minutes_signers: int = 2
 
     def __post_init__(self) -> None:
         if not (0 < self.quorum_fraction <= 1):
             raise ValueError("quorum fraction must be in (0, 1]")
         if any(limit <= 0 for limit in self.speech_limits.values()):
             raise ValueError("speaking limits must be positive")
+        if not (0 <= self.amendment_movers_fraction_in_plenary <= 1):
+            raise ValueError("the amendment movers' fraction must be in [0, 1]")
+        counts = (self.remote_application_deadline_hours, self.motion_supporters_in_plenary,
+                  self.motion_supporters_in_committee, self.minutes_signers)
+        if any(n < 0 for n in counts):
+            raise ValueError("deadlines, supporters and signers cannot be negative")
 
     def speech_limit(self, kind: SpeechKind) -> int:
         return self.speech_limits.get(kind, DEFAULT_SPEECH_LIMITS[kind])
@@ -70,6 +111,18 @@ class StandingRules:
 
     def remote_votes(self, plenary: bool) -> bool:
         return self.remote_votes_in_plenary if plenary else self.remote_votes_in_committee
+
+    def limit_basis_of(self, kind: SpeechKind) -> LimitBasis:
+        return self.limit_basis.get(kind, LimitBasis.QUESTION_ONLY)
+
+    def remote_may_speak(self, plenary: bool) -> frozenset[SpeechKind]:
+        return self.remote_may_speak_in_plenary if plenary else self.remote_may_speak_in_committee
+
+    def remote_requires_permission(self, plenary: bool) -> bool:
+        return self.remote_requires_permission_in_plenary if plenary else self.remote_requires_permission_in_committee
+
+    def motion_supporters(self, plenary: bool) -> int:
+        return self.motion_supporters_in_plenary if plenary else self.motion_supporters_in_committee
 
 
 def quorum_needed(fixed_membership: int, rules: StandingRules) -> int:
