@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -24,6 +25,9 @@ from gikai.media.analysis.speech.utterance import SAMPLE_RATE, Utterance
 from gikai.media.errors import SpeechModelError
 
 LANGUAGE = "ja"
+# A prompt of space-separated terms makes Whisper put spaces between Japanese words ("開会 いたします"):
+# a space with a non-ASCII character on both sides is dropped, one between Latin words stays.
+_JAPANESE_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
 _model: Any = None  # the worker process's WhisperModel
 _beam_size = 5
@@ -45,7 +49,7 @@ def _transcribe(samples: np.ndarray, prompt: str) -> tuple[list[tuple[float, flo
     segments, _info = _model.transcribe(
         samples, language=LANGUAGE, beam_size=_beam_size, initial_prompt=prompt or None,
         vad_filter=False, condition_on_previous_text=False)
-    found = [(float(s.start), float(s.end), s.text.strip()) for s in segments]
+    found = [(float(s.start), float(s.end), _JAPANESE_SPACE.sub("", s.text.strip())) for s in segments]
     return [f for f in found if f[2]], time.process_time() - cpu
 
 

@@ -3,8 +3,9 @@ or two at a time).
 
 A watched up-track's Opus packets are decoded with a decoder of our own (the forwarding path
 never decodes), resampled to 16 kHz mono and cut into utterances by the voice-activity detector
-(:mod:`.vad`). That costs about 0.7 % of a core per stream (measured: ``bench/asr_cost.py``), so
-it runs on the event loop, in the listener itself. Each utterance is recognised once by the
+(:mod:`.vad`). That costs 0.15-0.5 ms of CPU per 20 ms packet, 1-3 % of a core per stream
+(measured on an idle and a busy 2-core machine: ``bench/asr_cost.py``); for the one or two
+streams watched it runs on the event loop, in the listener itself. Each utterance is recognised once by the
 :class:`SpeechEngine` worker, one at a time per peer; when the engine falls behind, a few
 utterances wait and the oldest is dropped (with a warning) rather than let captions lag further
 and further behind the speaker.
