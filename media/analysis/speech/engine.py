@@ -14,6 +14,7 @@ import multiprocessing
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,14 @@ class SpeechEngine:
         if len(audio) < SAMPLE_RATE // 10:
             return []
         loop = asyncio.get_running_loop()
-        found, cpu = await loop.run_in_executor(self._executor(), _transcribe, audio, prompt)
+        pool = self._executor()
+        try:
+            found, cpu = await loop.run_in_executor(pool, _transcribe, audio, prompt)
+        except BrokenProcessPool:
+            if self._pool is pool:  # the worker died (killed, out of memory): the next call starts another
+                self._pool = None
+                pool.shutdown(wait=False)
+            raise
         self.busy_seconds += cpu
         self.calls += 1
         duration = len(audio) / SAMPLE_RATE  # Whisper may place a last segment's end past the audio
