@@ -75,7 +75,7 @@ class _Stream:
             if not self.broken:
                 logger.warning("captions: undecodable Opus packet from %s", self.peer_id)
                 self.broken = True
-            return []
+            return self._pending(ended, now)
         for piece in decoded:
             self.next_pts = frame.pts + piece.samples
             for resampled in self.resampler.resample(piece):
