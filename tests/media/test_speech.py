@@ -1,7 +1,7 @@
 """Japanese speech recognition: synthesised council sentences recognised by the Whisper base model,
 live captions of a real aiortc publisher through the SFU, and the draft of a recorded speech.
 
-The CER bounds are what this model does on these sentences (measured: 0.14 without and 0.11 with
+The CER bounds are what this model does on these sentences (measured: 0.14 without and 0.07 with
 the vocabulary prompt, see bench/asr_cost.py) with head-room for another CPU's rounding.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import itertools
 import time
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from gikai.media.analysis.speech import (
     speech_samples,
 )
 from gikai.media.analysis.speech import live as live_module
+from gikai.media.analysis.speech import model as model_module
+from gikai.media.analysis.speech.recorded import speech_pieces
 from gikai.media.analysis.speech.vad import Segmenter
 from gikai.media.archive.render.plan import SourceFile
 from gikai.media.errors import MediaError
@@ -46,7 +49,7 @@ from tests.support.waiting import eventually
 
 PROMPT = " ".join(COUNCIL_VOCABULARY)
 MEAN_CER_PLAIN = 0.25  # mean over the seven sentences without a prompt (measured 0.14)
-MEAN_CER_PROMPTED = 0.18  # with the vocabulary (measured 0.11)
+MEAN_CER_PROMPTED = 0.15  # with the vocabulary (measured 0.07)
 CAPTION_CER = 0.25  # one live sentence, with the vocabulary
 RECOGNITION_BOUND = 90.0  # seconds: model start-up and a queue of utterances on a busy 2-core machine
 
@@ -126,8 +129,21 @@ def test_the_installed_model_is_joined_checked_and_other_folders_are_refused(mod
     assert isinstance(raised.value, MediaError) and raised.value.code == "speech_model_invalid"
 
 
+def test_no_model_without_the_packages_and_none_from_damaged_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    real_data_dir = model_module._data_dir
+    with monkeypatch.context() as patched:
+        patched.setattr(model_module, "_data_dir", lambda package: None)
+        assert installed_model_dir(tmp_path / "absent") is None
+        assert not (tmp_path / "absent").exists()
+    monkeypatch.setattr(model_module, "MODEL_SHA256", "0" * 64)
+    assert real_data_dir(model_module.PACKAGES[0]) is not None
+    with pytest.raises(SpeechModelError, match="sha256"):
+        installed_model_dir(tmp_path / "damaged")
+    assert list((tmp_path / "damaged").iterdir()) == [], "neither a model nor a temporary folder is left"
+
+
 async def test_council_sentences_are_recognised_and_the_vocabulary_lowers_the_error(engine: SpeechEngine):
-    plain, prompted = [], []
+    plain, prompted, texts = [], [], []
     for sentence in COUNCIL_SENTENCES:
         samples = speech_16k(sentence)
         for prompt, scores in (("", plain), (PROMPT, prompted)):
@@ -135,10 +151,14 @@ async def test_council_sentences_are_recognised_and_the_vocabulary_lowers_the_er
             assert all(isinstance(u, Utterance) and u.text == u.text.strip() and u.text for u in utterances)
             assert all(0 <= u.start <= u.end <= len(samples) / SAMPLE_RATE for u in utterances)
             scores.append(cer(sentence, "".join(u.text for u in utterances)))
+            if prompt:
+                texts.append("".join(u.text for u in utterances))
     mean_plain, mean_prompted = float(np.mean(plain)), float(np.mean(prompted))
     assert mean_plain <= MEAN_CER_PLAIN, plain
     assert mean_prompted <= MEAN_CER_PROMPTED, prompted
     assert mean_prompted < mean_plain, (plain, prompted)
+    # Whisper writes in the prompt's style: Japanese, punctuated, without spaces between words.
+    assert sum(t.endswith("。") for t in texts) >= 5 and not [t for t in texts if " " in t], texts
     assert engine.busy_seconds > 0
 
 
@@ -158,6 +178,17 @@ def test_the_detector_drops_blips_and_silence_and_cuts_long_speech():
     cut = Segmenter(max_length=12.0)
     segments = cut.feed(long_speech) + cut.flush()
     assert len(segments) >= 2 and all(len(s.samples) <= 12.0 * SAMPLE_RATE for s in segments)
+
+
+def test_a_long_speech_is_cut_at_pauses_into_pieces_of_at_most_30_seconds():
+    pause = np.zeros(int(0.8 * SAMPLE_RATE), dtype=np.float32)
+    speech = np.concatenate([np.concatenate((speech_16k(s), pause)) for s in COUNCIL_SENTENCES * 2])
+    pieces = speech_pieces(speech)
+    assert len(pieces) >= len(speech) / SAMPLE_RATE / 30
+    assert all(0 < b - a <= 30 * SAMPLE_RATE for a, b in pieces)
+    assert all(b0 <= a1 for (_, b0), (a1, _) in itertools.pairwise(pieces))
+    silent = np.abs(speech) < 0.01
+    assert all(silent[b - 1] for _, b in pieces[:-1]), "each piece ends in a pause, not in a word"
 
 
 async def test_a_watched_publisher_is_captioned_and_unwatched_or_silent_ones_are_not(engine: SpeechEngine):
@@ -187,7 +218,7 @@ async def test_a_watched_publisher_is_captioned_and_unwatched_or_silent_ones_are
         chair = tracks["chair"]
         assert chair.started is not None
         spoken_from, spoken_to = (chair.started + t for t in chair.speech_span)
-        assert abs(caption.started_at - spoken_from) < 1.0 and abs(caption.ended_at - spoken_to) < 1.0, (
+        assert abs(caption.started_at - spoken_from) < 1.5 and abs(caption.ended_at - spoken_to) < 1.5, (
             caption, spoken_from, spoken_to)
 
         # Everyone's speech is over and every microphone kept sending: still only the chair's caption.
@@ -220,6 +251,26 @@ class _SlowEngine:
         self.given.append(len(samples))
         await self.release.wait()
         return [Utterance(0.0, len(samples) / SAMPLE_RATE, f"{len(samples)}")]
+
+
+class _EchoEngine:
+    async def recognise(self, samples: np.ndarray, prompt: str = "") -> list[Utterance]:
+        return [Utterance(0.0, len(samples) / SAMPLE_RATE, "発言")]
+
+
+async def test_a_microphone_that_stops_sending_mid_sentence_ends_its_utterance():
+    captions: list[Caption] = []
+    captioner = LiveCaptions(_EchoEngine(), captions.append, lambda: "")  # type: ignore[arg-type]
+    up = _Up()
+    captioner.watch("chair", up)
+    sentence = (read_wav(japanese_speech(COUNCIL_SENTENCES[1]), 48000) * 32767).astype(np.int16)
+    for i, packet in enumerate(encode_audio(sentence[: 48000 * 2])):  # cut off after two seconds of speech
+        up.listeners[0](EncodedFrame(packet, i * 960, AUDIO_TIME_BASE, True))
+    stopped = time.time()
+    (caption,) = await eventually(lambda: captions)
+    assert caption.text == "発言" and abs(caption.ended_at - stopped) < 0.2
+    await captioner.close()
+    assert up.listeners == []
 
 
 class _Up:
@@ -277,7 +328,7 @@ async def test_a_recorded_speech_gives_its_samples_and_its_draft(engine: SpeechE
     assert track.started is not None
     spoken_from = track.started - wall_origin + track.speech_span[0]  # on the sitting clock
     loud = np.flatnonzero(np.abs(samples) > 0.05)
-    assert abs(loud[0] / SAMPLE_RATE - spoken_from) < 0.5
+    assert abs(loud[0] / SAMPLE_RATE - spoken_from) < 1.0  # arrival on a busy machine
 
     utterances = await draft(engine, samples, PROMPT)
     assert cer(sentence, "".join(u.text for u in utterances)) <= CAPTION_CER, utterances

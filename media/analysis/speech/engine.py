@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,25 @@ from gikai.media.analysis.speech.utterance import SAMPLE_RATE, Utterance
 from gikai.media.errors import SpeechModelError
 
 LANGUAGE = "ja"
+# Whisper sometimes puts spaces between Japanese words ("開会 いたします"), the more so after a prompt
+# of space-separated terms: a space with a non-ASCII character on both sides is dropped, one
+# between Latin words stays.
+_JAPANESE_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
 _model: Any = None  # the worker process's WhisperModel
 _beam_size = 5
+
+
+def whisper_prompt(terms: str) -> str | None:
+    """Vocabulary terms (joined by spaces) as Whisper's initial prompt: written as Japanese, joined
+    by 、 and ended by 。. Whisper continues in its prompt's style: the bare space-joined list made
+    it leave out punctuation and put spaces between words, and recognised worse (mean CER on the
+    test sentences 0.11 with spaces, 0.07 with 、; bench/asr_cost.py)."""
+    words = terms.split()
+    if not words:
+        return None
+    prompt = "、".join(words)
+    return prompt if prompt.endswith("。") else prompt + "。"
 
 
 def _load(model_dir: str, threads: int, beam_size: int) -> None:
@@ -43,9 +61,9 @@ def _transcribe(samples: np.ndarray, prompt: str) -> tuple[list[tuple[float, flo
     (all its threads: core-seconds)."""
     cpu = time.process_time()
     segments, _info = _model.transcribe(
-        samples, language=LANGUAGE, beam_size=_beam_size, initial_prompt=prompt or None,
+        samples, language=LANGUAGE, beam_size=_beam_size, initial_prompt=whisper_prompt(prompt),
         vad_filter=False, condition_on_previous_text=False)
-    found = [(float(s.start), float(s.end), s.text.strip()) for s in segments]
+    found = [(float(s.start), float(s.end), _JAPANESE_SPACE.sub("", s.text.strip())) for s in segments]
     return [f for f in found if f[2]], time.process_time() - cpu
 
 
@@ -74,12 +92,20 @@ class SpeechEngine:
 
     async def recognise(self, samples: np.ndarray, prompt: str = "") -> list[Utterance]:
         """Utterances in ``samples`` (float32 mono at 16 kHz), language Japanese, ``prompt``
-        (vocabulary terms joined by spaces) given to Whisper as its initial prompt."""
+        (vocabulary terms joined by spaces) given to Whisper as its initial prompt (see
+        :func:`whisper_prompt`)."""
         audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         if len(audio) < SAMPLE_RATE // 10:
             return []
         loop = asyncio.get_running_loop()
-        found, cpu = await loop.run_in_executor(self._executor(), _transcribe, audio, prompt)
+        pool = self._executor()
+        try:
+            found, cpu = await loop.run_in_executor(pool, _transcribe, audio, prompt)
+        except BrokenProcessPool:
+            if self._pool is pool:  # the worker died (killed, out of memory): the next call starts another
+                self._pool = None
+                pool.shutdown(wait=False)
+            raise
         self.busy_seconds += cpu
         self.calls += 1
         duration = len(audio) / SAMPLE_RATE  # Whisper may place a last segment's end past the audio

@@ -3,8 +3,9 @@ or two at a time).
 
 A watched up-track's Opus packets are decoded with a decoder of our own (the forwarding path
 never decodes), resampled to 16 kHz mono and cut into utterances by the voice-activity detector
-(:mod:`.vad`). That costs about 0.7 % of a core per stream (measured: ``bench/asr_cost.py``), so
-it runs on the event loop, in the listener itself. Each utterance is recognised once by the
+(:mod:`.vad`). That costs 0.15-0.5 ms of CPU per 20 ms packet, 1-3 % of a core per stream
+(measured on an idle and a busy 2-core machine: ``bench/asr_cost.py``); for the one or two
+streams watched it runs on the event loop, in the listener itself. Each utterance is recognised once by the
 :class:`SpeechEngine` worker, one at a time per peer; when the engine falls behind, a few
 utterances wait and the oldest is dropped (with a warning) rather than let captions lag further
 and further behind the speaker.
@@ -26,7 +27,7 @@ import numpy as np
 
 from gikai.media.analysis.speech.engine import SpeechEngine
 from gikai.media.analysis.speech.utterance import SAMPLE_RATE, Caption
-from gikai.media.analysis.speech.vad import Segmenter
+from gikai.media.analysis.speech.vad import Segment, Segmenter
 from gikai.media.sfu.frames import EncodedFrame
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,13 @@ class _Stream:
         self.task: asyncio.Task[None] | None = None
         self.fed = 0  # samples given to the segmenter
         self.next_pts: int | None = None
+        self.last_packet = time.monotonic()
         self.broken = False
 
     def decode(self, frame: EncodedFrame) -> list[_Pending]:
         """The utterances this packet finished (usually none)."""
         now = time.time()
+        self.last_packet = time.monotonic()
         ended = []
         if self.next_pts is not None and abs(frame.pts - self.next_pts) > GAP * OPUS_RATE:
             ended += self.segmenter.flush()
@@ -72,13 +75,22 @@ class _Stream:
             if not self.broken:
                 logger.warning("captions: undecodable Opus packet from %s", self.peer_id)
                 self.broken = True
-            return []
+            return self._pending(ended, now)
         for piece in decoded:
             self.next_pts = frame.pts + piece.samples
             for resampled in self.resampler.resample(piece):
                 pcm = resampled.to_ndarray().reshape(-1)
                 self.fed += len(pcm)
                 ended += self.segmenter.feed(pcm)
+        return self._pending(ended, now)
+
+    def stalled(self) -> list[_Pending]:
+        """The utterance under way when packets stopped coming (a microphone switched off)."""
+        if not self.segmenter.speaking or time.monotonic() - self.last_packet < GAP:
+            return []
+        return self._pending(self.segmenter.flush(), time.time() - (time.monotonic() - self.last_packet))
+
+    def _pending(self, ended: list[Segment], now: float) -> list[_Pending]:
         out = []
         for segment in ended:
             ended_at = now - (self.fed - segment.end) / SAMPLE_RATE
@@ -95,6 +107,7 @@ class LiveCaptions:
         self._report = report
         self._prompt = prompt
         self._streams: dict[str, _Stream] = {}
+        self._watchdog: asyncio.Task[None] | None = None
         self.dropped = 0  # utterances dropped because the engine was behind
 
     def watch(self, peer_id: str, up_audio: Any) -> None:
@@ -112,6 +125,8 @@ class LiveCaptions:
         stream = _Stream(peer_id, up_audio, listener)
         self._streams[peer_id] = stream
         up_audio.listeners.append(listener)
+        if self._watchdog is None:
+            self._watchdog = asyncio.ensure_future(self._watch_stalls())
 
     def unwatch(self, peer_id: str) -> None:
         """Stop: the listener is removed, and an utterance under way, waiting or being recognised
@@ -130,16 +145,28 @@ class LiveCaptions:
 
     async def close(self) -> None:
         tasks = [s.task for s in self._streams.values() if s.task is not None]
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            tasks.append(self._watchdog)
+            self._watchdog = None
         for peer_id in list(self._streams):
             self.unwatch(peer_id)
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    async def _watch_stalls(self) -> None:
+        while True:
+            await asyncio.sleep(GAP / 2)
+            for stream in list(self._streams.values()):
+                self._enqueue(stream, stream.stalled())
+
     def _push(self, stream: _Stream, frame: EncodedFrame) -> None:
-        if self._streams.get(stream.peer_id) is not stream:
-            return
-        for pending in stream.decode(frame):
+        if self._streams.get(stream.peer_id) is stream:
+            self._enqueue(stream, stream.decode(frame))
+
+    def _enqueue(self, stream: _Stream, finished: list[_Pending]) -> None:
+        for pending in finished:
             if len(stream.waiting) >= MAX_WAITING:
                 stream.waiting.popleft()
                 self.dropped += 1

@@ -4,7 +4,9 @@
 An utterance starts when most of the last 300 ms were voiced (those 300 ms are kept: the first
 syllable is not lost), ends after ``end_silence`` of unvoiced frames or at ``max_length``, and is
 dropped when it holds less than ``min_speech`` of voiced frames (a cough, a chair, a click).
-The detector costs about 20 µs per 30 ms frame, so the live path runs it on the event loop.
+The detector costs 0.2 ms of CPU per second of audio (measured; faster-whisper's bundled Silero
+ONNX detector takes 3 ms per second even in one batch, and would need context kept per stream),
+so the live path runs it on the event loop.
 """
 
 from __future__ import annotations
