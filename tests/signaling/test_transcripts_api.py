@@ -19,7 +19,6 @@ from gikai.signaling.http.state import TRANSCRIPTS
 from tests.signaling.test_api import login_clerk
 from tests.support.server import Parts
 
-
 AUDIO = b"not played here"
 
 
