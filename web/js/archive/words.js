@@ -18,7 +18,11 @@ import { errorText, showProblem, announce } from "../pages/page.js";
  * @typedef {{sha256: string, at?: string} | null} Finalised
  * @typedef {{meeting_id: string, speech_index: number, sentence_index: number, speaker: string, start: number,
  *   text: string}} Found
+ * @typedef {{state: "off" | "none" | "waiting" | "running" | "done" | "failed", drafted: number,
+ *   error: string | null, seconds: number}} DraftJob the automatic draft from the recordings
  */
+
+const DRAFT_POLL_MS = 3000; // while the recogniser drafts, the panel asks again this often
 
 export class WordsPanel {
   /**
@@ -44,13 +48,43 @@ export class WordsPanel {
     /** @type {Found[] | null} */
     this.found = null;
     this.query = "";
+    /** @type {DraftJob | null} */
+    this.draft = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.polling = null;
   }
 
   async load() {
-    const got = await api("GET", `${this.base}/speeches`);
+    const [got, draft] = await Promise.all([api("GET", `${this.base}/speeches`), api("GET", `${this.base}/draft`)]);
     this.speeches = got.speeches;
     this.finalised = got.finalised;
+    this.draft = draft.draft;
     this.render();
+    this.pollWhileDrafting();
+  }
+
+  /** While the draft is being made, look again now and then; reload the texts when it is done. */
+  pollWhileDrafting() {
+    if (this.polling || !this.draft || !["waiting", "running"].includes(this.draft.state)) return;
+    this.polling = setTimeout(async () => {
+      this.polling = null;
+      try {
+        this.draft = (await api("GET", `${this.base}/draft`)).draft;
+      } catch { /* the next look tries again */ }
+      if (this.draft && ["waiting", "running"].includes(this.draft.state)) this.pollWhileDrafting();
+      else await this.load();
+    }, DRAFT_POLL_MS);
+  }
+
+  /** @param {HTMLElement} problem */
+  async redraft(problem) {
+    try {
+      this.draft = (await api("POST", `${this.base}/draft`, { csrf: this.csrf })).draft;
+      this.render();
+      this.pollWhileDrafting();
+    } catch (error) {
+      showProblem(problem, errorText(error));
+    }
   }
 
   /** @param {string} csrf */
@@ -84,8 +118,16 @@ export class WordsPanel {
     }
     /** @type {(Node | null)[]} */
     const parts = [h("p", { class: "hint" }, t(this.csrf ? "words.draft.clerk" : "words.draft"))];
+    const job = this.draft;
+    if (job && job.state !== "none" && job.state !== "done") {
+      parts.push(h("p", { class: job.state === "failed" ? "problem" : "hint", role: "status",
+        "data-testid": "words-draft-state" }, t(`words.job.${job.state}`, { error: job.error ?? "" })));
+    }
     if (this.csrf && drafted) {
       parts.push(button(t("words.finalise"), "words-finalise", () => this.finalise(problem), { kind: "primary" }));
+    }
+    if (this.csrf && job && job.state !== "off" && job.state !== "waiting" && job.state !== "running") {
+      parts.push(button(t("words.redraft"), "words-redraft", () => this.redraft(problem), { kind: "secondary" }));
     }
     return h("div", { class: "words-status" }, ...parts);
   }
