@@ -8,32 +8,31 @@ no `reception` reports, which the server takes as "cannot tell" rather than a lo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import os
+import queue
+import subprocess
+import sys
 import threading
-from typing import Any
+from pathlib import Path
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.rtcconfiguration import RTCBundlePolicy
-
-from gikai.media.sfu.ice import set_host_addresses
+from tests.e2e.socketmembers import SocketMembers, _Publisher
 from tests.support import scenes
-from tests.support.client import upload_slots
 from tests.support.encoded import EncodedSourceTrack
 from tests.support.waiting import BROWSER_BOUND
 
-from .socketmembers import _Member
+REPO = Path(__file__).resolve().parents[2]
 
 
-class _CameraMember(_Member):
+class _CameraMember(_Publisher):
     def __init__(self, ws_url: str, token: str, scene: str) -> None:
-        super().__init__(ws_url, token)
         # 320x180: the server analyses 160x90; the browsers and the server decode it four times
         # cheaper than 640x360 (six cameras, three browsers, two cores).
         # 7.5 frames a second, half the clip's rate: the face moves more slowly, which presence
         # detection cannot tell from a calmer person, and the server decodes half as much.
-        self.video = EncodedSourceTrack("video", scenes.video(scene, 320, 180), 7.5, record=False)
-        self.audio = EncodedSourceTrack("audio", scenes.audio("speech"), 50, record=False)
+        # No screen share.
+        super().__init__(ws_url, token, {
+            "video": EncodedSourceTrack("video", scenes.video(scene, 320, 180), 7.5, record=False),
+            "audio": EncodedSourceTrack("audio", scenes.audio("speech"), 50, record=False)})
         self.keyframe_requests = 0
 
     def keyframe_requested(self) -> None:
@@ -43,57 +42,84 @@ class _CameraMember(_Member):
         camera. The clip has a keyframe every second: a receiver recovers by then."""
         self.keyframe_requests += 1
 
-    async def _answer(self, offer: dict[str, Any]) -> None:
-        if self.pc is None:
-            self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
-        for t, slot in upload_slots(self.pc, offer["streams"]):
-            if slot not in ("audio", "video"):
-                # Publish only: the others' media would cost the test's two cores and prove
-                # nothing; no screen share either.
-                t.direction = "inactive"
-            else:
-                source = self.video if slot == "video" else self.audio
-                if t.sender.track is None:
-                    t.sender.replaceTrack(source)
-                    t.sender._send_keyframe = self.keyframe_requested
-                t.direction = "sendonly"
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):  # the socket is gone: nothing to answer any more
-            await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
+
+class _CameraLoop(SocketMembers):
+    """The camera members' event loop, inside the process of their own (below)."""
+
+    THREAD = "camera-members"
+    RUN_BOUND = 3 * BROWSER_BOUND  # a join (socket, offer, answer, ICE) on a loaded machine took more than 60 s
+
+    def join(self, link: str, scene: str = "face") -> str:
+        return self._add(lambda token: _CameraMember(self.ws_url, token, scene), link)
 
 
 class CameraMembers:
-    """A background event loop holding members who publish a camera scene."""
+    """Members who publish a camera scene, from a Python process of their own.
+
+    In the test's own process their event loop shared one interpreter lock with pytest and
+    Playwright; on a busy machine it then answered the server's ICE consent checks too late, the
+    server dropped them, and no quorum came. A process of their own answers in time. Commands go
+    to it a line at a time (``join LINK SCENE``, ``close``), each answered with a line.
+    """
 
     def __init__(self, base_url: str) -> None:
-        self.ws_url = base_url.rstrip("/") + "/ws"
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="camera-members", daemon=True)
-        self.thread.start()
-        self.members: list[_CameraMember] = []
-        set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.cameramembers", base_url], cwd=REPO, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, name="camera-members-answers", daemon=True).start()
 
-    def _run(self, coro: Any, timeout: float = 3 * BROWSER_BOUND) -> Any:
-        # A join (socket, offer, answer, ICE) on a loaded machine took more than 60 s.
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(ANSWER):
+                self.answers.put(line[len(ANSWER):].strip())
+        self.answers.put("error: the camera members' process ended")
+
+    def _ask(self, command: str, timeout: float) -> str:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        answer = self.answers.get(timeout=timeout)
+        if answer.startswith("error"):
+            raise RuntimeError(f"camera member: {answer}")
+        return answer
 
     def join(self, link: str, scene: str = "face") -> str:
         """Join with a rehearsal link, publishing ``scene``; returns the participant id."""
-        async def start() -> str:
-            member = _CameraMember(self.ws_url, link.split("#", 1)[1], scene)
-            self.members.append(member)
-            return await member.start()
-        return self._run(start())
+        return self._ask(f"join {link} {scene}", 3 * BROWSER_BOUND + 10)
 
     def close(self) -> None:
-        async def close_all() -> None:
-            await asyncio.gather(*(m.close() for m in self.members), return_exceptions=True)
         try:
-            self._run(close_all())
+            if self.process.poll() is None:
+                self._ask("close", BROWSER_BOUND)
         finally:
-            self.members.clear()
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
-            self.loop.close()
-            set_host_addresses(None)
+            try:
+                self.process.wait(timeout=BROWSER_BOUND)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+ANSWER = "camera-members: "
+
+
+def main(base_url: str) -> None:
+    """The camera members' process: one line in, one line out."""
+    members = _CameraLoop(base_url)
+    try:
+        for line in sys.stdin:
+            command, *args = line.split()
+            if command == "close":
+                break
+            try:
+                print(ANSWER + members.join(args[0], args[1] if len(args) > 1 else "face"), flush=True)
+            except Exception as exc:  # the parent raises it with the test's context
+                print(f"{ANSWER}error: {exc!r}", flush=True)
+    finally:
+        members.close()
+        print(ANSWER + "closed", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

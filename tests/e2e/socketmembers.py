@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from gikai.media.sfu.ice import set_host_addresses
+from tests.support.client import upload_slots
 from tests.support.waiting import BROWSER_BOUND
 
 
@@ -100,25 +102,66 @@ class _Member:
             await self.http.close()
 
 
+class _Publisher(_Member):
+    """A member who publishes ``sources`` (upload slot -> track) and receives nothing: every m-line
+    that carries someone else's media, and an upload slot without a source, is answered inactive
+    (the others' media would cost the test's two cores and prove nothing)."""
+
+    def __init__(self, ws_url: str, token: str, sources: dict[str, Any]) -> None:
+        super().__init__(ws_url, token)
+        self.sources = sources
+
+    def keyframe_requested(self) -> None:
+        """What a source does when a receiver asks for a keyframe (nothing, unless overridden)."""
+
+    async def _answer(self, offer: dict[str, Any]) -> None:
+        if self.pc is None:
+            self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        for t, slot in upload_slots(self.pc, offer["streams"]):
+            source = self.sources.get(slot) if slot is not None else None
+            if source is None:
+                t.direction = "inactive"
+                continue
+            if t.sender.track is None:
+                t.sender.replaceTrack(source)
+                t.sender._send_keyframe = self.keyframe_requested
+            t.direction = "sendonly"
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):  # the socket is gone: nothing to answer any more
+            await self.request("answer", sdp=self.pc.localDescription.sdp, revision=offer["revision"])
+
+
 class SocketMembers:
-    """A background event loop holding any number of socket-only members."""
+    """A background event loop holding any number of socket-only members. Subclasses hold members
+    of their own kind (``cameramembers.py``, ``speakers.py``) and may wait longer for them."""
+
+    THREAD = "socket-members"
+    RUN_BOUND = 2 * BROWSER_BOUND
 
     def __init__(self, base_url: str) -> None:
         self.ws_url = base_url.rstrip("/") + "/ws"
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="socket-members", daemon=True)
+        self.thread = threading.Thread(target=self.loop.run_forever, name=self.THREAD, daemon=True)
         self.thread.start()
-        self.members: list[_Member] = []
+        self.members: list[Any] = []
         set_host_addresses(["127.0.0.1"])  # aioice leaves loopback out unless told
 
-    def _run(self, coro: Any, timeout: float = 2 * BROWSER_BOUND) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+    def _run(self, coro: Any, timeout: float | None = None) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout or self.RUN_BOUND)
+
+    def _add(self, make: Callable[[str], _Member], link: str) -> str:
+        """Make a member with the link's token on the members' loop (their tracks belong to it),
+        join; returns the participant id."""
+        async def start() -> str:
+            member = make(link.split("#", 1)[1])
+            self.members.append(member)
+            return await member.start()
+        return str(self._run(start()))
 
     def join(self, link: str) -> str:
         """Join with a rehearsal link; returns the participant id."""
-        member = _Member(self.ws_url, link.split("#", 1)[1])
-        self.members.append(member)
-        return self._run(member.start())
+        return self._add(lambda token: _Member(self.ws_url, token), link)
 
     def command(self, index: int, name: str, **fields: Any) -> dict[str, Any]:
         return self._run(self.members[index].request("command", name=name, **fields))
