@@ -24,6 +24,8 @@ from gikai.media.sfu.ice import set_host_addresses
 from tests.support.client import upload_slots
 from tests.support.waiting import BROWSER_BOUND
 
+REJOIN_PAUSE = 1.0  # seconds before a dropped publisher joins again
+
 
 class _Member:
     def __init__(self, ws_url: str, token: str) -> None:
@@ -110,6 +112,52 @@ class _Publisher(_Member):
     def __init__(self, ws_url: str, token: str, sources: dict[str, Any]) -> None:
         super().__init__(ws_url, token)
         self.sources = sources
+        self.closing = False
+        self.rejoins = 0
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> str:
+        participant_id = await super().start()
+        if self._keeper is None:
+            self._keeper = asyncio.ensure_future(self._keep_joined())
+        return participant_id
+
+    async def _keep_joined(self) -> None:
+        """Join again when the server ends the media connection and closes the socket, as the
+        browser client does: on a starved machine the server's ICE consent to this process can
+        expire (it then drops the peer), and a member who never came back would fail a test
+        about something else."""
+        while not self.closing:
+            assert self.reader is not None
+            await asyncio.gather(self.reader, return_exceptions=True)
+            if self.closing:
+                return
+            await self._drop()
+            while not self.closing:
+                await asyncio.sleep(REJOIN_PAUSE)
+                try:
+                    await super().start()
+                except Exception:
+                    await self._drop()
+                    continue
+                self.rejoins += 1
+                break
+
+    async def _drop(self) -> None:
+        """Forget the old connection: a new socket, session and peer connection come with the next join."""
+        pc, http = self.pc, self.http
+        self.pc = self.http = self.ws = None
+        for closing in (pc, http):
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    await closing.close()
+
+    async def close(self) -> None:
+        self.closing = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+        await super().close()
 
     def keyframe_requested(self) -> None:
         """What a source does when a receiver asks for a keyframe (nothing, unless overridden)."""
