@@ -12,4 +12,5 @@
 - ``tasks.py``: :class:`TaskSet`, background tasks kept, logged and ended at close
 - ``udp.py``: several datagrams per socket wake-up
 - ``ice.py``: which local addresses are offered as ICE host candidates
+- ``consent.py``: ICE consent checks retransmitted, so a busy server does not drop a peer that answered
 """

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from aiortc import RTCIceServer
 
+from gikai.media.sfu.consent import use_patient_consent
 from gikai.media.sfu.peer import Peer, SendOffer, use_fast_clock
 from gikai.media.sfu.room import Room
 from gikai.media.sfu.udp import drain_datagram_reads
@@ -21,6 +22,7 @@ class SFU:
     ) -> None:
         drain_datagram_reads()
         use_fast_clock()
+        use_patient_consent()
         self.rooms: dict[str, Room] = {}
         self._ice_servers = ice_servers or []
         self._on_peer_failed = on_peer_failed

@@ -6,7 +6,6 @@ participant gets its own browser (and its own colour and voice).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
@@ -71,18 +70,6 @@ def _wait_for_links(process: subprocess.Popen[bytes], log: Path, wanted: int, ti
     raise RuntimeError(f"gikai serve printed no {wanted} join links:\n{log.read_text(errors='replace')}")
 
 
-SERVER_PRIORITY = -5
-
-
-def server_priority() -> None:
-    """The server runs ahead of the test's browsers, as on a machine of its own: with three
-    Chromiums on two cores its event loop fell more than 0.5 s behind, answered the ICE consent
-    checks of its Python peers too late (aioice waits 0.5 s, six misses drop the peer) and lost
-    them. Where the test may not raise a priority (not root), it runs as it is."""
-    with contextlib.suppress(PermissionError, OSError):
-        os.nice(SERVER_PRIORITY)
-
-
 def start_server(root: Path, port: int = 0, log_name: str = "server.log", extra: Sequence[str] = ()) -> Server:
     """Run `gikai serve` on the data folder ``root/data`` and wait for its join links."""
     log = root / log_name
@@ -91,7 +78,7 @@ def start_server(root: Path, port: int = 0, log_name: str = "server.log", extra:
             [sys.executable, "-m", "gikai", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--data", str(root / "data"), "--media-address", "127.0.0.1", *extra],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=server_priority,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
         base_url, links = _wait_for_links(process, log, REHEARSAL_PEOPLE, timeout=60)  # a busy machine
