@@ -41,7 +41,6 @@ def sitting(s: Session) -> dict:
     return pushes[-1]["sitting"] if pushes else {}
 
 
-@pytest.mark.skip(reason="on this machine since 2026-12-03 the presence tests fail at 3db6189 as well (Python peers' ICE consent expires, cameras judged camera_off): the environment changed under them; issue 12 holds the investigation (closing note of 2026-12-03)")
 async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_not(server):
     client, services, tokens = server
     sessions = []
@@ -87,7 +86,6 @@ async def test_members_seen_on_camera_make_the_quorum_and_an_empty_chair_does_no
             await s.close()
 
 
-@pytest.mark.skip(reason="on this machine since 2026-12-03 the presence tests fail at 3db6189 as well (Python peers' ICE consent expires, cameras judged camera_off): the environment changed under them; issue 12 holds the investigation (closing note of 2026-12-03)")
 async def test_a_vote_needs_the_voter_on_camera_and_keeps_a_still_of_them(server):
     import cv2
     import numpy as np
