@@ -38,6 +38,9 @@ async def query_consent(self: Any) -> None:
                 failures += 1
             if failures >= aioice.ice.CONSENT_FAILURES:
                 self._Connection__log_info("Consent to send expired")
+                # read by media/sfu/dtls.py's failure_reason for the server's warning
+                self.gikai_consent_failure = (f"ICE consent expired: {failures} checks in a row unanswered "
+                                              f"(each tried {RETRANSMISSIONS + 1} times)")
                 self._query_consent_task = None
                 await self.close()
                 return

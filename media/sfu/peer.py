@@ -35,6 +35,7 @@ from aiortc.sdp import SessionDescription
 
 from gikai.media.errors import MediaPortsExhausted, NegotiationError, PeerClosed, UnsupportedCodec
 from gikai.media.sfu.assembler import FrameAssembler
+from gikai.media.sfu.dtls import failure_reason
 from gikai.media.sfu.forwarding import DownTrack, UpTrack
 from gikai.media.sfu.retransmit import ResendGate
 from gikai.media.sfu.tasks import TaskSet
@@ -218,7 +219,6 @@ class Peer:
         free = self._free[up.kind]
         if free:
             transceiver, down = free.pop()
-            transceiver.direction = "sendonly"
         else:
             transceiver, down = self._add_down(up.kind)
         transceiver.sender._stream_id = publisher_id  # msid names the publisher
@@ -245,9 +245,11 @@ class Peer:
             entry = self._subs.pop((publisher_id, slot), None)
             if entry is None:
                 continue
-            transceiver, down = entry
+            _, down = entry
+            # The m-line stays send-only with nothing bound (no "inactive" and back): clients
+            # that cannot change a transceiver's direction (GStreamer's webrtcbin) refused the
+            # round trip. It leaves the offer's `streams`, so clients show nothing for it.
             down.unbind()
-            transceiver.direction = "inactive"
             self._free[down.kind].append(entry)
             changed = True
         if changed:
@@ -311,11 +313,7 @@ class Peer:
 
     async def accept_answer(self, sdp: str, revision: int) -> None:
         """Apply the client's answer to offer ``revision``."""
-        if self._closed:
-            raise PeerClosed("the media connection is closed")
-        answered = self._answered
-        if answered is None or answered.done() or revision != self._revision:
-            raise NegotiationError(f"no offer {revision} is waiting for an answer")
+        answered = self.offer_waiting(revision)
         self._check_directions(sdp)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
@@ -341,11 +339,29 @@ class Peer:
                 self._fail()
                 raise NegotiationError(f"m-line {mid} was offered {offered} and answered {direction}")
 
+    def offer_waiting(self, revision: int) -> asyncio.Future[None]:
+        """The answer awaited for offer ``revision``; raises if no such offer waits."""
+        if self._closed:
+            raise PeerClosed("the media connection is closed")
+        answered = self._answered
+        if answered is None or answered.done() or revision != self._revision:
+            raise NegotiationError(f"no offer {revision} is waiting for an answer")
+        return answered
+
+    def refuse_offer(self, revision: int, reason: str) -> None:
+        """The client says it cannot apply offer ``revision`` (``reason`` in its words): the
+        connection ends now, as after an unanswered offer, instead of after 20 s of waiting."""
+        self.offer_waiting(revision)
+        logger.warning("peer %s refused offer %d: %s", self.id, revision, reason)
+        self._fail()
+
     # -- lifecycle ----------------------------------------------------------------
     def _on_connection_state(self) -> None:
         # "closed" without close(): aiortc shut the connection itself (ICE consent expired,
         # the remote ended DTLS). The peer is as dead as after "failed".
         if self.pc.connectionState in ("failed", "closed") and not self._closed:
+            if not self._failed:
+                logger.warning("peer %s: the media connection ended: %s", self.id, failure_reason(self.pc))
             self._fail()
 
     def _fail(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from aiortc import RTCIceServer
 
 from gikai.media.sfu.consent import use_patient_consent
+from gikai.media.sfu.dtls import use_rsa_peer_suites
 from gikai.media.sfu.peer import Peer, SendOffer, use_fast_clock
 from gikai.media.sfu.room import Room
 from gikai.media.sfu.udp import drain_datagram_reads
@@ -23,6 +24,7 @@ class SFU:
         drain_datagram_reads()
         use_fast_clock()
         use_patient_consent()
+        use_rsa_peer_suites()
         self.rooms: dict[str, Room] = {}
         self._ice_servers = ice_servers or []
         self._on_peer_failed = on_peer_failed

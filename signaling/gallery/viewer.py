@@ -183,6 +183,15 @@ class GalleryViewer:
                 raise GalleryRefusal("not_watching")
             await self.peer.accept_answer(sdp, revision)
             return {}
+        if kind == "refuse_offer":
+            revision = msg.get("revision")
+            if not isinstance(revision, int) or isinstance(revision, bool) or not 0 <= revision < 2**53:
+                raise ProtocolError("bad_message", "field 'revision' must be int", rid)
+            reason = _text(msg, "reason", rid, 500)
+            if self.peer is None:
+                raise GalleryRefusal("not_watching")
+            self.peer.refuse_offer(revision, reason)
+            return {}
         self.refused += 1
         logger.warning("gallery viewer %s (%s) sent '%s': not allowed", self.id, self.remote, kind[:40])
         raise GalleryRefusal("not_allowed", "the gallery only watches")

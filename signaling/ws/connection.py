@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,7 @@ from gikai.signaling.ws.protocol import (
     Present,
     Reception,
     ReceptionMode,
+    RefuseOffer,
     Request,
     Vote,
     VoteOptions,
@@ -178,6 +180,14 @@ class Connection:
                 raise ProtocolError("negotiation_failed", "no media connection", request.id)
             await self.peer.accept_answer(request.sdp, request.revision)
             return {}, None
+        if isinstance(request, RefuseOffer):
+            if self.peer is None:
+                raise ProtocolError("negotiation_failed", "no media connection", request.id)
+            self.peer.offer_waiting(request.revision)  # raises negotiation_failed if none waits
+            peer = self.peer
+            # the reply first; then the media connection ends (peer_closed, close 4002) and the
+            # client reconnects with a fresh offer
+            return {}, lambda: _refused(peer, request)
         if isinstance(request, MediaState):
             return {}, lambda: self.media_state(request)
         if isinstance(request, Leave):
@@ -313,3 +323,8 @@ async def _quietly(awaitable: Awaitable[Any]) -> None:
         await awaitable
     except Exception:
         logger.debug("ignored", exc_info=True)
+
+
+async def _refused(peer: Peer, request: RefuseOffer) -> None:
+    with contextlib.suppress(MediaError):  # the connection ended meanwhile: nothing left to end
+        peer.refuse_offer(request.revision, request.reason)

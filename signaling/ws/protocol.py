@@ -37,6 +37,15 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class RefuseOffer:
+    """The client cannot apply offer ``revision`` (a client that is not a browser, say): why."""
+
+    id: RequestId
+    revision: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class MediaState:
     id: RequestId
     audio_muted: bool
@@ -132,8 +141,8 @@ class Present:
     y: float = 0.0
 
 
-Request = (Join | Answer | MediaState | Ping | Leave | Command | Reception | ReceptionMode | AttendanceQuery
-           | BallotAction | VoteOptions | Vote | Present)
+Request = (Join | Answer | RefuseOffer | MediaState | Ping | Leave | Command | Reception | ReceptionMode
+           | AttendanceQuery | BallotAction | VoteOptions | Vote | Present)
 BALLOT_ACTIONS = ("open", "close", "decide_tie", "publish")
 CHOICE_CHARS = 10
 
@@ -207,6 +216,8 @@ def parse(text: str) -> Request:
         return Join(rid, token=_field(msg, "token", str, rid, MAX_TOKEN_CHARS))
     if kind == "answer":
         return Answer(rid, _field(msg, "sdp", str, rid, MAX_SDP_CHARS), _field(msg, "revision", int, rid))
+    if kind == "refuse_offer":
+        return RefuseOffer(rid, _field(msg, "revision", int, rid), _field(msg, "reason", str, rid, MAX_TEXT))
     if kind == "media_state":
         return MediaState(rid, _field(msg, "audio_muted", bool, rid), _field(msg, "video_muted", bool, rid))
     if kind == "ping":

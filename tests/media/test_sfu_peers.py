@@ -211,3 +211,36 @@ async def test_an_answer_without_vp8_is_refused_with_a_clear_error(sfu):
         assert outcome[0].code == "unsupported_codec"
     finally:
         await client.close()
+
+
+async def test_a_departed_participants_m_lines_stay_send_only_and_are_reused(sfu):
+    """Clients that cannot change a transceiver's direction (GStreamer's webrtcbin) must never
+    be offered `inactive` and back: a leaver's m-lines stay `sendonly` with nothing bound, drop
+    out of `streams`, and carry the next participant without growing the description."""
+    room = sfu.room("m")
+    clients = {name: MediaClient(name) for name in ("a", "b", "c")}
+    offers: list[tuple[str, dict]] = []  # what a was offered: (sdp, streams)
+
+    async def send_offer(offer):
+        offers.append((offer.sdp, dict(offer.streams)))
+        sdp = await clients["a"].handle_offer(offer)
+        await room.peers["a"].accept_answer(sdp, offer.revision)
+
+    try:
+        room.add_peer("a", send_offer)
+        for name in ("b", "c"):
+            join(room, name, clients[name])
+        await eventually(_video_flowing(clients))
+        c_mids = {mid for mid, info in offers[-1][1].items() if info["participant"] == "c"}
+        lines = offers[-1][0].count("m=")
+        await sfu.leave("m", "c")
+        await eventually(lambda: c_mids.isdisjoint(offers[-1][1]), message="c out of a's streams")
+        clients["d"] = MediaClient("d")
+        join(room, "d", clients["d"])
+        await eventually(lambda: clients["a"].frame_counts[("d", "video")] > 5, message="a receives d")
+        assert offers[-1][0].count("m=") == lines, "d took c's m-lines"
+        assert {mid for mid, info in offers[-1][1].items() if info["participant"] == "d"} == c_mids
+        for sdp, _ in offers:
+            assert "a=inactive" not in sdp
+    finally:
+        await _close(clients)

@@ -208,3 +208,28 @@ async def test_scripts_are_revalidated_on_every_load_so_an_upgrade_reaches_every
     assert again.status == 304, "unchanged: nothing sent again"
     page = await client.get("/join")
     assert page.headers["Cache-Control"] == "no-store", "the page itself is never stored"
+
+
+async def test_a_client_that_cannot_apply_an_offer_says_so_and_is_not_left_waiting(server, caplog):
+    """A client that is not a browser may be unable to apply an offer: `refuse_offer` is answered,
+    logged with the client's reason, and the media connection ends at once (close 4002, then the
+    client reconnects) rather than after the 20 s an unanswered offer waits."""
+    client, _, _, tokens = server
+    s = Session(await client.ws_connect("/ws"))  # no media: offers stay unanswered
+    try:
+        assert (await s.request("join", token=tokens[1]))["ok"]
+        offer = (await eventually(lambda: s.pushed("offer")))[0]
+        wrong = await s.request("refuse_offer", revision=offer["revision"] + 5, reason="x")
+        assert wrong["code"] == "negotiation_failed" and not s.ws.closed
+        assert (await s.request("refuse_offer", revision=offer["revision"], reason=7))["code"] == "bad_message"
+        started = asyncio.get_running_loop().time()
+        refused = await s.request("refuse_offer", revision=offer["revision"],
+                                  reason="transceiver direction changes are not implemented")
+        assert refused["ok"]
+        await eventually(lambda: s.ws.closed, message="the socket closed after the refusal")
+        assert s.ws.close_code == 4002 and any(p.get("code") == "peer_closed" for p in s.pushes)
+        assert asyncio.get_running_loop().time() - started < 15, "well before the 20 s an unanswered offer waits"
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert any("refused offer" in m and "direction changes are not implemented" in m for m in warnings), warnings
+    finally:
+        await s.close()

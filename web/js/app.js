@@ -243,7 +243,12 @@ export class App {
         this.mark("offer_received");
         this.media.ensure(/** @type {Signaling} */ (this.signaling)).handleOffer(/** @type {any} */ (push)).catch((error) => {
           console.error("offer failed", error);
-          this.signaling?.reconnect(); // start over with a fresh connection and offer
+          // Tell the server why (it logs the reason and ends the media connection at once, then
+          // this page reconnects with a fresh connection and offer); if it cannot hear, start over.
+          const signaling = this.signaling;
+          const reason = String(error?.message || error).slice(0, 500);
+          signaling?.request("refuse_offer", { revision: /** @type {any} */ (push).revision, reason })
+            .catch(() => signaling.reconnect());
         });
         break;
       case "ice_servers":
