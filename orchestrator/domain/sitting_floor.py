@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from gikai.orchestrator.domain import floor as floor_rules
+from gikai.orchestrator.domain.attendance import Mode
 from gikai.orchestrator.domain.errors import FloorTaken, NotAllowed, NotAMember, WrongMeetingState
 from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.floor import FloorRequest
 from gikai.orchestrator.domain.model import Role
+from gikai.orchestrator.domain.remote_rules import check_remote_floor
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting_state import SittingState
 
@@ -26,6 +28,11 @@ class SittingFloor(SittingState):
             raise NotAMember()
         if kind is SpeechKind.EXPLANATION:
             raise NotAllowed("explanations are given when the chair calls a presenter")
+        if kind is SpeechKind.GENERAL_QUESTION and not self.plenary:
+            raise NotAllowed("a general question (一般質問) is asked in plenary")
+        if self.attendance.present().get(actor) is not Mode.IN_ROOM:
+            # not checked in in the chamber: attending remotely, as the body's rules allow
+            check_remote_floor(self.rules, self.plenary, kind)
         if self.floor is not None and self.floor.holder_id == actor:
             raise FloorTaken("you already have the floor")
         request = FloorRequest(actor, kind, now)

@@ -51,6 +51,8 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
         },
         "floor": floor,
         "warning_seconds": s.rules.warning_seconds,
+        # the kinds of speech a member attending remotely may ask for (the body's rules)
+        "remote_may_speak": sorted(k.value for k in s.rules.remote_may_speak(s.plenary)),
         "quorum": {
             "met": quorum.met, "needed": quorum.needed, "fixed": quorum.fixed_membership,
             "counted": list(quorum.counted),

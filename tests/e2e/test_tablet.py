@@ -148,6 +148,28 @@ def test_the_device_check_names_the_sitting_and_the_person(sitting: dict[str, An
         }""")
         assert titles == {"committee": ["委員長", "委員長があなたのマイクを止めています。"],
                           "plenary": ["議長", "議長があなたのマイクを止めています。", "議員", "副議長"]}
+        # The kinds of speech offered follow the body's rules: in a plenary a member attending
+        # remotely asks for 一般質問 only (the 2023 default), in the chamber for any kind.
+        kinds = page.evaluate("""async () => {
+            const { FloorRequestBlock } = await import('/static/js/views/request.js');
+            const block = new FloorRequestBlock(async () => {}, 'speech');
+            const sitting = {state: 'open', plenary: true, removed: [], queue: {version: 0, requests: []},
+                             floor: null, attendance: {me: 'remote'}, remote_may_speak: ['general_question']};
+            const state = {self: {id: 'me', role: 'member'}, sitting};
+            const labels = () => [...block.kindSelect.options].map((o) => o.textContent);
+            block.render(state, false, true);
+            const remote = labels();
+            sitting.attendance.me = 'in_room';
+            block.render(state, false, true);
+            const chamber = labels();
+            sitting.attendance.me = 'remote';
+            sitting.remote_may_speak = [];
+            block.render(state, false, true);
+            return {remote, chamber, none: [labels(), block.requestButton.disabled, block.requestHint.textContent]};
+        }""")
+        assert kinds["remote"] == ["一般質問"]
+        assert kinds["chamber"] == ["一般質問", "発言", "質疑", "賛成討論", "反対討論", "議事進行"]
+        assert kinds["none"] == [[], True, "遠隔で出席している方は、会議規則により、この会議では発言できません。"]
     finally:
         context.close()
 

@@ -217,3 +217,40 @@ def test_the_chair_can_mute_the_floor_holder_in_floor_mode():
     assert s.audible() == {"chair"}
     s.mute("chair", "m3", False, at(5))
     assert s.audible() == {"chair", "m3"}
+
+
+def hybrid_plenary(rules: StandingRules | None = None) -> Sitting:
+    """A plenary opened with members checked in in the chamber; m9 and m10 attend remotely."""
+    s = make(12, BodyKind.PLENARY, rules)
+    for pid in ("chair", "vice", *[f"m{i}" for i in range(3, 8)]):
+        s.check_in("clerk", pid, at(1))
+    arrive(s, "m9", "m10", "clerk")
+    s.open("chair", at(2))
+    return s
+
+
+def test_in_a_hybrid_plenary_remote_members_ask_only_for_a_general_question():
+    from gikai.orchestrator.domain.errors import NotAllowed, RemoteSpeechNotAllowed
+
+    s = hybrid_plenary()
+    with pytest.raises(RemoteSpeechNotAllowed):
+        s.request_floor("m9", SpeechKind.QUESTION, at(3))
+    events = s.request_floor("m9", SpeechKind.GENERAL_QUESTION, at(4))
+    assert events[0].data["kind"] == "general_question"
+    # in the chamber, every kind; a general question too
+    s.request_floor("m3", SpeechKind.DEBATE_PRO, at(5))
+    s.request_floor("m4", SpeechKind.GENERAL_QUESTION, at(6))
+    assert [r.participant_id for r in s.queue.requests] == ["m9", "m3", "m4"]
+    # the rule is the body's: a council whose 条例 lets remote members debate
+    lenient = hybrid_plenary(StandingRules(remote_may_speak_in_plenary=frozenset(SpeechKind)))
+    lenient.request_floor("m10", SpeechKind.DEBATE_CONTRA, at(3))
+    # a committee has no general questions; remote members there speak as the rules allow (all)
+    committee = opened()
+    with pytest.raises(NotAllowed):
+        committee.request_floor("m3", SpeechKind.GENERAL_QUESTION, at(3))
+    committee.request_floor("m3", SpeechKind.QUESTION, at(4))
+    strict = make(12, rules=StandingRules(remote_may_speak_in_committee=frozenset({SpeechKind.QUESTION})))
+    arrive(strict, "chair", "vice", *[f"m{i}" for i in range(3, 8)])
+    strict.open("chair", at(1))
+    with pytest.raises(RemoteSpeechNotAllowed):
+        strict.request_floor("m3", SpeechKind.SPEECH, at(2))

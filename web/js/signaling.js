@@ -34,7 +34,7 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  * @typedef {{meeting_id: string, state: string, title: string, body: string, plenary: boolean,
  *   audio_mode: string, acting_chair_id: string|null, agenda: AgendaItem[],
  *   current_item_id: string|null, queue: {version: number, requests: FloorRequest[]},
- *   floor: Floor|null, warning_seconds: number,
+ *   floor: Floor|null, warning_seconds: number, remote_may_speak?: string[],
  *   quorum: {met: boolean, needed: number, fixed: number, counted: string[],
  *     not_counted: {id: string, reason: string}[]},
  *   attendance: Record<string, string>, muted: string[], removed: string[], audible: string[],

@@ -15,6 +15,22 @@ export const MEMBER_ROLES = ["chair", "vice_chair", "member"];
 export const REQUEST_KINDS = ["speech", "question", "debate_pro", "debate_contra", "point_of_order"];
 
 /**
+ * The kinds of speech this member may ask for now: 一般質問 in plenary only, and a member not
+ * checked in in the chamber only what the body's rules allow remote members (in plenary by
+ * default 一般質問 alone).
+ * @param {State} state
+ * @returns {string[]}
+ */
+export function requestKinds(state) {
+  const sitting = state.sitting;
+  if (!sitting) return REQUEST_KINDS;
+  const kinds = sitting.plenary ? ["general_question", ...REQUEST_KINDS] : REQUEST_KINDS;
+  const remote = sitting.attendance[selfId(state)] !== "in_room";
+  const allowed = sitting.remote_may_speak;
+  return remote && allowed ? kinds.filter((k) => allowed.includes(k)) : kinds;
+}
+
+/**
  * @param {string | undefined} role
  * @returns {boolean}
  */

@@ -5,7 +5,7 @@
  */
 import { t } from "../i18n.js";
 import { h, button } from "./dom.js";
-import { REQUEST_KINDS, isMemberRole, myRequest, holdsFloor, selfId } from "../sitting.js";
+import { REQUEST_KINDS, requestKinds, isMemberRole, myRequest, holdsFloor, selfId } from "../sitting.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -26,6 +26,7 @@ export class FloorRequestBlock {
       id: "request-kind", class: "select", "data-testid": "request-kind",
       onchange: () => { this.requestKind = this.kindSelect.value; },
     }, ...REQUEST_KINDS.map((k) => new Option(t(`speech.${k}`), k, false, k === this.requestKind)));
+    this.kindsShown = REQUEST_KINDS.join();
     this.requestButton = button(t("member.request"), "request-floor",
       () => this.command("request_floor", { kind: this.kindSelect.value }), { kind: "primary big" });
     this.requestHint = h("p", { class: "hint", "data-testid": "request-hint" });
@@ -50,6 +51,8 @@ export class FloorRequestBlock {
     const show = isMemberRole(state.self?.role) && !presiding && !sitting.removed.includes(selfId(state));
     this.el.hidden = !show || holdsFloor(state);
     if (!show) return;
+    const kinds = requestKinds(state);
+    this.showKinds(kinds);
     const pending = myRequest(state);
     const hadFocus = this.el.contains(document.activeElement);
     this.idleBlock.hidden = !!pending;
@@ -60,14 +63,28 @@ export class FloorRequestBlock {
       });
     }
     const open = sitting.state === "open";
-    this.requestButton.disabled = !open || !online;
+    this.requestButton.disabled = !open || !online || !kinds.length;
     this.withdrawButton.disabled = !online;
-    this.kindSelect.disabled = !open;
-    this.requestHint.textContent = t(open ? "member.request_hint" : `member.request_when.${sitting.state}`);
+    this.kindSelect.disabled = !open || !kinds.length;
+    this.requestHint.textContent = !kinds.length ? t("member.request_remote_none")
+      : t(open ? "member.request_hint" : `member.request_when.${sitting.state}`);
     // The button pressed has just been hidden: keep the keyboard in the block.
     if (hadFocus && !this.el.contains(document.activeElement)) {
       (pending ? this.withdrawButton : this.requestButton).focus({ preventScroll: true });
     }
+  }
+
+  /**
+   * The choice of kinds, rebuilt when the kinds allowed change (plenary, chamber or remote).
+   * @param {string[]} kinds
+   * @returns {void}
+   */
+  showKinds(kinds) {
+    if (kinds.join() === this.kindsShown) return;
+    this.kindsShown = kinds.join();
+    if (!kinds.includes(this.requestKind)) this.requestKind = kinds[0] || "speech";
+    this.kindSelect.replaceChildren(...kinds.map((k) => new Option(t(`speech.${k}`), k, false, k === this.requestKind)));
+    this.kindSelect.value = this.requestKind;
   }
 
   async withdraw() {
