@@ -35,7 +35,10 @@ PRESENCE_BOUND = 60.0
 
 
 def presence(s: Session) -> dict:
-    return {pid: p.get("state") for pid, p in sitting(s).get("presence", {}).items()}
+    """Each participant's presence, and the quorum's not counted with their reasons."""
+    view = sitting(s)
+    return {"presence": {pid: p.get("state") for pid, p in view.get("presence", {}).items()},
+            "not_counted": view.get("quorum", {}).get("not_counted"), "attendance": view.get("attendance")}
 
 
 def sitting(s: Session) -> dict:
