@@ -1,50 +1,66 @@
 """What a published track shows: is the camera live, is there a face, is the microphone live.
 
-Each analysed track gets a decoder of its own, fed from the same encoded frames the SFU
-forwards (the forwarding path itself never decodes). Decoding and analysis run in a small
-shared thread pool, one batch per track at a time; about two analyses per second per track.
-Nothing is stored by this module: the last analysed picture of each camera stays in memory
-until the next one replaces it (half a second later), so that a vote can keep a still of the
-voter at the moment of casting (``PresenceMonitor.still``) — the only picture gikai keeps.
+Two measures, kept apart so that a busy server is never taken for a camera that is off:
+
+- **Liveness from frames arriving**, on the event loop, per frame, without decoding: the frame
+  rate is counted in the publisher's own clock (the frames' timestamps), so frames the server
+  reads late still count at the rate they were sent; a track is *silent* when no frame has
+  arrived for ``SILENT_AFTER`` seconds of loop time during which the loop itself kept time.
+- **Analysis at its own cadence**, in a worker process (worker.py): every 1.5 s the camera's next keyframe
+  (asked of the publisher when none comes) is decoded and judged (dark, frozen, faces;
+  media/analysis/judging.py), and every second the microphone's packets since the last batch
+  are decoded and judged (voice). At most one analysis per track is in flight. A verdict that
+  reaches the loop more than ``LATE_AFTER`` seconds after its frame was taken changes nothing:
+  it is counted and logged as a server warning, and the member's presence stays as it was.
+
+Observations reported: one per fresh verdict (with the frame rate of that moment), and one "not
+live" every half second for a silent track. Nothing is stored by this module: the last judged
+picture of each camera stays in memory until the next replaces it (1.5 s later), so that a
+vote can keep a still of the voter at the moment of casting (``PresenceMonitor.still``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-import av
-import numpy as np
-
+from gikai.media.analysis.judging import PictureVerdict, SoundVerdict
+from gikai.media.analysis.worker import DEFAULT_FACES, AnalysisWorker
 from gikai.media.sfu.frames import EncodedFrame
 
 logger = logging.getLogger(__name__)
 
-ANALYSE_EVERY = 0.5  # seconds
-RATE_WINDOW = 2.0  # seconds over which arrival rate is measured
+# Seconds between analyses of one track. A camera's costs ~12 ms (a 640x360 keyframe decoded,
+# a face search), a microphone's ~7 ms per second of sound whatever the cadence.
+ANALYSE_EVERY = {"video": 1.5, "audio": 1.0}
+KEYFRAME_EARLY = 0.1  # a keyframe this much before the next analysis is due is taken
+# Seconds from taking a frame to its verdict on the loop; a later verdict changes nothing. Well
+# under the shortest grace period (camera off, 5 s), so no verdict this old decides one.
+LATE_AFTER = 3.0
+RATE_WINDOW = 2.0  # seconds of the publisher's clock over which the frame rate is measured
+MIN_RATE_SPAN = 0.5  # seconds of frames needed before the rate says anything
 MIN_LIVE_FPS = 3.0
-DARK_MEAN, DARK_STD = 24.0, 6.0  # grey levels (0-255) below which a picture is black or covered
-FROZEN_DIFF = 0.6  # mean absolute change between analysed pictures below which nothing moves
-FROZEN_AFTER = 3  # analyses in a row without change
-VOICE_LEVEL_DB = -45.0  # a 20 ms frame louder than this is "active"
-TONAL_PEAK_SHARE = 0.9  # an active frame with this share of its energy in one spectral peak is a tone (speech: < 0.8)
+SILENT_AFTER = 1.5  # seconds of loop time without a frame: the track is silent
+WATCH_EVERY = 0.5  # seconds between the watchdog's looks at silence
+LOOP_STALL = 0.25  # a watchdog tick this late: the loop was behind, arrivals say nothing for a while
+WARN_EVERY = 10.0  # seconds between two warnings of one kind about one track
 STILL_WIDTH = 320  # evidence stills: enough to recognise a person, small enough to keep with each vote
-STILL_MAX_AGE = 2.0  # seconds: an older picture is not "the moment of casting"
-MAX_PENDING = 120  # encoded frames waiting for a busy decoder before it starts over at a keyframe
+STILL_MAX_AGE = 3.0  # seconds: an older picture is not "the moment of casting" (judged every 1.5 s)
+MAX_PENDING_AUDIO = 150  # Opus packets (3 s) kept for a busy pool; older ones are dropped
 
 
 @dataclass(frozen=True)
 class VideoObservation:
-    at: float  # time.monotonic()
+    at: float  # time.monotonic() when the judged frame was taken
     fps: float
     live: bool  # frames arrive, the picture is neither dark nor frozen
     dark: bool
@@ -61,262 +77,286 @@ class AudioObservation:
 
 
 Observation = VideoObservation | AudioObservation
+Report = Callable[[Observation], None]
+V = TypeVar("V", PictureVerdict, SoundVerdict)
+_keys = itertools.count()
 
 
-class FaceDetector:
-    """OpenCV's bundled frontal-face Haar cascade, strict enough that a poster is rarely a face."""
+class FrameRate:
+    """Frames per second in the publisher's clock, from the timestamps of the frames that arrived."""
 
     def __init__(self) -> None:
-        import cv2
-        import cv2.data  # the bundled cascades' folder (not in cv2's type stubs)
+        self._times: deque[float] = deque()  # seconds of the publisher's clock
+        self._start = 0.0  # where the current run of frames began
 
-        cv2.setNumThreads(1)
-        self._cv2 = cv2
-        self._local = threading.local()
-        self._path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    def add(self, frame: EncodedFrame) -> None:
+        t = float(frame.pts * frame.time_base)
+        if self._times:
+            last = self._times[-1]
+            if t <= last - RATE_WINDOW or t > last + SILENT_AFTER:
+                self._times.clear()  # a new source, or the track was silent: a new run
+            elif t <= last:
+                return  # a repeated or reordered frame adds nothing to the rate
+        if not self._times:
+            self._start = t
+        self._times.append(t)
+        while self._times[0] < t - RATE_WINDOW:
+            self._times.popleft()
 
-    def count(self, gray: np.ndarray) -> int:
-        cascade = getattr(self._local, "cascade", None)
-        if cascade is None:
-            cascade = self._local.cascade = self._cv2.CascadeClassifier(self._path)
-        faces = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(20, 20))
-        return len(faces)
-
-
-class _TrackAnalyser:
-    """Receives one track's encoded frames on the event loop; decodes and analyses in the pool."""
-
-    def __init__(self, kind: str, report: Callable[[Observation], None], pool: ThreadPoolExecutor,
-                 loop: asyncio.AbstractEventLoop, faces: FaceDetector | None,
-                 request_keyframe: Callable[[], None] = lambda: None) -> None:
-        self.kind = kind
-        self._request_keyframe = request_keyframe
-        self._report = report
-        self._pool = pool
-        self._loop = loop
-        self._faces = faces
-        self._pending: deque[EncodedFrame] = deque()
-        self._busy = False
-        self._closed = False
-        self._arrivals: deque[float] = deque()
-        self._decoder: Any = None
-        self._need_keyframe = kind == "video"
-        self._last_analysis = 0.0
-        self._previous: np.ndarray | None = None
-        self._unchanged = 0
-        self._levels: deque[tuple[float, bool, bool]] = deque()  # (time, active, tonal) per 20 ms
-        self.analyses = 0
-        self.latest: tuple[float, av.VideoFrame] | None = None  # the last analysed picture
-
-    def push(self, frame: EncodedFrame) -> None:
-        now = time.monotonic()
-        self._arrivals.append(now)
-        if self._need_keyframe and not frame.keyframe:
-            self._request_keyframe()  # rate-limited by the up-track
-        if len(self._pending) >= MAX_PENDING:
-            self._pending.clear()  # the pool is behind: start again from a keyframe
-            self._need_keyframe = self.kind == "video"
-            self._request_keyframe()
-        self._pending.append(frame)
-        if not self._busy and not self._closed:
-            self._busy = True
-            self._pool.submit(self._drain)
-
-    def _fps(self, now: float) -> float:
-        while self._arrivals and self._arrivals[0] < now - RATE_WINDOW:
-            self._arrivals.popleft()
-        return len(self._arrivals) / RATE_WINDOW
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                try:
-                    frame = self._pending.popleft()
-                except IndexError:
-                    break
-                self._decode(frame)
-        except Exception:
-            logger.exception("presence analysis failed")
-        finally:
-            self._busy = False
-            if self._pending and not self._closed:
-                self._busy = True
-                self._pool.submit(self._drain)
-
-    def _decode(self, frame: EncodedFrame) -> None:
-        if self._need_keyframe:
-            if not frame.keyframe:
-                return
-            self._need_keyframe = False
-        if self._decoder is None:
-            self._decoder = av.CodecContext.create("libvpx" if self.kind == "video" else "libopus", "r")
-        try:
-            decoded = self._decoder.decode(av.Packet(frame.data))
-        except av.FFmpegError:
-            if self.kind == "video":
-                self._need_keyframe = True
-                self._loop.call_soon_threadsafe(self._request_keyframe)
-            return
-        for picture in decoded:
-            if self.kind == "video":
-                self._maybe_analyse_video(picture)
-            else:
-                self._measure_audio(picture)
-        if self.kind == "audio":
-            self._maybe_report_audio()
-
-    def _maybe_analyse_video(self, picture: av.VideoFrame) -> None:
-        now = time.monotonic()
-        if now - self._last_analysis < ANALYSE_EVERY:
-            return
-        self._last_analysis = now
-        self.latest = (now, picture)
-        # 160x90 is enough for a member in front of a tablet (the face is a fifth of the
-        # height or more) and keeps the face search to a few milliseconds.
-        gray = picture.reformat(width=160, height=90, format="gray").to_ndarray()
-        mean, std = float(gray.mean()), float(gray.std())
-        dark = mean < DARK_MEAN or std < DARK_STD
-        small = gray[::2, ::2].astype(np.int16)
-        if self._previous is not None and float(np.abs(small - self._previous).mean()) < FROZEN_DIFF:
-            self._unchanged += 1
-        else:
-            self._unchanged = 0
-        self._previous = small
-        frozen = self._unchanged >= FROZEN_AFTER
-        faces = 0 if dark or self._faces is None else self._faces.count(gray)
-        self.analyses += 1
-        self._send_video(now, dark, frozen, faces)
-
-    def _send_video(self, now: float, dark: bool, frozen: bool, faces: int) -> None:
-        def deliver() -> None:
-            fps = self._fps(time.monotonic())
-            live = fps >= MIN_LIVE_FPS and not dark and not frozen
-            self._report(VideoObservation(now, fps, live, dark, frozen, faces))
-
-        self._loop.call_soon_threadsafe(deliver)
-
-    def _measure_audio(self, samples: av.AudioFrame) -> None:
-        pcm = samples.to_ndarray().astype(np.float32).reshape(-1)
-        if samples.format.name.startswith("s16"):
-            pcm /= 32768.0
-        channels = len(samples.layout.channels)
-        mono = pcm.reshape(-1, channels).mean(axis=1) if channels > 1 else pcm
-        energy = float(np.mean(mono * mono)) + 1e-12
-        level = 10 * np.log10(energy)
-        active = level > VOICE_LEVEL_DB
-        tonal = False
-        if active:
-            spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono)))) ** 2
-            peak = int(np.argmax(spectrum))
-            band = spectrum[max(0, peak - 2): peak + 3].sum()
-            tonal = band / (spectrum.sum() + 1e-12) > TONAL_PEAK_SHARE
-        self._levels.append((time.monotonic(), active, tonal))
-
-    def _maybe_report_audio(self) -> None:
-        now = time.monotonic()
-        while self._levels and self._levels[0][0] < now - RATE_WINDOW:
-            self._levels.popleft()
-        if now - self._last_analysis < ANALYSE_EVERY:
-            return
-        self._last_analysis = now
-        frames = list(self._levels)
-        active = [f for f in frames if f[1]]
-        fraction = len(active) / len(frames) if frames else 0.0
-        tonal_share = sum(1 for f in active if f[2]) / len(active) if active else 0.0
-        voice = fraction >= 0.1 and tonal_share < 0.5
-        self.analyses += 1
-
-        def deliver() -> None:
-            live = self._fps(time.monotonic()) >= MIN_LIVE_FPS
-            self._report(AudioObservation(now, live, fraction, voice and live))
-
-        self._loop.call_soon_threadsafe(deliver)
-
-    def silence(self) -> Observation | None:
-        """What to report when no frame has arrived for a while (the decoder cannot say)."""
-        now = time.monotonic()
-        if self._fps(now) >= MIN_LIVE_FPS:
+    def fps(self) -> float | None:
+        """None until the run of frames is long enough to tell."""
+        if not self._times:
             return None
-        if self.kind == "video":
-            return VideoObservation(now, self._fps(now), False, False, False, 0)
-        return AudioObservation(now, False, 0.0, False)
+        newest = self._times[-1]
+        span = newest - self._times[0]
+        if span >= MIN_RATE_SPAN:
+            return (len(self._times) - 1) / span
+        if newest - self._start >= RATE_WINDOW:  # a long run with few frames in the window: slow
+            return (len(self._times) - 1) / RATE_WINDOW
+        return None
+
+
+class _Track(Generic[V]):
+    """One track: arrivals counted on the loop, one analysis at a time in the worker process."""
+
+    kind = ""
+
+    def __init__(self, monitor: PresenceMonitor, peer_id: str, report: Report) -> None:
+        self.monitor = monitor
+        self.peer_id = peer_id
+        self._report = report
+        self.key = f"{peer_id}/{self.kind}/{next(_keys)}"  # the judge's name in the worker process
+        self.rate = FrameRate()
+        self.last_arrival = time.monotonic()  # watching starts the clock: silent if nothing comes
+        self._taken = float("-inf")  # when the frame of the last analysis was taken
+        self._in_flight: float | None = None  # when the analysis in flight took its frame
+        self._warned_overdue = False
+        self._closed = False
+        self.analyses = 0
+
+    def arrive(self, frame: EncodedFrame) -> float:
+        now = time.monotonic()
+        self.last_arrival = now
+        self.rate.add(frame)
+        return now
+
+    def due(self, now: float, early: float = 0.0) -> bool:
+        return self._in_flight is None and not self._closed and now - self._taken >= ANALYSE_EVERY[self.kind] - early
+
+    def submit(self, now: float, payload: Any) -> None:
+        self._taken = self._in_flight = now
+        self._warned_overdue = False
+        try:
+            future: Future[V | None] = self.monitor.worker.submit(self.kind, self.key, payload)
+        except RuntimeError:  # the worker has closed: the monitor is closing
+            self._in_flight = None
+            return
+        loop = self.monitor.loop
+        future.add_done_callback(lambda f: _call_soon(loop, self._done, now, f))
+
+    def _done(self, taken: float, future: Future[V | None]) -> None:
+        self._in_flight = None
+        if self._closed:
+            return
+        try:
+            verdict = future.result()
+        except Exception as exc:
+            self.monitor.warn(self, "failed", "presence analysis of %s's %s failed: %s; presence left "
+                              "unchanged", self.peer_id, self.kind, exc)
+            return
+        if verdict is None:
+            return
+        # A frame taken while the worker process was still starting waited for its start, not
+        # for a server that is behind.
+        age = time.monotonic() - max(taken, self.monitor.worker.ready_at)
+        if age > self.monitor.late_after:
+            self.monitor.count_late()
+            self.monitor.warn(self, "late", "presence analysis of %s's %s came %.1f s after its frame "
+                              "(bound %.1f s): the server is behind; presence left unchanged",
+                              self.peer_id, self.kind, age, self.monitor.late_after)
+            return
+        fps = self.rate.fps()
+        if fps is None:
+            return  # too few frames yet to say whether the track is live: wait for the next verdict
+        self.analyses += 1
+        self.deliver(taken, fps, verdict)
+
+    def deliver(self, taken: float, fps: float, verdict: V) -> None:
+        raise NotImplementedError
+
+    def check(self, now: float, steady_since: float) -> None:
+        """The watchdog's look: report a silent track, warn of an analysis held up in the worker."""
+        ready = self.monitor.worker.ready_at  # 0 while the analysis process is starting
+        waited = now - max(self._in_flight, ready) if self._in_flight is not None and ready else 0.0
+        if waited > self.monitor.late_after and not self._warned_overdue:
+            self._warned_overdue = True
+            self.monitor.warn(self, "overdue", "presence analysis of %s's %s has waited %.1f s for the "
+                              "analysis process: the server is behind; presence left unchanged",
+                              self.peer_id, self.kind, waited)
+        if now - max(self.last_arrival, steady_since) >= SILENT_AFTER:
+            self._report(self.silent(now))
+
+    def silent(self, now: float) -> Observation:
+        raise NotImplementedError
 
     def close(self) -> None:
         self._closed = True
-        self._pending.clear()
+        with contextlib.suppress(RuntimeError):
+            self.monitor.worker.submit("forget", self.key, None)
 
 
-def _jpeg(picture: av.VideoFrame) -> bytes | None:
-    import cv2
+class _Camera(_Track[PictureVerdict]):
+    kind = "video"
 
-    height = max(2, round(picture.height * STILL_WIDTH / max(1, picture.width)) // 2 * 2)
-    pixels = picture.reformat(width=STILL_WIDTH, height=height, format="bgr24").to_ndarray()
-    ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    return bytes(encoded) if ok else None
+    def __init__(self, monitor: PresenceMonitor, peer_id: str, report: Report,
+                 request_keyframe: Callable[[], None]) -> None:
+        super().__init__(monitor, peer_id, report)
+        self._request_keyframe = request_keyframe
+        self.latest_at: float | None = None  # when the frame of the last verdict in time was taken
+
+    def push(self, frame: EncodedFrame) -> None:
+        now = self.arrive(frame)
+        if not self.due(now, KEYFRAME_EARLY):
+            return
+        if frame.keyframe:
+            self.submit(now, frame.data)
+        elif self.due(now):
+            self._request_keyframe()  # rate-limited by the up-track
+
+    def deliver(self, taken: float, fps: float, verdict: PictureVerdict) -> None:
+        self.latest_at = taken
+        live = fps >= MIN_LIVE_FPS and not verdict.dark and not verdict.frozen
+        self._report(VideoObservation(taken, fps, live, verdict.dark, verdict.frozen, verdict.faces))
+
+    def silent(self, now: float) -> Observation:
+        return VideoObservation(now, 0.0, False, False, False, 0)
+
+
+class _Microphone(_Track[SoundVerdict]):
+    kind = "audio"
+
+    def __init__(self, monitor: PresenceMonitor, peer_id: str, report: Report) -> None:
+        super().__init__(monitor, peer_id, report)
+        self._pending: deque[tuple[float, bytes]] = deque(maxlen=MAX_PENDING_AUDIO)
+
+    def push(self, frame: EncodedFrame) -> None:
+        now = self.arrive(frame)
+        self._pending.append((now, frame.data))
+        if self.due(now):
+            batch = list(self._pending)
+            self._pending.clear()
+            self.submit(now, batch)
+
+    def deliver(self, taken: float, fps: float, verdict: SoundVerdict) -> None:
+        live = fps >= MIN_LIVE_FPS
+        self._report(AudioObservation(taken, live, verdict.active_fraction, verdict.voice and live))
+
+    def silent(self, now: float) -> Observation:
+        return AudioObservation(now, False, 0.0, False)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for the verdict
+        loop.call_soon_threadsafe(callback, *args)
 
 
 class PresenceMonitor:
     """Analyses published tracks and reports observations as ``report(peer_id, observation)``.
 
-    A track that stops sending is reported as not live once a second by a watchdog, since
-    no frame means no decoder call.
+    ``faces`` names the face counter the worker process uses ("module:Class", OpenCV's detector
+    by default; ``detect_faces=False``: none); ``late_after`` bounds how old a verdict may be
+    when it reaches the loop.
+    ``late`` counts verdicts dropped for lateness, ``stalls`` the loop stalls the watchdog saw.
     """
 
-    def __init__(self, report: Callable[[str, Observation], None], workers: int = 2,
-                 detect_faces: bool = True) -> None:
+    def __init__(self, report: Callable[[str, Observation], None], detect_faces: bool = True,
+                 faces: str = DEFAULT_FACES, late_after: float = LATE_AFTER) -> None:
         self._report = report
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="presence")
-        self._faces = FaceDetector() if detect_faces else None
-        self._tracks: dict[tuple[str, str], _TrackAnalyser] = {}
+        self.worker = AnalysisWorker(faces if detect_faces else None)
+        self.late_after = late_after
+        self.late = 0
+        self.stalls = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tracks: dict[tuple[str, str], _Camera | _Microphone] = {}
         self._taps: dict[tuple[str, str], tuple[Any, Callable[[EncodedFrame], None]]] = {}
         self._watchdog: asyncio.Task[None] | None = None
+        self._warned: dict[tuple[str, str, str], float] = {}
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None, "watch() sets the loop"
+        return self._loop
 
     def watch(self, peer_id: str, ups: dict[str, Any]) -> None:
         """Start analysing a peer's microphone and camera (``ups["audio"]``, ``ups["video"]``;
         a shared screen says nothing of who sits in front of it)."""
-        loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         for kind, up in ((k, ups[k]) for k in ("audio", "video") if k in ups):
-            analyser = _TrackAnalyser(kind, partial(self._report, peer_id), self._pool, loop,
-                                      self._faces if kind == "video" else None, up.request_keyframe)
+            report: Report = partial(self._report, peer_id)
+            track: _Camera | _Microphone = (_Camera(self, peer_id, report, up.request_keyframe)
+                                            if kind == "video" else _Microphone(self, peer_id, report))
             self._untap(peer_id, kind)
-            self._tracks[(peer_id, kind)] = analyser
-            self._taps[(peer_id, kind)] = (up, analyser.push)
-            up.listeners.append(analyser.push)
-            # The decoder can only start on a keyframe, and a camera may send one rarely.
+            self._tracks[(peer_id, kind)] = track
+            self._taps[(peer_id, kind)] = (up, track.push)
+            up.listeners.append(track.push)
+            # A camera may send a keyframe rarely: ask for the first one now.
             up.request_keyframe()
         if self._watchdog is None:
-            self._watchdog = asyncio.ensure_future(self._watch_silence())
+            self._watchdog = asyncio.ensure_future(self._watch())
 
     def unwatch(self, peer_id: str) -> None:
         for kind in ("audio", "video"):
             self._untap(peer_id, kind)
 
     def _untap(self, peer_id: str, kind: str) -> None:
-        analyser = self._tracks.pop((peer_id, kind), None)
-        if analyser is not None:
-            analyser.close()
+        track = self._tracks.pop((peer_id, kind), None)
+        if track is not None:
+            track.close()
         tap = self._taps.pop((peer_id, kind), None)
         if tap is not None and tap[1] in tap[0].listeners:
             tap[0].listeners.remove(tap[1])
 
     def analyses(self) -> int:
-        return sum(a.analyses for a in self._tracks.values())
+        """Verdicts delivered in time (and reported) by the tracks watched now."""
+        return sum(t.analyses for t in self._tracks.values())
+
+    def count_late(self) -> None:
+        self.late += 1
+
+    def warn(self, track: _Track[Any] | None, what: str, message: str, *args: Any) -> None:
+        """A server warning, at most one of a kind per track (or for the loop) every ``WARN_EVERY``
+        seconds: a server that is behind must not also flood its log."""
+        key = (track.peer_id, track.kind, what) if track is not None else ("", "", what)
+        now = time.monotonic()
+        if now - self._warned.get(key, float("-inf")) >= WARN_EVERY:
+            self._warned[key] = now
+            logger.warning(message, *args)
 
     async def still(self, peer_id: str) -> bytes | None:
-        """A JPEG of the peer's camera as last analysed (at most two seconds old), or None."""
-        analyser = self._tracks.get((peer_id, "video"))
-        latest = analyser.latest if analyser is not None else None
-        if latest is None or time.monotonic() - latest[0] > STILL_MAX_AGE:
+        """A JPEG of the peer's camera as last judged (at most ``STILL_MAX_AGE`` old), or None."""
+        camera = self._tracks.get((peer_id, "video"))
+        taken = camera.latest_at if isinstance(camera, _Camera) else None
+        if camera is None or taken is None or time.monotonic() - taken > STILL_MAX_AGE:
             return None
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _jpeg, latest[1])
+        answer: bytes | None = await asyncio.wrap_future(self.worker.submit("still", camera.key, STILL_WIDTH))
+        return answer
 
-    async def _watch_silence(self) -> None:
+    async def _watch(self) -> None:
+        """Reports silent tracks; a silence only counts while the loop keeps time, since a loop
+        that was behind has not yet read the frames that arrived meanwhile."""
+        last = steady_since = time.monotonic()
         while True:
-            await asyncio.sleep(1.0)
-            for (peer_id, _), analyser in list(self._tracks.items()):
-                observation = analyser.silence()
-                if observation is not None:
-                    self._report(peer_id, observation)
+            await asyncio.sleep(WATCH_EVERY)
+            now = time.monotonic()
+            lag, last = now - last - WATCH_EVERY, now
+            if lag > LOOP_STALL:
+                steady_since = now
+                self.stalls += 1
+                self.warn(None, "stall", "the event loop was %.2f s late (%d stalls so far): presence "
+                          "judges no silence until it keeps time again", lag, self.stalls)
+                continue
+            for track in list(self._tracks.values()):
+                track.check(now, steady_since)
 
     async def close(self) -> None:
         if self._watchdog is not None:
@@ -326,4 +366,4 @@ class PresenceMonitor:
             self._watchdog = None
         for key in list(self._tracks):
             self._untap(*key)
-        self._pool.shutdown(wait=True)  # the queues are empty: the workers end at once
+        await self.worker.close()

@@ -48,10 +48,11 @@ def write_face_y4m(path: Path, frames: int = 45) -> Path:
     return write_scene_y4m(path, "face", frames)
 
 
-def write_scene_y4m(path: Path, scene: str, frames: int = 45, width: int = WIDTH, height: int = HEIGHT) -> Path:
+def write_scene_y4m(path: Path, scene: str, frames: int = 150, width: int = WIDTH, height: int = HEIGHT) -> Path:
     """A scene of tests/support/scenes.py ("face" or "empty": a room with light moving
     across the wall and nobody in it) as a 15 fps clip, 640x360 unless smaller is asked for
-    (several browsers on two cores)."""
+    (several browsers on two cores). Ten seconds by default: the presence analysis, a picture
+    every second or two, must not see the same picture of a looping clip again and again."""
     import av
 
     from tests.support.scenes import empty_room_frames, face_frames

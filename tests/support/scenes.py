@@ -8,6 +8,7 @@ it is installed, else a voiced synthetic signal with syllable rhythm); silence; 
 from __future__ import annotations
 
 import fractions
+import os
 import shutil
 import subprocess
 import tempfile
@@ -39,26 +40,36 @@ def _astronaut() -> np.ndarray:
     return (img * 255).astype(np.uint8)
 
 
-def face_frames(n: int = 45) -> list[np.ndarray]:
+def face_frames(n: int = 150) -> list[np.ndarray]:
+    """A member in front of the tablet, swaying a little, for ten seconds (then the clip loops).
+
+    Presence judges a camera from its keyframes (every 15 frames here), a second or two apart,
+    and calls it frozen when several in a row are the same picture: over ten seconds the ten
+    keyframes all differ (with a three-second clip a loaded server analysing every third keyframe
+    saw one picture again and again, and took a moving member for a frozen camera). The sway's
+    phase puts every keyframe where OpenCV's face detector finds the face at 640x360 and 320x180
+    (at a few other positions it misses it for a frame or two, as with a real face)."""
     face = _astronaut()
     frames = []
     for i in range(n):
         frame = _canvas()
-        dx = int(6 * np.sin(i / 5))
-        dy = int(3 * np.cos(i / 7))
+        dx = int(6 * np.sin((i + 14) / 5))
+        dy = int(4 * np.cos((i + 14) / 7))
         top, left = 15 + dy, 155 + dx
         frame[top:top + 330, left:left + 330] = face
         frames.append(frame)
     return frames
 
 
-def empty_room_frames(n: int = 45) -> list[np.ndarray]:
+def empty_room_frames(n: int = 150) -> list[np.ndarray]:
+    """An empty room for ten seconds: sensor noise and a patch of light moving across the wall."""
     rng = np.random.default_rng(1)
     frames = []
     for i in range(n):
         frame = _canvas().astype(np.int16)
         frame += rng.integers(-6, 7, size=frame.shape, dtype=np.int16)
-        frame[200:260, (i * 9) % 560:(i * 9) % 560 + 80] += 40  # light moving across a wall
+        x = (i * 7) % 560
+        frame[200:260, x:x + 80] += 40  # light moving across a wall
         frames.append(np.clip(frame, 0, 255).astype(np.uint8))
     return frames
 
@@ -90,12 +101,42 @@ def encode_video(frames: list[np.ndarray], gop: int = 15, width: int = W, height
     return tuple(packets)
 
 
+CACHE_VERSION = 3  # raise when a scene's pictures or their encoding change
+
+
 @lru_cache(maxsize=8)
 def video(scene: str, width: int = W, height: int = H) -> tuple[bytes, ...]:
     """The scene as VP8, 640x360 unless smaller is asked for (the presence analysis looks at
-    160x90: a smaller camera is the same to it and cheaper for everyone decoding it)."""
-    return encode_video({"face": face_frames, "empty": empty_room_frames, "black": black_frames,
-                         "frozen": frozen_frames}[scene](), width=width, height=height)
+    160x90: a smaller camera is the same to it and cheaper for everyone decoding it).
+
+    Ten seconds of VP8 take a loaded machine 5-15 s to encode, and several processes of one test
+    run want the same scenes (the camera members' process, the test's own): the packets are kept
+    in the temporary folder, written whole or not at all."""
+    path = Path(tempfile.gettempdir()) / "gikai-test-scenes" / f"{scene}-{width}x{height}-v{CACHE_VERSION}.vp8"
+    try:
+        return _read_packets(path.read_bytes())
+    except (OSError, ValueError):
+        pass
+    packets = encode_video({"face": face_frames, "empty": empty_room_frames, "black": black_frames,
+                            "frozen": frozen_frames}[scene](), width=width, height=height)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    partial.write_bytes(b"".join(len(p).to_bytes(4, "big") + p for p in packets))
+    os.replace(partial, path)
+    return packets
+
+
+def _read_packets(data: bytes) -> tuple[bytes, ...]:
+    packets, at = [], 0
+    while at < len(data):
+        size = int.from_bytes(data[at:at + 4], "big")
+        if size == 0 or at + 4 + size > len(data):
+            raise ValueError("a cut or damaged scene file")
+        packets.append(data[at + 4:at + 4 + size])
+        at += 4 + size
+    if not packets:
+        raise ValueError("an empty scene file")
+    return tuple(packets)
 
 
 def speech_pcm(seconds: float = 4.0) -> np.ndarray:
