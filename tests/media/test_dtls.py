@@ -6,14 +6,12 @@ from __future__ import annotations
 import datetime
 import logging
 
-import pytest
 from aiortc import RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gikai.media import SFU
 from gikai.media.sfu import dtls
 from tests.support.client import MediaClient
 from tests.support.room import join
@@ -52,13 +50,6 @@ def rsa_dtls_server(name: str) -> MediaClient:
 
     client.pc.createAnswer = passive  # type: ignore[method-assign]
     return client
-
-
-@pytest.fixture
-async def sfu():
-    sfu = SFU()
-    yield sfu
-    await sfu.close()
 
 
 async def test_an_rsa_peer_as_dtls_server_connects_and_browsers_keep_ecdsa(sfu):

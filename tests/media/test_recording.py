@@ -20,7 +20,7 @@ from pathlib import Path
 import av
 import pytest
 
-from gikai.media import SFU, Recorder, SegmentInfo, recover
+from gikai.media import Recorder, SegmentInfo, recover
 from gikai.media.archive.recording.recorder import TICK_SECONDS
 from gikai.media.archive.recording.segment import MILLISECOND, SegmentFile
 from gikai.media.sfu.forwarding import UpTrack
@@ -104,13 +104,6 @@ def capture_times(source: EncodedSourceTrack, recorded: list[bytes], first_arriv
     rate = 90000 if source.kind == "video" else 48000
     assert source._start is not None
     return [source._start + sent[j + k][0] / rate - origin for k in range(len(recorded))]
-
-
-@pytest.fixture
-async def sfu():
-    sfu = SFU()
-    yield sfu
-    await sfu.close()
 
 
 class Capture:

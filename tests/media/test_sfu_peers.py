@@ -8,8 +8,6 @@ import itertools
 import threading
 import time
 
-import pytest
-
 from gikai.media import SFU, UnsupportedCodec
 from gikai.media.sfu.forwarding import KEYFRAME_REQUEST_INTERVAL
 from gikai.media.sfu.frames import vp8_is_keyframe
@@ -29,13 +27,6 @@ def _video_flowing(clients: dict[str, MediaClient]):
         )
 
     return check
-
-
-@pytest.fixture
-async def sfu():
-    sfu = SFU()
-    yield sfu
-    await sfu.close()
 
 
 async def _close(clients) -> None:
