@@ -30,8 +30,9 @@ async def server(aiohttp_client, tmp_path):
     return client, services, [services.tokens.issue(p.id) for p in participants]
 
 
-# Attendance comes from analysing every camera: seven of them on a busy 2-core machine are slow.
-PRESENCE_BOUND = 60.0
+# Attendance comes from analysing every camera, and here seven members' media, the server and
+# the test share one process: beside two CPU-burning processes, a quorum took more than 60 s once.
+PRESENCE_BOUND = 120.0
 
 
 def presence(s: Session) -> dict:
