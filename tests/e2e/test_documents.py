@@ -334,3 +334,62 @@ def test_a_member_granted_the_floor_presents_until_the_speech_ends(sitting: dict
         assert m1.get_by_test_id("docs-present").count() == 0, "no floor, no presenting"
     finally:
         members.close()
+
+
+def geometry(page: Any) -> dict[str, Any]:
+    """The open paper's size on screen, its image's own width, and the stage around it."""
+    return page.evaluate("""() => {
+        const img = document.querySelector('[data-testid=docs-page]');
+        const stage = img.closest('.docs-stage');
+        return {width: img.getBoundingClientRect().width, natural: img.naturalWidth, loaded: img.complete,
+                stage: stage.clientWidth, scrollHeight: stage.scrollHeight, clientHeight: stage.clientHeight,
+                dpr: window.devicePixelRatio};
+    }""")
+
+
+def test_a_member_enlarges_a_paper_until_its_text_is_readable(sitting: dict[str, Any], artifacts: Path) -> None:
+    """Agenda papers were drawn at a third of A4 with 7-9 px text. A member enlarges the page (the
+    first step fills the stage's width, then 1.5, 2 and 3 times), pans it, turns pages at that size,
+    and a double tap goes back to the whole page. The body text of a paper (10.5 pt on A4, 595 pt
+    wide) reaches 16 CSS px within three presses."""
+    documents_open(sitting)
+    m1 = sitting["pages"]["m1"]
+    budget(m1).click()
+    wait_for("page 1 drawn", lambda: shown_page(m1) == 1)
+    assert text_of(m1, "docs-zoom-level") == "ページ全体" and m1.get_by_test_id("docs-zoom-out").is_disabled()
+
+    def body_px() -> float:
+        return 10.5 * geometry(m1)["width"] / 595
+
+    assert body_px() < 16, "the whole page is too small to read: the reason for this test"
+    m1.get_by_test_id("docs-zoom-in").click()
+    wait_for("the page as wide as the stage", lambda: text_of(m1, "docs-zoom-level") == "横幅いっぱい"
+             and abs(geometry(m1)["width"] - geometry(m1)["stage"]) <= 2)
+    presses = 1
+    while body_px() < 16:
+        assert presses < 3, f"body text {body_px():.1f} px after {presses} presses"
+        level = text_of(m1, "docs-zoom-level")
+        m1.get_by_test_id("docs-zoom-in").click()
+        presses += 1
+        wait_for("one step larger", lambda level=level: text_of(m1, "docs-zoom-level") != level)
+    shown = geometry(m1)
+    assert shown["scrollHeight"] > shown["clientHeight"], "the enlarged page scrolls"
+    # the image is drawn for its size on screen (up to the server's 1600 px), not stretched
+    wait_for("a sharper image", lambda: geometry(m1)["loaded"]
+             and geometry(m1)["natural"] >= min(1600, geometry(m1)["width"] * geometry(m1)["dpr"]) - 1)
+    # panned to the bottom, the page still fills the view (no blank screen)
+    m1.evaluate("document.querySelector('.docs-stage').scrollTop = 1e6")
+    bottom = m1.evaluate("""() => {
+        const st = document.querySelector('.docs-stage').getBoundingClientRect();
+        const el = document.elementFromPoint(st.left + st.width / 2, st.top + st.height / 2);
+        return el && el.dataset.testid;
+    }""")
+    assert bottom == "docs-page"
+    screenshots(m1, artifacts, "e2e-documents-enlarged")
+    level = text_of(m1, "docs-zoom-level")
+    m1.get_by_test_id("docs-next").click()
+    wait_for("page 2 at the same size", lambda: shown_page(m1) == 2 and text_of(m1, "docs-zoom-level") == level)
+    assert 10.5 * geometry(m1)["width"] / 595 >= 16
+    m1.get_by_test_id("docs-stage").dblclick()
+    wait_for("the whole page again", lambda: text_of(m1, "docs-zoom-level") == "ページ全体")
+    assert geometry(m1)["scrollHeight"] <= geometry(m1)["clientHeight"] + 1

@@ -599,6 +599,12 @@ export default {
   "docs.unfollow": "Read on my own",
   "docs.reading": "You are reading on your own. The presenter is on page {page}.",
   "docs.refollow": "Back to the presentation",
+  "docs.zoom": "Page size",
+  "docs.zoom.in": "Larger",
+  "docs.zoom.out": "Smaller",
+  "docs.zoom.whole": "Whole page",
+  "docs.zoom.width": "Full width",
+  "docs.zoom.times": "{n}×",
   "docs.failed": "That did not work. Please try again.",
   "docs.at_page": "page {page}",
   // -- end of documents

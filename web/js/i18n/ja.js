@@ -599,6 +599,12 @@ export default {
   "docs.unfollow": "自分で読む",
   "docs.reading": "自分で読んでいます。説明者は {page} ページを表示中です。",
   "docs.refollow": "説明に戻る",
+  "docs.zoom": "ページの大きさ",
+  "docs.zoom.in": "大きくする",
+  "docs.zoom.out": "小さくする",
+  "docs.zoom.whole": "ページ全体",
+  "docs.zoom.width": "横幅いっぱい",
+  "docs.zoom.times": "{n}倍",
   "docs.failed": "操作できませんでした。もう一度お試しください。",
   "docs.at_page": "{page}ページ",
   // -- end of documents
