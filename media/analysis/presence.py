@@ -21,6 +21,7 @@ vote can keep a still of the voter at the moment of casting (``PresenceMonitor.s
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import itertools
@@ -116,7 +117,7 @@ class FrameRate:
         return None
 
 
-class _Track(Generic[V]):
+class _Track(abc.ABC, Generic[V]):
     """One track: arrivals counted on the loop, one analysis at a time in the worker process."""
 
     kind = ""
@@ -181,8 +182,9 @@ class _Track(Generic[V]):
         self.analyses += 1
         self.deliver(taken, fps, verdict)
 
+    @abc.abstractmethod
     def deliver(self, taken: float, fps: float, verdict: V) -> None:
-        raise NotImplementedError
+        """Report a verdict that came in time (the camera's and the microphone's own kind)."""
 
     def check(self, now: float, steady_since: float) -> None:
         """The watchdog's look: report a silent track, warn of an analysis held up in the worker."""
@@ -196,8 +198,9 @@ class _Track(Generic[V]):
         if now - max(self.last_arrival, steady_since) >= SILENT_AFTER:
             self._report(self.silent(now))
 
+    @abc.abstractmethod
     def silent(self, now: float) -> Observation:
-        raise NotImplementedError
+        """What to report for a track from which nothing has arrived."""
 
     def close(self) -> None:
         self._closed = True

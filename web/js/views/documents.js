@@ -8,6 +8,7 @@
 import { t, pick } from "../i18n.js";
 import { h } from "./dom.js";
 import { documentListing } from "./doclist.js";
+import { PaperZoom } from "./paperzoom.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -21,9 +22,6 @@ import { documentListing } from "./doclist.js";
 
 /** Page images come in steps of this many pixels, so that the cache is shared. */
 const WIDTH_STEP = 200;
-/** Zoom steps, in multiples of "as wide as the stage" (null: the whole page in view). */
-const ZOOM_STEPS = [1, 1.5, 2.5, 4];
-const ZOOM_MAX = 4;
 
 export class DocumentsView {
   /**
@@ -56,14 +54,8 @@ export class DocumentsView {
     this.drawn = "";
     /** @type {HTMLImageElement | null} */
     this.img = null;
-    /** @type {{w: number, h: number} | null} the last page image's size in pixels */
-    this.shape = null;
-    /** @type {number | null} the page's width in multiples of the stage's; null: the whole page */
-    this.zoom = null;
-    /** @type {Map<number, {x: number, y: number}>} fingers on the page, for a pinch */
-    this.touches = new Map();
-    /** @type {{distance: number, zoom: number} | null} */
-    this.pinch = null;
+    /** how large the page is shown; kept over page turns */
+    this.zoomer = new PaperZoom(() => this.img, () => this.sizeImage());
     new ResizeObserver(() => this.sizeImage()).observe(this.panel);
   }
 
@@ -279,9 +271,9 @@ export class DocumentsView {
       });
     }
     stage.append(frame);
-    this.gestures(stage, frame.classList.contains("pointing"));
+    this.zoomer.gestures(stage, frame.classList.contains("pointing"));
     // The zoom controls float over the stage's corner, as on a map: no row of their own.
-    const stageBox = h("div", { class: "docs-stage-box" }, stage, this.zoomBar());
+    const stageBox = h("div", { class: "docs-stage-box" }, stage, this.zoomer.controls());
     box.append(stageBox, this.pageBar(doc), this.strip(doc));
     this.img = img;
     img.addEventListener("load", () => this.fit());
@@ -310,127 +302,6 @@ export class DocumentsView {
       bar.append(start);
     }
     return bar;
-  }
-
-  /** @returns {HTMLElement} smaller, how large the page is shown, larger */
-  zoomBar() {
-    const smaller = h("button", { type: "button", class: "btn big secondary", "data-testid": "docs-zoom-out",
-      "aria-label": t("docs.zoom.out"), title: t("docs.zoom.out") }, "－");
-    const larger = h("button", { type: "button", class: "btn big secondary", "data-testid": "docs-zoom-in",
-      "aria-label": t("docs.zoom.in"), title: t("docs.zoom.in") }, "＋");
-    smaller.disabled = this.zoom === null;
-    larger.disabled = this.zoom !== null && this.zoom >= ZOOM_MAX;
-    smaller.addEventListener("click", () => this.setZoom(this.zoomStep(-1)));
-    larger.addEventListener("click", () => this.setZoom(this.zoomStep(1)));
-    const shown = h("span", { class: "docs-zoom-level", "data-testid": "docs-zoom-level", "aria-live": "polite" },
-      this.zoomLabel());
-    return h("div", { class: "docs-zoom", role: "group", "aria-label": t("docs.zoom") }, smaller, shown, larger);
-  }
-
-  /** @returns {string} */
-  zoomLabel() {
-    if (this.zoom === null) return t("docs.zoom.whole");
-    if (Math.abs(this.zoom - 1) < 0.05) return t("docs.zoom.width");
-    return t("docs.zoom.times", { n: String(Math.round(this.zoom * 10) / 10) });
-  }
-
-  /**
-   * The next zoom step up (+1) or down (-1) from the zoom now.
-   * @param {number} direction
-   * @returns {number | null}
-   */
-  zoomStep(direction) {
-    const now = this.zoom ?? 0;
-    if (direction > 0) return ZOOM_STEPS.find((z) => z > now + 0.05) ?? ZOOM_MAX;
-    const lower = ZOOM_STEPS.filter((z) => z < now - 0.05);
-    return lower.length ? lower[lower.length - 1] : null;
-  }
-
-  /**
-   * Show the page at ``zoom`` (null: whole), keeping the point at ``at`` (stage coordinates)
-   * where it was, or the middle of the view.
-   * @param {number | null} zoom
-   * @param {{x: number, y: number}} [at]
-   * @returns {void}
-   */
-  setZoom(zoom, at) {
-    const img = this.img;
-    const stage = /** @type {HTMLElement | null} */ (img?.closest(".docs-stage") ?? null);
-    const before = img?.getBoundingClientRect();
-    const box = stage?.getBoundingClientRect();
-    const point = at ?? (box ? { x: box.width / 2, y: box.height / 2 } : { x: 0, y: 0 });
-    // where the point lies on the page, as fractions of its size
-    const fx = before && box && before.width ? (box.left + point.x - before.left) / before.width : 0.5;
-    const fy = before && box && before.height ? (box.top + point.y - before.top) / before.height : 0.5;
-    this.zoom = zoom === null ? null : Math.min(ZOOM_MAX, zoom);
-    this.fit();
-    if (stage && img) {
-      stage.scrollLeft = fx * img.offsetWidth + img.offsetLeft - point.x;
-      stage.scrollTop = fy * img.offsetHeight + img.offsetTop - point.y;
-    }
-    const level = this.panel.querySelector("[data-testid=docs-zoom-level]");
-    if (level) level.textContent = this.zoomLabel();
-    const smaller = /** @type {HTMLButtonElement | null} */ (this.panel.querySelector("[data-testid=docs-zoom-out]"));
-    const larger = /** @type {HTMLButtonElement | null} */ (this.panel.querySelector("[data-testid=docs-zoom-in]"));
-    if (smaller) smaller.disabled = this.zoom === null;
-    if (larger) larger.disabled = this.zoom !== null && this.zoom >= ZOOM_MAX;
-    this.sizeImage();
-  }
-
-  /**
-   * Double-tap (or double-click) for the page's width and back to the whole page; two fingers
-   * pinch; one finger pans (the stage scrolls). A presenter's taps point instead.
-   * @param {HTMLElement} stage
-   * @param {boolean} pointing
-   * @returns {void}
-   */
-  gestures(stage, pointing) {
-    if (!pointing) {
-      stage.addEventListener("dblclick", (e) => {
-        const box = stage.getBoundingClientRect();
-        this.setZoom(this.zoom === null ? 1.5 : null, { x: e.clientX - box.left, y: e.clientY - box.top });
-      });
-    }
-    const distance = () => {
-      const [a, b] = [...this.touches.values()];
-      return Math.hypot(a.x - b.x, a.y - b.y);
-    };
-    stage.addEventListener("pointerdown", (e) => {
-      if (e.pointerType !== "touch") return;
-      this.touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
-      if (this.touches.size === 2) this.pinch = { distance: distance(), zoom: this.widthMultiple() };
-    });
-    stage.addEventListener("pointermove", (e) => {
-      if (!this.touches.has(e.pointerId)) return;
-      this.touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
-      if (!this.pinch || this.touches.size !== 2) return;
-      const zoom = this.pinch.zoom * distance() / Math.max(1, this.pinch.distance);
-      const [a, b] = [...this.touches.values()];
-      const box = stage.getBoundingClientRect();
-      const middle = { x: (a.x + b.x) / 2 - box.left, y: (a.y + b.y) / 2 - box.top };
-      this.setZoom(zoom <= this.wholeMultiple() + 0.02 ? null : zoom, middle);
-    });
-    const lift = (/** @type {PointerEvent} */ e) => {
-      this.touches.delete(e.pointerId);
-      if (this.touches.size < 2) this.pinch = null;
-    };
-    stage.addEventListener("pointerup", lift);
-    stage.addEventListener("pointercancel", lift);
-  }
-
-  /** @returns {number} the whole page's width in multiples of the stage's width */
-  wholeMultiple() {
-    const img = this.img;
-    const stage = /** @type {HTMLElement | null} */ (img?.closest(".docs-stage") ?? null);
-    const natural = img?.naturalWidth ? { w: img.naturalWidth, h: img.naturalHeight } : this.shape;
-    if (!stage || !natural) return 1;
-    const whole = Math.min(stage.clientWidth / natural.w, stage.clientHeight / natural.h);
-    return whole * natural.w / stage.clientWidth;
-  }
-
-  /** @returns {number} the page's width now, in multiples of the stage's width */
-  widthMultiple() {
-    return this.zoom ?? this.wholeMultiple();
   }
 
   /** @param {Doc} doc @returns {HTMLElement} */
@@ -467,29 +338,16 @@ export class DocumentsView {
     const img = this.img;
     if (!img || !this.doc || !img.isConnected) return;
     const stage = /** @type {HTMLElement} */ (img.closest(".docs-stage"));
-    const shown = this.zoom === null ? Math.max(stage.clientWidth, stage.clientHeight * 0.75) : stage.clientWidth * this.zoom;
-    const wanted = shown * (window.devicePixelRatio || 1);
+    const wanted = this.zoomer.shownWidth(stage) * (window.devicePixelRatio || 1);
     const width = Math.min(1600, Math.max(200, Math.ceil(wanted / WIDTH_STEP) * WIDTH_STEP));
     const src = this.url(`/api/documents/${this.doc.id}/pages/${this.page}?width=${width}`);
     if (img.getAttribute("src") !== src) img.src = src;
     else this.fit();
   }
 
-  /** Show the page whole, or at the zoom chosen (a multiple of the stage's width), keeping its
-   * shape (the pointer is placed over it). */
+  /** Size the page to the stage at the zoom chosen. */
   fit() {
-    const img = this.img;
-    if (!img || !img.isConnected) return;
-    // While a sharper image loads, the page keeps the shape of the one before.
-    if (img.naturalWidth) this.shape = { w: img.naturalWidth, h: img.naturalHeight };
-    const natural = img.naturalWidth ? { w: img.naturalWidth, h: img.naturalHeight } : this.shape;
-    if (!natural) return;
-    const stage = /** @type {HTMLElement} */ (img.closest(".docs-stage"));
-    const whole = Math.min(stage.clientWidth / natural.w, stage.clientHeight / natural.h);
-    const scale = this.zoom === null ? whole : Math.max(whole, stage.clientWidth * this.zoom / natural.w);
-    stage.classList.toggle("zoomed", scale > whole);
-    img.style.width = `${Math.floor(natural.w * scale)}px`;
-    img.style.height = `${Math.floor(natural.h * scale)}px`;
+    this.zoomer.fit(this.img);
   }
 
   /** @param {string} action @param {Record<string, any>} [fields] */
