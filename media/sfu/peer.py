@@ -352,7 +352,7 @@ class Peer:
         """The client says it cannot apply offer ``revision`` (``reason`` in its words): the
         connection ends now, as after an unanswered offer, instead of after 20 s of waiting."""
         self.offer_waiting(revision)
-        logger.warning("peer %s refused offer %d: %s", self.id, revision, reason)
+        logger.warning("peer %s refused offer %d: %r", self.id, revision, reason)  # quoted: one log line
         self._fail()
 
     # -- lifecycle ----------------------------------------------------------------
