@@ -48,6 +48,10 @@ class Auditor:
     ballots: dict[str, _Ballot] = field(default_factory=dict)
     checked_quorum: int = 0
     checked_ballots: int = 0
+    # the minutes' signing: who must sign (presiding first), the final hash, who signed it
+    signers: tuple[str, ...] | None = None
+    minutes_hash: str | None = None
+    signed: set[str] = field(default_factory=set)
 
     # -- what the record says, replayed -----------------------------------------
     def counted(self) -> list[str]:
@@ -94,7 +98,7 @@ class Auditor:
                 raise _Bad(f"{name} without quorum")
             if (name == Entry.QUORUM_LOST and met) or (name == Entry.QUORUM_RESTORED and not met):
                 raise _Bad(f"{name} contradicts the attendance recorded before it")
-        handler = _BALLOT_HANDLERS.get(name)
+        handler = _BALLOT_HANDLERS.get(name) or _MINUTES_HANDLERS.get(name)
         if handler is not None:
             handler(self, data, actor)
 
@@ -202,6 +206,44 @@ class Auditor:
         ballot.state = "published"
 
 
+    # -- the minutes' signatures (Local Autonomy Act art. 123) -------------------------
+    def _signers_named(self, data: dict[str, Any], actor: str | None) -> None:
+        presiding, named = list(data.get("presiding", [])), list(data.get("named", []))
+        if actor not in presiding:
+            raise _Bad("signers named by someone who did not preside")
+        people = self.context["participants"] if self.context else {}
+        if len(set(named)) != len(named) or any(n in presiding for n in named) or (
+                people and any(not people.get(n, {}).get("member") for n in named)):
+            raise _Bad("the signers named are not distinct members of the sitting other than the chair")
+        if self.minutes_hash is not None:
+            raise _Bad("signers named after the minutes were finalised")
+        self.signers = tuple(presiding) + tuple(named)
+
+    def _minutes_finalised(self, data: dict[str, Any], actor: str | None) -> None:
+        if self.minutes_hash is not None:
+            raise _Bad("the minutes finalised twice")
+        self.minutes_hash = str(data["sha256"])
+
+    def _minutes_signed(self, data: dict[str, Any], actor: str | None) -> None:
+        signer = data.get("signer_id")
+        if self.minutes_hash is None:
+            raise _Bad("a signature before the minutes were finalised")
+        if data.get("sha256") != self.minutes_hash:
+            raise _Bad("a signature over other minutes than the ones finalised")
+        if self.signers is None or signer not in self.signers or actor != signer:
+            raise _Bad(f"a signature by {signer}, who was not named to sign")
+        if signer in self.signed:
+            raise _Bad(f"a second signature by {signer}")
+        self.signed.add(str(signer))
+
+    @property
+    def unsigned(self) -> tuple[str, ...]:
+        """Who was named to sign the final minutes and has not (empty until both exist)."""
+        if self.signers is None or self.minutes_hash is None:
+            return ()
+        return tuple(s for s in self.signers if s not in self.signed)
+
+
 _BallotHandler = Callable[[Auditor, dict[str, Any], str | None], None]
 _BALLOT_HANDLERS: dict[str, _BallotHandler] = {
     Entry.BALLOT_OPENED: Auditor._ballot_opened,
@@ -210,6 +252,13 @@ _BALLOT_HANDLERS: dict[str, _BallotHandler] = {
     Entry.BALLOT_CLOSED: Auditor._ballot_closed,
     Entry.TIE_DECIDED_BY_CHAIR: Auditor._tie_decided_by_chair,
     Entry.RESULT_PUBLISHED: Auditor._result_published,
+}
+
+
+_MINUTES_HANDLERS: dict[str, _BallotHandler] = {
+    Entry.MINUTES_SIGNERS_NAMED: Auditor._signers_named,
+    Entry.MINUTES_FINALISED: Auditor._minutes_finalised,
+    Entry.MINUTES_SIGNED: Auditor._minutes_signed,
 }
 
 

@@ -73,6 +73,11 @@ class Entry(enum.StrEnum):
     # -- the minutes (service/transcripts.py): the clerk finalised the speeches' texts; the entry
     # carries the sha256 of their canonical form (domain/transcript.py ``texts_digest``)
     MINUTES_FINALISED = "minutes_finalised"
+    # -- the signed minutes (地方自治法 123条): the chair names the members who sign (sitting_minutes.py);
+    # after finalising, the presiding chair and those members sign its sha256 with their passkey
+    # (service/minutes_signing.py; the assertion and the public key are on the entry)
+    MINUTES_SIGNERS_NAMED = "minutes_signers_named"
+    MINUTES_SIGNED = "minutes_signed"
 
 
 class SpeechEnd(enum.StrEnum):

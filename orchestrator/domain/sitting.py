@@ -16,6 +16,7 @@ from gikai.orchestrator.domain.sitting_attendance import SittingAttendance
 from gikai.orchestrator.domain.sitting_audio import SittingAudio
 from gikai.orchestrator.domain.sitting_floor import SittingFloor
 from gikai.orchestrator.domain.sitting_lifecycle import SittingLifecycle
+from gikai.orchestrator.domain.sitting_minutes import SittingMinutes
 from gikai.orchestrator.domain.sitting_recording import SittingRecording
 from gikai.orchestrator.domain.sitting_state import AudioMode
 
@@ -23,7 +24,7 @@ from gikai.orchestrator.domain.sitting_state import AudioMode
 __all__ = ["AudioMode", "Event", "Sitting"]
 
 
-class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance):
+class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingMinutes):
     """The sitting (会議) and everything said and decided in it, as commands that return events."""
 
     # -- agenda ----------------------------------------------------------------

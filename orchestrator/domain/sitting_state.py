@@ -25,6 +25,7 @@ from gikai.orchestrator.domain.errors import (
 )
 from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.floor import Floor, SpeakerQueue
+from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, MeetingState, Participant, Role
 from gikai.orchestrator.domain.presence import Presence, PresenceTracker
 from gikai.orchestrator.domain.rules import StandingRules
@@ -56,6 +57,8 @@ class SittingState:
     # chair's recording switch (None: the body's rule decides).
     started_at: datetime | None = None
     recording_switch: bool | None = None
+    # Who signs the minutes, named by the chair (sitting_minutes.py; None: not named yet).
+    minutes_signers: Signers | None = None
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:

@@ -11,6 +11,7 @@ from gikai.orchestrator.domain.agenda import Agenda, AgendaItem, Document, ItemK
 from gikai.orchestrator.domain.attendance import Attendance, AttendanceInterval, Mode
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.floor import FloorRequest, SpeakerQueue
+from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
 from gikai.orchestrator.persistence.directory import DirectoryRepository, meeting_of
@@ -67,13 +68,15 @@ class SittingRepository:
             meeting_of(row), body, body.rules, participants, agenda, queue, floor_from_json(row.floor),
             AudioMode(row.audio_mode), set(row.muted), set(row.removed), attendance,
         )
-        # The recording clock and the chair's switch are in the record itself.
-        marks = (Entry.SITTING_OPENED, Entry.RECORDING_SWITCHED)
+        # The recording clock, the chair's switch and who signs the minutes are in the record itself.
+        marks = (Entry.SITTING_OPENED, Entry.RECORDING_SWITCHED, Entry.MINUTES_SIGNERS_NAMED)
         for name, at, data in await self._record.named_entries(meeting_id, marks):
             if name == Entry.SITTING_OPENED and sitting.started_at is None:
                 sitting.started_at = at
             elif name == Entry.RECORDING_SWITCHED:
                 sitting.recording_switch = bool(data.get("on"))
+            elif name == Entry.MINUTES_SIGNERS_NAMED:
+                sitting.minutes_signers = Signers(tuple(data.get("presiding", ())), tuple(data.get("named", ())))
         return sitting
 
     async def save(self, sitting: Sitting, events: list[Event], sign: Callable[[str], str]) -> None:

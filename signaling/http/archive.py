@@ -16,6 +16,7 @@ from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.service.archive import tracks_of
 from gikai.signaling.auth.sessions import current
 from gikai.signaling.http.common import fail, ok, require
+from gikai.signaling.http.minutes_signing import setup_minutes_signing
 from gikai.signaling.http.policy import document_csp
 from gikai.signaling.http.routes import page
 from gikai.signaling.http.state import ARCHIVE, DRAFT_JOBS, RENDER_JOBS
@@ -166,6 +167,7 @@ async def video(request: web.Request) -> web.StreamResponse:
 
 def setup_archive(app: web.Application) -> None:
     setup_transcripts(app, _readable)  # first: /api/archive/search is not a sitting's id
+    setup_minutes_signing(app, _readable)
     r = app.router
     r.add_get("/archive", page("archive.html"))
     r.add_get("/archive/{meeting_id}", page("sitting-archive.html"))

@@ -34,5 +34,6 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "check_in": lambda s, now: s.check_in(actor, a.get("participant_id", ""), now),
         "check_out": lambda s, now: s.check_out(actor, a.get("participant_id", ""), now),
         "recording": lambda s, now: s.switch_recording(actor, bool(a.get("on")), now),
+        "name_minutes_signers": lambda s, now: s.name_minutes_signers(actor, a.get("members", []), now),
     }
     return table[name]

@@ -166,6 +166,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "check_in": {"participant_id": str},
     "check_out": {"participant_id": str},
     "recording": {"on": bool},
+    "name_minutes_signers": {"members": list},
 }
 MAX_TEXT = 500
 

@@ -66,6 +66,10 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
         "removed": sorted(s.removed),
         "audible": sorted(s.audible()),
         "recording": s.recording(),
+        "minutes_signers": {
+            "count": s.rules.minutes_signers,
+            "named": list(s.minutes_signers.named) if s.minutes_signers else None,
+        },
         "server_now": epoch_ms(now),
     }
 

@@ -27,7 +27,8 @@ from tests.support.waiting import eventually
 MEMBER_TYPES = ["join", "answer", "refuse_offer", "media_state", "ping", "leave", "attendance", "reception", "reception_mode", "ballot",
                 "vote_options", "vote", "present", "command"]
 COMMANDS = ["open", "recess", "resume", "take_up", "decide", "request_floor", "withdraw_request", "grant", "deny",
-            "call", "end_speech", "extend", "reorder", "audio_mode", "mute", "check_in", "check_out", "recording"]
+            "call", "end_speech", "extend", "reorder", "audio_mode", "mute", "check_in", "check_out", "recording",
+            "name_minutes_signers"]
 FIELDS = ["token", "meeting_id", "sdp", "revision", "audio_muted", "video_muted", "frames_decoded", "action",
           "motion", "kind", "majority", "abstain_allowed", "ballot_id", "choice", "ceremony", "credential",
           "document_id", "page", "x", "y", "item_id", "result", "request_id", "participant_id", "seconds",
