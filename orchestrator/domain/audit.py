@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from gikai.orchestrator.domain.amendments import (
+    ItemVotes,
+    VoteTarget,
+    item_result,
+    next_vote,
+    parse_target,
+    target_text,
+)
+from gikai.orchestrator.domain.errors import DomainError
 from gikai.orchestrator.domain.events import QUORUM_DECISIONS, Entry
 from gikai.orchestrator.domain.ledger import Problem
+from gikai.orchestrator.domain.sitting_amendments import item_votes_of
 from gikai.orchestrator.domain.voting import Majority, Outcome, outcome_of
 
 CHOICES = ("yes", "no", "abstain")
@@ -52,6 +63,9 @@ class Auditor:
     signers: tuple[str, ...] | None = None
     minutes_hash: str | None = None
     signed: set[str] = field(default_factory=set)
+    # each item's amendments and targeted ballots (sitting_amendments.py), as replayed
+    items: dict[str, ItemVotes] = field(default_factory=dict)
+    targets: dict[str, tuple[str, VoteTarget]] = field(default_factory=dict)
 
     # -- what the record says, replayed -----------------------------------------
     def counted(self) -> list[str]:
@@ -101,6 +115,34 @@ class Auditor:
         handler = _BALLOT_HANDLERS.get(name) or _MINUTES_HANDLERS.get(name)
         if handler is not None:
             handler(self, data, actor)
+        if name in _ITEM_VOTES:
+            self._item_votes(name, data, e.get("agenda_item_id"))
+
+    # -- amendments and the order of the votes on an item (amendments.py) ----------------
+    def _item_votes(self, name: str, data: dict[str, Any], item_id: str | None) -> None:
+        """Replays the item's amendments and targeted ballots; a ballot out of the rules' order,
+        or an item result that does not follow from its ballots, is named."""
+        try:
+            if name == Entry.BALLOT_OPENED and data.get("target"):
+                if not item_id:
+                    raise _Bad("a ballot on an item's amendment or original without its item")
+                target = parse_target(str(data["target"]))
+                expected = next_vote(self.items.get(item_id) or ItemVotes(item_id))
+                if target != expected:
+                    raise _Bad(f"a ballot on {data['target']}, but the rules put "
+                               f"{target_text(expected) if expected else 'nothing more'} to the vote")
+                self.targets[str(data["ballot_id"])] = (item_id, target)
+            elif name == Entry.ITEM_DECIDED and data.get("by_ballots"):
+                result = item_result(self.items.get(item_id or "") or ItemVotes(str(item_id)))
+                if result is None or result.value != data["by_ballots"] or result.ja != data.get("result"):
+                    raise _Bad(f"the item's result '{data.get('result')}' does not follow from its ballots")
+            elif name == Entry.RESULT_PUBLISHED and str(data.get("ballot_id")) in self.targets:
+                on, target = self.targets.pop(str(data["ballot_id"]))
+                self.items[on] = (self.items.get(on) or ItemVotes(on)).record(target, Outcome(data["outcome"]))
+            elif name in (Entry.AMENDMENT_MOVED, Entry.AMENDMENTS_ARRANGED) and item_id:
+                self.items.update(item_votes_of([(name, datetime.min, data, item_id)], self.items))
+        except DomainError as exc:
+            raise _Bad(f"{name}: {exc.code}") from None
 
     def _ballot(self, data: dict[str, Any]) -> _Ballot:
         ballot = self.ballots.get(data.get("ballot_id", ""))
@@ -255,6 +297,8 @@ _BALLOT_HANDLERS: dict[str, _BallotHandler] = {
 }
 
 
+_ITEM_VOTES = frozenset({Entry.AMENDMENT_MOVED, Entry.AMENDMENTS_ARRANGED, Entry.BALLOT_OPENED,
+                         Entry.RESULT_PUBLISHED, Entry.ITEM_DECIDED})
 _MINUTES_HANDLERS: dict[str, _BallotHandler] = {
     Entry.MINUTES_SIGNERS_NAMED: Auditor._signers_named,
     Entry.MINUTES_FINALISED: Auditor._minutes_finalised,

@@ -70,6 +70,11 @@ class Entry(enum.StrEnum):
     # -- agenda documents (document service)
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REMOVED = "document_removed"
+    # -- amendments (修正案) to an agenda item and the order they are voted in (sitting_amendments.py);
+    # a ballot on one of them carries its ``target`` in ``ballot_opened``; once the rules' last vote
+    # is published the item's result follows (``item_decided`` with ``by_ballots``)
+    AMENDMENT_MOVED = "amendment_moved"
+    AMENDMENTS_ARRANGED = "amendments_arranged"
     # -- the minutes (service/transcripts.py): the clerk finalised the speeches' texts; the entry
     # carries the sha256 of their canonical form (domain/transcript.py ``texts_digest``)
     MINUTES_FINALISED = "minutes_finalised"

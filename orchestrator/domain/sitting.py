@@ -12,6 +12,7 @@ from datetime import datetime
 
 from gikai.orchestrator.domain.errors import NotAllowed
 from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.sitting_amendments import SittingAmendments
 from gikai.orchestrator.domain.sitting_attendance import SittingAttendance
 from gikai.orchestrator.domain.sitting_audio import SittingAudio
 from gikai.orchestrator.domain.sitting_floor import SittingFloor
@@ -24,7 +25,8 @@ from gikai.orchestrator.domain.sitting_state import AudioMode
 __all__ = ["AudioMode", "Event", "Sitting"]
 
 
-class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingMinutes):
+class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingMinutes,
+              SittingAmendments):
     """The sitting (会議) and everything said and decided in it, as commands that return events."""
 
     # -- agenda ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from gikai.orchestrator.domain.agenda import Agenda
+from gikai.orchestrator.domain.amendments import ItemVotes
 from gikai.orchestrator.domain.attendance import Attendance, QuorumStatus, quorum_status
 from gikai.orchestrator.domain.errors import (
     MeetingAdjourned,
@@ -59,6 +60,8 @@ class SittingState:
     recording_switch: bool | None = None
     # Who signs the minutes, named by the chair (sitting_minutes.py; None: not named yet).
     minutes_signers: Signers | None = None
+    # Each item's amendments and the outcomes of the ballots on them (sitting_amendments.py).
+    item_votes: dict[str, ItemVotes] = field(default_factory=dict)
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:

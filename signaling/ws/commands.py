@@ -35,5 +35,8 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "check_out": lambda s, now: s.check_out(actor, a.get("participant_id", ""), now),
         "recording": lambda s, now: s.switch_recording(actor, bool(a.get("on")), now),
         "name_minutes_signers": lambda s, now: s.name_minutes_signers(actor, a.get("members", []), now),
+        "move_amendment": lambda s, now: s.move_amendment(
+            actor, a["item_id"], a["mover_id"], a["original"], a["text"], a["supporters"], now),
+        "arrange_amendments": lambda s, now: s.arrange_amendments(actor, a["item_id"], a["order"], now),
     }
     return table[name]
