@@ -77,6 +77,7 @@ class Chronicle:
     notes: list[Note] = field(default_factory=list)
     chain_head: str | None = None  # the last entry's hash
     entry_count: int = 0
+    recorded: frozenset[str] = frozenset()  # the participants the opening put on the record (its context)
 
     def person(self, participant_id: str | None) -> Person:
         pid = participant_id or ""
@@ -210,6 +211,7 @@ def build_chronicle(
         recordings=_recordings(reader.recordings, start), notes=reader.notes,
         chain_head=str(ordered[-1].get("hash")) if ordered and ordered[-1].get("hash") else None,
         entry_count=len(ordered),
+        recorded=frozenset(str(pid) for pid in context.get("participants") or ()),
     )
 
 
