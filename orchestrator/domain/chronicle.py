@@ -81,6 +81,7 @@ class Chronicle:
     entry_count: int = 0
     # who signs the minutes and who has signed (minutes_signatures.py), as the record tells it
     signing: SigningState = field(default_factory=lambda: SigningState(None, None, ()))
+    recorded: frozenset[str] = frozenset()  # the participants the opening put on the record (its context)
 
     def person(self, participant_id: str | None) -> Person:
         pid = participant_id or ""
@@ -216,6 +217,7 @@ def build_chronicle(
         entry_count=len(ordered),
         signing=signing_state((str(e.get("name")), parse_time(e["at"]), e.get("data") or {})
                               for e in ordered if e.get("name") in _SIGNING),
+        recorded=frozenset(str(pid) for pid in context.get("participants") or ()),
     )
 
 

@@ -21,6 +21,7 @@ from gikai.signaling.http.policy import document_csp
 from gikai.signaling.http.routes import page
 from gikai.signaling.http.state import ARCHIVE, DRAFT_JOBS, RENDER_JOBS
 from gikai.signaling.http.transcripts import setup_transcripts
+from gikai.signaling.http.votes import setup_votes
 
 LANGS = ("ja", "en")
 
@@ -175,6 +176,7 @@ def setup_archive(app: web.Application) -> None:
     r.add_get("/api/archive/{meeting_id}", one_sitting)
     r.add_get("/api/archive/{meeting_id}/timeline.svg", timeline)
     r.add_get("/api/archive/{meeting_id}/minutes.{fmt}", minutes)
+    setup_votes(app, _readable)  # /api/archive/{meeting_id}/votes.{csv,pdf}
     r.add_get("/api/archive/{meeting_id}/recordings/{path:.+}", recording)
     r.add_get("/api/archive/{meeting_id}/record.json", record)
     r.add_get("/api/archive/{meeting_id}/render", render_status)

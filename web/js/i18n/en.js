@@ -631,4 +631,15 @@ export default {
   "docs.failed": "That did not work. Please try again.",
   "docs.at_page": "page {page}",
   // -- end of documents
+  // -- 議員別賛否 (votes by member)
+  "archive.votes": "Votes by member",
+  "archive.votes.hint": "How each member voted in each ballot. A secret ballot shows only who voted.",
+  "archive.votes.all": "Every ballot of this sitting",
+  "archive.votes.csv": "CSV (for Excel)",
+  "archive.votes.sjis": "CSV (Shift_JIS)",
+  "archive.votes.pdf": "Save as PDF",
+  "archive.votes.named": "Named vote",
+  "archive.votes.secret": "Secret ballot",
+  "archive.votes.none": "No vote was taken in this sitting.",
+  // -- end of votes by member
 };

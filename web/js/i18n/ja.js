@@ -631,4 +631,15 @@ export default {
   "docs.failed": "操作できませんでした。もう一度お試しください。",
   "docs.at_page": "{page}ページ",
   // -- end of documents
+  // -- 議員別賛否 (votes by member)
+  "archive.votes": "議員別賛否",
+  "archive.votes.hint": "議員ごとに、採決で賛成・反対のどちらに投票したかの一覧です。無記名投票は、投票したかどうかだけを示します。",
+  "archive.votes.all": "この会議のすべての採決",
+  "archive.votes.csv": "CSV（Excel用）",
+  "archive.votes.sjis": "CSV（Shift_JIS）",
+  "archive.votes.pdf": "PDFを保存",
+  "archive.votes.named": "記名投票",
+  "archive.votes.secret": "無記名投票",
+  "archive.votes.none": "この会議では採決がありませんでした。",
+  // -- end of votes by member
 };

@@ -15,6 +15,7 @@ import { Timeline } from "../archive/timeline.js";
 import { RenderPanel } from "../archive/render.js";
 import { WordsPanel } from "../archive/words.js";
 import { SignaturesPanel } from "../archive/signatures.js";
+import { drawVotes } from "../archive/votes.js";
 import { itemAt, recessAt } from "../archive/programme.js";
 import { initPage, errorText, showProblem } from "./page.js";
 
@@ -199,6 +200,7 @@ function drawMinutes() {
       + `gikai archive export ${sitting.id} --out ${t("archive.record.folder")}`),
     h("p", { class: "hint" }, t("archive.record.head"), " ",
       h("code", { class: "chain-head", "data-testid": "chain-head" }, sitting.chain_head)));
+  drawVotes($("votes"), base, sitting.ballots);
 }
 
 async function loadTimeline() {
@@ -233,7 +235,7 @@ async function start() {
     return;
   }
   sitting = found.sitting;
-  for (const id of ["player-card", "words-card", "timeline-card", "minutes-card", "video-card"]) $(id).hidden = false;
+  for (const id of ["player-card", "words-card", "timeline-card", "minutes-card", "votes-card", "video-card"]) $(id).hidden = false;
   player = new Player(sitting, $("stage"), segmentUrl, onTick);
   controls = new Controls($("controls"), sitting, player);
   timeline = new Timeline($("timeline"), sitting, (t) => watch(t));
