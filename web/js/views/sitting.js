@@ -11,6 +11,7 @@ import { QuorumAlarm } from "./quorum.js";
 import { AttendanceRecord } from "./record.js";
 import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
+import { AmendmentsPanel } from "./amendments.js";
 import { FloorRequestBlock } from "./request.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
 import { chime, chimeOn, setChime } from "../chime.js";
@@ -64,6 +65,7 @@ export class SittingView {
     /** @type {ChairControls} */ this.chair;
     /** @type {BallotCard} */ this.ballotCard;
     /** @type {BallotConsole} */ this.ballotConsole;
+    /** @type {AmendmentsPanel} */ this.amendments;
     /** @type {HTMLElement} */ this.floorBox;
     /** @type {HTMLElement} */ this.myMic;
     /** @type {HTMLElement} */ this.myPresence;
@@ -108,6 +110,7 @@ export class SittingView {
     this.chair = new ChairControls((name, fields) => this.callbacks.command(name, fields));
     this.ballotCard = new BallotCard((ballotId) => this.callbacks.showResult(ballotId));
     this.ballotConsole = new BallotConsole((action, fields) => this.callbacks.ballot(action, fields));
+    this.amendments = new AmendmentsPanel(this.callbacks.command, (action, fields) => this.callbacks.ballot(action, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
     this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
@@ -172,11 +175,11 @@ export class SittingView {
       other: [...head, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
     }[who];
     const more = {
-      chair: [this.ballotConsole.el, this.quorumSection, this.agendaSection, c.callSection,
+      chair: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.agendaSection, c.callSection,
         c.audioSection, c.signers.el, this.rosterSection, this.record.el],
-      clerk: [this.ballotConsole.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
+      clerk: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
-      other: [this.ballotCard.el, this.queueSection, this.agendaSection, this.record.el],
+      other: [this.ballotCard.el, this.queueSection, this.amendments.el, this.agendaSection, this.record.el],
     }[who];
     this.chimeButton.hidden = who !== "chair";
     this.now.replaceChildren(...now);
@@ -213,6 +216,7 @@ export class SittingView {
     this.record.render(state);
     this.ballotCard.render(state);
     if (who !== "other") this.ballotConsole.render(state, presiding);
+    this.amendments.render(state, who);
     this.request.render(state, presiding, online);
     this.chair.fixed.hidden = !presiding;
     this.chair.floorControls.hidden = !presiding || !sitting.floor;
