@@ -302,7 +302,8 @@ export class SittingView {
     if (!show) return;
     // Not counted: a heading that says so, then why and what to do. Written only when it
     // changes, so the live region does not repeat it on every push.
-    const text = t(`my_presence.${presence}`);
+    const counted = presence === "not_alone" && attendanceOf(sitting, me) === "remote";
+    const text = t(`my_presence.${presence}${counted ? "_counted" : ""}`);
     if (this.myPresence.dataset.text === text) return;
     this.myPresence.dataset.text = text;
     this.myPresence.dataset.state = presence;
