@@ -70,6 +70,11 @@ class Entry(enum.StrEnum):
     # -- agenda documents (document service)
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REMOVED = "document_removed"
+    # -- the roll call of remote members with identity confirmation (sitting_rollcall.py)
+    ROLL_CALL_STARTED = "roll_call_started"
+    ROLL_CALL_ANSWERED = "roll_call_answered"
+    IDENTITY_CONFIRMED = "identity_confirmed"  # with the member's presence at that moment
+    ROLL_CALL_ENDED = "roll_call_ended"
     # -- amendments (修正案) to an agenda item and the order they are voted in (sitting_amendments.py);
     # a ballot on one of them carries its ``target`` in ``ballot_opened``; once the rules' last vote
     # is published the item's result follows (``item_decided`` with ``by_ballots``)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gikai.orchestrator.domain.agenda import Agenda
 from gikai.orchestrator.domain.amendments import ItemVotes
@@ -30,6 +30,9 @@ from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, MeetingState, Participant, Role
 from gikai.orchestrator.domain.presence import Presence, PresenceTracker
 from gikai.orchestrator.domain.rules import StandingRules
+
+if TYPE_CHECKING:
+    from gikai.orchestrator.domain.sitting_rollcall import RollCall
 
 
 class AudioMode(str, enum.Enum):
@@ -62,6 +65,8 @@ class SittingState:
     minutes_signers: Signers | None = None
     # Each item's amendments and the outcomes of the ballots on them (sitting_amendments.py).
     item_votes: dict[str, ItemVotes] = field(default_factory=dict)
+    # The roll call of remote members (sitting_rollcall.py; None: none called yet).
+    roll_call: RollCall | None = None
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:

@@ -15,6 +15,7 @@ from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
 from gikai.orchestrator.domain.sitting_amendments import AMENDMENT_ENTRIES, item_votes_of
+from gikai.orchestrator.domain.sitting_rollcall import ROLL_CALL_ENTRIES, roll_call_of
 from gikai.orchestrator.persistence.directory import DirectoryRepository, meeting_of
 from gikai.orchestrator.persistence.mapping import floor_from_json, floor_to_json
 from gikai.orchestrator.persistence.record import RecordRepository
@@ -79,6 +80,7 @@ class SittingRepository:
             elif name == Entry.MINUTES_SIGNERS_NAMED:
                 sitting.minutes_signers = Signers(tuple(data.get("presiding", ())), tuple(data.get("named", ())))
         sitting.item_votes = item_votes_of(await self._record.item_entries(meeting_id, AMENDMENT_ENTRIES))
+        sitting.roll_call = roll_call_of(await self._record.named_entries(meeting_id, ROLL_CALL_ENTRIES))
         return sitting
 
     async def save(self, sitting: Sitting, events: list[Event], sign: Callable[[str], str]) -> None:

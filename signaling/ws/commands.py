@@ -38,5 +38,9 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "move_amendment": lambda s, now: s.move_amendment(
             actor, a["item_id"], a["mover_id"], a["original"], a["text"], a["supporters"], now),
         "arrange_amendments": lambda s, now: s.arrange_amendments(actor, a["item_id"], a["order"], now),
+        "start_roll_call": lambda s, now: s.start_roll_call(actor, now),
+        "answer_roll_call": lambda s, now: s.answer_roll_call(actor, now),
+        "confirm_identity": lambda s, now: s.confirm_identity(actor, a["participant_id"], a["confirmed"], now),
+        "end_roll_call": lambda s, now: s.end_roll_call(actor, now),
     }
     return table[name]

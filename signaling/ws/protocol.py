@@ -170,6 +170,8 @@ FIELDS: dict[str, dict[str, Any]] = {
     "name_minutes_signers": {"members": list},
     "move_amendment": {"item_id": str, "mover_id": str, "original": str, "text": str, "supporters": list},
     "arrange_amendments": {"item_id": str, "order": list},
+    "start_roll_call": {}, "answer_roll_call": {}, "end_roll_call": {},
+    "confirm_identity": {"participant_id": str, "confirmed": bool},
 }
 MAX_TEXT = 500
 LONG_TEXT = {"original": 20_000, "text": 20_000}  # an amendment's wording (amendments.TEXT_MAX)

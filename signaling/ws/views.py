@@ -68,6 +68,9 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
         "audible": sorted(s.audible()),
         "recording": s.recording(),
         "amendments": amendments_view(s),
+        "roll_call": None if s.roll_call is None else {
+            "order": list(s.roll_call.order), "current": s.roll_call.current, "answered": sorted(s.roll_call.answered),
+            "confirmed": dict(s.roll_call.confirmed), "ended": s.roll_call.ended},
         "minutes_signers": {
             "count": s.rules.minutes_signers,
             "named": list(s.minutes_signers.named) if s.minutes_signers else None,

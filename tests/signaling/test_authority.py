@@ -159,6 +159,10 @@ async def item_taken_up(w: World, cell: Cell, actor: str | None) -> None:
     await w.run(cell, lambda s, now: s.take_up(cell.presiding, cell.item_id, now))
 
 
+async def roll_call_started(w: World, cell: Cell, actor: str | None) -> None:
+    await w.run(cell, lambda s, now: s.start_roll_call(cell.presiding, now))
+
+
 async def m5_checked_in(w: World, cell: Cell, actor: str | None) -> None:
     await w.run(cell, lambda s, now: s.check_in(cell.ids["clerk"], cell.ids["m5"], now))
 
@@ -225,6 +229,8 @@ ROWS: tuple[Row, ...] = (
         original=fixed("100分の5"), text=fixed("100分の3")), item_taken_up),
     Row("command arrange_amendments", "the item under deliberation (its amendments, none here)", command(
         "arrange_amendments", item_id=lambda c, a: c.item_id, order=fixed([])), item_taken_up),
+    Row("command start_roll_call", "the members attending remotely", command("start_roll_call")),
+    Row("command end_roll_call", "a roll call under way", command("end_roll_call"), roll_call_started),
     Row("command name_minutes_signers", "two members (会議録署名議員)", command(
         "name_minutes_signers", members=lambda c, a: [person("m4")(c, a), person("m5")(c, a)])),
     Row("ballot open", "the item under deliberation", lambda c, a: {

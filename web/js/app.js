@@ -67,6 +67,7 @@ export class App {
       onRemoteMedia: (remote) => {
         this.meeting.setRemoteMedia(remote);
         this.panels.stage.setRemoteMedia(remote);
+        this.panels.rollCall.setRemoteMedia(remote);
       },
       onFailed: (signaling) => {
         this.dispatch({ type: "connection", connection: "media_failed" });
@@ -231,6 +232,7 @@ export class App {
     if (setPlenary(!!data.sitting?.plenary)) this.retranslate();
     this.meeting.setLocalMedia(this.devices.stream);
     this.panels.vote.setLocalStream(this.devices.stream);
+    this.panels.rollCall.setLocalStream(this.devices.stream);
     this.panels.votes.restoreReceipt();
     if (this.state.audioMuted || this.state.videoMuted) this.sendMediaState();
     this.audioOnly.joined();

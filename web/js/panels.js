@@ -8,6 +8,7 @@ import { SittingView } from "./views/sitting.js";
 import { VotePanel } from "./views/vote.js";
 import { DocumentsView } from "./views/documents.js";
 import { StageView } from "./views/stage.js";
+import { RollCallStage } from "./views/rollcall.js";
 import { ScreenShare } from "./screenshare.js";
 import { Votes } from "./voting.js";
 import { byId } from "./views/dom.js";
@@ -63,6 +64,7 @@ export class MeetingPanels {
       share: () => { this.screenShare.start(); },
       stop: () => { this.screenShare.end(); },
     });
+    this.rollCall = new RollCallStage(screen, host.command);
     this.screenShare = new ScreenShare({
       peer: host.peer,
       present: (fields) => request("present", fields),
@@ -92,6 +94,7 @@ export class MeetingPanels {
     this.vote.render(state);
     this.documents.render(state);
     this.stage.render(state);
+    this.rollCall.render(state);
   }
 
   /** Rebuild every text after a language change. */

@@ -42,6 +42,8 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  *   presence?: Record<string, {state: string, faces: number, voice: boolean}>,
  *   minutes_signers?: {count: number, named: string[]|null},
  *   amendments?: Record<string, import("./views/amendments.js").ItemVotesView>,
+ *   roll_call?: {order: string[], current: string|null, answered: string[], confirmed: Record<string, boolean>,
+ *     ended: boolean}|null,
  *   server_now: number}} Sitting
  * @typedef {{yes: number, no: number, abstain: number, entitled: number, fixed_membership: number,
  *   outcome: string, decided_by_chair: boolean}} Tally

@@ -9,6 +9,7 @@ import { h, button, confirmDialog } from "./dom.js";
 import { inSeatOrder, isMemberRole, selfId } from "../sitting.js";
 import { nameWithRole } from "./lists.js";
 import { SignersPicker } from "./signers.js";
+import { RollCallSection } from "./rollcall.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -72,6 +73,7 @@ export class ChairControls {
         this.audioButtons.floor, this.audioButtons.open),
       h("p", { class: "hint" }, t("audio.hint")));
     this.signers = new SignersPicker(command);
+    this.rollCall = new RollCallSection(command);
   }
 
   /** @param {string} name */
@@ -122,6 +124,7 @@ export class ChairControls {
       b.disabled = !online(state) || sitting.state === "adjourned";
     }
     this.signers.render(state);
+    this.rollCall.render(state);
   }
 
   /**

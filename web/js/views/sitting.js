@@ -175,8 +175,8 @@ export class SittingView {
       other: [...head, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
     }[who];
     const more = {
-      chair: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.agendaSection, c.callSection,
-        c.audioSection, c.signers.el, this.rosterSection, this.record.el],
+      chair: [this.ballotConsole.el, this.amendments.el, c.rollCall.el, c.signers.el, this.quorumSection,
+        this.agendaSection, c.callSection, c.audioSection, this.rosterSection, this.record.el],
       clerk: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
       other: [this.ballotCard.el, this.queueSection, this.amendments.el, this.agendaSection, this.record.el],

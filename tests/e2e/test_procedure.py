@@ -1,4 +1,11 @@
-"""A 修正案 through the chair's console in a real browser: the chair receives an amendment handed
+"""Council procedure in a real browser, one sitting in order: the roll call of remote members with
+identity confirmation at the opening, then a 修正案 through the chair's console.
+
+Roll call: the chair starts it; each remote member in seat order is shown large on every screen;
+member A (a page) answers with the big button, the chair confirms; the rest answer over their
+sockets; the chair ends it early, and the record keeps each confirmation with the presence then.
+
+Amendments: the chair receives an amendment handed
 in by a member (mover, supporter, the original's words and the new), everyone sees what it
 changes (struck out / added), the console offers the votes in the 会議規則's order — the amendment
 first, then the original — and the item's result follows from the published ballots.
@@ -20,19 +27,23 @@ from .helpers import self_id, text_of, wait_for
 
 pytestmark = pytest.mark.e2e
 
-CHAIR, MEMBERS = 0, (1, 2, 3, 4, 5, 6, 7)
+CHAIR, A, MEMBERS = 0, 2, (1, 3, 4, 5, 6, 7)
 
 
 @pytest.fixture(scope="module")
 def sitting(playwright_instance: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("amendments")
-    with one_browser_sitting(playwright_instance, root, "test_amendments", hue=80) as (server, browser, members):
-        chair = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
-        chair.goto(server.links[CHAIR])
-        chair.get_by_test_id("join-button").click()
-        self_id(chair)
+    with one_browser_sitting(playwright_instance, root, "test_procedure", hue=80) as (server, browser, members):
+        pages = {}
+        for who, link in (("chair", CHAIR), ("a", A)):
+            pages[who] = browser.new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
+            pages[who].goto(server.links[link])
+            pages[who].get_by_test_id("join-button").click()
+        a_id = self_id(pages["a"])
+        self_id(pages["chair"])
         ids = [members.join(server.links[link]) for link in MEMBERS]
-        yield {"chair": chair, "members": members, "ids": ids}
+        yield {"chair": pages["chair"], "a": pages["a"], "a_id": a_id, "members": members, "ids": ids,
+               "server": server}
 
 
 def run_ballot(chair: Any) -> None:
@@ -50,11 +61,43 @@ def run_ballot(chair: Any) -> None:
     chair.get_by_test_id("ballot-publish").click()
 
 
-def test_an_amendment_is_voted_first_and_the_item_result_follows(sitting: dict[str, Any], artifacts: Path) -> None:
-    chair, members, ids = sitting["chair"], sitting["members"], sitting["ids"]
+def test_the_chair_confirms_each_remote_member_shown_large_to_everyone(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, a, a_id, members, ids = sitting["chair"], sitting["a"], sitting["a_id"], sitting["members"], sitting["ids"]
     wait_for("the quorum", lambda: "定足数に達しています" in text_of(chair, "quorum-verdict"))
     chair.get_by_test_id("lifecycle-open").click()
     wait_for("開会中", lambda: text_of(chair, "sitting-state") == "開会中")
+    chair.get_by_test_id("rollcall-start").scroll_into_view_if_needed()
+    chair.get_by_test_id("rollcall-start").click()
+    call = wait_for("the roll call", lambda: chair.evaluate("window.gikai.state.sitting.roll_call"))
+    assert call["order"][:2] == [ids[0], a_id], "in seat order: the vice-chair (seat 2), then A (seat 3)"
+    # The vice-chair is called: shown large on A's screen too, and answers from their socket.
+    wait_for("the vice-chair called on A's screen", lambda: "佐藤 花子" in text_of(a, "rollcall-caption"))
+    assert members.command(0, "answer_roll_call")["type"] == "reply"
+    wait_for("the answer seen by the chair", lambda: "返事をしました" in text_of(chair, "rollcall-caption"))
+    chair.get_by_test_id("rollcall-confirm").click()
+    # A is called: A sees themselves large and one big button; the chair sees A large.
+    wait_for("A called", lambda: a.get_by_test_id("rollcall-answer").is_visible())
+    box = a.get_by_test_id("rollcall-answer").bounding_box()
+    assert box and box["height"] >= 56, box
+    assert "鈴木 一郎" in text_of(chair, "rollcall-caption")
+    wait_for("A's picture on the chair's stage",
+             lambda: chair.evaluate("document.querySelector('[data-testid=rollcall-video]').videoWidth > 0"))
+    a.screenshot(path=str(artifacts / "e2e-rollcall-member-called-1024x768.png"))
+    a.get_by_test_id("rollcall-answer").click()
+    wait_for("A answered", lambda: "返事をしました" in text_of(chair, "rollcall-caption"))
+    chair.screenshot(path=str(artifacts / "e2e-rollcall-chair-confirms-1024x768.png"))
+    chair.get_by_test_id("rollcall-confirm").click()
+    wait_for("the next member called", lambda: chair.evaluate("window.gikai.state.sitting.roll_call.current") == ids[1])
+    # The chair ends it early: the rest are recorded as not confirmed, and the stage goes away.
+    chair.get_by_test_id("rollcall-end").click()
+    wait_for("the stage gone", lambda: not a.get_by_test_id("rollcall-stage").is_visible())
+    call = chair.evaluate("window.gikai.state.sitting.roll_call")
+    assert call["ended"] and call["confirmed"] == {ids[0]: True, a_id: True}
+    assert "2/" in text_of(chair, "rollcall-status")
+
+
+def test_an_amendment_is_voted_first_and_the_item_result_follows(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, members, ids = sitting["chair"], sitting["members"], sitting["ids"]
     chair.get_by_test_id("agenda-item").first.get_by_test_id("take-up").click()
     section = chair.get_by_test_id("amendments")
     wait_for("the original put next", lambda: "次の採決: 原案" in text_of(chair, "amendment-next"))
