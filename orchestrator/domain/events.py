@@ -73,6 +73,13 @@ class Entry(enum.StrEnum):
     # -- the minutes (service/transcripts.py): the clerk finalised the speeches' texts; the entry
     # carries the sha256 of their canonical form (domain/transcript.py ``texts_digest``)
     MINUTES_FINALISED = "minutes_finalised"
+    # -- remote attendance by the chair's permission (remote_permission.py, sitting_remote.py):
+    # a member's application, the chair's (or the clerk's, on the chair's behalf) decision, and
+    # an application the rules refused (past the deadline, a second one: ``code`` says which)
+    REMOTE_ATTENDANCE_APPLIED = "remote_attendance_applied"
+    REMOTE_ATTENDANCE_PERMITTED = "remote_attendance_permitted"
+    REMOTE_ATTENDANCE_REFUSED = "remote_attendance_refused"
+    REMOTE_APPLICATION_REJECTED = "remote_application_rejected"
 
 
 class SpeechEnd(enum.StrEnum):

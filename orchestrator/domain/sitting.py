@@ -17,13 +17,14 @@ from gikai.orchestrator.domain.sitting_audio import SittingAudio
 from gikai.orchestrator.domain.sitting_floor import SittingFloor
 from gikai.orchestrator.domain.sitting_lifecycle import SittingLifecycle
 from gikai.orchestrator.domain.sitting_recording import SittingRecording
+from gikai.orchestrator.domain.sitting_remote import SittingRemote
 from gikai.orchestrator.domain.sitting_state import AudioMode
 
 # Event and AudioMode are imported from here by the other layers.
 __all__ = ["AudioMode", "Event", "Sitting"]
 
 
-class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance):
+class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingRemote):
     """The sitting (会議) and everything said and decided in it, as commands that return events."""
 
     # -- agenda ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.floor import FloorRequest, SpeakerQueue
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
+from gikai.orchestrator.domain.sitting_remote import REMOTE_ENTRIES, rebuild_remote
 from gikai.orchestrator.persistence.directory import DirectoryRepository, meeting_of
 from gikai.orchestrator.persistence.mapping import floor_from_json, floor_to_json
 from gikai.orchestrator.persistence.record import RecordRepository
@@ -74,6 +75,8 @@ class SittingRepository:
                 sitting.started_at = at
             elif name == Entry.RECORDING_SWITCHED:
                 sitting.recording_switch = bool(data.get("on"))
+        # Remote attendance applications and decisions: the record is their only store.
+        rebuild_remote(sitting, await self._record.named_entries_with_actor(meeting_id, REMOTE_ENTRIES))
         return sitting
 
     async def save(self, sitting: Sitting, events: list[Event], sign: Callable[[str], str]) -> None:

@@ -34,5 +34,8 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "check_in": lambda s, now: s.check_in(actor, a.get("participant_id", ""), now),
         "check_out": lambda s, now: s.check_out(actor, a.get("participant_id", ""), now),
         "recording": lambda s, now: s.switch_recording(actor, bool(a.get("on")), now),
+        # remote_apply goes through service/remote.py (its refusals are recorded): see connection.py
+        "remote_permit": lambda s, now: s.permit_remote(actor, a.get("application_id", ""), now),
+        "remote_refuse": lambda s, now: s.refuse_remote(actor, a.get("application_id", ""), a.get("reason", ""), now),
     }
     return table[name]

@@ -166,6 +166,10 @@ FIELDS: dict[str, dict[str, Any]] = {
     "check_in": {"participant_id": str},
     "check_out": {"participant_id": str},
     "recording": {"on": bool},
+    # remote attendance by the chair's permission (reason: remote_permission.RemoteReason's values)
+    "remote_apply": {"reason": str, "text": str},
+    "remote_permit": {"application_id": str},
+    "remote_refuse": {"application_id": str, "reason": str},
 }
 MAX_TEXT = 500
 

@@ -26,6 +26,9 @@ RECORDED = [
     "ballot_opened", "vote_cast", "vote_received", "vote_refused", "ballot_closed",
     "tie_decided_by_chair", "result_published",
     "document_added", "document_removed", "minutes_finalised",
+    # remote attendance by the chair's permission
+    "remote_attendance_applied", "remote_attendance_permitted", "remote_attendance_refused",
+    "remote_application_rejected",
 ]
 
 
