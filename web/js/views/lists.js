@@ -117,7 +117,7 @@ export function notCountedWhy(sitting, entry) {
   return seen === "away" || seen === "camera_off" || seen === "link_lost" ? seen : "absent";
 }
 
-const WHY_ORDER = ["away", "camera_off", "link_lost", "remote_not_counted", "absent"];
+const WHY_ORDER = ["away", "camera_off", "link_lost", "remote_not_permitted", "remote_not_counted", "absent"];
 
 /**
  * Counted vs needed of the fixed membership, who is counted, and who is not and why.

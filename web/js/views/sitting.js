@@ -12,6 +12,7 @@ import { AttendanceRecord } from "./record.js";
 import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
 import { FloorRequestBlock } from "./request.js";
+import { RemoteAttendance } from "./remote.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
 import { chime, chimeOn, setChime } from "../chime.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
@@ -64,6 +65,7 @@ export class SittingView {
     /** @type {ChairControls} */ this.chair;
     /** @type {BallotCard} */ this.ballotCard;
     /** @type {BallotConsole} */ this.ballotConsole;
+    /** @type {RemoteAttendance} */ this.remote;
     /** @type {HTMLElement} */ this.floorBox;
     /** @type {HTMLElement} */ this.myMic;
     /** @type {HTMLElement} */ this.myPresence;
@@ -108,6 +110,7 @@ export class SittingView {
     this.chair = new ChairControls((name, fields) => this.callbacks.command(name, fields));
     this.ballotCard = new BallotCard((ballotId) => this.callbacks.showResult(ballotId));
     this.ballotConsole = new BallotConsole((action, fields) => this.callbacks.ballot(action, fields));
+    this.remote = new RemoteAttendance((name, fields) => this.callbacks.command(name, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
     this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
@@ -167,9 +170,10 @@ export class SittingView {
     const head = [h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
       this.quorumAlarm.banner, h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem)];
     const now = {
-      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.queueSection],
-      clerk: [...head, this.floorBox, this.myMic, this.errorBanner],
-      other: [...head, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
+      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.remote.deskEl, this.queueSection],
+      clerk: [...head, this.floorBox, this.myMic, this.errorBanner, this.remote.deskEl],
+      other: [...head, this.remote.memberEl, this.remote.watchEl, this.myPresence, this.floorBox, this.myMic,
+        this.request.el, this.errorBanner],
     }[who];
     const more = {
       chair: [this.ballotConsole.el, this.quorumSection, this.agendaSection, c.callSection,
@@ -214,6 +218,7 @@ export class SittingView {
     this.ballotCard.render(state);
     if (who !== "other") this.ballotConsole.render(state, presiding);
     this.request.render(state, presiding, online);
+    this.remote.render(state, who, online);
     this.chair.fixed.hidden = !presiding;
     this.chair.floorControls.hidden = !presiding || !sitting.floor;
     if (presiding) this.chair.render(state);
