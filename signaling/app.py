@@ -31,6 +31,7 @@ from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.directory import Directory
 from gikai.orchestrator.service.documents import DocumentService
+from gikai.orchestrator.service.minutes_signing import MinutesSigning
 from gikai.orchestrator.service.presenting import PresentingService
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
@@ -215,6 +216,7 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[state.TOKENS] = tokens
     app[CAPTIONS] = captions
     app[state.TRANSCRIPTS] = transcripts
+    app[state.MINUTES_SIGNING] = MinutesSigning(units, sittings, signer, clock=sittings.clock)
     app[state.DRAFT_JOBS] = drafts
     app[MEMBER_SOCKETS] = MemberSockets(
         hub, sittings, ballots, accounts, ceremonies, Seats(tokens, directory),

@@ -98,20 +98,21 @@ class Amendment:
     text: str
     supporters: tuple[str, ...]
     moved_at: datetime
+    original: str = ""  # the words of the 原案 it changes (shown beside it as a diff); "" when it adds
     id: str = field(default_factory=new_id)
 
 
 def move_amendment(item_id: str, agenda_item_ids: Collection[str], mover_id: str, text: str,
                    supporters: Sequence[str], members: Collection[str], rules: StandingRules, plenary: bool,
-                   fixed_membership: int, now: datetime) -> Amendment:
+                   fixed_membership: int, now: datetime, original: str = "") -> Amendment:
     if item_id not in agenda_item_ids:
         raise NotOnAgenda(f"no agenda item {item_id}")
-    text = text.strip()
-    if not text or len(text) > TEXT_MAX:
+    text, original = text.strip(), original.strip()
+    if not text or len(text) > TEXT_MAX or len(original) > TEXT_MAX:
         raise InvalidArgument("an amendment needs its text")
     needed = amendment_supporters_needed(rules, plenary, fixed_membership)
     checked = check_supporters(mover_id, supporters, members, needed)
-    return Amendment(item_id, mover_id, text, checked, now)
+    return Amendment(item_id, mover_id, text, checked, now, original)
 
 
 class TargetKind(str, enum.Enum):
@@ -189,6 +190,22 @@ class ItemVotes:
 
 def _describe(target: VoteTarget) -> str:
     return f"amendment {target.amendment_id}" if target.amendment_id else target.kind.value
+
+
+def parse_target(text: str) -> VoteTarget:
+    """A vote target as the edge sends it: ``amendment:<id>``, ``original`` or ``original_less_amended``."""
+    kind, _, amendment_id = str(text).partition(":")
+    try:
+        target = TargetKind(kind)
+    except ValueError:
+        raise InvalidArgument(f"no vote target {text!r}") from None
+    if (target is TargetKind.AMENDMENT) != bool(amendment_id):
+        raise InvalidArgument(f"no vote target {text!r}")
+    return VoteTarget(target, amendment_id or None)
+
+
+def target_text(target: VoteTarget) -> str:
+    return f"amendment:{target.amendment_id}" if target.kind is TargetKind.AMENDMENT else target.kind.value
 
 
 def next_vote(item: ItemVotes) -> VoteTarget | None:

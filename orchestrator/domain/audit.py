@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from gikai.orchestrator.domain.amendments import (
+    ItemVotes,
+    VoteTarget,
+    item_result,
+    next_vote,
+    parse_target,
+    target_text,
+)
+from gikai.orchestrator.domain.errors import DomainError
 from gikai.orchestrator.domain.events import QUORUM_DECISIONS, Entry
 from gikai.orchestrator.domain.ledger import Problem
+from gikai.orchestrator.domain.sitting_amendments import item_votes_of
 from gikai.orchestrator.domain.voting import Majority, Outcome, outcome_of
 
 CHOICES = ("yes", "no", "abstain")
@@ -49,6 +60,13 @@ class Auditor:
     ballots: dict[str, _Ballot] = field(default_factory=dict)
     checked_quorum: int = 0
     checked_ballots: int = 0
+    # the minutes' signing: who must sign (presiding first), the final hash, who signed it
+    signers: tuple[str, ...] | None = None
+    minutes_hash: str | None = None
+    signed: set[str] = field(default_factory=set)
+    # each item's amendments and targeted ballots (sitting_amendments.py), as replayed
+    items: dict[str, ItemVotes] = field(default_factory=dict)
+    targets: dict[str, tuple[str, VoteTarget]] = field(default_factory=dict)
 
     # -- what the record says, replayed -----------------------------------------
     def counted(self) -> list[str]:
@@ -100,9 +118,37 @@ class Auditor:
                 raise _Bad(f"{name} without quorum")
             if (name == Entry.QUORUM_LOST and met) or (name == Entry.QUORUM_RESTORED and not met):
                 raise _Bad(f"{name} contradicts the attendance recorded before it")
-        handler = _BALLOT_HANDLERS.get(name)
+        handler = _BALLOT_HANDLERS.get(name) or _MINUTES_HANDLERS.get(name)
         if handler is not None:
             handler(self, data, actor)
+        if name in _ITEM_VOTES:
+            self._item_votes(name, data, e.get("agenda_item_id"))
+
+    # -- amendments and the order of the votes on an item (amendments.py) ----------------
+    def _item_votes(self, name: str, data: dict[str, Any], item_id: str | None) -> None:
+        """Replays the item's amendments and targeted ballots; a ballot out of the rules' order,
+        or an item result that does not follow from its ballots, is named."""
+        try:
+            if name == Entry.BALLOT_OPENED and data.get("target"):
+                if not item_id:
+                    raise _Bad("a ballot on an item's amendment or original without its item")
+                target = parse_target(str(data["target"]))
+                expected = next_vote(self.items.get(item_id) or ItemVotes(item_id))
+                if target != expected:
+                    raise _Bad(f"a ballot on {data['target']}, but the rules put "
+                               f"{target_text(expected) if expected else 'nothing more'} to the vote")
+                self.targets[str(data["ballot_id"])] = (item_id, target)
+            elif name == Entry.ITEM_DECIDED and data.get("by_ballots"):
+                result = item_result(self.items.get(item_id or "") or ItemVotes(str(item_id)))
+                if result is None or result.value != data["by_ballots"] or result.ja != data.get("result"):
+                    raise _Bad(f"the item's result '{data.get('result')}' does not follow from its ballots")
+            elif name == Entry.RESULT_PUBLISHED and str(data.get("ballot_id")) in self.targets:
+                on, target = self.targets.pop(str(data["ballot_id"]))
+                self.items[on] = (self.items.get(on) or ItemVotes(on)).record(target, Outcome(data["outcome"]))
+            elif name in (Entry.AMENDMENT_MOVED, Entry.AMENDMENTS_ARRANGED) and item_id:
+                self.items.update(item_votes_of([(name, datetime.min, data, item_id)], self.items))
+        except DomainError as exc:
+            raise _Bad(f"{name}: {exc.code}") from None
 
     def _ballot(self, data: dict[str, Any]) -> _Ballot:
         ballot = self.ballots.get(data.get("ballot_id", ""))
@@ -208,6 +254,44 @@ class Auditor:
         ballot.state = "published"
 
 
+    # -- the minutes' signatures (Local Autonomy Act art. 123) -------------------------
+    def _signers_named(self, data: dict[str, Any], actor: str | None) -> None:
+        presiding, named = list(data.get("presiding", [])), list(data.get("named", []))
+        if actor not in presiding:
+            raise _Bad("signers named by someone who did not preside")
+        people = self.context["participants"] if self.context else {}
+        if len(set(named)) != len(named) or any(n in presiding for n in named) or (
+                people and any(not people.get(n, {}).get("member") for n in named)):
+            raise _Bad("the signers named are not distinct members of the sitting other than the chair")
+        if self.minutes_hash is not None:
+            raise _Bad("signers named after the minutes were finalised")
+        self.signers = tuple(presiding) + tuple(named)
+
+    def _minutes_finalised(self, data: dict[str, Any], actor: str | None) -> None:
+        if self.minutes_hash is not None:
+            raise _Bad("the minutes finalised twice")
+        self.minutes_hash = str(data["sha256"])
+
+    def _minutes_signed(self, data: dict[str, Any], actor: str | None) -> None:
+        signer = data.get("signer_id")
+        if self.minutes_hash is None:
+            raise _Bad("a signature before the minutes were finalised")
+        if data.get("sha256") != self.minutes_hash:
+            raise _Bad("a signature over other minutes than the ones finalised")
+        if self.signers is None or signer not in self.signers or actor != signer:
+            raise _Bad(f"a signature by {signer}, who was not named to sign")
+        if signer in self.signed:
+            raise _Bad(f"a second signature by {signer}")
+        self.signed.add(str(signer))
+
+    @property
+    def unsigned(self) -> tuple[str, ...]:
+        """Who was named to sign the final minutes and has not (empty until both exist)."""
+        if self.signers is None or self.minutes_hash is None:
+            return ()
+        return tuple(s for s in self.signers if s not in self.signed)
+
+
 _BallotHandler = Callable[[Auditor, dict[str, Any], str | None], None]
 _BALLOT_HANDLERS: dict[str, _BallotHandler] = {
     Entry.BALLOT_OPENED: Auditor._ballot_opened,
@@ -216,6 +300,15 @@ _BALLOT_HANDLERS: dict[str, _BallotHandler] = {
     Entry.BALLOT_CLOSED: Auditor._ballot_closed,
     Entry.TIE_DECIDED_BY_CHAIR: Auditor._tie_decided_by_chair,
     Entry.RESULT_PUBLISHED: Auditor._result_published,
+}
+
+
+_ITEM_VOTES = frozenset({Entry.AMENDMENT_MOVED, Entry.AMENDMENTS_ARRANGED, Entry.BALLOT_OPENED,
+                         Entry.RESULT_PUBLISHED, Entry.ITEM_DECIDED})
+_MINUTES_HANDLERS: dict[str, _BallotHandler] = {
+    Entry.MINUTES_SIGNERS_NAMED: Auditor._signers_named,
+    Entry.MINUTES_FINALISED: Auditor._minutes_finalised,
+    Entry.MINUTES_SIGNED: Auditor._minutes_signed,
 }
 
 

@@ -32,6 +32,8 @@ from gikai.orchestrator.domain.chronicle_parts import (
     parse_time,
 )
 from gikai.orchestrator.domain.chronicle_reader import HANDLERS, RecordReader
+from gikai.orchestrator.domain.events import Entry
+from gikai.orchestrator.domain.minutes_signatures import SigningState, signing_state
 
 # The pieces are imported from here by the reports and the service layer.
 __all__ = [
@@ -77,6 +79,9 @@ class Chronicle:
     notes: list[Note] = field(default_factory=list)
     chain_head: str | None = None  # the last entry's hash
     entry_count: int = 0
+    # who signs the minutes and who has signed (minutes_signatures.py), as the record tells it
+    signing: SigningState = field(default_factory=lambda: SigningState(None, None, ()))
+    recorded: frozenset[str] = frozenset()  # the participants the opening put on the record (its context)
 
     def person(self, participant_id: str | None) -> Person:
         pid = participant_id or ""
@@ -210,7 +215,13 @@ def build_chronicle(
         recordings=_recordings(reader.recordings, start), notes=reader.notes,
         chain_head=str(ordered[-1].get("hash")) if ordered and ordered[-1].get("hash") else None,
         entry_count=len(ordered),
+        signing=signing_state((str(e.get("name")), parse_time(e["at"]), e.get("data") or {})
+                              for e in ordered if e.get("name") in _SIGNING),
+        recorded=frozenset(str(pid) for pid in context.get("participants") or ()),
     )
+
+
+_SIGNING = (Entry.MINUTES_SIGNERS_NAMED, Entry.MINUTES_FINALISED, Entry.MINUTES_SIGNED)
 
 
 def _agenda(agenda: Iterable[Any], seen: dict[str, ItemRecord]) -> list[ItemRecord]:

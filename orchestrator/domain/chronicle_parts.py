@@ -118,6 +118,7 @@ class BallotRecord:
     chair_decision: str | None = None  # "yes" | "no"
     chair_id: str | None = None
     votes: dict[str, str] = field(default_factory=dict)  # named ballots only: member id -> choice
+    voters: set[str] = field(default_factory=set)  # who voted, both kinds (a secret ballot: not how)
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,8 @@ class RecordReader:
         if b is None:
             return
         b.cast += 1
+        if e.get("actor_id"):
+            b.voters.add(str(e["actor_id"]))
         if b.kind == "named" and e.get("actor_id"):
             b.votes[str(e["actor_id"])] = str(d.get("choice", ""))
 
@@ -179,6 +181,8 @@ class RecordReader:
         b = self._ballot(d)
         if b is not None:
             b.cast += 1  # a secret vote: who voted is on the record, how is not
+            if e.get("actor_id"):
+                b.voters.add(str(e["actor_id"]))
 
     def ballot_closed(self, at: datetime, e: Mapping[str, Any], d: Mapping[str, Any]) -> None:
         b = self._tally(d)

@@ -348,6 +348,18 @@ class AlreadySigned(DomainError):
     en = "You have already signed these minutes."
 
 
+class MinutesNotFinal(DomainError):
+    code = "minutes_not_final"
+    ja = "会議録はまだ確定していません。事務局が確定してから署名できます。"
+    en = "The minutes are not final yet. They can be signed once the clerk has finalised them."
+
+
+class MinutesSignersNotNamed(DomainError):
+    code = "minutes_signers_not_named"
+    ja = "この会議では会議録署名議員が指名されていません。"
+    en = "No members were named to sign the minutes of this sitting."
+
+
 class SignatureHashMismatch(DomainError):
     code = "signature_hash_mismatch"
     ja = "署名しようとした会議録は最新の確定版ではありません。画面を更新してから署名してください。"

@@ -70,9 +70,19 @@ class Entry(enum.StrEnum):
     # -- agenda documents (document service)
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REMOVED = "document_removed"
+    # -- amendments (修正案) to an agenda item and the order they are voted in (sitting_amendments.py);
+    # a ballot on one of them carries its ``target`` in ``ballot_opened``; once the rules' last vote
+    # is published the item's result follows (``item_decided`` with ``by_ballots``)
+    AMENDMENT_MOVED = "amendment_moved"
+    AMENDMENTS_ARRANGED = "amendments_arranged"
     # -- the minutes (service/transcripts.py): the clerk finalised the speeches' texts; the entry
     # carries the sha256 of their canonical form (domain/transcript.py ``texts_digest``)
     MINUTES_FINALISED = "minutes_finalised"
+    # -- the signed minutes (地方自治法 123条): the chair names the members who sign (sitting_minutes.py);
+    # after finalising, the presiding chair and those members sign its sha256 with their passkey
+    # (service/minutes_signing.py; the assertion and the public key are on the entry)
+    MINUTES_SIGNERS_NAMED = "minutes_signers_named"
+    MINUTES_SIGNED = "minutes_signed"
     # -- remote attendance by the chair's permission (remote_permission.py, sitting_remote.py):
     # a member's application, the chair's (or the clerk's, on the chair's behalf) decision, and
     # an application the rules refused (past the deadline, a second one: ``code`` says which)

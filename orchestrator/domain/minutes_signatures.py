@@ -9,17 +9,24 @@ edge's job; here a signature is opaque evidence tied to a signer, a hash and a c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from gikai.orchestrator.domain.errors import (
     AlreadySigned,
+    MinutesNotFinal,
     MinutesSignersInvalid,
+    MinutesSignersNotNamed,
     NotASigner,
     SignatureHashMismatch,
 )
+from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.rules import StandingRules
+
+CHALLENGE_FORM = "gikai-minutes-signature/1"
 
 
 @dataclass(frozen=True)
@@ -97,3 +104,55 @@ class MinutesSignatures:
     @property
     def missing(self) -> tuple[str, ...]:
         return missing(self.signatures, self.signers.required, self.minutes_hash)
+
+
+def signing_challenge(meeting_id: str, minutes_hash: str, signer_id: str, nonce: bytes) -> bytes:
+    """What the signer's passkey signs: this sitting's final minutes (their sha256), this signer,
+    and a fresh nonce (kept on the record, so anyone can recompute the challenge)."""
+    text = "\n".join((CHALLENGE_FORM, meeting_id, minutes_hash, signer_id, nonce.hex()))
+    return hashlib.sha256(text.encode()).digest()
+
+
+@dataclass(frozen=True)
+class SigningState:
+    """The signing of one sitting's minutes as its record tells it."""
+
+    signers: Signers | None  # None: nobody was named at the sitting
+    minutes_hash: str | None  # None: the minutes are not final
+    signatures: tuple[Signature, ...]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        if self.signers is None or self.minutes_hash is None:
+            return ()
+        return missing(self.signatures, self.signers.required, self.minutes_hash)
+
+    @property
+    def complete(self) -> bool:
+        return self.signers is not None and self.minutes_hash is not None and not self.missing
+
+    def current(self) -> MinutesSignatures:
+        """The signatures as a value that takes one more (raises when signing is not open)."""
+        if self.minutes_hash is None:
+            raise MinutesNotFinal()
+        if self.signers is None:
+            raise MinutesSignersNotNamed()
+        return MinutesSignatures(self.signers, self.minutes_hash,
+                                 tuple(s for s in self.signatures if s.minutes_hash == self.minutes_hash))
+
+
+def signing_state(entries: Iterable[tuple[str, datetime, Mapping[str, Any]]]) -> SigningState:
+    """Replay ``(name, at, data)`` record entries: the latest naming of signers, the final hash,
+    and the signatures recorded."""
+    signers: Signers | None = None
+    final: str | None = None
+    signed: list[Signature] = []
+    for name, at, data in entries:
+        if name == Entry.MINUTES_SIGNERS_NAMED:
+            signers = Signers(tuple(data.get("presiding", ())), tuple(data.get("named", ())))
+        elif name == Entry.MINUTES_FINALISED:
+            final = str(data.get("sha256"))
+        elif name == Entry.MINUTES_SIGNED:
+            signed.append(Signature(str(data.get("signer_id")), str(data.get("sha256")), at,
+                                    str(data.get("credential_id")), str(data.get("nonce"))))
+    return SigningState(signers, final, tuple(signed))

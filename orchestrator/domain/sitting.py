@@ -12,10 +12,12 @@ from datetime import datetime
 
 from gikai.orchestrator.domain.errors import NotAllowed
 from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.sitting_amendments import SittingAmendments
 from gikai.orchestrator.domain.sitting_attendance import SittingAttendance
 from gikai.orchestrator.domain.sitting_audio import SittingAudio
 from gikai.orchestrator.domain.sitting_floor import SittingFloor
 from gikai.orchestrator.domain.sitting_lifecycle import SittingLifecycle
+from gikai.orchestrator.domain.sitting_minutes import SittingMinutes
 from gikai.orchestrator.domain.sitting_recording import SittingRecording
 from gikai.orchestrator.domain.sitting_remote import SittingRemote
 from gikai.orchestrator.domain.sitting_state import AudioMode
@@ -24,7 +26,8 @@ from gikai.orchestrator.domain.sitting_state import AudioMode
 __all__ = ["AudioMode", "Event", "Sitting"]
 
 
-class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingRemote):
+class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingMinutes,
+              SittingAmendments, SittingRemote):
     """The sitting (会議) and everything said and decided in it, as commands that return events."""
 
     # -- agenda ----------------------------------------------------------------

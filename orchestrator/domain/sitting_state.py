@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from gikai.orchestrator.domain.agenda import Agenda
+from gikai.orchestrator.domain.amendments import ItemVotes
 from gikai.orchestrator.domain.attendance import Attendance, Mode, QuorumStatus, quorum_status
 from gikai.orchestrator.domain.errors import (
     MeetingAdjourned,
@@ -26,6 +27,7 @@ from gikai.orchestrator.domain.errors import (
 )
 from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
 from gikai.orchestrator.domain.floor import Floor, SpeakerQueue
+from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, MeetingState, Participant, Role
 from gikai.orchestrator.domain.presence import Presence, PresenceTracker
 from gikai.orchestrator.domain.remote_permission import ApplicationState, RemoteApplications
@@ -58,6 +60,10 @@ class SittingState:
     # chair's recording switch (None: the body's rule decides).
     started_at: datetime | None = None
     recording_switch: bool | None = None
+    # Who signs the minutes, named by the chair (sitting_minutes.py; None: not named yet).
+    minutes_signers: Signers | None = None
+    # Each item's amendments and the outcomes of the ballots on them (sitting_amendments.py).
+    item_votes: dict[str, ItemVotes] = field(default_factory=dict)
     # Remote attendance by the chair's permission (sitting_remote.py); None until the first
     # application. ``remote_rejected``: (member, code) of applications the rules refused, each
     # recorded once.

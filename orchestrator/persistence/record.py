@@ -72,6 +72,14 @@ class RecordRepository:
             .where(EventRow.meeting_id == meeting_id, EventRow.name.in_(tuple(names))).order_by(EventRow.seq))
         return [(name, at, data) for name, at, data in rows]
 
+    async def item_entries(self, meeting_id: str, names: Iterable[str],
+                           ) -> list[tuple[str, datetime, dict[str, Any], str | None]]:
+        """As ``named_entries``, with each entry's agenda item: (name, at, data, agenda item id)."""
+        rows = await self.session.execute(
+            select(EventRow.name, EventRow.at, EventRow.data, EventRow.agenda_item_id)
+            .where(EventRow.meeting_id == meeting_id, EventRow.name.in_(tuple(names))).order_by(EventRow.seq))
+        return [(name, at, data, item) for name, at, data, item in rows]
+
     async def named_entries_with_actor(self, meeting_id: str, names: Iterable[str],
                                        ) -> list[tuple[str, datetime, str | None, dict[str, Any]]]:
         """The sitting's entries with these names, in order: (name, at, actor, data)."""

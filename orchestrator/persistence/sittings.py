@@ -11,8 +11,10 @@ from gikai.orchestrator.domain.agenda import Agenda, AgendaItem, Document, ItemK
 from gikai.orchestrator.domain.attendance import Attendance, AttendanceInterval, Mode
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.floor import FloorRequest, SpeakerQueue
+from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
+from gikai.orchestrator.domain.sitting_amendments import AMENDMENT_ENTRIES, item_votes_of
 from gikai.orchestrator.domain.sitting_remote import REMOTE_ENTRIES, rebuild_remote
 from gikai.orchestrator.persistence.directory import DirectoryRepository, meeting_of
 from gikai.orchestrator.persistence.mapping import floor_from_json, floor_to_json
@@ -68,13 +70,16 @@ class SittingRepository:
             meeting_of(row), body, body.rules, participants, agenda, queue, floor_from_json(row.floor),
             AudioMode(row.audio_mode), set(row.muted), set(row.removed), attendance,
         )
-        # The recording clock and the chair's switch are in the record itself.
-        marks = (Entry.SITTING_OPENED, Entry.RECORDING_SWITCHED)
+        # The recording clock, the chair's switch and who signs the minutes are in the record itself.
+        marks = (Entry.SITTING_OPENED, Entry.RECORDING_SWITCHED, Entry.MINUTES_SIGNERS_NAMED)
         for name, at, data in await self._record.named_entries(meeting_id, marks):
             if name == Entry.SITTING_OPENED and sitting.started_at is None:
                 sitting.started_at = at
             elif name == Entry.RECORDING_SWITCHED:
                 sitting.recording_switch = bool(data.get("on"))
+            elif name == Entry.MINUTES_SIGNERS_NAMED:
+                sitting.minutes_signers = Signers(tuple(data.get("presiding", ())), tuple(data.get("named", ())))
+        sitting.item_votes = item_votes_of(await self._record.item_entries(meeting_id, AMENDMENT_ENTRIES))
         # Remote attendance applications and decisions: the record is their only store.
         rebuild_remote(sitting, await self._record.named_entries_with_actor(meeting_id, REMOTE_ENTRIES))
         return sitting

@@ -119,7 +119,34 @@ def minutes_json(c: Chronicle, words: Words | None = None) -> dict[str, Any]:
         "recordings": [{"key": r.key, "start": _iso(c, r.start), "end": _iso(c, r.end), "sha256": r.sha256,
                         "path": r.path, "kind": r.kind} for r in c.recordings],
         "record": {"entries": c.entry_count, "chain_head": c.chain_head},
+        "signatures": _signatures_json(c),
     }
+
+
+def _signed(c: Chronicle) -> dict[str, datetime]:
+    s = c.signing
+    return {x.signer_id: x.signed_at for x in s.signatures if x.minutes_hash == s.minutes_hash}
+
+
+def _signatures_json(c: Chronicle) -> dict[str, Any]:
+    s, signed = c.signing, _signed(c)
+    required = s.signers.required if s.signers else ()
+    return {"sha256": s.minutes_hash, "complete": s.complete,
+            "signers": [{**_person(c.person(pid)), "presiding": bool(s.signers and pid in s.signers.presiding),
+                         "signed_at": _iso(c, signed.get(pid))} for pid in required]}
+
+
+def _signature_blocks(c: Chronicle, lang: str) -> list[Block]:
+    s, signed = c.signing, _signed(c)
+    if s.signers is None:
+        return [word(lang, "signers_not_named")]
+    rows = [(word(lang, "signer_chair" if pid in s.signers.presiding else "signer_named"), c.person(pid).name,
+             f"{long_date(c.local(signed[pid]).date(), lang)} {clock(c, signed[pid])}" if pid in signed
+             else word(lang, "unsigned"))
+            for pid in s.signers.required]
+    lead = word(lang, "signatures_text", h=s.minutes_hash) if s.minutes_hash else word(lang, "signatures_draft")
+    header = (word(lang, "role"), word(lang, "name"), word(lang, "signed_at"))
+    return [lead, Table(header, rows, widths=(1.4, 2.0, 2.6))]
 
 
 # -- the document ----------------------------------------------------------------------
@@ -288,6 +315,7 @@ def minutes_document(c: Chronicle, lang: str = "ja", words: Words | None = None)
     record: list[Block] = [word(lang, "record_text", n=c.entry_count), Code(c.chain_head)] if c.chain_head \
         else [word(lang, "no_record")]
     sections.append(Section(word(lang, "record"), record))
+    sections.append(Section(word(lang, "signatures"), _signature_blocks(c, lang)))
     return Document(lang, c.title or c.body_name, word(lang, "minutes"), sections, author=c.body_name)
 
 

@@ -16,19 +16,26 @@ from gikai.orchestrator.reports.document import Code, Document, Heading, Pairs
 _MINCHO, _GOTHIC = "HeiseiMin-W3", "HeiseiKakuGo-W5"
 
 
+def japanese_fonts() -> tuple[str, str]:
+    """The names of the Mincho (body) and Gothic (headings) fonts, registered with reportlab."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    for font in (_MINCHO, _GOTHIC):
+        if font not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(font))
+    return _MINCHO, _GOTHIC
+
+
 def render_pdf(doc: Document) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
     from reportlab.platypus import Table as PdfTable
 
-    for font in (_MINCHO, _GOTHIC):
-        if font not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont(font))
+    japanese_fonts()
     body = ParagraphStyle("body", fontName=_MINCHO, fontSize=9.5, leading=14, wordWrap="CJK")
     cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11.5)
     head = ParagraphStyle("head", parent=cell, fontName=_GOTHIC)

@@ -30,6 +30,11 @@ W: dict[str, dict[str, str]] = {
         "secret_note": "無記名投票のため、個々の投票は記録していません。", "counts_pending": "集計の記録はありません",
         "chair_decided": "可否同数のため{chair}が{decision}と決しました", "recordings": "録画",
         "segment": "区間", "file": "ファイル", "record": "記録の検証",
+        "signatures": "会議録の署名", "signer_chair": "議長", "signer_named": "会議録署名議員",
+        "signed_at": "署名の日時", "unsigned": "未署名", "signers_not_named": "会議録署名議員は指名されていません。",
+        "signatures_text": "地方自治法第123条により、議長と会議録署名議員が、この会議録"
+                           "(本文の SHA-256 値 {h})にパスキーで署名します。",
+        "signatures_draft": "会議録の本文が確定した後、次の者が署名します。",
         "record_text": "この会議録は、会議の記録({n}件)から作成しました。"
                        "記録の最後の項目のハッシュ値は次のとおりです。",
         "no_record": "会議の記録はありません。", "take_up": "{item}を議題としました", "decided": "{item}: {result}",
@@ -63,6 +68,11 @@ W: dict[str, dict[str, str]] = {
         "counts_pending": "no count on the record",
         "chair_decided": "tied; the {chair} decided: {decision}", "recordings": "Recordings", "segment": "Segment",
         "file": "File", "record": "The record",
+        "signatures": "Signatures of the minutes", "signer_chair": "Chair", "signer_named": "Named to sign",
+        "signed_at": "Signed", "unsigned": "not signed", "signers_not_named": "No members were named to sign.",
+        "signatures_text": "Under art. 123 of the Local Autonomy Act, these people sign these minutes (SHA-256 of "
+                           "the text {h}) with their passkeys.",
+        "signatures_draft": "Once the text of the minutes is final, these people sign it.",
         "record_text": "These minutes were drawn from the sitting's record ({n} entries). The hash of its last entry:",
         "no_record": "There is no record of this sitting.", "take_up": "Took up {item}", "decided": "{item}: {result}",
         "speech": "{who} speaks ({kind})", "recess_start": "Recess", "resume": "Resumed",

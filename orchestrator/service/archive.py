@@ -27,6 +27,8 @@ from gikai.orchestrator.domain.transcript import Sentence, SpeechText
 from gikai.orchestrator.persistence.archive import ListedSitting
 from gikai.orchestrator.reports.minutes import Words, minutes_html, minutes_json, minutes_pdf
 from gikai.orchestrator.reports.timeline import timeline_svg
+from gikai.orchestrator.reports.votes import VoteTable, vote_table, votes_csv
+from gikai.orchestrator.reports.votes_pdf import votes_pdf
 from gikai.orchestrator.service.signing import Signer, signature_checker
 from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
 
@@ -209,6 +211,14 @@ class ArchiveService:
         if fmt == "json":
             return json.dumps(minutes_json(c, words), ensure_ascii=False, indent=1).encode(), "application/json"
         raise NotFound(f"minutes as {fmt}")
+
+    async def votes(self, meeting_id: str, fmt: str, ballot_id: str | None = None, encoding: str = "utf-8",
+                    lang: str = "ja") -> tuple[bytes, VoteTable]:
+        """議員別賛否 of the sitting, or of one ballot, from its record: as CSV or as PDF."""
+        table = vote_table(await self.chronicle(meeting_id), ballot_id)
+        if fmt == "csv":
+            return votes_csv(table, encoding, lang), table
+        return await asyncio.to_thread(votes_pdf, table, lang), table
 
     async def timeline(self, meeting_id: str, lang: str = "ja") -> str:
         return timeline_svg(await self.chronicle(meeting_id), lang)

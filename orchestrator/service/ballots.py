@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from gikai.orchestrator.domain.amendments import VoteTarget, parse_target, target_text
 from gikai.orchestrator.domain.attendance import Mode
 from gikai.orchestrator.domain.errors import BallotInProgress, DomainError, NotChair, NotFound, WrongMeetingState
 from gikai.orchestrator.domain.events import Entry
@@ -120,7 +121,9 @@ class BallotService:
 
     # -- the chair -----------------------------------------------------------------
     async def open(self, meeting_id: str, actor: str, motion: str, kind: BallotKind = BallotKind.NAMED,
-                   majority: Majority = Majority.SIMPLE, abstain_allowed: bool = False) -> Ballot:
+                   majority: Majority = Majority.SIMPLE, abstain_allowed: bool = False, target: str = "") -> Ballot:
+        """``target``: what of the current item this ballot decides (amendments.py ``parse_target``),
+        in the order the rules put them; "" for a motion that decides nothing by itself."""
         async with self._sittings.hold(meeting_id) as sitting:
             if sitting.meeting.state is not MeetingState.OPEN:
                 raise WrongMeetingState("ballots are taken while the sitting is open")
@@ -135,6 +138,11 @@ class BallotService:
                 chair_votes_only_on_tie=sitting.rules.chair_votes_only_on_tie, majority=majority,
             )
             current = sitting.agenda.current
+            targeted = {}
+            if target:
+                if current is None:
+                    raise WrongMeetingState("take up the item first")
+                targeted = {"target": target_text(sitting.vote_target(current.id, target))}
             ballot = Ballot(meeting_id, current.id if current else None, motion.strip()[:500], kind, majority,
                             abstain_allowed)
             now = self._clock()
@@ -147,7 +155,7 @@ class BallotService:
                     "ballot_id": ballot.id, "motion": ballot.motion, "kind": kind.value,
                     "majority": majority.value, "abstain_allowed": abstain_allowed,
                     "fixed_membership": ballot.fixed_membership, "entitled": sorted(entitled),
-                    "quorum": sitting.quorum_record()}, ballot.agenda_item_id)
+                    "quorum": sitting.quorum_record(), **targeted}, ballot.agenda_item_id)
                 await uow.record.append(meeting_id, [event], self._signer.sign)
                 await uow.commit()
             self._latest[meeting_id] = ballot
@@ -182,6 +190,8 @@ class BallotService:
         return tally
 
     async def publish(self, meeting_id: str, ballot_id: str, actor: str | None) -> Tally:
+        """Announce the result; a ballot on what the rules put to the vote on an item (its
+        ``target``) may decide the item: the item's result is recorded in the same commit."""
         async with self._sittings.hold(meeting_id) as sitting:
             if actor is not None and actor != sitting.acting_chair_id():
                 raise NotChair()
@@ -190,10 +200,34 @@ class BallotService:
             data: dict[str, object] = {"ballot_id": ballot_id, **tally_data(tally)}
             if ballot.kind is BallotKind.NAMED:
                 data["votes"] = {m: c.value for m, c in sorted(ballot.named.items())}
+            now = self._clock()
             async with self._units() as uow:
-                await self._save(uow, ballot, Event(Entry.RESULT_PUBLISHED, self._clock(), actor, data))
-        await self._tell(sitting, ballot)
+                target = await self._target_of(uow, meeting_id, ballot)
+                draft, decided = sitting, []
+                if target is not None and ballot.agenda_item_id is not None:
+                    draft = copy.deepcopy(sitting)
+                    decided = draft.ballot_result(ballot.agenda_item_id, target, tally.outcome, now, actor)
+                await uow.ballots.save(ballot)
+                await uow.record.append(meeting_id, [Event(Entry.RESULT_PUBLISHED, now, actor, data)],
+                                        self._signer.sign)
+                if draft is not sitting:
+                    await uow.sittings.save(draft, decided, self._signer.sign)
+                await uow.commit()
+                self._latest[meeting_id] = ballot
+            if draft is not sitting:
+                self._sittings.adopt(meeting_id, draft)
+        await self._tell(draft, ballot)
+        if decided:
+            await self._notifier.sitting_changed(draft, decided)
         return tally
+
+    @staticmethod
+    async def _target_of(uow: UnitOfWork, meeting_id: str, ballot: Ballot) -> VoteTarget | None:
+        """What of its item the ballot decides, as its opening entry says (None: a plain motion)."""
+        for name, _, data in await uow.record.named_entries(meeting_id, [Entry.BALLOT_OPENED]):
+            if name == Entry.BALLOT_OPENED and data.get("ballot_id") == ballot.id and data.get("target"):
+                return parse_target(str(data["target"]))
+        return None
 
     async def _save(self, uow: UnitOfWork, ballot: Ballot, event: Event, before: Sequence[Event] = ()) -> None:
         """Commit the ballot as changed with its entry (after ``before``); it becomes the one kept.

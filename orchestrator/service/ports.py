@@ -41,6 +41,11 @@ class LiveSittings(Protocol):
         """The live sitting as it is now (not held)."""
         ...
 
+    def adopt(self, meeting_id: str, committed: Sitting) -> None:
+        """A changed copy of the held sitting, committed with its entries by the holder, becomes
+        the live sitting (called under the lock ``hold`` gives)."""
+        ...
+
 
 class PresentableDocument(Protocol):
     """A sitting's document as presenting needs it."""

@@ -82,6 +82,11 @@ class SittingService:
         async with self._lock(meeting_id):
             yield await self._load(meeting_id)
 
+    def adopt(self, meeting_id: str, committed: Sitting) -> None:
+        """A copy changed and committed by a holder of the lock (the ballot service deciding an
+        item from its ballots) replaces the live sitting."""
+        self._live[meeting_id] = committed
+
     async def execute(self, meeting_id: str, command: Command) -> list[Event]:
         async with self._lock(meeting_id):
             live = await self._load(meeting_id)

@@ -25,6 +25,7 @@ from gikai.orchestrator.service.accounts import AccountService
 from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.signing import Signer, signature_checker
+from gikai.signaling.cli.signatures import bad_signature, names, signing_summary
 from gikai.signaling.ops.datafolder import prepare_data_folder
 
 
@@ -109,6 +110,10 @@ def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = (
     if problem is not None:
         print(f"FAILED at entry {problem.seq}: {problem.reason}", file=sys.stderr)
         return 1
+    forged = bad_signature(meeting_id, entries)
+    if forged is not None:
+        print(f"FAILED: a signature of the minutes does not verify: {forged}", file=sys.stderr)
+        return 1
     by_hash = {e["hash"]: e for e in entries}
     for receipt in receipts:
         found = by_hash.get(receipt.strip().lower())
@@ -118,6 +123,12 @@ def verify_file(path: Path, public_key: Path | None, receipts: Sequence[str] = (
         print(f"receipt {receipt[:16]}…: entry {found['seq']}, {found['name']} on ballot {found['data']['ballot_id']}")
     if minutes is not None and not _minutes_match(entries, minutes):
         return 1
+    summary = signing_summary(auditor)
+    if summary is not None:
+        print(summary)
+        if minutes is not None and auditor.unsigned:  # published minutes must be signed
+            print(f"FAILED: the minutes are not signed by {names(auditor, auditor.unsigned)}", file=sys.stderr)
+            return 1
     head = entries[-1]["hash"] if entries else "(empty)"
     print(f"ok: {len(entries)} entries, chain head {head}, signed by key {fingerprint}; "
           f"{auditor.checked_quorum} quorum decisions and {auditor.checked_ballots} tallies recomputed")

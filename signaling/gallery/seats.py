@@ -11,6 +11,10 @@ The seats are capped (``max_viewers``, all sittings together, and ``max_per_addr
 address, so one machine cannot take every seat). A seat whose media has not started within
 ``claim_seconds`` of the watch is given back (gallery/viewer.py). The hooks below are event handlers
 subscribed in signaling/app.py; a viewer that reads slowly skips to the newest view.
+
+A chamber display (/display/<meeting id>: the monitor in the chamber, a stream's overlay) watches
+without media: it takes no viewer's seat (a full gallery never blanks the chamber's monitor) and
+has no media peer; displays are capped by their own count (``max_viewers`` too).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class Gallery:
         self.stages: dict[str, Stage] = {}
         self.sockets: set[Watcher] = set()  # every open gallery socket, watching or not
         self._seats: set[Watcher] = set()  # watching or about to: what the cap counts
+        self._displays: set[Watcher] = set()  # watching without media (chamber displays)
         self._published: dict[str, dict[str, Any]] = {}
 
     @property
@@ -62,27 +67,29 @@ class Gallery:
     def sockets_from(self, remote: str) -> int:
         return sum(1 for s in self.sockets if s.remote == remote)
 
-    async def watch(self, viewer: Watcher, meeting_id: str) -> dict[str, Any]:
+    async def watch(self, viewer: Watcher, meeting_id: str, media: bool = True) -> dict[str, Any]:
         if not MEETING_ID.fullmatch(meeting_id):
             raise GalleryRefusal("not_found", "no such meeting")  # refused without a database read
-        if len(self._seats) >= self.max_viewers:
+        seats = self._seats if media else self._displays
+        if len(seats) >= self.max_viewers:
             raise GalleryRefusal("gallery_full", f"{self.max_viewers} viewers")
-        if sum(1 for s in self._seats if s.remote == viewer.remote) >= self.max_per_address:
+        if sum(1 for s in seats if s.remote == viewer.remote) >= self.max_per_address:
             raise GalleryRefusal("gallery_address_full", f"{self.max_per_address} viewers from {viewer.remote}")
-        self._seats.add(viewer)  # before any await: the cap holds under concurrent watches
+        seats.add(viewer)  # before any await: the cap holds under concurrent watches
         try:
             stage = await self._stage(meeting_id)
         except NotFound:
-            self._seats.discard(viewer)
+            seats.discard(viewer)
             raise GalleryRefusal("not_found", "no such meeting") from None
         except BaseException:
-            self._seats.discard(viewer)
+            seats.discard(viewer)
             raise
         if viewer.closed:
-            self._seats.discard(viewer)
+            seats.discard(viewer)
             raise GalleryRefusal("not_watching", "the socket closed")
         viewer.stage = stage
-        viewer.peer = self.sfu.viewer(viewer.id, viewer.send_offer, on_failed=viewer.media_failed)
+        if media:
+            viewer.peer = self.sfu.viewer(viewer.id, viewer.send_offer, on_failed=viewer.media_failed)
         stage.viewers.add(viewer)
         self._show(stage, [viewer])
         return stage.view()
@@ -107,6 +114,7 @@ class Gallery:
 
     async def leave(self, viewer: Watcher) -> None:
         self._seats.discard(viewer)
+        self._displays.discard(viewer)
         stage, peer = viewer.stage, viewer.peer
         viewer.stage = viewer.peer = None
         if stage is not None:

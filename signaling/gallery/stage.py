@@ -1,5 +1,6 @@
-"""What the public gallery shows of a sitting: its public part (no roster, queue, presence,
-attendance or timers), whose camera is on screen, and a published ballot's result.
+"""What the public gallery shows of a sitting: its public part (no roster, queue, presence or
+attendance; the speech's clock, as the chamber's timer shows it), whose camera is on screen, and a
+published ballot's result.
 
 The view is one JSON text per sitting, built once per change and sent as it is to every viewer.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from gikai.media import Offer, Peer
@@ -39,16 +41,23 @@ class Watcher(Protocol):
     async def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
+def _epoch_ms(at: datetime) -> int:
+    return int(at.replace(tzinfo=UTC).timestamp() * 1000)
+
+
 def _person(sitting: Sitting, participant_id: str | None) -> dict[str, Any] | None:
     p = sitting.participants.get(participant_id) if participant_id else None
     return {"name": p.name, "role": p.role.value} if p else None
 
 
 def stage_view(sitting: Sitting) -> dict[str, Any]:
-    """The public part of a sitting: no roster, queue, presence, attendance or timers."""
+    """The public part of a sitting: no roster, queue, presence or attendance."""
     speaker = _person(sitting, sitting.floor.holder_id) if sitting.floor else None
     if speaker is not None and sitting.floor is not None:
-        speaker["kind"] = sitting.floor.kind.value
+        f = sitting.floor
+        # the speech's clock, as the chamber's timer shows it (Unix ms; the display counts down)
+        speaker.update(kind=f.kind.value, started_at=_epoch_ms(f.started_at), ends_at=_epoch_ms(f.ends_at),
+                       limit_seconds=f.limit_seconds + f.extended_seconds)
     return {
         "meeting_id": sitting.meeting.id,
         "title": sitting.meeting.title,

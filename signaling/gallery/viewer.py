@@ -167,8 +167,13 @@ class GalleryViewer:
             return {"now": int(time.time() * 1000)}
         if kind == "watch":
             meeting_id = _text(msg, "meeting_id", rid, wire.MAX_ID_CHARS)
+            media = msg.get("media", True)
+            if not isinstance(media, bool):
+                raise ProtocolError("bad_message", "field 'media' must be true or false", rid)
             if self.stage is not None:
                 raise GalleryRefusal("already_watching")
+            if not media:  # a chamber display: the view and its pushes, no picture or sound
+                return {"view": await self.gallery.watch(self, meeting_id, media=False)}
             ensure_free_port()  # MediaPortsExhausted: the SFU has no media port left for a viewer
             view = await self.gallery.watch(self, meeting_id)
             self.spawn(self._claim_seat())

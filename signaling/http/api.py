@@ -80,12 +80,15 @@ async def guarded(request: web.Request, name: str | None = None) -> AsyncIterato
 
 
 # -- handlers ------------------------------------------------------------------------
+FORBIDDEN = frozenset({"not_clerk", "not_allowed", "not_a_signer"})  # refusals answered 403
+
+
 @web.middleware
 async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as exc:
-        status = 403 if exc.code in ("not_clerk", "not_allowed") else 429 if exc.code == "too_many_attempts" else 400
+        status = 403 if exc.code in FORBIDDEN else 429 if exc.code == "too_many_attempts" else 400
         error = fail(status, exc.code, exc.detail, errors.text_of(exc))
         if status == 429:
             error.headers["Retry-After"] = "1"  # the password checks were queued up: a moment is enough

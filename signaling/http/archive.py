@@ -16,10 +16,12 @@ from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.service.archive import tracks_of
 from gikai.signaling.auth.sessions import current
 from gikai.signaling.http.common import fail, ok, require
+from gikai.signaling.http.minutes_signing import setup_minutes_signing
 from gikai.signaling.http.policy import document_csp
 from gikai.signaling.http.routes import page
 from gikai.signaling.http.state import ARCHIVE, DRAFT_JOBS, RENDER_JOBS
 from gikai.signaling.http.transcripts import setup_transcripts
+from gikai.signaling.http.votes import setup_votes
 
 LANGS = ("ja", "en")
 
@@ -166,6 +168,7 @@ async def video(request: web.Request) -> web.StreamResponse:
 
 def setup_archive(app: web.Application) -> None:
     setup_transcripts(app, _readable)  # first: /api/archive/search is not a sitting's id
+    setup_minutes_signing(app, _readable)
     r = app.router
     r.add_get("/archive", page("archive.html"))
     r.add_get("/archive/{meeting_id}", page("sitting-archive.html"))
@@ -173,6 +176,7 @@ def setup_archive(app: web.Application) -> None:
     r.add_get("/api/archive/{meeting_id}", one_sitting)
     r.add_get("/api/archive/{meeting_id}/timeline.svg", timeline)
     r.add_get("/api/archive/{meeting_id}/minutes.{fmt}", minutes)
+    setup_votes(app, _readable)  # /api/archive/{meeting_id}/votes.{csv,pdf}
     r.add_get("/api/archive/{meeting_id}/recordings/{path:.+}", recording)
     r.add_get("/api/archive/{meeting_id}/record.json", record)
     r.add_get("/api/archive/{meeting_id}/render", render_status)

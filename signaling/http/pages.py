@@ -75,6 +75,11 @@ PAGES: dict[str, Page] = {page.name: page for page in (
                  '<h1 class="meeting-title" id="title" data-testid="captions-title"></h1>',
                  '<p class="body-name" id="body-name" data-testid="captions-body"></p>'),
          title="字幕 gikai", body_class="captions-page"),
+    Page("display", "pages/display.js", ("display.css",),
+         _titles('<p class="app-name" data-i18n="display.app">gikai 議場表示</p>',
+                 '<h1 class="meeting-title" id="title" data-testid="display-title"></h1>',
+                 '<p class="body-name" id="body-name" data-testid="display-body"></p>'),
+         title="議場表示 gikai", body_class="display-page"),
 )}
 
 SHELL = """<!doctype html>

@@ -47,4 +47,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/enrol", page("enrol.html"))
     app.router.add_get("/admin", page("admin.html"))
     app.router.add_get("/gallery/{meeting_id}", page("gallery.html"))  # the public gallery, no login
+    app.router.add_get("/display/{meeting_id}", page("display.html"))  # the chamber display, no login
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

@@ -13,6 +13,7 @@ from gikai.orchestrator.service.admin import AdminService
 from gikai.orchestrator.service.archive import ArchiveService
 from gikai.orchestrator.service.directory import Directory
 from gikai.orchestrator.service.documents import DocumentService
+from gikai.orchestrator.service.minutes_signing import MinutesSigning
 from gikai.orchestrator.service.signing import Signer
 from gikai.orchestrator.service.sittings import SittingService
 from gikai.orchestrator.service.transcripts import TranscriptService
@@ -41,5 +42,6 @@ SIGNER = web.AppKey("signer", Signer)
 SITTINGS = web.AppKey("sittings", SittingService)
 TOKENS = web.AppKey("tokens", JoinTokens)
 TRANSCRIPTS = web.AppKey("transcripts", TranscriptService)
+MINUTES_SIGNING = web.AppKey("minutes_signing", MinutesSigning)  # 会議録の署名
 # Failed logins and passkey ceremonies, per client address and per account name.
 GUESSES = web.AppKey("guesses", Guesses)

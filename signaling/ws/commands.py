@@ -34,6 +34,10 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "check_in": lambda s, now: s.check_in(actor, a.get("participant_id", ""), now),
         "check_out": lambda s, now: s.check_out(actor, a.get("participant_id", ""), now),
         "recording": lambda s, now: s.switch_recording(actor, bool(a.get("on")), now),
+        "name_minutes_signers": lambda s, now: s.name_minutes_signers(actor, a.get("members", []), now),
+        "move_amendment": lambda s, now: s.move_amendment(
+            actor, a["item_id"], a["mover_id"], a["original"], a["text"], a["supporters"], now),
+        "arrange_amendments": lambda s, now: s.arrange_amendments(actor, a["item_id"], a["order"], now),
         # remote_apply goes through service/remote.py (its refusals are recorded): see connection.py
         "remote_permit": lambda s, now: s.permit_remote(actor, a.get("application_id", ""), now),
         "remote_refuse": lambda s, now: s.refuse_remote(actor, a.get("application_id", ""), a.get("reason", ""), now),

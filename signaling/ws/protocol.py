@@ -106,6 +106,7 @@ class BallotAction:
     majority: str = "simple"
     abstain_allowed: bool = False
     choice: str = ""
+    target: str = ""  # open: what of the current item is voted on (amendment:<id>, original, ...), or ""
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,16 @@ FIELDS: dict[str, dict[str, Any]] = {
     "check_in": {"participant_id": str},
     "check_out": {"participant_id": str},
     "recording": {"on": bool},
+    "name_minutes_signers": {"members": list},
+    "move_amendment": {"item_id": str, "mover_id": str, "original": str, "text": str, "supporters": list},
+    "arrange_amendments": {"item_id": str, "order": list},
     # remote attendance by the chair's permission (reason: remote_permission.RemoteReason's values)
     "remote_apply": {"reason": str, "text": str},
     "remote_permit": {"application_id": str},
     "remote_refuse": {"application_id": str, "reason": str},
 }
 MAX_TEXT = 500
+LONG_TEXT = {"original": 20_000, "text": 20_000}  # an amendment's wording (amendments.TEXT_MAX)
 
 
 def validate_command(name: Any, msg: dict[str, Any], rid: RequestId) -> dict[str, Any]:
@@ -191,7 +196,7 @@ def validate_command(name: Any, msg: dict[str, Any], rid: RequestId) -> dict[str
         elif kind is list:
             if not isinstance(value, list) or len(value) > 500 or not all(isinstance(v, str) for v in value):
                 raise ProtocolError("bad_message", f"field '{field}' must be a list of strings", rid)
-        elif not isinstance(value, kind) or (kind is str and len(value) > MAX_TEXT):
+        elif not isinstance(value, kind) or (kind is str and len(value) > LONG_TEXT.get(field, MAX_TEXT)):
             raise ProtocolError("bad_message", f"field '{field}' must be {kind.__name__}", rid)
         args[field] = value
     return args
@@ -260,9 +265,10 @@ def _ballot_action(msg: dict[str, Any], rid: RequestId) -> BallotAction:
         motion = _field(msg, "motion", str, rid, 500)
         if not motion.strip():
             raise ProtocolError("bad_message", "field 'motion' must not be empty", rid)
+        target = _field(msg, "target", str, rid, 100) if "target" in msg else ""
         return BallotAction(rid, action, motion=motion, kind=_field(msg, "kind", str, rid, 20),
                             majority=_field(msg, "majority", str, rid, 30),
-                            abstain_allowed=_field(msg, "abstain_allowed", bool, rid))
+                            abstain_allowed=_field(msg, "abstain_allowed", bool, rid), target=target)
     ballot_id = _field(msg, "ballot_id", str, rid, MAX_ID_CHARS)
     choice = _field(msg, "choice", str, rid, CHOICE_CHARS) if action == "decide_tie" else ""
     return BallotAction(rid, action, ballot_id=ballot_id, choice=choice)

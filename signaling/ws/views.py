@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from gikai.orchestrator.domain.amendments import item_result, next_vote, target_text
 from gikai.orchestrator.domain.model import MeetingState, Participant, Role
 from gikai.orchestrator.domain.presenting import Presentation
 from gikai.orchestrator.domain.remote_permission import application_deadline
@@ -67,9 +68,35 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
         "removed": sorted(s.removed),
         "audible": sorted(s.audible()),
         "recording": s.recording(),
+        "amendments": amendments_view(s),
+        "minutes_signers": {
+            "count": s.rules.minutes_signers,
+            "named": list(s.minutes_signers.named) if s.minutes_signers else None,
+        },
         "remote": remote_view(s),
         "server_now": epoch_ms(now),
     }
+
+
+def amendments_view(s: Sitting) -> dict[str, Any]:
+    """Each item's amendments (修正案) with how each was voted, what is put to the vote next and,
+    once decided by its ballots, the item's result; the current item always (its next vote)."""
+    current = s.agenda.current
+    ids = [*s.item_votes, *([current.id] if current and current.id not in s.item_votes else [])]
+    out: dict[str, Any] = {}
+    for item_id in ids:
+        votes = s.votes_on(item_id)
+        outcomes = {t.amendment_id: o.value for t, o in votes.outcomes if t.amendment_id}
+        upcoming = next_vote(votes)
+        result = item_result(votes)
+        out[item_id] = {
+            "amendments": [{"id": a.id, "mover_id": a.mover_id, "supporters": list(a.supporters),
+                            "original": a.original, "text": a.text, "moved_at": epoch_ms(a.moved_at),
+                            "outcome": outcomes.get(a.id)} for a in votes.amendments],
+            "next": target_text(upcoming) if upcoming else None,
+            "result": result.ja if result else None,
+        }
+    return out
 
 
 def remote_view(s: Sitting) -> dict[str, Any]:

@@ -66,7 +66,7 @@ class VoteDesk:
         ballots = self.ballots
         if r.action == "open":
             await ballots.open(meeting_id, actor, r.motion, _enum(BallotKind, r.kind, "kind", r.id),
-                                        _enum(Majority, r.majority, "majority", r.id), r.abstain_allowed)
+                               _enum(Majority, r.majority, "majority", r.id), r.abstain_allowed, r.target)
         elif r.action == "close":
             await ballots.close(meeting_id, r.ballot_id, actor)
         elif r.action == "decide_tie":

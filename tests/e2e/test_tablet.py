@@ -220,6 +220,37 @@ def test_the_chair_sees_the_floor_and_the_newest_request_without_scrolling(sitti
     assert text_of(chair, "chime-toggle") == "通知音 オン"
 
 
+def test_the_chair_names_two_members_to_sign_the_minutes(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair = sitting["pages"]["chair"]
+    section = chair.get_by_test_id("signers-section")
+    section.scroll_into_view_if_needed()
+    assert "2人" in text_of(chair, "signers-hint")
+    name = section.get_by_test_id("signers-name")
+    assert name.is_disabled(), "nothing chosen yet"
+    choices = section.get_by_test_id("signer-choice")
+    assert choices.count() >= 3
+    chosen = [str(choices.nth(i).get_attribute("data-key")).removeprefix("signer-") for i in (1, 2)]
+    names = [choices.nth(i).inner_text() for i in (1, 2)]
+    choices.nth(1).click()
+    choices.nth(2).click()
+    assert choices.nth(3).is_disabled(), "no third once two are chosen"
+    for i in (1, 2):
+        assert choices.nth(i).get_attribute("aria-pressed") == "true"
+        box = choices.nth(i).bounding_box()
+        assert box and box["height"] >= 44, f"a finger's target: {box}"
+    section.scroll_into_view_if_needed()
+    chair.screenshot(path=str(artifacts / "e2e-tablet-chair-signers-picking-1024x768.png"))
+    name.click()
+    wait_for("the names shown", lambda: section.get_by_test_id("signers-named").is_visible())
+    named = text_of(chair, "signers-named")
+    assert all(n in named for n in names), (names, named)
+    state = chair.evaluate("window.gikai.state.sitting.minutes_signers")
+    assert state == {"count": 2, "named": chosen}
+    assert section.get_by_test_id("signers-again").is_visible() and not choices.first.is_visible()
+    section.scroll_into_view_if_needed()
+    chair.screenshot(path=str(artifacts / "e2e-tablet-chair-signers-1024x768.png"))
+
+
 @pytest.mark.parametrize("who", ["chair", "a"])
 def test_scrolling_every_region_to_its_end_leaves_the_screen_full(sitting: dict[str, Any], who: str, artifacts: Path) -> None:
     page = sitting["pages"][who]

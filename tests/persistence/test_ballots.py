@@ -181,3 +181,48 @@ async def test_a_secret_ballot_leaves_no_trace_of_who_chose_what(tmp_path, monke
     # The same file with a different total differs: the comparison can fail.
     third = await _secret_ballot_database(tmp_path / "c.db", [no, no, no, yes], monkeypatch, template)
     assert third != first
+
+
+async def test_an_amended_item_is_decided_by_its_ballots_and_survives_a_restart(database):
+    """A 修正案 moved with a supporter, voted first and adopted, then the original less the
+    amended parts: the item is 修正可決 in the same commit as the last result, the order and the
+    result are on the record (the audit agrees), and a new service reads it all back."""
+    from gikai.orchestrator.domain.audit import audit
+    from gikai.orchestrator.domain.errors import VoteOrderNotAllowed
+
+    service, meeting_id, chair, vice, members = await opened_sitting(database)
+    ballots = ballot_service(database.unit_of_work, service)
+    item = (await service.get(meeting_id)).agenda.items[0].id
+    await service.execute(meeting_id, lambda s, now: s.take_up(chair, item, now))
+    [moved] = await service.execute(meeting_id, lambda s, now: s.move_amendment(
+        members[0], item, members[0], "100分の5", "100分の3", [members[1]], now))
+    amendment = moved.data["amendment_id"]
+    with pytest.raises(VoteOrderNotAllowed):
+        await ballots.open(meeting_id, chair, "原案", target="original")
+
+    async def vote(motion, target, yes):
+        ballot = await ballots.open(meeting_id, chair, motion, target=target)
+        for i, m in enumerate(members[:6]):
+            await ballots.cast(meeting_id, ballot.id, m, Choice.YES if i < yes else Choice.NO)
+        await ballots.cast(meeting_id, ballot.id, vice, Choice.YES)
+        await ballots.close(meeting_id, ballot.id, chair)
+        return await ballots.publish(meeting_id, ballot.id, chair)
+
+    assert (await vote("修正案", f"amendment:{amendment}", 4)).outcome is Outcome.ADOPTED
+    assert (await service.get(meeting_id)).agenda.items[0].state.value == "under_deliberation"
+    assert (await vote("修正部分を除く原案", "original_less_amended", 5)).outcome is Outcome.ADOPTED
+    live = await service.get(meeting_id)
+    assert (live.agenda.items[0].state.value, live.agenda.items[0].result) == ("decided", "修正可決")
+
+    record = await service.export_record(meeting_id)
+    names = [e["name"] for e in record["entries"]]
+    assert names[-2:] == ["result_published", "item_decided"]
+    assert record["entries"][-1]["data"] == {"result": "修正可決", "by_ballots": "adopted_as_amended"}
+    problem, _ = audit(record["entries"])
+    assert problem is None, problem
+
+    again = SittingService(database.unit_of_work, Recorder(), Recorder(), Clock())
+    restored = await again.get(meeting_id)
+    assert restored.agenda.items[0].result == "修正可決"
+    assert [a.id for a in restored.votes_on(item).amendments] == [amendment]
+    assert len(restored.votes_on(item).outcomes) == 2

@@ -4,10 +4,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from gikai.orchestrator.domain.errors import NotChair, QuorumNotMet
+from gikai.orchestrator.domain.errors import AlreadySigned, NotChair, QuorumNotMet
+from gikai.orchestrator.domain.events import Entry, Event
+from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode
 from gikai.orchestrator.service.directory import Directory
+from gikai.orchestrator.service.minutes_signing import MinutesSigning, SignatureEvidence
 from gikai.orchestrator.service.sittings import SittingService
 
 
@@ -108,3 +111,38 @@ async def test_attendance_left_open_by_a_killed_server_is_closed_at_the_next_sta
     sitting = await restarted.get(meeting_id)
     assert sitting.attendance.present() == {} and all(i.end for i in sitting.attendance.intervals)
     assert await restarted.recover_after_restart() == 0
+
+
+async def test_the_signers_named_and_the_signatures_survive_a_restart(database):
+    """The naming is on the record and read back with the sitting; a signature goes on the
+    record beside the finalised minutes, and the signing service reads both back."""
+    meeting_id, roles = await setup(database)
+    chair, members = roles["chair"][0], roles["member"]
+    recorder, clock = Recorder(), Clock()
+    service = SittingService(database.unit_of_work, recorder, recorder, clock)
+    for pid in [chair, *roles["vice_chair"], *members[:5]]:
+        await service.execute(meeting_id, lambda s, now, pid=pid: s.connected(pid, now))
+    await service.execute(meeting_id, lambda s, now: s.open(chair, now))
+    await service.execute(meeting_id, lambda s, now: s.name_minutes_signers(chair, members[:2], now))
+    await service.execute(meeting_id, lambda s, now: s.adjourn(chair, now))
+
+    again = SittingService(database.unit_of_work, recorder, recorder, clock, signer=service.signer)
+    assert (await again.get(meeting_id)).minutes_signers == Signers((chair,), tuple(members[:2]))
+
+    async with database.unit_of_work() as uow:
+        await uow.record.append(meeting_id, [Event(Entry.MINUTES_FINALISED, clock(), None, {"sha256": "f" * 64})],
+                                service.signer.sign)
+        await uow.commit()
+    signing = MinutesSigning(database.unit_of_work, again, service.signer, clock)
+    evidence = SignatureEvidence("cred", "key", "00" * 16, "localhost", "http://localhost", {"id": "cred"})
+    receipt = await signing.sign(meeting_id, members[0], "f" * 64, evidence)
+    assert len(receipt) == 64
+    later = MinutesSigning(database.unit_of_work, SittingService(database.unit_of_work, recorder, recorder, clock),
+                           service.signer, clock)
+    state = await later.state(meeting_id)
+    assert state.minutes_hash == "f" * 64 and state.missing == (chair, members[1])
+    with pytest.raises(AlreadySigned):
+        await later.sign(meeting_id, members[0], "f" * 64, evidence)
+    record = await service.export_record(meeting_id)
+    [signed] = [e for e in record["entries"] if e["name"] == "minutes_signed"]
+    assert signed["actor_id"] == members[0] and signed["data"]["signer_id"] == members[0]

@@ -220,6 +220,8 @@ ROWS: tuple[Row, ...] = (
     Row("command check_out", "a member checked in by the clerk",
         command("check_out", participant_id=person("m5")), m5_checked_in),
     Row("command recording", "—", command("recording", on=fixed(True))),
+    Row("command name_minutes_signers", "two members (会議録署名議員)", command(
+        "name_minutes_signers", members=lambda c, a: [person("m4")(c, a), person("m5")(c, a)])),
     Row("ballot open", "the item under deliberation", lambda c, a: {
         "type": "ballot", "action": "open", "motion": "議案第1号に賛成の方", "kind": "named",
         "majority": "simple", "abstain_allowed": False}, item_taken_up),

@@ -28,6 +28,7 @@ MEMBER_TYPES = ["join", "answer", "refuse_offer", "media_state", "ping", "leave"
                 "vote_options", "vote", "present", "command"]
 COMMANDS = ["open", "recess", "resume", "take_up", "decide", "request_floor", "withdraw_request", "grant", "deny",
             "call", "end_speech", "extend", "reorder", "audio_mode", "mute", "check_in", "check_out", "recording",
+            "name_minutes_signers", "move_amendment", "arrange_amendments",
             "remote_apply", "remote_permit", "remote_refuse"]
 FIELDS = ["token", "meeting_id", "sdp", "revision", "audio_muted", "video_muted", "frames_decoded", "action",
           "motion", "kind", "majority", "abstain_allowed", "ballot_id", "choice", "ceremony", "credential",

@@ -266,7 +266,10 @@ async def test_the_gallery_shows_the_floor_and_plays_only_what_may_be_heard(serv
         t_grant = time.monotonic()
         assert (await chair.request("command", name="grant", request_id=request_id))["ok"]
         await eventually(lambda: w.view()["speaker"] is not None)
-        assert w.view()["speaker"] == {"name": "鈴木 一郎", "role": "member", "kind": "question"}
+        shown = dict(w.view()["speaker"])
+        started, ends, limit = shown.pop("started_at"), shown.pop("ends_at"), shown.pop("limit_seconds")
+        assert shown == {"name": "鈴木 一郎", "role": "member", "kind": "question"}
+        assert ends - started == limit * 1000 and abs(started / 1000 - time.time()) < 60, "the speech's clock"
         assert w.view()["on_screen"] == "speaker"
         await eventually(lambda: owner_of(w.since("video", t_grant), "video").count(SPEAKER) > 20)
         after = w.since("video", t_grant)
@@ -505,3 +508,4 @@ async def test_watching_sittings_that_do_not_exist_is_cheap_and_ends_the_socket(
         assert services.gallery.viewers == 0
     finally:
         await w.close()
+

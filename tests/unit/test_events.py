@@ -26,6 +26,7 @@ RECORDED = [
     "ballot_opened", "vote_cast", "vote_received", "vote_refused", "ballot_closed",
     "tie_decided_by_chair", "result_published",
     "document_added", "document_removed", "minutes_finalised",
+    "minutes_signers_named", "minutes_signed", "amendment_moved", "amendments_arranged",
     # remote attendance by the chair's permission
     "remote_attendance_applied", "remote_attendance_permitted", "remote_attendance_refused",
     "remote_application_rejected",

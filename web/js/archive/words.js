@@ -252,6 +252,8 @@ export class WordsPanel {
       await api("POST", `${this.base}/minutes/finalise`, { csrf: this.csrf });
       await this.load();
       announce(t("words.final"));
+      document.dispatchEvent(new CustomEvent("gikai:minutes-finalised")); // the signatures panel opens
+
     } catch (error) {
       showProblem(problem, errorText(error));
     }

@@ -14,6 +14,8 @@ import { Controls } from "../archive/controls.js";
 import { Timeline } from "../archive/timeline.js";
 import { RenderPanel } from "../archive/render.js";
 import { WordsPanel } from "../archive/words.js";
+import { SignaturesPanel } from "../archive/signatures.js";
+import { drawVotes } from "../archive/votes.js";
 import { itemAt, recessAt } from "../archive/programme.js";
 import { initPage, errorText, showProblem } from "./page.js";
 
@@ -37,6 +39,8 @@ let timeline;
 let renderPanel;
 /** @type {WordsPanel} */
 let words;
+/** @type {SignaturesPanel} */
+let signatures;
 /** @type {Moment | null} */
 let last = null;
 let shownKey = "";
@@ -196,6 +200,7 @@ function drawMinutes() {
       + `gikai archive export ${sitting.id} --out ${t("archive.record.folder")}`),
     h("p", { class: "hint" }, t("archive.record.head"), " ",
       h("code", { class: "chain-head", "data-testid": "chain-head" }, sitting.chain_head)));
+  drawVotes($("votes"), base, sitting.ballots);
 }
 
 async function loadTimeline() {
@@ -215,6 +220,7 @@ function rerender() {
   drawMinutes();
   renderPanel.render();
   words.render();
+  signatures.render();
   loadTimeline();
   if (last) onTick(last);
 }
@@ -229,12 +235,21 @@ async function start() {
     return;
   }
   sitting = found.sitting;
-  for (const id of ["player-card", "words-card", "timeline-card", "minutes-card", "video-card"]) $(id).hidden = false;
+  for (const id of ["player-card", "words-card", "timeline-card", "minutes-card", "votes-card", "video-card"]) $(id).hidden = false;
   player = new Player(sitting, $("stage"), segmentUrl, onTick);
   controls = new Controls($("controls"), sitting, player);
   timeline = new Timeline($("timeline"), sitting, (t) => watch(t));
   renderPanel = new RenderPanel($("render"), sitting.id, found.render);
   words = new WordsPanel($("words"), sitting.id, sitting.start, (t) => watch(t, true));
+  signatures = new SignaturesPanel($("signatures"), sitting.id);
+  document.addEventListener("gikai:minutes-finalised", () => signatures.load().catch(() => {}));
+  document.addEventListener("gikai:record-grew", (event) => {
+    const head = /** @type {CustomEvent} */ (event).detail;
+    if (typeof head === "string" && head) {
+      sitting.chain_head = head;
+      drawMinutes();
+    }
+  });
   drawFacts();
   drawSpeeches();
   drawMinutes();
@@ -244,6 +259,11 @@ async function start() {
     await words.load();
   } catch (error) {
     $("words").replaceChildren(h("p", { class: "problem" }, errorText(error)));
+  }
+  try {
+    await signatures.load();
+  } catch (error) {
+    $("signatures").replaceChildren(h("p", { class: "problem" }, errorText(error)));
   }
   try {
     const me = await whoAmI();

@@ -8,6 +8,7 @@ import { t } from "../i18n.js";
 import { h, button, confirmDialog } from "./dom.js";
 import { inSeatOrder, isMemberRole, selfId } from "../sitting.js";
 import { nameWithRole } from "./lists.js";
+import { SignersPicker } from "./signers.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -70,6 +71,7 @@ export class ChairControls {
       h("div", { class: "button-row segmented", role: "group", "aria-label": t("audio.title") },
         this.audioButtons.floor, this.audioButtons.open),
       h("p", { class: "hint" }, t("audio.hint")));
+    this.signers = new SignersPicker(command);
   }
 
   /** @param {string} name */
@@ -119,6 +121,7 @@ export class ChairControls {
       b.setAttribute("aria-pressed", String(sitting.audio_mode === mode));
       b.disabled = !online(state) || sitting.state === "adjourned";
     }
+    this.signers.render(state);
   }
 
   /**

@@ -177,7 +177,7 @@ export class SittingView {
     }[who];
     const more = {
       chair: [this.ballotConsole.el, this.quorumSection, this.agendaSection, c.callSection,
-        c.audioSection, this.rosterSection, this.record.el],
+        c.audioSection, c.signers.el, this.rosterSection, this.record.el],
       clerk: [this.ballotConsole.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
       other: [this.ballotCard.el, this.queueSection, this.agendaSection, this.record.el],
