@@ -88,6 +88,18 @@ def test_a_member_applies_the_chair_permits_and_the_member_is_counted(tmp_path: 
         wait_for("A counted for the clerk", lambda: a_id in members.sitting(0)["quorum"]["counted"])
         screenshots(a, shots, "member-permitted")
         screenshots(chair, shots, "chair-permitted")
+
+        # The clerk sees the committee's rule on the clerk's page.
+        clerk = browsers[0].new_context(viewport={"width": 1024, "height": 768}, locale="ja-JP").new_page()
+        clerk.goto(server.localhost_url + "/login")
+        clerk.get_by_test_id("clerk-username").fill("clerk")
+        clerk.get_by_test_id("clerk-password").fill(first.clerk_password)
+        clerk.get_by_test_id("clerk-login").click()
+        clerk.wait_for_url("**/admin")
+        rule = clerk.locator(f"[data-testid=body-card][data-body-id='{body_id}']").get_by_test_id("body-remote-rule")
+        wait_for("the rule on the clerk's page", lambda: "許可制" in rule.inner_text())
+        rule.scroll_into_view_if_needed()
+        clerk.screenshot(path=str(shots / "clerk-rule-1024x768.png"))
     finally:
         try:
             members.close()

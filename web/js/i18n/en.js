@@ -675,5 +675,8 @@ export default {
   "remote.refuse_dialog.title": "Do not permit {name} to attend remotely",
   "remote.refuse_dialog.label": "Reason (shown to the member)",
   "quorum.why.remote_not_permitted": "Remote without permission (watching only)",
+  "admin.body.remote_free": "Remote attendance: no permission needed (remote members count)",
+  "admin.body.remote_by_permission": "Remote attendance: by the chair's permission (apply until the opening)",
+  "admin.body.remote_by_permission_deadline": "Remote attendance: by the chair's permission (apply until {hours} h before the start)",
   // -- end of remote attendance
 };

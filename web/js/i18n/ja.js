@@ -675,5 +675,8 @@ export default {
   "remote.refuse_dialog.title": "{name}さんの遠隔出席を許可しない",
   "remote.refuse_dialog.label": "許可しない理由(申し出た方に表示されます)",
   "quorum.why.remote_not_permitted": "遠隔出席の許可なし(傍聴のみ)",
+  "admin.body.remote_free": "遠隔出席:許可は不要(遠隔の委員も出席に数えます)",
+  "admin.body.remote_by_permission": "遠隔出席:議長(委員長)の許可制(申出は開会まで)",
+  "admin.body.remote_by_permission_deadline": "遠隔出席:議長(委員長)の許可制(申出は開会予定の{hours}時間前まで)",
   // -- end of remote attendance
 };
