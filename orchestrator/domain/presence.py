@@ -21,10 +21,11 @@ class Presence(str, enum.Enum):
     AWAY = "away"  # a live picture without a face
     LINK_LOST = "link_lost"  # not receiving the chamber
     DISCONNECTED = "disconnected"
+    NOT_ALONE = "not_alone"  # more than one face: a third person (counted or not: the body's rule)
 
 
 # The order in which problems are reported when several hold at once.
-_PROBLEMS = (Presence.LINK_LOST, Presence.CAMERA_OFF, Presence.AWAY)
+_PROBLEMS = (Presence.LINK_LOST, Presence.CAMERA_OFF, Presence.AWAY, Presence.NOT_ALONE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def _grace(problem: Presence, rules: StandingRules) -> timedelta:
         Presence.LINK_LOST: rules.link_lost_after_seconds,
         Presence.CAMERA_OFF: rules.camera_off_after_seconds,
         Presence.AWAY: rules.away_after_seconds,
+        Presence.NOT_ALONE: rules.third_person_after_seconds,
     }[problem]
     return timedelta(seconds=seconds)
 
@@ -56,6 +58,8 @@ def current_problem(seen: Seen) -> Presence | None:
         return Presence.CAMERA_OFF
     if seen.faces == 0:
         return Presence.AWAY
+    if seen.faces > 1:
+        return Presence.NOT_ALONE
     return None
 
 
@@ -78,6 +82,7 @@ class PresenceTracker:
             Presence.LINK_LOST: not seen.link_ok,
             Presence.CAMERA_OFF: seen.link_ok and not seen.video_live,
             Presence.AWAY: seen.link_ok and seen.video_live and seen.faces == 0,
+            Presence.NOT_ALONE: seen.link_ok and seen.video_live and seen.faces > 1,
         }
         for kind, holds in holding.items():
             if holds:
@@ -100,13 +105,21 @@ class PresenceTracker:
             if now - self.good_since >= timedelta(seconds=rules.return_after_seconds):
                 return self._become(Presence.PRESENT)
             return None
-        # Not counted either way: show the problem as it is now.
+        # Not counted either way: show the problem as it is now (a third person only once it
+        # has lasted its time: a face passing behind a member who joins is not one).
+        if problem is Presence.NOT_ALONE:
+            since = self.problem_since[Presence.NOT_ALONE]
+            return self._become(problem) if now - since >= _grace(problem, rules) else None
         return self._become(problem)
 
-    def on_camera(self, now: datetime, tolerance: timedelta = timedelta(seconds=2)) -> bool:
+    def on_camera(self, now: datetime, tolerance: timedelta = timedelta(seconds=2),
+                  others_allowed: bool = False) -> bool:
         """Seen right now: counted present, and no problem (no face, no picture, no link) for
-        longer than a moment (one missed detection is not a walk-out)."""
-        return self.state is Presence.PRESENT and all(now - since < tolerance for since in self.problem_since.values())
+        longer than a moment (one missed detection is not a walk-out). ``others_allowed``: a
+        third person on camera is only warned about (the body's rule), not a problem here."""
+        ok = {Presence.PRESENT, Presence.NOT_ALONE} if others_allowed else {Presence.PRESENT}
+        return self.state in ok and all(now - since < tolerance for kind, since in self.problem_since.items()
+                                        if not (others_allowed and kind is Presence.NOT_ALONE))
 
     def _become(self, state: Presence) -> Presence | None:
         if state is self.state:

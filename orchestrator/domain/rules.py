@@ -67,6 +67,11 @@ class StandingRules:
     camera_off_after_seconds: int = 5  # no live picture (off, black, frozen)
     link_lost_after_seconds: int = 10  # not receiving the chamber
     return_after_seconds: int = 3
+    # A third person on a remote member's camera (more than one face) for this long is flagged to
+    # the chair and the clerk and noted on the record; the body's rule decides whether the member
+    # then stops being counted (and voting) or is only warned about.
+    third_person_after_seconds: int = 10
+    third_person_stops_counting: bool = False
     # The archive: record sittings while open (the chair can switch it off and on), whether a
     # recess is recorded too, and how many years recordings are kept (0: for ever).
     record_sittings: bool = True

@@ -52,7 +52,7 @@ class SittingAttendance(SittingState):
         if participant_id in self.removed or self.meeting.state is MeetingState.ADJOURNED:
             return events
         mode = self.attendance.present().get(participant_id)
-        if state is Presence.PRESENT:
+        if state is Presence.PRESENT or (state is Presence.NOT_ALONE and not self.rules.third_person_stops_counting):
             return events + self._arrive(participant_id, Mode.REMOTE, now, None)
         if mode is Mode.REMOTE:
             self.attendance.depart(participant_id, now)

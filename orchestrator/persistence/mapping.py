@@ -33,6 +33,8 @@ def rules_to_json(rules: StandingRules) -> dict[str, Any]:
         "motion_supporters_in_committee": rules.motion_supporters_in_committee,
         "amendment_movers_fraction_in_plenary": str(rules.amendment_movers_fraction_in_plenary),
         "minutes_signers": rules.minutes_signers,
+        "third_person_after_seconds": rules.third_person_after_seconds,
+        "third_person_stops_counting": rules.third_person_stops_counting,
     }
 
 
@@ -83,6 +85,9 @@ def rules_from_json(data: dict[str, Any]) -> StandingRules:
         amendment_movers_fraction_in_plenary=Fraction(data.get("amendment_movers_fraction_in_plenary",
                                                                str(defaults.amendment_movers_fraction_in_plenary))),
         minutes_signers=int(data.get("minutes_signers", defaults.minutes_signers)),
+        third_person_after_seconds=int(data.get("third_person_after_seconds", defaults.third_person_after_seconds)),
+        third_person_stops_counting=bool(data.get("third_person_stops_counting",
+                                                  defaults.third_person_stops_counting)),
     )
 
 

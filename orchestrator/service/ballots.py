@@ -217,7 +217,7 @@ class BallotService:
             if draft is not sitting:
                 self._sittings.adopt(meeting_id, draft)
         await self._tell(draft, ballot)
-        if decided:
+        if draft is not sitting:  # the item's votes moved on (and it may be decided)
             await self._notifier.sitting_changed(draft, decided)
         return tally
 

@@ -48,7 +48,7 @@ def present_on_camera(sitting: Sitting, participant_id: str, now: datetime) -> b
     if mode is Mode.IN_ROOM or not sitting.presence_by_camera:
         return True
     tracker = sitting.presence.get(participant_id)
-    return tracker is not None and tracker.on_camera(now)
+    return tracker is not None and tracker.on_camera(now, others_allowed=not sitting.rules.third_person_stops_counting)
 
 
 @dataclass

@@ -220,6 +220,11 @@ ROWS: tuple[Row, ...] = (
     Row("command check_out", "a member checked in by the clerk",
         command("check_out", participant_id=person("m5")), m5_checked_in),
     Row("command recording", "—", command("recording", on=fixed(True))),
+    Row("command move_amendment", "a 修正案 to the item under deliberation, moved by m4 with m5", command(
+        "move_amendment", item_id=lambda c, a: c.item_id, mover_id=person("m4"), supporters=lambda c, a: [c.ids["m5"]],
+        original=fixed("100分の5"), text=fixed("100分の3")), item_taken_up),
+    Row("command arrange_amendments", "the item under deliberation (its amendments, none here)", command(
+        "arrange_amendments", item_id=lambda c, a: c.item_id, order=fixed([])), item_taken_up),
     Row("command name_minutes_signers", "two members (会議録署名議員)", command(
         "name_minutes_signers", members=lambda c, a: [person("m4")(c, a), person("m5")(c, a)])),
     Row("ballot open", "the item under deliberation", lambda c, a: {

@@ -119,3 +119,47 @@ def test_on_camera_for_a_vote_means_seen_now_not_merely_still_counted():
     run(tracker, FACE, 7.5, 8)
     assert tracker.on_camera(at(8))
     assert not PresenceTracker().on_camera(at(8)), "never seen: not on camera"
+
+
+TWO_FACES = Seen(connected=True, video_live=True, faces=2)
+
+
+def test_a_face_passing_behind_a_member_changes_nothing_a_third_person_staying_is_flagged():
+    tracker = present_tracker()
+    assert run(tracker, TWO_FACES, 4, 12) == []  # eight seconds: somebody walked past
+    assert run(tracker, FACE, 12.5, 13) == []
+    assert run(tracker, TWO_FACES, 14, 24) == [(24.0, Presence.NOT_ALONE)]  # ten seconds: flagged
+    assert run(tracker, FACE, 24.5, 27.5) == [(27.5, Presence.PRESENT)]  # three seconds alone again
+
+
+def test_a_third_person_is_warned_about_and_the_member_still_counted_and_voting_by_default():
+    s = sitting()
+    s.connected("m2", T0)
+    for t in (0.5, 3.5):
+        see(s, "m2", FACE, t)
+    events = []
+    for t in range(4, 16):
+        now = T0 + timedelta(seconds=t)
+        change = s.observe("m2", TWO_FACES, now)
+        if change is not None:
+            events += s.presence_changed("m2", change, now)
+    assert [(e.name, e.data) for e in events] == [("presence_changed", {"participant_id": "m2", "state": "not_alone"})]
+    assert "m2" in s.quorum().counted
+    assert s.presence["m2"].on_camera(T0 + timedelta(seconds=15), others_allowed=True)
+    assert not s.presence["m2"].on_camera(T0 + timedelta(seconds=15))
+
+
+def test_where_the_rule_says_so_a_third_person_stops_the_member_being_counted_until_alone_again():
+    s = sitting()
+    s.rules = StandingRules(third_person_stops_counting=True, third_person_after_seconds=5)
+    s.connected("m2", T0)
+    for t in (0.5, 3.5):
+        see(s, "m2", FACE, t)
+    for t in range(4, 10):
+        see(s, "m2", TWO_FACES, t)
+    assert "m2" not in s.quorum().counted
+    [interval] = [i for i in s.attendance.intervals if i.participant_id == "m2"]
+    assert interval.end == T0 + timedelta(seconds=9)
+    for t in (10, 11, 12, 13):
+        see(s, "m2", FACE, t)
+    assert "m2" in s.quorum().counted

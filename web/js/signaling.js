@@ -41,6 +41,7 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  *   presence_by_camera?: boolean,
  *   presence?: Record<string, {state: string, faces: number, voice: boolean}>,
  *   minutes_signers?: {count: number, named: string[]|null},
+ *   amendments?: Record<string, import("./views/amendments.js").ItemVotesView>,
  *   remote?: RemoteState, server_now: number}} Sitting
  * @typedef {{id: string, member_id: string, reason: string, reason_text: string, state: string,
  *   refusal_reason: string, decided_by: string|null, on_behalf_of_chair: boolean,

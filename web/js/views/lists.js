@@ -114,10 +114,11 @@ export function agendaItems(state, chair, actions) {
 export function notCountedWhy(sitting, entry) {
   if (entry.reason !== "absent") return entry.reason;
   const seen = presenceOf(sitting, entry.id);
-  return seen === "away" || seen === "camera_off" || seen === "link_lost" ? seen : "absent";
+  return ["away", "camera_off", "link_lost", "not_alone"].includes(seen) ? seen : "absent";
 }
 
-const WHY_ORDER = ["away", "camera_off", "link_lost", "remote_not_permitted", "remote_not_counted", "absent"];
+const WHY_ORDER = ["away", "camera_off", "link_lost", "not_alone", "remote_not_permitted", "remote_not_counted",
+  "absent"];
 
 /**
  * Counted vs needed of the fixed membership, who is counted, and who is not and why.

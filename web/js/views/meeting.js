@@ -116,8 +116,9 @@ export class MeetingView {
     const sitting = state.sitting;
     const of = (/** @type {string} */ id) =>
       !sitting || attendanceOf(sitting, id) === "in_room" ? "" : presenceOf(sitting, id);
-    if (this.selfTile) this.selfTile.setPresence(of(this.selfTile.id));
-    for (const [id, tile] of this.tiles) tile.setPresence(of(id));
+    const counted = (/** @type {string} */ id) => !!sitting && attendanceOf(sitting, id) === "remote";
+    if (this.selfTile) this.selfTile.setPresence(of(this.selfTile.id), counted(this.selfTile.id));
+    for (const [id, tile] of this.tiles) tile.setPresence(of(id), counted(id));
   }
 
   /**

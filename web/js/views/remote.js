@@ -50,6 +50,8 @@ export class RemoteAttendance {
     /** Attending remotely without permission: impossible to miss. */
     this.watchEl = h("p", { class: "remote-watch-only", role: "status", "data-testid": "remote-watch-only" },
       t("remote.watch_only"));
+    /** What a member sees: the card above the notice. */
+    this.el = h("div", { class: "remote-member" }, this.memberEl, this.watchEl);
     this.deskList = h("ul", { class: "rows remote-desk-list", "data-testid": "remote-desk-list" });
     this.decidedList = h("ul", { class: "rows remote-desk-list", "data-testid": "remote-decided-list" });
     this.decidedSummary = h("summary", {});

@@ -11,6 +11,7 @@ import { QuorumAlarm } from "./quorum.js";
 import { AttendanceRecord } from "./record.js";
 import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
+import { AmendmentsPanel } from "./amendments.js";
 import { FloorRequestBlock } from "./request.js";
 import { RemoteAttendance } from "./remote.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
@@ -66,6 +67,7 @@ export class SittingView {
     /** @type {BallotCard} */ this.ballotCard;
     /** @type {BallotConsole} */ this.ballotConsole;
     /** @type {RemoteAttendance} */ this.remote;
+    /** @type {AmendmentsPanel} */ this.amendments;
     /** @type {HTMLElement} */ this.floorBox;
     /** @type {HTMLElement} */ this.myMic;
     /** @type {HTMLElement} */ this.myPresence;
@@ -110,6 +112,7 @@ export class SittingView {
     this.chair = new ChairControls((name, fields) => this.callbacks.command(name, fields));
     this.ballotCard = new BallotCard((ballotId) => this.callbacks.showResult(ballotId));
     this.ballotConsole = new BallotConsole((action, fields) => this.callbacks.ballot(action, fields));
+    this.amendments = new AmendmentsPanel(this.callbacks.command, (action, fields) => this.callbacks.ballot(action, fields));
     this.remote = new RemoteAttendance((name, fields) => this.callbacks.command(name, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
@@ -172,15 +175,14 @@ export class SittingView {
     const now = {
       chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.remote.deskEl, this.queueSection],
       clerk: [...head, this.floorBox, this.myMic, this.errorBanner, this.remote.deskEl],
-      other: [...head, this.remote.memberEl, this.remote.watchEl, this.myPresence, this.floorBox, this.myMic,
-        this.request.el, this.errorBanner],
+      other: [...head, this.remote.el, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
     }[who];
     const more = {
-      chair: [this.ballotConsole.el, this.quorumSection, this.agendaSection, c.callSection,
+      chair: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.agendaSection, c.callSection,
         c.audioSection, c.signers.el, this.rosterSection, this.record.el],
-      clerk: [this.ballotConsole.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
+      clerk: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
-      other: [this.ballotCard.el, this.queueSection, this.agendaSection, this.record.el],
+      other: [this.ballotCard.el, this.queueSection, this.amendments.el, this.agendaSection, this.record.el],
     }[who];
     this.chimeButton.hidden = who !== "chair";
     this.now.replaceChildren(...now);
@@ -217,6 +219,7 @@ export class SittingView {
     this.record.render(state);
     this.ballotCard.render(state);
     if (who !== "other") this.ballotConsole.render(state, presiding);
+    this.amendments.render(state, who);
     this.request.render(state, presiding, online);
     this.remote.render(state, who, online);
     this.chair.fixed.hidden = !presiding;
@@ -303,7 +306,8 @@ export class SittingView {
     if (!show) return;
     // Not counted: a heading that says so, then why and what to do. Written only when it
     // changes, so the live region does not repeat it on every push.
-    const text = t(`my_presence.${presence}`);
+    const counted = presence === "not_alone" && attendanceOf(sitting, me) === "remote";
+    const text = t(`my_presence.${presence}${counted ? "_counted" : ""}`);
     if (this.myPresence.dataset.text === text) return;
     this.myPresence.dataset.text = text;
     this.myPresence.dataset.state = presence;

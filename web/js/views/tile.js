@@ -68,6 +68,7 @@ export class Tile {
     this.notice = /** @type {HTMLElement} */ (el.querySelector(".tile-notice"));
     /** What the server's camera analysis says of this participant ("" when not judged by camera). */
     this.presence = "";
+    this.counted = false;
     this.roleEl = /** @type {HTMLElement} */ (el.querySelector(".role"));
     this.nameEl = /** @type {HTMLElement} */ (el.querySelector(".name"));
     this.youEl = /** @type {HTMLElement} */ (el.querySelector(".you"));
@@ -106,7 +107,8 @@ export class Tile {
     this.presenceBadge.hidden = !this.presence;
     this.presenceBadge.dataset.state = this.presence;
     const label = this.presence ? t(`presence.${this.presence}`) : "";
-    const notCounted = !!this.presence && this.presence !== "present" && this.presence !== "disconnected";
+    const notCounted = !!this.presence && this.presence !== "present" && this.presence !== "disconnected"
+      && !(this.presence === "not_alone" && this.counted);
     this.presenceBadge.textContent = label;
     this.presenceBadge.title = notCounted ? t("tile.not_counted") : "";
     // On my own tile, say what it means for me, across my picture.
@@ -122,13 +124,15 @@ export class Tile {
 
   /**
    * Show whether the server counts this participant present on camera: a text badge
-   * (出席 / カメラオフ / 離席 / 接続不良 / 未接続), not a colour alone.
+   * (出席 / カメラオフ / 離席 / 接続不良 / 未接続 / ほかの人が映っています), not a colour alone.
    * @param {string} presence "" when attendance is not judged by camera
+   * @param {boolean} [counted] counted all the same (someone else on camera, where the rules only warn)
    * @returns {void}
    */
-  setPresence(presence) {
-    if (presence === this.presence) return;
+  setPresence(presence, counted = false) {
+    if (presence === this.presence && counted === this.counted) return;
     this.presence = presence;
+    this.counted = counted;
     this.el.dataset.presence = presence;
     this.update(this.entry);
   }
