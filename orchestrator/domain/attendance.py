@@ -61,7 +61,8 @@ class Attendance:
 @dataclass(frozen=True)
 class QuorumStatus:
     counted: tuple[str, ...]  # member ids counted present
-    not_counted: tuple[tuple[str, str], ...]  # (member id, reason): "absent", "remote_not_counted"
+    # (member id, reason): "absent", "remote_not_counted", "remote_not_permitted"
+    not_counted: tuple[tuple[str, str], ...]
     needed: int
     fixed_membership: int
 
@@ -72,8 +73,10 @@ class QuorumStatus:
 
 def quorum_status(
     members: Iterable[Participant], present: dict[str, Mode], fixed_membership: int,
-    rules: StandingRules, plenary: bool,
+    rules: StandingRules, plenary: bool, remote_permitted: frozenset[str] | None = None,
 ) -> QuorumStatus:
+    """``remote_permitted``: the members permitted to attend remotely, where the rules require
+    permission (None: they do not); a remote member without it only watches."""
     counted: list[str] = []
     not_counted: list[tuple[str, str]] = []
     for m in members:
@@ -82,6 +85,8 @@ def quorum_status(
         mode = present.get(m.id)
         if mode is None:
             not_counted.append((m.id, "absent"))
+        elif mode is Mode.REMOTE and remote_permitted is not None and m.id not in remote_permitted:
+            not_counted.append((m.id, "remote_not_permitted"))
         elif mode is Mode.REMOTE and not rules.remote_counts(plenary):
             not_counted.append((m.id, "remote_not_counted"))
         else:

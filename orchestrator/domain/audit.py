@@ -56,6 +56,7 @@ class _Bad(Exception):
 class Auditor:
     context: dict[str, Any] | None = None
     present: dict[str, str] = field(default_factory=dict)  # participant id -> remote | in_room
+    permitted: set[str] = field(default_factory=set)  # members permitted to attend remotely
     ballots: dict[str, _Ballot] = field(default_factory=dict)
     checked_quorum: int = 0
     checked_ballots: int = 0
@@ -72,8 +73,11 @@ class Auditor:
         assert self.context is not None
         people = self.context["participants"]
         remote_counts = bool(self.context["remote_counts"])
+        # recorded since remote attendance by permission; an older record required none
+        by_permission = bool(self.context.get("remote_requires_permission", False))
         return sorted(pid for pid, mode in self.present.items()
-                      if people.get(pid, {}).get("member") and (mode == "in_room" or remote_counts))
+                      if people.get(pid, {}).get("member")
+                      and (mode == "in_room" or (remote_counts and (not by_permission or pid in self.permitted))))
 
     def needed(self) -> int:
         assert self.context is not None
@@ -102,6 +106,8 @@ class Auditor:
             self.present[data["participant_id"]] = data.get("mode", "remote")
         elif name == Entry.ATTENDANCE_ENDED:
             self.present.pop(data["participant_id"], None)
+        elif name == Entry.REMOTE_ATTENDANCE_PERMITTED:
+            self.permitted.add(data["member_id"])
         if name == Entry.SITTING_OPENED:
             if not isinstance(data.get("context"), dict):
                 raise _Bad("the opening does not record the body's rules and roster")

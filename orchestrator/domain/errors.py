@@ -293,6 +293,19 @@ class RemoteSpeechNotAllowed(DomainError):
     en = "The rules do not allow this kind of speech from a member attending remotely."
 
 
+class RemoteNotPermitted(NotAllowed):
+    code = "remote_not_permitted"
+    ja = "遠隔出席の許可がないため、傍聴のみです。発言・表決はできず、出席にも数えられません。"
+    en = ("Without permission to attend remotely you may only watch: you cannot speak or vote, "
+          "and you are not counted present.")
+
+
+class RemotePermissionNotRequired(DomainError):
+    code = "remote_permission_not_required"
+    ja = "この会議では、遠隔出席の申出は要りません。"
+    en = "This sitting does not require an application to attend remotely."
+
+
 class NotOnAgenda(DomainError):
     code = "not_on_agenda"
     ja = "議事日程にない案件です。"

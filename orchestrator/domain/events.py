@@ -88,6 +88,13 @@ class Entry(enum.StrEnum):
     # (service/minutes_signing.py; the assertion and the public key are on the entry)
     MINUTES_SIGNERS_NAMED = "minutes_signers_named"
     MINUTES_SIGNED = "minutes_signed"
+    # -- remote attendance by the chair's permission (remote_permission.py, sitting_remote.py):
+    # a member's application, the chair's (or the clerk's, on the chair's behalf) decision, and
+    # an application the rules refused (past the deadline, a second one: ``code`` says which)
+    REMOTE_ATTENDANCE_APPLIED = "remote_attendance_applied"
+    REMOTE_ATTENDANCE_PERMITTED = "remote_attendance_permitted"
+    REMOTE_ATTENDANCE_REFUSED = "remote_attendance_refused"
+    REMOTE_APPLICATION_REJECTED = "remote_application_rejected"
 
 
 class SpeechEnd(enum.StrEnum):

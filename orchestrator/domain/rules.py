@@ -84,8 +84,10 @@ class StandingRules:
     remote_may_speak_in_committee: frozenset[SpeechKind] = DEFAULT_REMOTE_MAY_SPEAK_IN_COMMITTEE
     # Remote attendance by the chair's permission (remote_permission.py), per kind of sitting; an
     # application is made until this many hours before the scheduled start (0: until the opening).
-    remote_requires_permission_in_plenary: bool = True
-    remote_requires_permission_in_committee: bool = True
+    # Off unless the body's rules say so: a body that never set it keeps counting its remote
+    # members as before (the clerk turns it on per body: `gikai body create --remote-permission`).
+    remote_requires_permission_in_plenary: bool = False
+    remote_requires_permission_in_committee: bool = False
     remote_application_deadline_hours: int = 0
     # 動議: how many supporters (賛成者, besides the mover) a motion needs, per kind of sitting.
     motion_supporters_in_plenary: int = 1

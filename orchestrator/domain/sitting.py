@@ -19,6 +19,7 @@ from gikai.orchestrator.domain.sitting_floor import SittingFloor
 from gikai.orchestrator.domain.sitting_lifecycle import SittingLifecycle
 from gikai.orchestrator.domain.sitting_minutes import SittingMinutes
 from gikai.orchestrator.domain.sitting_recording import SittingRecording
+from gikai.orchestrator.domain.sitting_remote import SittingRemote
 from gikai.orchestrator.domain.sitting_rollcall import SittingRollCall
 from gikai.orchestrator.domain.sitting_state import AudioMode
 
@@ -27,7 +28,7 @@ __all__ = ["AudioMode", "Event", "Sitting"]
 
 
 class Sitting(SittingLifecycle, SittingRecording, SittingFloor, SittingAudio, SittingAttendance, SittingMinutes,
-              SittingAmendments, SittingRollCall):
+              SittingAmendments, SittingRollCall, SittingRemote):
     """The sitting (会議) and everything said and decided in it, as commands that return events."""
 
     # -- agenda ----------------------------------------------------------------

@@ -26,6 +26,7 @@ class SittingFloor(SittingState):
             raise NotAllowed("removed from this sitting")
         if not self.participant(actor).role.is_member:
             raise NotAMember()
+        self.require_remote_permission(actor)
         if kind is SpeechKind.EXPLANATION:
             raise NotAllowed("explanations are given when the chair calls a presenter")
         if kind is SpeechKind.GENERAL_QUESTION and not self.plenary:
@@ -79,6 +80,7 @@ class SittingFloor(SittingState):
         if participant_id in self.removed:
             raise NotAllowed("removed from this sitting")
         target = self.participant(participant_id)
+        self.require_remote_permission(participant_id)
         if self.floor is not None:
             if self.floor.holder_id == participant_id:
                 return []

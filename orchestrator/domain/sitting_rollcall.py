@@ -45,7 +45,8 @@ class SittingRollCall(SittingState):
             return []  # a repeated tap
         present = self.attendance.present()
         remote = [p for p in sorted(self.participants.values(), key=lambda p: (p.seat is None, p.seat or 0))
-                  if p.role.is_member and p.id != actor and present.get(p.id) is Mode.REMOTE]
+                  if p.role.is_member and p.id != actor and present.get(p.id) is Mode.REMOTE
+                  and not self.watch_only(p.id)]  # without the permission the rules require: watching only
         if not remote:
             raise InvalidArgument("no member attends remotely")
         self.roll_call = RollCall(tuple(p.id for p in remote))

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from gikai.orchestrator.domain.agenda import Agenda
 from gikai.orchestrator.domain.amendments import ItemVotes
-from gikai.orchestrator.domain.attendance import Attendance, QuorumStatus, quorum_status
+from gikai.orchestrator.domain.attendance import Attendance, Mode, QuorumStatus, quorum_status
 from gikai.orchestrator.domain.errors import (
     MeetingAdjourned,
     NotAllowed,
     NotChair,
     NotFound,
     QuorumNotMet,
+    RemoteNotPermitted,
     WrongMeetingState,
 )
 from gikai.orchestrator.domain.events import Entry, Event, SpeechEnd
@@ -29,6 +30,7 @@ from gikai.orchestrator.domain.floor import Floor, SpeakerQueue
 from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, MeetingState, Participant, Role
 from gikai.orchestrator.domain.presence import Presence, PresenceTracker
+from gikai.orchestrator.domain.remote_permission import ApplicationState, RemoteApplications
 from gikai.orchestrator.domain.rules import StandingRules
 
 if TYPE_CHECKING:
@@ -67,6 +69,11 @@ class SittingState:
     item_votes: dict[str, ItemVotes] = field(default_factory=dict)
     # The roll call of remote members (sitting_rollcall.py; None: none called yet).
     roll_call: RollCall | None = None
+    # Remote attendance by the chair's permission (sitting_remote.py); None until the first
+    # application. ``remote_rejected``: (member, code) of applications the rules refused, each
+    # recorded once.
+    remote_applications: RemoteApplications | None = None
+    remote_rejected: set[tuple[str, str]] = field(default_factory=set)
 
     # -- who is who ----------------------------------------------------------------
     def participant(self, participant_id: str) -> Participant:
@@ -122,10 +129,32 @@ class SittingState:
     def plenary(self) -> bool:
         return self.body.kind is BodyKind.PLENARY
 
+    def remote(self) -> RemoteApplications:
+        """The applications to attend this sitting remotely."""
+        return self.remote_applications or RemoteApplications(self.meeting.scheduled_at)
+
+    def remote_permitted(self) -> frozenset[str] | None:
+        """The members permitted to attend remotely; None where the rules require no permission."""
+        if not self.rules.remote_requires_permission(self.plenary):
+            return None
+        return frozenset(a.member_id for a in self.remote().applications if a.state is ApplicationState.PERMITTED)
+
+    def watch_only(self, participant_id: str) -> bool:
+        """A member attending remotely (not checked in in the chamber) without the permission
+        the rules require: they may watch, but are not counted and cannot speak or vote."""
+        permitted = self.remote_permitted()
+        p = self.participants.get(participant_id)
+        return (permitted is not None and p is not None and p.role.is_member and participant_id not in permitted
+                and self.attendance.present().get(participant_id) is not Mode.IN_ROOM)
+
+    def require_remote_permission(self, participant_id: str) -> None:
+        if self.watch_only(participant_id):
+            raise RemoteNotPermitted()
+
     def quorum(self) -> QuorumStatus:
         return quorum_status(
             self.participants.values(), self.attendance.present(), self.body.fixed_membership,
-            self.rules, self.plenary,
+            self.rules, self.plenary, self.remote_permitted(),
         )
 
     def quorum_record(self) -> dict[str, Any]:
@@ -141,6 +170,7 @@ class SittingState:
             "quorum_fraction": f"{r.quorum_fraction.numerator}/{r.quorum_fraction.denominator}",
             "remote_counts": r.remote_counts(self.plenary), "remote_votes": r.remote_votes(self.plenary),
             "chair_votes_only_on_tie": r.chair_votes_only_on_tie,
+            "remote_requires_permission": r.remote_requires_permission(self.plenary),
             "participants": {p.id: {"name": p.name, "role": p.role.value, "member": p.role.is_member}
                              for p in sorted(self.participants.values(), key=lambda p: p.id)},
         }

@@ -15,6 +15,7 @@ from gikai.orchestrator.domain.model import (
     Participant,
     Role,
 )
+from gikai.orchestrator.domain.rules import StandingRules
 from gikai.orchestrator.persistence.mapping import rules_from_json, rules_to_json
 from gikai.orchestrator.persistence.rows import AgendaItemRow, BodyRow, MeetingRow, MemberRow, ParticipantRow
 
@@ -107,6 +108,14 @@ class DirectoryRepository:
         if row is None:
             return False
         row.vocabulary = list(terms)
+        return True
+
+    async def set_rules(self, body_id: str, rules: StandingRules) -> bool:
+        """Replace the body's standing rules; False when there is no such body."""
+        row = await self.session.get(BodyRow, body_id)
+        if row is None:
+            return False
+        row.rules = rules_to_json(rules)
         return True
 
     # -- finding ---------------------------------------------------------------------

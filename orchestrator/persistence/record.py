@@ -80,6 +80,14 @@ class RecordRepository:
             .where(EventRow.meeting_id == meeting_id, EventRow.name.in_(tuple(names))).order_by(EventRow.seq))
         return [(name, at, data, item) for name, at, data, item in rows]
 
+    async def named_entries_with_actor(self, meeting_id: str, names: Iterable[str],
+                                       ) -> list[tuple[str, datetime, str | None, dict[str, Any]]]:
+        """The sitting's entries with these names, in order: (name, at, actor, data)."""
+        rows = await self.session.execute(
+            select(EventRow.name, EventRow.at, EventRow.actor_id, EventRow.data)
+            .where(EventRow.meeting_id == meeting_id, EventRow.name.in_(tuple(names))).order_by(EventRow.seq))
+        return [(name, at, actor, data or {}) for name, at, actor, data in rows]
+
     async def entries_named_everywhere(self, names: Iterable[str]) -> list[tuple[str, str, dict[str, Any]]]:
         """Every sitting's entries with these names, by sitting and in order: (meeting id, name, data)."""
         rows = await self.session.execute(

@@ -15,6 +15,7 @@ from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
 from gikai.orchestrator.domain.sitting_amendments import AMENDMENT_ENTRIES, item_votes_of
+from gikai.orchestrator.domain.sitting_remote import REMOTE_ENTRIES, rebuild_remote
 from gikai.orchestrator.domain.sitting_rollcall import ROLL_CALL_ENTRIES, roll_call_of
 from gikai.orchestrator.persistence.directory import DirectoryRepository, meeting_of
 from gikai.orchestrator.persistence.mapping import floor_from_json, floor_to_json
@@ -81,6 +82,8 @@ class SittingRepository:
                 sitting.minutes_signers = Signers(tuple(data.get("presiding", ())), tuple(data.get("named", ())))
         sitting.item_votes = item_votes_of(await self._record.item_entries(meeting_id, AMENDMENT_ENTRIES))
         sitting.roll_call = roll_call_of(await self._record.named_entries(meeting_id, ROLL_CALL_ENTRIES))
+        # Remote attendance applications and decisions: the record is their only store.
+        rebuild_remote(sitting, await self._record.named_entries_with_actor(meeting_id, REMOTE_ENTRIES))
         return sitting
 
     async def save(self, sitting: Sitting, events: list[Event], sign: Callable[[str], str]) -> None:

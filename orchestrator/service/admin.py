@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from gikai.orchestrator.domain.agenda import AgendaItem, ItemKind
-from gikai.orchestrator.domain.errors import InvalidRoster, NotFound
+from gikai.orchestrator.domain.errors import InvalidArgument, InvalidRoster, NotFound
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
 from gikai.orchestrator.domain.rules import StandingRules
 from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
@@ -92,6 +92,26 @@ class AdminService:
             await uow.commit()
         return body
 
+    async def set_remote_permission(self, body_id: str, required: bool, deadline_hours: int = 0) -> StandingRules:
+        """Whether a member attending the body's sittings remotely needs the chair's permission
+        (for the body's own kind of sitting), and until how many hours before the scheduled start
+        one applies (0: until the opening). A sitting already loaded by a running server keeps
+        the rules it was loaded with until the server restarts."""
+        async with self.units() as uow:
+            body = await uow.directory.body(body_id)
+            if body is None:
+                raise NotFound(f"body {body_id}")
+            kind = "plenary" if body.kind is BodyKind.PLENARY else "committee"
+            changes: dict[str, Any] = {f"remote_requires_permission_in_{kind}": required,
+                                       "remote_application_deadline_hours": deadline_hours}
+            try:
+                rules = replace(body.rules, **changes)
+            except ValueError as exc:
+                raise InvalidArgument(str(exc)) from None
+            await uow.directory.set_rules(body_id, rules)
+            await uow.commit()
+        return rules
+
     async def import_roster(self, body_id: str, csv_text: str) -> list[Member]:
         rows = parse_roster_csv(csv_text)
         async with self.units() as uow:
@@ -154,6 +174,8 @@ class AdminService:
             "bodies": [
                 {"id": b.id, "name": b.name, "kind": b.kind.value, "fixed_membership": b.fixed_membership,
                  "rehearsal": b.rehearsal, "vocabulary": b.vocabulary,
+                 "remote_permission": {"required": b.rules.remote_requires_permission(b.kind is BodyKind.PLENARY),
+                                       "deadline_hours": b.rules.remote_application_deadline_hours},
                  "members": [{"id": m.id, "seat": m.seat, "name": m.name, "reading": m.reading,
                               "role": m.role.value, "passkey": m.id in enrolled}
                              for m in members if m.body_id == b.id]}

@@ -242,6 +242,7 @@ class BallotService:
         """Would this vote be accepted now? Raises the refusal; asked before the passkey prompt."""
         sitting = await self._sittings.get(meeting_id)
         ballot = await self._in_meeting(meeting_id, ballot_id)
+        sitting.require_remote_permission(voter_id)
         copy.deepcopy(ballot).cast(voter_id, choice, present_on_camera(sitting, voter_id, self._clock()))
         return ballot
 
@@ -290,6 +291,7 @@ class BallotService:
                 try:
                     ballot = drafts.get(vote.ballot_id) or await self._draft(meeting_id, vote.ballot_id)
                     drafts[vote.ballot_id] = ballot
+                    sitting.require_remote_permission(vote.voter_id)
                     if not ballot.cast(vote.voter_id, vote.choice, present_on_camera(sitting, vote.voter_id, now)):
                         first = next((r for r, _ in recorded
                                       if (r.ballot_id, r.voter_id) == (vote.ballot_id, vote.voter_id)), None)

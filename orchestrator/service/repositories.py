@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from gikai.orchestrator.domain.accounts import Account, Credential, Enrolment, LoginSession
 from gikai.orchestrator.domain.agenda import AgendaItem
 from gikai.orchestrator.domain.model import Body, Meeting, Member, Participant
+from gikai.orchestrator.domain.rules import StandingRules
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.transcript import Correction, SpeechText
 from gikai.orchestrator.domain.voting import Ballot, Choice
@@ -43,6 +44,10 @@ class DirectoryRepository(Protocol):
 
     async def set_vocabulary(self, body_id: str, terms: list[str]) -> bool:
         """Replace the body's vocabulary; False when there is no such body."""
+        ...
+
+    async def set_rules(self, body_id: str, rules: StandingRules) -> bool:
+        """Replace the body's standing rules; False when there is no such body."""
         ...
 
     async def count_meetings(self) -> int: ...

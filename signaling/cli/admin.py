@@ -36,6 +36,12 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", choices=[k.value for k in BodyKind], default="committee")
     p.add_argument("--fixed", type=int, required=True, help="fixed membership (定数)")
     body.add_parser("list", parents=[common], help="list bodies and their members")
+    p = body.add_parser("remote-permission", parents=[common],
+                        help="whether remote attendance needs the chair's permission (遠隔出席の許可)")
+    p.add_argument("body_id")
+    p.add_argument("setting", choices=["on", "off"])
+    p.add_argument("--deadline-hours", type=int, default=0,
+                   help="applications close this many hours before the scheduled start (0: at the opening)")
 
     member = sub.add_parser("member", help="members and their passkeys").add_subparsers(dest="action", required=True)
     p = member.add_parser("import", parents=[common], help="import a roster CSV: seat,name,reading,role")
@@ -185,10 +191,15 @@ async def _dispatch(args: argparse.Namespace, admin: AdminService, accounts: Acc
         print(body.id)
     elif what == ("body", "list"):
         for b in (await admin.overview())["bodies"]:
-            print(f"{b['id']}  {b['name']} ({b['kind']}, 定数 {b['fixed_membership']})")
+            remote = b["remote_permission"]
+            by_permission = f", 遠隔出席は許可制 (締切 {remote['deadline_hours']} 時間前)" if remote["required"] else ""
+            print(f"{b['id']}  {b['name']} ({b['kind']}, 定数 {b['fixed_membership']}{by_permission})")
             for m in b["members"]:
                 key = "passkey" if m["passkey"] else "no passkey"
                 print(f"    {m['id']}  {m['seat']:>3} {m['name']} [{m['role']}] {key}")
+    elif what == ("body", "remote-permission"):
+        rules = await admin.set_remote_permission(args.body_id, args.setting == "on", args.deadline_hours)
+        print(f"remote permission {args.setting}, deadline {rules.remote_application_deadline_hours} h")
     elif what == ("member", "import"):
         try:
             text = args.csv.read_text(encoding="utf-8-sig")

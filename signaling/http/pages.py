@@ -50,7 +50,7 @@ def _titles(app_name: str, heading: str, *more: str) -> str:
 _APP = '<p class="app-name" data-i18n="app.name">gikai</p>'
 
 PAGES: dict[str, Page] = {page.name: page for page in (
-    Page("join", "app.js", ("sitting.css", "vote.css", "documents.css"),
+    Page("join", "app.js", ("sitting.css", "vote.css", "documents.css", "remote.css"),
          _titles(_APP, '<h1 class="meeting-title" id="meeting-title" data-testid="meeting-title"></h1>')),
     Page("login", "pages/login.js", ("pages.css",),
          _titles(_APP, '<h1 class="meeting-title" data-i18n="login.title"></h1>'), body_class="page"),

@@ -42,5 +42,8 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "answer_roll_call": lambda s, now: s.answer_roll_call(actor, now),
         "confirm_identity": lambda s, now: s.confirm_identity(actor, a["participant_id"], a["confirmed"], now),
         "end_roll_call": lambda s, now: s.end_roll_call(actor, now),
+        # remote_apply goes through service/remote.py (its refusals are recorded): see connection.py
+        "remote_permit": lambda s, now: s.permit_remote(actor, a.get("application_id", ""), now),
+        "remote_refuse": lambda s, now: s.refuse_remote(actor, a.get("application_id", ""), a.get("reason", ""), now),
     }
     return table[name]

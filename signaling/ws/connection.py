@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 from gikai.media import MediaError, Offer, Peer
 from gikai.orchestrator.domain.accounts import Account, AccountKind
 from gikai.orchestrator.domain.errors import DomainError, NotFound
+from gikai.orchestrator.service import remote
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.directory import Directory, Seat
 from gikai.orchestrator.service.presenting import PresentingService
@@ -210,6 +211,10 @@ class Connection:
             actor = self.attendee.participant.id
             if request.name in commands.PAUSING:
                 await self.ballots.require_none_open(self.meeting_id)
+            if request.name == "remote_apply":
+                await remote.apply_remote(self.sittings, self.meeting_id, actor, request.args["reason"],
+                                          request.args["text"])
+                return {}, None
             await self.sittings.execute(self.meeting_id, commands.bind(request.name, actor, request.args))
             return {}, None
         if isinstance(request, BallotAction):

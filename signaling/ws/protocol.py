@@ -172,6 +172,10 @@ FIELDS: dict[str, dict[str, Any]] = {
     "arrange_amendments": {"item_id": str, "order": list},
     "start_roll_call": {}, "answer_roll_call": {}, "end_roll_call": {},
     "confirm_identity": {"participant_id": str, "confirmed": bool},
+    # remote attendance by the chair's permission (reason: remote_permission.RemoteReason's values)
+    "remote_apply": {"reason": str, "text": str},
+    "remote_permit": {"application_id": str},
+    "remote_refuse": {"application_id": str, "reason": str},
 }
 MAX_TEXT = 500
 LONG_TEXT = {"original": 20_000, "text": 20_000}  # an amendment's wording (amendments.TEXT_MAX)

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gikai.orchestrator.domain.amendments import item_result, next_vote, target_text
-from gikai.orchestrator.domain.model import Participant, Role
+from gikai.orchestrator.domain.model import MeetingState, Participant, Role
 from gikai.orchestrator.domain.presenting import Presentation
+from gikai.orchestrator.domain.remote_permission import application_deadline
 from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.voting import Ballot, BallotKind, BallotState
 
@@ -75,6 +76,7 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
             "count": s.rules.minutes_signers,
             "named": list(s.minutes_signers.named) if s.minutes_signers else None,
         },
+        "remote": remote_view(s),
         "server_now": epoch_ms(now),
     }
 
@@ -98,6 +100,24 @@ def amendments_view(s: Sitting) -> dict[str, Any]:
             "result": result.ja if result else None,
         }
     return out
+
+
+def remote_view(s: Sitting) -> dict[str, Any]:
+    """Remote attendance by permission: whether this sitting requires it, until when one applies,
+    the applications and their decisions, and who may only watch now."""
+    deadline = application_deadline(s.meeting.scheduled_at, s.rules)
+    return {
+        "requires_permission": s.rules.remote_requires_permission(s.plenary),
+        "deadline": epoch_ms(deadline) if deadline else None,
+        "open_for_applications": s.started_at is None and s.meeting.state is MeetingState.SCHEDULED,
+        "applications": [
+            {"id": a.id, "member_id": a.member_id, "reason": a.reason.value, "reason_text": a.reason_text,
+             "state": a.state.value, "refusal_reason": a.refusal_reason, "decided_by": a.decided_by,
+             "on_behalf_of_chair": a.on_behalf_of_chair, "applied_at": epoch_ms(a.applied_at)}
+            for a in s.remote().applications
+        ],
+        "watch_only": sorted(pid for pid in s.attendance.present() if s.watch_only(pid)),
+    }
 
 
 def event_view(e: Event) -> dict[str, Any]:

@@ -31,3 +31,15 @@ def test_a_clerk_sets_up_a_committee_from_the_command_line(tmp_path):
     assert link.startswith("http://localhost:8080/enrol#") and len(link) > 60
     missing = gikai(tmp_path, "member", "import", body_id, str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_a_clerk_turns_on_remote_attendance_by_permission_and_sees_it_in_the_list(tmp_path):
+    body_id = gikai(tmp_path, "body", "create", "--name", "文教委員会", "--fixed", "6").stdout.strip()
+    assert "遠隔出席" not in gikai(tmp_path, "body", "list").stdout, "off unless the body's rules say so"
+    done = gikai(tmp_path, "body", "remote-permission", body_id, "on", "--deadline-hours", "24")
+    assert done.returncode == 0 and "remote permission on, deadline 24 h" in done.stdout
+    assert "遠隔出席は許可制 (締切 24 時間前)" in gikai(tmp_path, "body", "list").stdout
+    negative = gikai(tmp_path, "body", "remote-permission", body_id, "on", "--deadline-hours", "-1")
+    assert negative.returncode != 0
+    assert gikai(tmp_path, "body", "remote-permission", body_id, "off").returncode == 0
+    assert "遠隔出席" not in gikai(tmp_path, "body", "list").stdout

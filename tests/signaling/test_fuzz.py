@@ -29,11 +29,12 @@ MEMBER_TYPES = ["join", "answer", "refuse_offer", "media_state", "ping", "leave"
 COMMANDS = ["open", "recess", "resume", "take_up", "decide", "request_floor", "withdraw_request", "grant", "deny",
             "call", "end_speech", "extend", "reorder", "audio_mode", "mute", "check_in", "check_out", "recording",
             "name_minutes_signers", "move_amendment", "arrange_amendments", "start_roll_call", "answer_roll_call",
-            "confirm_identity", "end_roll_call"]
+            "confirm_identity", "end_roll_call", "remote_apply", "remote_permit", "remote_refuse"]
 FIELDS = ["token", "meeting_id", "sdp", "revision", "audio_muted", "video_muted", "frames_decoded", "action",
           "motion", "kind", "majority", "abstain_allowed", "ballot_id", "choice", "ceremony", "credential",
           "document_id", "page", "x", "y", "item_id", "result", "request_id", "participant_id", "seconds",
-          "order", "version", "mode", "muted", "on", "audio_only", "reason"]
+          "order", "version", "mode", "muted", "on", "audio_only", "reason",
+          "text", "application_id"]
 WORDS = ["open", "start", "page", "point", "stop", "question", "named", "secret", "simple", "yes", "no", "abstain",
          "everyone", "floor", "adopted", "rejected", "share_screen", "close", "publish", "decide_tie", "v=0\r\n"]
 

@@ -28,6 +28,9 @@ RECORDED = [
     "document_added", "document_removed", "minutes_finalised",
     "minutes_signers_named", "minutes_signed", "amendment_moved", "amendments_arranged",
     "roll_call_started", "roll_call_answered", "identity_confirmed", "roll_call_ended",
+    # remote attendance by the chair's permission
+    "remote_attendance_applied", "remote_attendance_permitted", "remote_attendance_refused",
+    "remote_application_rejected",
 ]
 
 

@@ -27,7 +27,8 @@ from gikai.orchestrator.domain.remote_permission import (
 from gikai.orchestrator.domain.rules import StandingRules
 
 START = datetime(2026, 6, 10, 10, 0)  # the sitting's scheduled start
-RULES = StandingRules()
+# Permission is a body's choice (off by default): these rules require it in both kinds of sitting.
+RULES = StandingRules(remote_requires_permission_in_plenary=True, remote_requires_permission_in_committee=True)
 CLERKS = {"clerk"}
 
 
@@ -177,6 +178,6 @@ def test_where_permission_is_required_only_a_permitted_member_attends(plenary):
 
 
 def test_where_no_permission_is_required_every_remote_member_attends():
-    rules = StandingRules(remote_requires_permission_in_committee=False)
+    rules = StandingRules(remote_requires_permission_in_plenary=True, remote_requires_permission_in_committee=False)
     assert may_attend_remotely(RemoteApplications(START), "m1", rules, plenary=False)
     assert not may_attend_remotely(RemoteApplications(START), "m1", rules, plenary=True)

@@ -77,7 +77,9 @@ def test_a_permitted_remote_member_has_the_kind_of_sittings_rights():
 
 @pytest.mark.parametrize("plenary", [True, False])
 def test_without_permission_a_remote_member_only_watches(plenary):
-    rights = remote_rights(permitted("m1"), "m2", StandingRules(), plenary)
+    by_permission = StandingRules(remote_requires_permission_in_plenary=True,
+                                  remote_requires_permission_in_committee=True)
+    rights = remote_rights(permitted("m1"), "m2", by_permission, plenary)
     assert rights.watch_only and not rights.counted and not rights.votes and rights.may_speak == frozenset()
 
 
@@ -109,7 +111,8 @@ def test_the_clock_counts_the_answers_only_where_the_limit_includes_them():
 
 def test_new_rules_have_their_defaults_and_refuse_negative_numbers():
     rules = StandingRules()
-    assert rules.remote_requires_permission(True) and rules.remote_requires_permission(False)
+    # a body's choice: off unless its rules say so, so that remote members count as they always did
+    assert not rules.remote_requires_permission(True) and not rules.remote_requires_permission(False)
     assert rules.remote_application_deadline_hours == 0
     assert rules.motion_supporters(True) == rules.motion_supporters(False) == 1
     assert rules.amendment_movers_fraction_in_plenary == Fraction(1, 12)
@@ -126,7 +129,7 @@ def test_every_new_rule_round_trips_through_json():
         limit_basis={S.GENERAL_QUESTION: LimitBasis.QUESTION_ONLY, S.QUESTION: LimitBasis.WITH_ANSWERS},
         remote_may_speak_in_plenary=frozenset({S.GENERAL_QUESTION, S.POINT_OF_ORDER}),
         remote_may_speak_in_committee=frozenset(),
-        remote_requires_permission_in_plenary=False, remote_requires_permission_in_committee=False,
+        remote_requires_permission_in_plenary=True, remote_requires_permission_in_committee=True,
         remote_application_deadline_hours=48, motion_supporters_in_plenary=2, motion_supporters_in_committee=0,
         amendment_movers_fraction_in_plenary=Fraction(1, 8), minutes_signers=3,
     )

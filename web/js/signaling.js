@@ -44,7 +44,12 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  *   amendments?: Record<string, import("./views/amendments.js").ItemVotesView>,
  *   roll_call?: {order: string[], current: string|null, answered: string[], confirmed: Record<string, boolean>,
  *     ended: boolean}|null,
- *   server_now: number}} Sitting
+ *   remote?: RemoteState, server_now: number}} Sitting
+ * @typedef {{id: string, member_id: string, reason: string, reason_text: string, state: string,
+ *   refusal_reason: string, decided_by: string|null, on_behalf_of_chair: boolean,
+ *   applied_at: number}} RemoteApplication
+ * @typedef {{requires_permission: boolean, deadline: number|null, open_for_applications: boolean,
+ *   applications: RemoteApplication[], watch_only: string[]}} RemoteState
  * @typedef {{yes: number, no: number, abstain: number, entitled: number, fixed_membership: number,
  *   outcome: string, decided_by_chair: boolean}} Tally
  * @typedef {{id: string, motion: string, kind: string, majority: string, abstain_allowed: boolean,

@@ -10,7 +10,8 @@ import { formatWhen } from "../pages/page.js";
 /**
  * @typedef {{id: string, seat: number, name: string, reading: string, role: string, passkey: boolean}} AdminMember
  * @typedef {{id: string, name: string, kind: string, fixed_membership: number, rehearsal: boolean,
- *   vocabulary?: string[], members: AdminMember[]}} AdminBody
+ *   vocabulary?: string[], members: AdminMember[],
+ *   remote_permission?: {required: boolean, deadline_hours: number}}} AdminBody
  * @typedef {{id: string, body_id: string, title: string, state: string, scheduled_at: string, place: string}} AdminMeeting
  * @typedef {(form: HTMLFormElement) => Promise<void>} FormHandler
  * @typedef {object} AdminActions
@@ -115,12 +116,25 @@ export function bodyCard(body, actions) {
       h("span", { class: "chip" }, t(`admin.body.${body.kind}`)),
       body.rehearsal ? h("span", { class: "chip warn" }, t("admin.body.rehearsal")) : null),
     h("p", { class: "hint" }, t("admin.body.summary", { fixed: body.fixed_membership, n: body.members.length })),
+    h("p", { class: "hint", "data-testid": "body-remote-rule" }, remoteRule(body)),
     table,
     formBox(`roster-${body.id}`, t("admin.roster.import"), "roster-form", actions.importRoster(body), actions,
       h("p", { class: "hint" }, t("admin.roster.help")),
       h("div", { class: "field" }, h("span", {}, t("admin.roster.file")), h("div", { class: "inline-form" }, file, fileName)),
       field(t("admin.roster.text"), csv)),
     vocabularyBox(body, actions));
+}
+
+/**
+ * Whether remote attendance needs the chair's permission (set with `gikai body remote-permission`).
+ * @param {AdminBody} body
+ * @returns {string}
+ */
+function remoteRule(body) {
+  const rule = body.remote_permission;
+  if (!rule?.required) return t("admin.body.remote_free");
+  return rule.deadline_hours ? t("admin.body.remote_by_permission_deadline", { hours: rule.deadline_hours })
+    : t("admin.body.remote_by_permission");
 }
 
 /**

@@ -117,7 +117,8 @@ export function notCountedWhy(sitting, entry) {
   return ["away", "camera_off", "link_lost", "not_alone"].includes(seen) ? seen : "absent";
 }
 
-const WHY_ORDER = ["away", "camera_off", "link_lost", "not_alone", "remote_not_counted", "absent"];
+const WHY_ORDER = ["away", "camera_off", "link_lost", "not_alone", "remote_not_permitted", "remote_not_counted",
+  "absent"];
 
 /**
  * Counted vs needed of the fixed membership, who is counted, and who is not and why.

@@ -6,6 +6,7 @@
 import { t } from "../i18n.js";
 import { h, button } from "./dom.js";
 import { REQUEST_KINDS, requestKinds, isMemberRole, myRequest, holdsFloor, selfId } from "../sitting.js";
+import { watchOnly } from "./remote.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -63,10 +64,11 @@ export class FloorRequestBlock {
       });
     }
     const open = sitting.state === "open";
-    this.requestButton.disabled = !open || !online || !kinds.length;
+    const watching = watchOnly(state); // remote without the permission the rules require
+    this.requestButton.disabled = !open || !online || !kinds.length || watching;
     this.withdrawButton.disabled = !online;
     this.kindSelect.disabled = !open || !kinds.length;
-    this.requestHint.textContent = !kinds.length ? t("member.request_remote_none")
+    this.requestHint.textContent = watching ? t("remote.watch_only_short") : !kinds.length ? t("member.request_remote_none")
       : t(open ? "member.request_hint" : `member.request_when.${sitting.state}`);
     // The button pressed has just been hidden: keep the keyboard in the block.
     if (hadFocus && !this.el.contains(document.activeElement)) {

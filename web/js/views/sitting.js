@@ -13,6 +13,7 @@ import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
 import { AmendmentsPanel } from "./amendments.js";
 import { FloorRequestBlock } from "./request.js";
+import { RemoteAttendance } from "./remote.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
 import { chime, chimeOn, setChime } from "../chime.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
@@ -65,6 +66,7 @@ export class SittingView {
     /** @type {ChairControls} */ this.chair;
     /** @type {BallotCard} */ this.ballotCard;
     /** @type {BallotConsole} */ this.ballotConsole;
+    /** @type {RemoteAttendance} */ this.remote;
     /** @type {AmendmentsPanel} */ this.amendments;
     /** @type {HTMLElement} */ this.floorBox;
     /** @type {HTMLElement} */ this.myMic;
@@ -111,6 +113,7 @@ export class SittingView {
     this.ballotCard = new BallotCard((ballotId) => this.callbacks.showResult(ballotId));
     this.ballotConsole = new BallotConsole((action, fields) => this.callbacks.ballot(action, fields));
     this.amendments = new AmendmentsPanel(this.callbacks.command, (action, fields) => this.callbacks.ballot(action, fields));
+    this.remote = new RemoteAttendance((name, fields) => this.callbacks.command(name, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
     this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
@@ -170,9 +173,9 @@ export class SittingView {
     const head = [h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
       this.quorumAlarm.banner, h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem)];
     const now = {
-      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.queueSection],
-      clerk: [...head, this.floorBox, this.myMic, this.errorBanner],
-      other: [...head, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
+      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.remote.deskEl, this.queueSection],
+      clerk: [...head, this.floorBox, this.myMic, this.errorBanner, this.remote.deskEl],
+      other: [...head, this.remote.el, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
     }[who];
     const more = {
       chair: [this.ballotConsole.el, this.amendments.el, c.rollCall.el, c.signers.el, this.quorumSection,
@@ -218,6 +221,7 @@ export class SittingView {
     if (who !== "other") this.ballotConsole.render(state, presiding);
     this.amendments.render(state, who);
     this.request.render(state, presiding, online);
+    this.remote.render(state, who, online);
     this.chair.fixed.hidden = !presiding;
     this.chair.floorControls.hidden = !presiding || !sitting.floor;
     if (presiding) this.chair.render(state);
