@@ -12,15 +12,13 @@ import { AttendanceRecord } from "./record.js";
 import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
 import { AmendmentsPanel } from "./amendments.js";
+import { MyStatus } from "./mystatus.js";
 import { FloorRequestBlock } from "./request.js";
 import { RemoteAttendance } from "./remote.js";
 import { sittingNews, ballotNewsText } from "./announce.js";
 import { chime, chimeOn, setChime } from "../chime.js";
 import { queueItems, agendaItems, quorumParts, rosterItems, nameWithRole } from "./lists.js";
-import {
-  isMemberRole, isPresiding, myRequest, holdsFloor, amAudible, remainingMs,
-  timerPhase, clock, selfId, presenceOf, attendanceOf,
-} from "../sitting.js";
+import { isPresiding, holdsFloor, remainingMs, timerPhase, clock, selfId } from "../sitting.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -69,10 +67,7 @@ export class SittingView {
     /** @type {RemoteAttendance} */ this.remote;
     /** @type {AmendmentsPanel} */ this.amendments;
     /** @type {HTMLElement} */ this.floorBox;
-    /** @type {HTMLElement} */ this.myMic;
-    /** @type {HTMLElement} */ this.myPresence;
-    /** @type {HTMLElement} */ this.myPresenceTitle;
-    /** @type {HTMLElement} */ this.myPresenceText;
+    /** @type {MyStatus} */ this.my;
     /** @type {FloorRequestBlock} */ this.request;
     /** @type {HTMLElement} */ this.errorText;
     /** @type {HTMLElement} */ this.errorBanner;
@@ -116,10 +111,7 @@ export class SittingView {
     this.remote = new RemoteAttendance((name, fields) => this.callbacks.command(name, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
-    this.myMic = h("p", { class: "my-mic", "data-testid": "my-mic" });
-    this.myPresence = h("p", { class: "my-presence", "data-testid": "my-presence", "aria-live": "polite", hidden: true });
-    this.myPresenceTitle = h("strong", { class: "my-presence-title" });
-    this.myPresenceText = h("span", { class: "my-presence-text" });
+    this.my = new MyStatus();
 
     // The kind chosen before a language change is kept.
     this.request = new FloorRequestBlock((name, fields) => this.callbacks.command(name, fields),
@@ -173,9 +165,9 @@ export class SittingView {
     const head = [h("h2", { class: "visually-hidden", id: "sitting-heading" }, t("sitting.title")),
       this.quorumAlarm.banner, h("div", { class: "sitting-head" }, this.stateBadge, this.currentItem)];
     const now = {
-      chair: [...head, c.fixed, this.myPresence, this.floorBox, this.errorBanner, this.remote.deskEl, this.queueSection],
-      clerk: [...head, this.floorBox, this.myMic, this.errorBanner, this.remote.deskEl],
-      other: [...head, this.remote.el, this.myPresence, this.floorBox, this.myMic, this.request.el, this.errorBanner],
+      chair: [...head, c.fixed, this.my.presence, this.floorBox, this.errorBanner, this.remote.deskEl, this.queueSection],
+      clerk: [...head, this.floorBox, this.my.mic, this.errorBanner, this.remote.deskEl],
+      other: [...head, this.remote.el, this.my.presence, this.floorBox, this.my.mic, this.request.el, this.errorBanner],
     }[who];
     const more = {
       chair: [this.ballotConsole.el, this.amendments.el, c.rollCall.el, c.signers.el, this.quorumSection,
@@ -213,8 +205,7 @@ export class SittingView {
     this.currentItem.classList.toggle("none", !current);
 
     this.renderFloor(state, online);
-    this.renderMyMic(state);
-    this.renderMyPresence(state);
+    this.my.render(state);
     this.quorumAlarm.render(state, who !== "other");
     this.record.render(state);
     this.ballotCard.render(state);
@@ -263,58 +254,6 @@ export class SittingView {
         h("strong", {}, nameWithRole(state, floor.holder_id)),
         h("span", { class: "chip kind" }, t(`speech.${floor.kind}`)));
     }
-  }
-
-  /**
-   * Whether my microphone is forwarded to the others now, in plain words.
-   * @param {State} state
-   * @returns {void}
-   */
-  renderMyMic(state) {
-    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
-    const me = selfId(state);
-    /** @type {[string, string]} */
-    let shown;
-    if (amAudible(state)) {
-      shown = state.audioMuted ? ["off", "mic.heard_but_off"] : ["live", "mic.heard"];
-    } else if (sitting.muted.includes(me)) {
-      shown = ["silent", "mic.muted_by_chair"];
-    } else if (myRequest(state)) {
-      shown = ["waiting", "mic.waiting"];
-    } else if (isMemberRole(state.self?.role) && sitting.state === "open" && !isPresiding(state)) {
-      shown = ["silent", "mic.not_heard_ask"];
-    } else {
-      shown = ["silent", "mic.not_heard"];
-    }
-    this.myMic.dataset.level = shown[0];
-    this.myMic.textContent = t(shown[1]);
-  }
-
-  /**
-   * Whether the camera analysis counts me as attending, and what to do if it does not.
-   * Only members count toward quorum; someone checked in in the chamber needs no camera.
-   * @param {State} state
-   * @returns {void}
-   */
-  renderMyPresence(state) {
-    const sitting = /** @type {NonNullable<State["sitting"]>} */ (state.sitting);
-    const me = selfId(state);
-    const presence = presenceOf(sitting, me);
-    const show = !!presence && presence !== "disconnected" && isMemberRole(state.self?.role)
-      && attendanceOf(sitting, me) !== "in_room";
-    this.myPresence.hidden = !show;
-    if (!show) return;
-    // Not counted: a heading that says so, then why and what to do. Written only when it
-    // changes, so the live region does not repeat it on every push.
-    const counted = presence === "not_alone" && attendanceOf(sitting, me) === "remote";
-    const text = t(`my_presence.${presence}${counted ? "_counted" : ""}`);
-    if (this.myPresence.dataset.text === text) return;
-    this.myPresence.dataset.text = text;
-    this.myPresence.dataset.state = presence;
-    const [title, ...rest] = presence === "present" ? [text] : text.split(/(?<=。|\. )/);
-    this.myPresenceTitle.textContent = title.trim();
-    this.myPresenceText.textContent = rest.join("").trim();
-    this.myPresence.replaceChildren(this.myPresenceTitle, rest.length ? this.myPresenceText : "");
   }
 
   /**
