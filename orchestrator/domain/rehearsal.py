@@ -1,15 +1,20 @@
-"""The rehearsal committee (模擬委員会): a full sample body to rehearse a sitting end to end.
+"""The rehearsal bodies: a committee (模擬委員会) and a plenary (模擬議会), to rehearse sittings end
+to end.
 
-Twelve members with a chair and a vice-chair, a clerk, a presenter joining from outside
-(like a CDO explaining a budget from Tokyo), and the agenda of a March regular session.
+The committee: twelve members with a chair and a vice-chair, a clerk, a presenter joining from
+outside (like a CDO explaining a budget from Tokyo), and the agenda of a March regular session.
+The plenary: another twelve under the 2023 rules for a hybrid plenary (remote members only by the
+chair's permission, for a 一般質問, not counted and not voting; members in the chamber checked in by
+the clerk), the mayor who answers, and an agenda with general questions and a bill to amend.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gikai.orchestrator.domain.agenda import AgendaItem, ItemKind
 from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, Member, Participant, Role
+from gikai.orchestrator.domain.rules import StandingRules
 
 REHEARSAL_BODY_NAME = "模擬委員会"
 REHEARSAL_MEETING_TITLE = "模擬委員会 3月定例会(リハーサル)"
@@ -61,4 +66,49 @@ def rehearsal_committee(
         Participant(sitting.id, m.name, m.reading, m.role, m.seat, m.id) for m in members
     ] + [Participant(sitting.id, name, reading, role) for name, reading, role in _OTHERS]
     agenda = [AgendaItem(sitting.id, i, title, kind) for i, (title, kind) in enumerate(_AGENDA, start=1)]
+    return body, members, sitting, participants, agenda
+
+
+REHEARSAL_PLENARY_NAME = "模擬議会"
+REHEARSAL_PLENARY_TITLE = "模擬議会 6月定例会 本会議(リハーサル)"
+_PLENARY_MEMBERS = [
+    ("大野 誠一", "おおの せいいち", Role.CHAIR),  # 議長
+    ("川村 昌子", "かわむら まさこ", Role.VICE_CHAIR),  # 副議長
+    ("石井 和也", "いしい かずや", Role.MEMBER),
+    ("森 由紀子", "もり ゆきこ", Role.MEMBER),
+    ("池田 浩二", "いけだ こうじ", Role.MEMBER),
+    ("橋本 直美", "はしもと なおみ", Role.MEMBER),
+    ("山崎 隆", "やまざき たかし", Role.MEMBER),
+    ("阿部 里美", "あべ さとみ", Role.MEMBER),
+    ("清水 健太", "しみず けんた", Role.MEMBER),
+    ("林 美穂", "はやし みほ", Role.MEMBER),
+    ("中島 勇", "なかじま いさむ", Role.MEMBER),
+    ("前田 陽子", "まえだ ようこ", Role.MEMBER),
+]
+_PLENARY_OTHERS = [
+    ("岡田 聡", "おかだ さとし", Role.CLERK),  # 議会事務局
+    ("藤井 正樹", "ふじい まさき", Role.PRESENTER),  # 町長: answers the general questions
+]
+_PLENARY_AGENDA = [
+    ("一般質問", ItemKind.GENERAL_QUESTION),
+    ("議案第10号 町税条例の一部を改正する条例", ItemKind.BILL),
+    ("議案第11号 令和8年度一般会計補正予算(第1号)", ItemKind.BILL),
+]
+# The 2023 Q&A's plenary: the rules' plenary defaults, and remote attendance only by permission.
+PLENARY_RULES = StandingRules(remote_requires_permission_in_plenary=True)
+
+
+def rehearsal_plenary(
+    now: datetime,
+) -> tuple[Body, list[Member], Meeting, list[Participant], list[AgendaItem]]:
+    """The rehearsal plenary, sitting the day after the committee (so the committee is listed first)."""
+    body = Body(REHEARSAL_PLENARY_NAME, BodyKind.PLENARY, len(_PLENARY_MEMBERS), rehearsal=True,
+                rules=PLENARY_RULES, vocabulary=[*_VOCABULARY, "議長", "副議長", "議員", "町長", "一般質問"])
+    members = [Member(body.id, name, reading, seat, role)
+               for seat, (name, reading, role) in enumerate(_PLENARY_MEMBERS, start=1)]
+    sitting = Meeting(body.id, REHEARSAL_PLENARY_TITLE, now + timedelta(days=1), place="議場・オンライン")
+    participants = [
+        Participant(sitting.id, m.name, m.reading, m.role, m.seat, m.id) for m in members
+    ] + [Participant(sitting.id, name, reading, role) for name, reading, role in _PLENARY_OTHERS]
+    agenda = [AgendaItem(sitting.id, i, title, kind) for i, (title, kind) in enumerate(_PLENARY_AGENDA, start=1)]
     return body, members, sitting, participants, agenda

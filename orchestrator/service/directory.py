@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from gikai.orchestrator.domain.errors import NotFound
 from gikai.orchestrator.domain.model import Body, Meeting, Participant, Role
-from gikai.orchestrator.domain.rehearsal import rehearsal_committee
+from gikai.orchestrator.domain.rehearsal import rehearsal_committee, rehearsal_plenary
 from gikai.orchestrator.service.unit_of_work import UnitOfWorkFactory
 
 
@@ -25,19 +25,19 @@ class Directory:
         self._units = units
 
     async def ensure_rehearsal(self, now: datetime | None = None) -> tuple[Meeting, list[Participant], bool] | None:
-        """Create the rehearsal committee when the database has no meeting at all.
+        """Create the rehearsal committee and plenary when the database has no meeting at all.
 
-        Returns the rehearsal meeting, its participants, and whether it was just created;
-        None when the database holds real meetings and no rehearsal.
+        Returns the rehearsal committee's meeting (the first rehearsal sitting), its participants,
+        and whether they were just created; None when the database holds real meetings and no
+        rehearsal. ``rehearsals`` lists every rehearsal sitting.
         """
         async with self._units() as uow:
             repo = uow.directory
             created = False
             if await repo.count_meetings() == 0:
-                body, members, meeting, participants, agenda = rehearsal_committee(
-                    now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-                )
-                await repo.add_committee(body, members, meeting, participants, agenda)
+                at = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+                for made in (rehearsal_committee(at), rehearsal_plenary(at)):
+                    await repo.add_committee(*made)
                 await uow.commit()
                 created = True
             meetings = await repo.rehearsal_meetings()
@@ -45,6 +45,11 @@ class Directory:
                 return None
             meeting = meetings[0]
             return meeting, await repo.participants(meeting.id), created
+
+    async def rehearsals(self) -> list[tuple[Meeting, list[Participant]]]:
+        """Every rehearsal sitting (the committee first, then the plenary) with its participants."""
+        async with self._units() as uow:
+            return [(m, await uow.directory.participants(m.id)) for m in await uow.directory.rehearsal_meetings()]
 
     async def seat(self, participant_id: str) -> Seat:
         async with self._units() as uow:

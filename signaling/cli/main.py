@@ -29,6 +29,7 @@ ROLE_LABELS = {
     Role.CHAIR: "委員長", Role.VICE_CHAIR: "副委員長", Role.MEMBER: "委員", Role.CLERK: "事務局",
     Role.PRESENTER: "説明員", Role.EXPERT: "参考人", Role.OBSERVER: "傍聴",
 }
+PLENARY_LABELS = {Role.CHAIR: "議長", Role.VICE_CHAIR: "副議長", Role.MEMBER: "議員", Role.PRESENTER: "町長(答弁)"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +129,12 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
             print(f"  {ROLE_LABELS[p.role]} {p.name}: {link}", flush=True)
         print(f"public gallery (傍聴席): {base}/gallery/{meeting.id}", flush=True)
         print(f"caption screen (字幕): {base}/captions/{meeting.id}", flush=True)
+        for plenary, people in (await app[DIRECTORY].rehearsals())[1:]:
+            print(f"rehearsal meeting {plenary.title} ({note}); join links, one per person:", flush=True)
+            for p in people:
+                link = f"{base}/join#{app[TOKENS].issue(p.id)}"
+                print(f"  {PLENARY_LABELS.get(p.role, ROLE_LABELS[p.role])} {p.name}: {link}", flush=True)
+            print(f"chamber display (議場モニター): {base}/display/{plenary.id}", flush=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
