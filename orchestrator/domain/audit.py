@@ -26,7 +26,7 @@ from gikai.orchestrator.domain.amendments import (
 from gikai.orchestrator.domain.errors import DomainError
 from gikai.orchestrator.domain.events import QUORUM_DECISIONS, Entry
 from gikai.orchestrator.domain.ledger import Problem
-from gikai.orchestrator.domain.sitting_amendments import item_votes_of
+from gikai.orchestrator.domain.sitting_amendments import is_motion, item_votes_of
 from gikai.orchestrator.domain.voting import Majority, Outcome, outcome_of
 
 CHOICES = ("yes", "no", "abstain")
@@ -129,7 +129,7 @@ class Auditor:
         """Replays the item's amendments and targeted ballots; a ballot out of the rules' order,
         or an item result that does not follow from its ballots, is named."""
         try:
-            if name == Entry.BALLOT_OPENED and data.get("target"):
+            if name == Entry.BALLOT_OPENED and data.get("target") and not is_motion(str(data["target"])):
                 if not item_id:
                     raise _Bad("a ballot on an item's amendment or original without its item")
                 target = parse_target(str(data["target"]))

@@ -80,6 +80,7 @@ class Entry(enum.StrEnum):
     # is published the item's result follows (``item_decided`` with ``by_ballots``)
     AMENDMENT_MOVED = "amendment_moved"
     AMENDMENTS_ARRANGED = "amendments_arranged"
+    MOTION_MOVED = "motion_moved"  # 動議 (休憩, 閉議, 延会); a ballot on it carries target motion:<id>
     # -- the minutes (service/transcripts.py): the clerk finalised the speeches' texts; the entry
     # carries the sha256 of their canonical form (domain/transcript.py ``texts_digest``)
     MINUTES_FINALISED = "minutes_finalised"

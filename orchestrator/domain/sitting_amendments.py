@@ -18,14 +18,17 @@ from gikai.orchestrator.domain.agenda import ItemState
 from gikai.orchestrator.domain.amendments import (
     Amendment,
     ItemVotes,
+    MotionKind,
+    ProceduralMotion,
     VoteTarget,
     item_result,
     move_amendment,
+    move_motion,
     next_vote,
     parse_target,
     target_text,
 )
-from gikai.orchestrator.domain.errors import VoteOrderNotAllowed
+from gikai.orchestrator.domain.errors import NotFound, VoteOrderNotAllowed
 from gikai.orchestrator.domain.events import Entry, Event
 from gikai.orchestrator.domain.sitting_state import SittingState
 from gikai.orchestrator.domain.voting import Outcome
@@ -56,6 +59,32 @@ class SittingAmendments(SittingState):
             return []
         self.item_votes[item_id] = arranged
         return [Event(Entry.AMENDMENTS_ARRANGED, now, actor, {"order": list(order)}, item_id)]
+
+    # -- procedural motions (動議: 休憩, 閉議, 延会), each put to a vote of its own --------------
+    def move_procedural_motion(self, actor: str, kind: str, mover_id: str, supporters: Sequence[str],
+                               now: datetime) -> list[Event]:
+        self._require_open()
+        if actor != mover_id:
+            self._require_clerk_or_chair(actor)
+        members = {p.id for p in self.participants.values() if p.role.is_member and p.id not in self.removed}
+        motion = move_motion(kind, mover_id, supporters, members, self.rules, self.plenary, now)
+        self.motions[motion.id] = motion
+        return [Event(Entry.MOTION_MOVED, now, actor, {
+            "motion_id": motion.id, "kind": motion.kind.value, "mover_id": mover_id,
+            "supporters": list(motion.supporters)})]
+
+    def motion_target(self, motion_id: str) -> ProceduralMotion:
+        """A motion to put to the vote: moved, and not voted on yet."""
+        motion = self.motions.get(motion_id)
+        if motion is None:
+            raise NotFound(f"motion {motion_id}")
+        if motion_id in self.motion_outcomes:
+            raise VoteOrderNotAllowed("this motion has been voted on")
+        return motion
+
+    def motion_result(self, motion_id: str, outcome: Outcome) -> None:
+        """A published ballot on the motion (its result is that ballot's entry)."""
+        self.motion_outcomes[motion_id] = outcome
 
     def votes_on(self, item_id: str) -> ItemVotes:
         return self.item_votes.get(item_id) or ItemVotes(item_id)
@@ -98,7 +127,7 @@ def item_votes_of(entries: Iterable[tuple[str, datetime, Mapping[str, Any], str 
             votes[item_id] = votes.get(item_id, ItemVotes(item_id)).add(amendment)
         elif name == Entry.AMENDMENTS_ARRANGED and item_id:
             votes[item_id] = votes.get(item_id, ItemVotes(item_id)).arrange(list(d["order"]))
-        elif name == Entry.BALLOT_OPENED and item_id and d.get("target"):
+        elif name == Entry.BALLOT_OPENED and item_id and d.get("target") and not is_motion(str(d["target"])):
             targets[str(d["ballot_id"])] = (item_id, parse_target(str(d["target"])))
         elif name == Entry.RESULT_PUBLISHED and str(d.get("ballot_id")) in targets:
             on, target = targets.pop(str(d["ballot_id"]))
@@ -107,3 +136,30 @@ def item_votes_of(entries: Iterable[tuple[str, datetime, Mapping[str, Any], str 
 
 
 AMENDMENT_ENTRIES = (Entry.AMENDMENT_MOVED, Entry.AMENDMENTS_ARRANGED, Entry.BALLOT_OPENED, Entry.RESULT_PUBLISHED)
+
+
+MOTION_PREFIX = "motion:"
+
+
+def is_motion(target: str) -> bool:
+    return target.startswith(MOTION_PREFIX)
+
+
+def motions_of(entries: Iterable[tuple[str, datetime, Mapping[str, Any]]],
+               ) -> tuple[dict[str, ProceduralMotion], dict[str, Outcome]]:
+    """Replay the procedural motions moved and the published results of the ballots on them."""
+    motions: dict[str, ProceduralMotion] = {}
+    outcomes: dict[str, Outcome] = {}
+    on: dict[str, str] = {}  # ballot -> motion
+    for name, at, d in entries:
+        if name == Entry.MOTION_MOVED:
+            motions[str(d["motion_id"])] = ProceduralMotion(MotionKind(d["kind"]), str(d["mover_id"]),
+                                                            tuple(d.get("supporters", ())), at, str(d["motion_id"]))
+        elif name == Entry.BALLOT_OPENED and is_motion(str(d.get("target", ""))):
+            on[str(d["ballot_id"])] = str(d["target"])[len(MOTION_PREFIX):]
+        elif name == Entry.RESULT_PUBLISHED and str(d.get("ballot_id")) in on:
+            outcomes[on.pop(str(d["ballot_id"]))] = Outcome(d["outcome"])
+    return motions, outcomes
+
+
+MOTION_ENTRIES = (Entry.MOTION_MOVED, Entry.BALLOT_OPENED, Entry.RESULT_PUBLISHED)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gikai.orchestrator.domain.agenda import Agenda
-from gikai.orchestrator.domain.amendments import ItemVotes
+from gikai.orchestrator.domain.amendments import ItemVotes, ProceduralMotion
 from gikai.orchestrator.domain.attendance import Attendance, Mode, QuorumStatus, quorum_status
 from gikai.orchestrator.domain.errors import (
     MeetingAdjourned,
@@ -32,6 +32,7 @@ from gikai.orchestrator.domain.model import Body, BodyKind, Meeting, MeetingStat
 from gikai.orchestrator.domain.presence import Presence, PresenceTracker
 from gikai.orchestrator.domain.remote_permission import ApplicationState, RemoteApplications
 from gikai.orchestrator.domain.rules import StandingRules
+from gikai.orchestrator.domain.voting import Outcome
 
 if TYPE_CHECKING:
     from gikai.orchestrator.domain.sitting_rollcall import RollCall
@@ -67,6 +68,9 @@ class SittingState:
     minutes_signers: Signers | None = None
     # Each item's amendments and the outcomes of the ballots on them (sitting_amendments.py).
     item_votes: dict[str, ItemVotes] = field(default_factory=dict)
+    # Procedural motions (動議) moved, and the outcomes of the ballots on them.
+    motions: dict[str, ProceduralMotion] = field(default_factory=dict)
+    motion_outcomes: dict[str, Outcome] = field(default_factory=dict)
     # The roll call of remote members (sitting_rollcall.py; None: none called yet).
     roll_call: RollCall | None = None
     # Remote attendance by the chair's permission (sitting_remote.py); None until the first

@@ -14,7 +14,12 @@ from gikai.orchestrator.domain.floor import FloorRequest, SpeakerQueue
 from gikai.orchestrator.domain.minutes_signatures import Signers
 from gikai.orchestrator.domain.rules import SpeechKind
 from gikai.orchestrator.domain.sitting import AudioMode, Event, Sitting
-from gikai.orchestrator.domain.sitting_amendments import AMENDMENT_ENTRIES, item_votes_of
+from gikai.orchestrator.domain.sitting_amendments import (
+    AMENDMENT_ENTRIES,
+    MOTION_ENTRIES,
+    item_votes_of,
+    motions_of,
+)
 from gikai.orchestrator.domain.sitting_remote import REMOTE_ENTRIES, rebuild_remote
 from gikai.orchestrator.domain.sitting_rollcall import ROLL_CALL_ENTRIES, roll_call_of
 from gikai.orchestrator.persistence.directory import DirectoryRepository, meeting_of
@@ -81,6 +86,8 @@ class SittingRepository:
             elif name == Entry.MINUTES_SIGNERS_NAMED:
                 sitting.minutes_signers = Signers(tuple(data.get("presiding", ())), tuple(data.get("named", ())))
         sitting.item_votes = item_votes_of(await self._record.item_entries(meeting_id, AMENDMENT_ENTRIES))
+        sitting.motions, sitting.motion_outcomes = motions_of(await self._record.named_entries(meeting_id,
+                                                                                               MOTION_ENTRIES))
         sitting.roll_call = roll_call_of(await self._record.named_entries(meeting_id, ROLL_CALL_ENTRIES))
         # Remote attendance applications and decisions: the record is their only store.
         rebuild_remote(sitting, await self._record.named_entries_with_actor(meeting_id, REMOTE_ENTRIES))

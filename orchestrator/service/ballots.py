@@ -22,12 +22,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from gikai.orchestrator.domain.amendments import VoteTarget, parse_target, target_text
+from gikai.orchestrator.domain.amendments import parse_target, target_text
 from gikai.orchestrator.domain.attendance import Mode
 from gikai.orchestrator.domain.errors import BallotInProgress, DomainError, NotChair, NotFound, WrongMeetingState
 from gikai.orchestrator.domain.events import Entry
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Event, Sitting
+from gikai.orchestrator.domain.sitting_amendments import MOTION_PREFIX, is_motion
 from gikai.orchestrator.domain.voting import (
     Ballot,
     BallotAlreadyOpen,
@@ -139,7 +140,9 @@ class BallotService:
             )
             current = sitting.agenda.current
             targeted = {}
-            if target:
+            if is_motion(target):
+                targeted = {"target": MOTION_PREFIX + sitting.motion_target(target[len(MOTION_PREFIX):]).id}
+            elif target:
                 if current is None:
                     raise WrongMeetingState("take up the item first")
                 targeted = {"target": target_text(sitting.vote_target(current.id, target))}
@@ -204,9 +207,13 @@ class BallotService:
             async with self._units() as uow:
                 target = await self._target_of(uow, meeting_id, ballot)
                 draft, decided = sitting, []
-                if target is not None and ballot.agenda_item_id is not None:
+                if is_motion(target):
                     draft = copy.deepcopy(sitting)
-                    decided = draft.ballot_result(ballot.agenda_item_id, target, tally.outcome, now, actor)
+                    draft.motion_result(target[len(MOTION_PREFIX):], tally.outcome)
+                elif target and ballot.agenda_item_id is not None:
+                    draft = copy.deepcopy(sitting)
+                    decided = draft.ballot_result(ballot.agenda_item_id, parse_target(target), tally.outcome, now,
+                                                  actor)
                 await uow.ballots.save(ballot)
                 await uow.record.append(meeting_id, [Event(Entry.RESULT_PUBLISHED, now, actor, data)],
                                         self._signer.sign)
@@ -222,12 +229,13 @@ class BallotService:
         return tally
 
     @staticmethod
-    async def _target_of(uow: UnitOfWork, meeting_id: str, ballot: Ballot) -> VoteTarget | None:
-        """What of its item the ballot decides, as its opening entry says (None: a plain motion)."""
+    async def _target_of(uow: UnitOfWork, meeting_id: str, ballot: Ballot) -> str:
+        """What the ballot decides, as its opening entry says: a part of its item (amendments.py
+        ``parse_target``), ``motion:<id>``, or "" (a motion that decides nothing by itself)."""
         for name, _, data in await uow.record.named_entries(meeting_id, [Entry.BALLOT_OPENED]):
             if name == Entry.BALLOT_OPENED and data.get("ballot_id") == ballot.id and data.get("target"):
-                return parse_target(str(data["target"]))
-        return None
+                return str(data["target"])
+        return ""
 
     async def _save(self, uow: UnitOfWork, ballot: Ballot, event: Event, before: Sequence[Event] = ()) -> None:
         """Commit the ballot as changed with its entry (after ``before``); it becomes the one kept.

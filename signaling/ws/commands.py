@@ -38,6 +38,7 @@ def bind(name: str, actor: str, a: dict[str, Any]) -> Callable[[Sitting, datetim
         "move_amendment": lambda s, now: s.move_amendment(
             actor, a["item_id"], a["mover_id"], a["original"], a["text"], a["supporters"], now),
         "arrange_amendments": lambda s, now: s.arrange_amendments(actor, a["item_id"], a["order"], now),
+        "move_motion": lambda s, now: s.move_procedural_motion(actor, a["kind"], a["mover_id"], a["supporters"], now),
         "start_roll_call": lambda s, now: s.start_roll_call(actor, now),
         "answer_roll_call": lambda s, now: s.answer_roll_call(actor, now),
         "confirm_identity": lambda s, now: s.confirm_identity(actor, a["participant_id"], a["confirmed"], now),

@@ -170,6 +170,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "name_minutes_signers": {"members": list},
     "move_amendment": {"item_id": str, "mover_id": str, "original": str, "text": str, "supporters": list},
     "arrange_amendments": {"item_id": str, "order": list},
+    "move_motion": {"kind": str, "mover_id": str, "supporters": list},
     "start_roll_call": {}, "answer_roll_call": {}, "end_roll_call": {},
     "confirm_identity": {"participant_id": str, "confirmed": bool},
     # remote attendance by the chair's permission (reason: remote_permission.RemoteReason's values)

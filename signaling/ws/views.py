@@ -69,6 +69,9 @@ def sitting_view(s: Sitting, now: datetime) -> dict[str, Any]:
         "audible": sorted(s.audible()),
         "recording": s.recording(),
         "amendments": amendments_view(s),
+        "motions": [{"id": m.id, "kind": m.kind.value, "mover_id": m.mover_id, "supporters": list(m.supporters),
+                     "outcome": s.motion_outcomes[m.id].value if m.id in s.motion_outcomes else None}
+                    for m in sorted(s.motions.values(), key=lambda m: m.moved_at)],
         "roll_call": None if s.roll_call is None else {
             "order": list(s.roll_call.order), "current": s.roll_call.current, "answered": sorted(s.roll_call.answered),
             "confirmed": dict(s.roll_call.confirmed), "ended": s.roll_call.ended},

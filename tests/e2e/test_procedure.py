@@ -5,6 +5,8 @@ Roll call: the chair starts it; each remote member in seat order is shown large 
 member A (a page) answers with the big button, the chair confirms; the rest answer over their
 sockets; the chair ends it early, and the record keeps each confirmation with the presence then.
 
+Motions: a 休憩の動議 received with its supporter and put to a ballot of its own.
+
 Amendments: the chair receives an amendment handed
 in by a member (mover, supporter, the original's words and the new), everyone sees what it
 changes (struck out / added), the console offers the votes in the 会議規則's order — the amendment
@@ -136,3 +138,32 @@ def test_an_amendment_is_voted_first_and_the_item_result_follows(sitting: dict[s
     assert (item["state"], item["result"]) == ("decided", "否決")
     section.scroll_into_view_if_needed()
     chair.screenshot(path=str(artifacts / "e2e-amendments-decided-1024x768.png"))
+
+
+def test_a_procedural_motion_is_received_and_put_to_a_ballot_of_its_own(sitting: dict[str, Any], artifacts: Path) -> None:
+    chair, a, ids = sitting["chair"], sitting["a"], sitting["ids"]
+    chair.get_by_test_id("motion-receive").scroll_into_view_if_needed()
+    chair.get_by_test_id("motion-receive").click()
+    dialog = chair.get_by_test_id("amendment-dialog")
+    dialog.get_by_test_id("motion-kind").select_option("recess")
+    dialog.get_by_test_id("amendment-mover").select_option(ids[2])
+    dialog.locator(f"[data-testid=amendment-supporter][value='{ids[3]}']").check()
+    dialog.get_by_test_id("amendment-dialog-confirm").click()
+    motion = chair.get_by_test_id("motion")
+    wait_for("the motion listed", lambda: motion.count() == 1 and "休憩の動議" in motion.inner_text())
+    wait_for("the members see it", lambda: a.get_by_test_id("motion").count() == 1)
+    chair.get_by_test_id("motion-vote").click()
+    chair.get_by_test_id("ballot-dialog").get_by_test_id("ballot-dialog-confirm").click()
+    wait_for("the ballot open", lambda: chair.get_by_test_id("ballot-close").is_visible())
+    assert chair.evaluate("window.gikai.state.ballot.motion") == "休憩の動議"
+    chair.get_by_test_id("ballot-close").click()
+    chair.get_by_test_id("dialog-confirm").click()
+    wait_for("the tie to break", lambda: chair.get_by_test_id("tie-no").is_visible())
+    chair.get_by_test_id("tie-no").click()
+    chair.get_by_test_id("dialog").get_by_test_id("dialog-confirm").click()
+    wait_for("公表 offered", lambda: chair.get_by_test_id("ballot-publish").is_visible())
+    chair.get_by_test_id("ballot-publish").click()
+    wait_for("the motion rejected", lambda: motion.get_attribute("data-outcome") == "rejected")
+    assert chair.get_by_test_id("motion-vote").count() == 0, "a motion is voted on once"
+    motion.scroll_into_view_if_needed()
+    chair.screenshot(path=str(artifacts / "e2e-motion-decided-1024x768.png"))

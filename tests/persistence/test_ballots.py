@@ -5,6 +5,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from gikai.orchestrator.domain.audit import audit
+from gikai.orchestrator.domain.errors import VoteOrderNotAllowed
 from gikai.orchestrator.domain.voting import (
     AlreadyVoted,
     BallotKind,
@@ -187,9 +189,6 @@ async def test_an_amended_item_is_decided_by_its_ballots_and_survives_a_restart(
     """A 修正案 moved with a supporter, voted first and adopted, then the original less the
     amended parts: the item is 修正可決 in the same commit as the last result, the order and the
     result are on the record (the audit agrees), and a new service reads it all back."""
-    from gikai.orchestrator.domain.audit import audit
-    from gikai.orchestrator.domain.errors import VoteOrderNotAllowed
-
     service, meeting_id, chair, vice, members = await opened_sitting(database)
     ballots = ballot_service(database.unit_of_work, service)
     item = (await service.get(meeting_id)).agenda.items[0].id
@@ -226,3 +225,23 @@ async def test_an_amended_item_is_decided_by_its_ballots_and_survives_a_restart(
     assert restored.agenda.items[0].result == "修正可決"
     assert [a.id for a in restored.votes_on(item).amendments] == [amendment]
     assert len(restored.votes_on(item).outcomes) == 2
+
+
+async def test_a_procedural_motion_is_put_to_a_ballot_of_its_own_and_survives_a_restart(database):
+    service, meeting_id, chair, _vice, members = await opened_sitting(database)
+    ballots = ballot_service(database.unit_of_work, service)
+    [moved] = await service.execute(meeting_id, lambda s, now: s.move_procedural_motion(
+        chair, "recess", members[0], [members[1]], now))
+    motion = moved.data["motion_id"]
+    ballot = await ballots.open(meeting_id, chair, "休憩の動議", target=f"motion:{motion}")
+    for m in members[:4]:
+        await ballots.cast(meeting_id, ballot.id, m, Choice.YES)
+    await ballots.close(meeting_id, ballot.id, chair)
+    assert (await ballots.publish(meeting_id, ballot.id, chair)).outcome is Outcome.ADOPTED
+    assert (await service.get(meeting_id)).motion_outcomes == {motion: Outcome.ADOPTED}
+    assert audit((await service.export_record(meeting_id))["entries"])[0] is None
+    with pytest.raises(VoteOrderNotAllowed):
+        await ballots.open(meeting_id, chair, "休憩の動議", target=f"motion:{motion}")
+    again = SittingService(database.unit_of_work, Recorder(), Recorder(), Clock())
+    restored = await again.get(meeting_id)
+    assert list(restored.motions) == [motion] and restored.motion_outcomes == {motion: Outcome.ADOPTED}

@@ -229,6 +229,8 @@ ROWS: tuple[Row, ...] = (
         original=fixed("100分の5"), text=fixed("100分の3")), item_taken_up),
     Row("command arrange_amendments", "the item under deliberation (its amendments, none here)", command(
         "arrange_amendments", item_id=lambda c, a: c.item_id, order=fixed([])), item_taken_up),
+    Row("command move_motion", "a 休憩の動議 moved by m4 with m5", command(
+        "move_motion", kind=fixed("recess"), mover_id=person("m4"), supporters=lambda c, a: [c.ids["m5"]])),
     Row("command start_roll_call", "the members attending remotely", command("start_roll_call")),
     Row("command end_roll_call", "a roll call under way", command("end_roll_call"), roll_call_started),
     Row("command name_minutes_signers", "two members (会議録署名議員)", command(

@@ -29,7 +29,7 @@ MEMBER_TYPES = ["join", "answer", "refuse_offer", "media_state", "ping", "leave"
 COMMANDS = ["open", "recess", "resume", "take_up", "decide", "request_floor", "withdraw_request", "grant", "deny",
             "call", "end_speech", "extend", "reorder", "audio_mode", "mute", "check_in", "check_out", "recording",
             "name_minutes_signers", "move_amendment", "arrange_amendments", "start_roll_call", "answer_roll_call",
-            "confirm_identity", "end_roll_call", "remote_apply", "remote_permit", "remote_refuse"]
+            "confirm_identity", "end_roll_call", "remote_apply", "remote_permit", "remote_refuse", "move_motion"]
 FIELDS = ["token", "meeting_id", "sdp", "revision", "audio_muted", "video_muted", "frames_decoded", "action",
           "motion", "kind", "majority", "abstain_allowed", "ballot_id", "choice", "ceremony", "credential",
           "document_id", "page", "x", "y", "item_id", "result", "request_id", "participant_id", "seconds",

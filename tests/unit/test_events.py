@@ -27,7 +27,7 @@ RECORDED = [
     "tie_decided_by_chair", "result_published",
     "document_added", "document_removed", "minutes_finalised",
     "minutes_signers_named", "minutes_signed", "amendment_moved", "amendments_arranged",
-    "roll_call_started", "roll_call_answered", "identity_confirmed", "roll_call_ended",
+    "roll_call_started", "roll_call_answered", "identity_confirmed", "roll_call_ended", "motion_moved",
     # remote attendance by the chair's permission
     "remote_attendance_applied", "remote_attendance_permitted", "remote_attendance_refused",
     "remote_application_rejected",

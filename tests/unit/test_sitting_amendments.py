@@ -20,7 +20,7 @@ from gikai.orchestrator.domain.errors import (
     WrongMeetingState,
 )
 from gikai.orchestrator.domain.events import Entry, Event
-from gikai.orchestrator.domain.sitting_amendments import item_votes_of
+from gikai.orchestrator.domain.sitting_amendments import item_votes_of, motions_of
 from gikai.orchestrator.domain.voting import Outcome
 from tests.unit.test_audit import _e, record  # noqa: F401  (the fixture)
 from tests.unit.test_sitting import at, make, opened
@@ -169,3 +169,25 @@ def test_the_audit_names_a_ballot_out_of_order_and_a_result_that_does_not_follow
                       ("原案可決", "adopted_as_proposed"))
     problem, _ = audit(typed)
     assert problem is not None and "does not follow from its ballots" in problem.reason
+
+
+def test_a_procedural_motion_is_moved_with_its_supporter_and_voted_once():
+    s, _ = taken_up()
+    [moved] = s.move_procedural_motion("m3", "recess", "m3", ["m4"], at(3))
+    assert moved.name == Entry.MOTION_MOVED and moved.data["kind"] == "recess"
+    motion = moved.data["motion_id"]
+    assert s.motion_target(motion).mover_id == "m3"
+    s.motion_result(motion, Outcome.ADOPTED)
+    with pytest.raises(VoteOrderNotAllowed):
+        s.motion_target(motion)
+    with pytest.raises(InvalidArgument):
+        s.move_procedural_motion("m3", "dissolve", "m3", ["m4"], at(4))
+    with pytest.raises(NotEnoughSupporters):
+        s.move_procedural_motion("m3", "close", "m3", [], at(4))
+    with pytest.raises(NotAllowed):
+        s.move_procedural_motion("m5", "close", "m3", ["m4"], at(4))
+    opened = Event(Entry.BALLOT_OPENED, at(5), "chair", {"ballot_id": "b9", "target": f"motion:{motion}"}, None)
+    published = Event(Entry.RESULT_PUBLISHED, at(6), "chair", {"ballot_id": "b9", "outcome": "adopted"}, None)
+    motions, outcomes = motions_of((e.name, e.at, e.data) for e in [moved, opened, published])
+    assert list(motions) == [motion] and outcomes == {motion: Outcome.ADOPTED}
+    assert item_votes_of(_as_entries([moved, opened, published])) == {}, "a motion is no part of an item's votes"

@@ -42,6 +42,7 @@ const FATAL_JOIN_CODES = new Set(["invalid_token", "not_logged_in", "not_a_parti
  *   presence?: Record<string, {state: string, faces: number, voice: boolean}>,
  *   minutes_signers?: {count: number, named: string[]|null},
  *   amendments?: Record<string, import("./views/amendments.js").ItemVotesView>,
+ *   motions?: import("./views/motions.js").MotionView[],
  *   roll_call?: {order: string[], current: string|null, answered: string[], confirmed: Record<string, boolean>,
  *     ended: boolean}|null,
  *   remote?: RemoteState, server_now: number}} Sitting

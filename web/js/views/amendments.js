@@ -147,51 +147,88 @@ export class AmendmentsPanel {
 }
 
 /**
- * The amendment as handed in: who moved it, who supports it, the original's words and the new.
+ * Who moves a motion and who supports it, as fields of a dialog: the mover as a choice, the
+ * supporters as check boxes (the mover is never their own supporter).
  * @param {{id: string, label: string}[]} members
- * @returns {Promise<{mover_id: string, supporters: string[], original: string, text: string} | null>}
+ * @returns {{nodes: Node[], read: () => {mover_id: string, supporters: string[]} | null, focus: () => void}}
  */
-function amendmentDialog(members) {
-  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
-  const mover = h("select", { id: "amendment-mover", class: "select", "data-testid": "amendment-mover" },
+export function moverFields(members) {
+  const mover = h("select", { id: "motion-mover", class: "select", "data-testid": "amendment-mover" },
     new Option(t("amendments.dialog.choose"), ""), ...members.map((m) => new Option(m.label, m.id)));
   const supporters = members.map((m) => h("label", { class: "check-row" },
     h("input", { type: "checkbox", value: m.id, "data-testid": "amendment-supporter" }), h("span", {}, m.label)));
-  const original = h("textarea", { id: "amendment-original", class: "text-input", rows: 3, maxlength: 20000,
-    "data-testid": "amendment-original" });
-  const text = h("textarea", { id: "amendment-text", class: "text-input", rows: 3, maxlength: 20000,
-    "data-testid": "amendment-text" });
+  return {
+    nodes: [
+      h("label", { class: "field", for: "motion-mover" }, h("span", {}, t("amendments.dialog.mover")), mover),
+      h("fieldset", { class: "field supporter-list" }, h("legend", {}, t("amendments.dialog.supporters")), ...supporters),
+    ],
+    read: () => {
+      if (!mover.value) return null;
+      const chosen = supporters.map((l) => /** @type {HTMLInputElement} */ (l.querySelector("input")))
+        .filter((i) => i.checked && i.value !== mover.value).map((i) => i.value);
+      return { mover_id: mover.value, supporters: chosen };
+    },
+    focus: () => mover.focus(),
+  };
+}
+
+/**
+ * A modal dialog of fields with 取消 and a confirm button; resolves with what ``read`` gives
+ * (null when cancelled; ``read`` returning null keeps the dialog open).
+ * @template T
+ * @param {string} title
+ * @param {Node[]} fields
+ * @param {string} confirmLabel
+ * @param {() => T | null} read
+ * @param {() => void} focus
+ * @returns {Promise<T | null>}
+ */
+export function formDialog(title, fields, confirmLabel, read, focus) {
+  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   const dialog = h("dialog", { class: "confirm amendment-dialog", "data-testid": "amendment-dialog",
-    "aria-labelledby": "amendment-dialog-title" });
+    "aria-labelledby": "form-dialog-title" });
   return new Promise((resolve) => {
-    /** @param {{mover_id: string, supporters: string[], original: string, text: string} | null} result */
+    /** @param {T | null} result */
     const finish = (result) => {
       dialog.close();
       dialog.remove();
       opener?.focus?.({ preventScroll: true });
       resolve(result);
     };
-    const confirm = button(t("amendments.dialog.confirm"), "amendment-dialog-confirm", () => {
-      if (!mover.value) return mover.focus();
-      if (!text.value.trim()) return text.focus();
-      const chosen = supporters.map((l) => /** @type {HTMLInputElement} */ (l.querySelector("input")))
-        .filter((i) => i.checked && i.value !== mover.value).map((i) => i.value);
-      finish({ mover_id: mover.value, supporters: chosen, original: original.value.trim(), text: text.value.trim() });
+    const confirm = button(confirmLabel, "amendment-dialog-confirm", () => {
+      const result = read();
+      if (result !== null) finish(result);
     }, { kind: "primary" });
-    dialog.append(
-      h("h2", { id: "amendment-dialog-title" }, t("amendments.dialog.title")),
-      h("label", { class: "field", for: "amendment-mover" }, h("span", {}, t("amendments.dialog.mover")), mover),
-      h("fieldset", { class: "field supporter-list" }, h("legend", {}, t("amendments.dialog.supporters")), ...supporters),
-      h("label", { class: "field", for: "amendment-original" }, h("span", {}, t("amendments.dialog.original")), original),
-      h("label", { class: "field", for: "amendment-text" }, h("span", {}, t("amendments.dialog.text")), text),
-      h("div", { class: "dialog-buttons" }, button(t("common.cancel"), "dialog-cancel", () => finish(null)), confirm),
-    );
+    dialog.append(h("h2", { id: "form-dialog-title" }, title), ...fields,
+      h("div", { class: "dialog-buttons" }, button(t("common.cancel"), "dialog-cancel", () => finish(null)), confirm));
     dialog.addEventListener("cancel", (event) => {
       event.preventDefault();
       finish(null);
     });
     document.body.append(dialog);
     dialog.showModal();
-    mover.focus();
+    focus();
   });
+}
+
+/**
+ * The amendment as handed in: who moved it, who supports it, the original's words and the new.
+ * @param {{id: string, label: string}[]} members
+ * @returns {Promise<{mover_id: string, supporters: string[], original: string, text: string} | null>}
+ */
+function amendmentDialog(members) {
+  const who = moverFields(members);
+  const original = h("textarea", { id: "amendment-original", class: "text-input", rows: 3, maxlength: 20000,
+    "data-testid": "amendment-original" });
+  const text = h("textarea", { id: "amendment-text", class: "text-input", rows: 3, maxlength: 20000,
+    "data-testid": "amendment-text" });
+  return formDialog(t("amendments.dialog.title"), [...who.nodes,
+    h("label", { class: "field", for: "amendment-original" }, h("span", {}, t("amendments.dialog.original")), original),
+    h("label", { class: "field", for: "amendment-text" }, h("span", {}, t("amendments.dialog.text")), text),
+  ], t("amendments.dialog.confirm"), () => {
+    const moved = who.read();
+    if (!moved) return (who.focus(), null);
+    if (!text.value.trim()) return (text.focus(), null);
+    return { ...moved, original: original.value.trim(), text: text.value.trim() };
+  }, who.focus);
 }

@@ -12,6 +12,7 @@ import { AttendanceRecord } from "./record.js";
 import { BallotCard } from "./ballot.js";
 import { BallotConsole } from "./ballotconsole.js";
 import { AmendmentsPanel } from "./amendments.js";
+import { MotionsPanel } from "./motions.js";
 import { MyStatus } from "./mystatus.js";
 import { FloorRequestBlock } from "./request.js";
 import { RemoteAttendance } from "./remote.js";
@@ -66,6 +67,7 @@ export class SittingView {
     /** @type {BallotConsole} */ this.ballotConsole;
     /** @type {RemoteAttendance} */ this.remote;
     /** @type {AmendmentsPanel} */ this.amendments;
+    /** @type {MotionsPanel} */ this.motions;
     /** @type {HTMLElement} */ this.floorBox;
     /** @type {MyStatus} */ this.my;
     /** @type {FloorRequestBlock} */ this.request;
@@ -108,6 +110,7 @@ export class SittingView {
     this.ballotCard = new BallotCard((ballotId) => this.callbacks.showResult(ballotId));
     this.ballotConsole = new BallotConsole((action, fields) => this.callbacks.ballot(action, fields));
     this.amendments = new AmendmentsPanel(this.callbacks.command, (action, fields) => this.callbacks.ballot(action, fields));
+    this.motions = new MotionsPanel(this.callbacks.command, (action, fields) => this.callbacks.ballot(action, fields));
     this.remote = new RemoteAttendance((name, fields) => this.callbacks.command(name, fields));
     this.floorBox = h("div", { class: "floor-box", "data-testid": "floor" },
       this.floorWho, this.floorTimer, this.endOwn, this.chair.floorControls);
@@ -170,11 +173,11 @@ export class SittingView {
       other: [...head, this.remote.el, this.my.presence, this.floorBox, this.my.mic, this.request.el, this.errorBanner],
     }[who];
     const more = {
-      chair: [this.ballotConsole.el, this.amendments.el, c.rollCall.el, c.signers.el, this.quorumSection,
+      chair: [this.ballotConsole.el, this.amendments.el, this.motions.el, c.rollCall.el, c.signers.el, this.quorumSection,
         this.agendaSection, c.callSection, c.audioSection, this.rosterSection, this.record.el],
-      clerk: [this.ballotConsole.el, this.amendments.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
+      clerk: [this.ballotConsole.el, this.amendments.el, this.motions.el, this.quorumSection, this.rosterSection, this.record.el, this.queueSection,
         this.agendaSection],
-      other: [this.ballotCard.el, this.queueSection, this.amendments.el, this.agendaSection, this.record.el],
+      other: [this.ballotCard.el, this.queueSection, this.amendments.el, this.motions.el, this.agendaSection, this.record.el],
     }[who];
     this.chimeButton.hidden = who !== "chair";
     this.now.replaceChildren(...now);
@@ -211,6 +214,7 @@ export class SittingView {
     this.ballotCard.render(state);
     if (who !== "other") this.ballotConsole.render(state, presiding);
     this.amendments.render(state, who);
+    this.motions.render(state, who);
     this.request.render(state, presiding, online);
     this.remote.render(state, who, online);
     this.chair.fixed.hidden = !presiding;
