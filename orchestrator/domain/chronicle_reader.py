@@ -150,6 +150,11 @@ class RecordReader:
     def participant_removed(self, at: datetime, e: Mapping[str, Any], d: Mapping[str, Any]) -> None:
         self.notes.append(Note(at, Entry.PARTICIPANT_REMOVED, d.get("participant_id")))
 
+    def procedure(self, at: datetime, e: Mapping[str, Any], d: Mapping[str, Any]) -> None:
+        """A step of procedure the minutes name (permission, identity check, amendment, motion, signers)."""
+        self.notes.append(Note(at, str(e.get("name")), d.get("participant_id") or d.get("member_id")
+                               or d.get("mover_id"), dict(d)))
+
     def quorum_changed(self, at: datetime, e: Mapping[str, Any], d: Mapping[str, Any]) -> None:
         self.notes.append(Note(at, str(e.get("name")), None, dict(d)))  # lost or restored
 
@@ -258,4 +263,6 @@ HANDLERS: dict[str, Handler] = {
     Entry.TIE_DECIDED_BY_CHAIR: RecordReader.tie_decided_by_chair,
     Entry.RESULT_PUBLISHED: RecordReader.result_published,
     Entry.RECORDING_SEGMENT: RecordReader.recording_segment,
+    **dict.fromkeys((Entry.REMOTE_ATTENDANCE_PERMITTED, Entry.REMOTE_ATTENDANCE_REFUSED, Entry.IDENTITY_CONFIRMED,
+                     Entry.AMENDMENT_MOVED, Entry.MOTION_MOVED, Entry.MINUTES_SIGNERS_NAMED), RecordReader.procedure),
 }

@@ -230,10 +230,35 @@ def proceedings(c: Chronicle, lang: str) -> list[tuple[datetime, str, str]]:
             rows.append((n.at, 7, word(lang, "removed", who=speaker(c, n.participant_id, lang)), ""))
         elif n.name in (Entry.QUORUM_LOST, Entry.QUORUM_RESTORED):
             rows.append((n.at, 7, word(lang, n.name, c=n.data.get("counted", "?"), n=n.data.get("needed", "?")), ""))
+        elif n.name in _PROCEDURE:
+            rows.append((n.at, 4, _procedure_text(c, n.name, n.participant_id, n.data, lang), ""))
     if c.adjourned_at:
         rows.append((c.adjourned_at, 9, word(lang, "adjourned"), ""))
     rows.sort(key=lambda r: (r[0], r[1]))
     return [(at, what, length) for at, _, what, length in rows]
+
+
+_PROCEDURE = (Entry.REMOTE_ATTENDANCE_PERMITTED, Entry.REMOTE_ATTENDANCE_REFUSED, Entry.IDENTITY_CONFIRMED,
+              Entry.AMENDMENT_MOVED, Entry.MOTION_MOVED, Entry.MINUTES_SIGNERS_NAMED)
+
+
+def _procedure_text(c: Chronicle, name: str, who: str | None, d: dict[str, Any], lang: str) -> str:
+    """A step of procedure in the proceedings' words: who, and what was decided or moved."""
+    names = "、" if lang == "ja" else ", "
+    person = speaker(c, who, lang) if who else ""
+    supporters = names.join(speaker(c, s, lang) for s in d.get("supporters", []))
+    if name == Entry.IDENTITY_CONFIRMED:
+        return word(lang, "identity_confirmed" if d.get("confirmed") else "identity_not_confirmed", who=person)
+    if name == Entry.MINUTES_SIGNERS_NAMED:
+        return word(lang, "signers_named", who=names.join(speaker(c, s, lang) for s in d.get("named", [])))
+    if name == Entry.MOTION_MOVED:
+        return word(lang, "motion_moved", who=person, kind=word(lang, f"motion_{d.get('kind')}"),
+                    supporters=supporters)
+    if name == Entry.AMENDMENT_MOVED:
+        return word(lang, "amendment_moved", who=person, supporters=supporters)
+    if name == Entry.REMOTE_ATTENDANCE_REFUSED:
+        return word(lang, "remote_refused", who=person, reason=d.get("reason", ""))
+    return word(lang, "remote_permitted", who=person)
 
 
 def _ballot_blocks(c: Chronicle, n: int, b: BallotRecord, lang: str) -> list[Block]:

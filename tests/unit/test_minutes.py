@@ -20,6 +20,7 @@ from gikai.orchestrator.reports.minutes import (
     minutes_html,
     minutes_json,
     minutes_pdf,
+    proceedings,
 )
 from gikai.orchestrator.reports.timeline import timeline_svg
 
@@ -265,3 +266,31 @@ def test_the_timeline_of_a_sitting_that_never_opened_still_draws():
     root = ET.fromstring(timeline_svg(s.chronicle(), "en"))
     assert root.get("lang") == "en"
     assert [el.get("data-t") for el in root.iter() if el.get("class") == "attendance"] == ["0"]
+
+
+def test_the_proceedings_name_each_step_of_procedure():
+    """Signers named, remote members' identity checked, an amendment and a motion moved: each in
+    the proceedings, in Japanese and in English, with who moved it and who supported it."""
+    s = Script()
+    st = s.sitting
+    for n in range(1, 9):
+        s(st.connected(s.seat(n), at(-5)))
+    s(st.open(s.chair, at(0)))
+    s(st.name_minutes_signers(s.chair, [s.seat(3), s.seat(4)], at(0.5)))
+    s(st.start_roll_call(s.chair, at(1)))
+    s(st.answer_roll_call(s.seat(2), at(1.2)))
+    s(st.confirm_identity(s.chair, s.seat(2), True, at(1.5)))
+    s(st.confirm_identity(s.chair, s.seat(3), False, at(2)))
+    s(st.end_roll_call(s.chair, at(2.5)))
+    s(st.take_up(s.chair, s.agenda[0].id, at(3)))
+    s(st.move_amendment(s.clerk, s.agenda[0].id, s.seat(5), "5", "3", [s.seat(6)], at(4)))
+    s(st.move_procedural_motion(s.seat(7), "recess", s.seat(7), [s.seat(8)], at(5)))
+    name = {n: next(p.name for p in s.people if p.seat == n) for n in range(1, 9)}
+    ja = [what for _, what, _ in proceedings(s.chronicle(), "ja")]
+    assert f"会議録署名議員に{name[3]} 委員、{name[4]} 委員を指名しました" in ja, ja
+    assert f"遠隔で出席する{name[2]} 副委員長の本人確認をしました" in ja
+    assert f"遠隔で出席する{name[3]} 委員の本人確認ができませんでした" in ja
+    assert f"{name[5]} 委員から修正案が提出されました(賛成者: {name[6]} 委員)" in ja
+    assert f"{name[7]} 委員から休憩の動議が提出されました(賛成者: {name[8]} 委員)" in ja
+    en = " | ".join(what for _, what, _ in proceedings(s.chronicle(), "en"))
+    assert "Motion to recess moved by" in en and "could not be confirmed" in en
