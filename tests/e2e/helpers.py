@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,3 +101,44 @@ def screenshots(page: Any, folder: Path, name: str, full_page: bool = False) -> 
         page.wait_for_timeout(250)
         page.screenshot(path=str(folder / f"{name}-{size['width']}x{size['height']}.png"), full_page=full_page)
     page.set_viewport_size(LANDSCAPE)
+
+
+@contextmanager
+def served_in_thread(root: Path, prepare: Callable[[Any], Awaitable[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """A server in this process, in a thread with its own event loop, on ``localhost`` (a secure
+    context for passkeys): ``prepare(app)`` makes its sitting through the services first. Yields
+    what ``prepare`` returned, with ``port`` and ``base``."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from gikai.signaling.app import create_app
+    from gikai.signaling.config import ServerConfig
+
+    loop = asyncio.new_event_loop()
+    ready, found = threading.Event(), {}
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        app = create_app(ServerConfig(data_dir=root, media_addresses=["127.0.0.1"], presence_detection=False))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "localhost", 0)
+        await site.start()
+        try:
+            found["port"] = runner.addresses[0][1]
+            found.update(await prepare(app))
+        finally:
+            ready.set()
+        await stop.wait()
+        await runner.cleanup()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert ready.wait(60) and "meeting_id" in found, "the server and its sitting"
+    try:
+        yield {**found, "base": f"http://localhost:{found['port']}"}
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)

@@ -11,7 +11,6 @@ read-only and shows the hash that went on the record.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,11 @@ import pytest
 from aiohttp import web
 
 from gikai.orchestrator.domain.rules import SpeechKind
-from gikai.signaling.app import create_app
-from gikai.signaling.config import ServerConfig
 from gikai.signaling.http.state import TRANSCRIPTS
 from tests.support.server import Parts
 
 from .conftest import ARTIFACTS, launch_browser
+from .helpers import served_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -73,32 +71,8 @@ async def _prepare(app: web.Application) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root: Path = tmp_path_factory.mktemp("gikai-words")
-    loop = asyncio.new_event_loop()
-    ready, found = threading.Event(), {}
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        app = create_app(ServerConfig(data_dir=root, media_addresses=["127.0.0.1"], presence_detection=False))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "localhost", 0)
-        await site.start()
-        try:
-            found["port"] = runner.addresses[0][1]
-            found.update(await _prepare(app))
-        finally:
-            ready.set()
-        await stop.wait()
-        await runner.cleanup()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    assert ready.wait(60) and "meeting_id" in found, "the server and its sitting"
-    try:
-        yield {**found, "base": f"http://localhost:{found['port']}"}
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
+    with served_in_thread(root, _prepare) as found:
+        yield {**found}
 
 
 def test_the_clerk_corrects_searches_and_finalises_what_was_said(served, playwright_instance):

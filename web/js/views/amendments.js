@@ -7,7 +7,7 @@
  * DOM only: `command` sends sitting commands, `ballot` the ballot actions.
  */
 import { t } from "../i18n.js";
-import { h, button, replaceKeepingFocus } from "./dom.js";
+import { h, button, replaceKeepingFocus, formDialog } from "./dom.js";
 import { textDiff } from "../textdiff.js";
 import { isMemberRole, inSeatOrder } from "../sitting.js";
 import { nameWithRole } from "./lists.js";
@@ -173,45 +173,6 @@ export function moverFields(members) {
 }
 
 /**
- * A modal dialog of fields with 取消 and a confirm button; resolves with what ``read`` gives
- * (null when cancelled; ``read`` returning null keeps the dialog open).
- * @template T
- * @param {string} title
- * @param {Node[]} fields
- * @param {string} confirmLabel
- * @param {() => T | null} read
- * @param {() => void} focus
- * @returns {Promise<T | null>}
- */
-export function formDialog(title, fields, confirmLabel, read, focus) {
-  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
-  const dialog = h("dialog", { class: "confirm amendment-dialog", "data-testid": "amendment-dialog",
-    "aria-labelledby": "form-dialog-title" });
-  return new Promise((resolve) => {
-    /** @param {T | null} result */
-    const finish = (result) => {
-      dialog.close();
-      dialog.remove();
-      opener?.focus?.({ preventScroll: true });
-      resolve(result);
-    };
-    const confirm = button(confirmLabel, "amendment-dialog-confirm", () => {
-      const result = read();
-      if (result !== null) finish(result);
-    }, { kind: "primary" });
-    dialog.append(h("h2", { id: "form-dialog-title" }, title), ...fields,
-      h("div", { class: "dialog-buttons" }, button(t("common.cancel"), "dialog-cancel", () => finish(null)), confirm));
-    dialog.addEventListener("cancel", (event) => {
-      event.preventDefault();
-      finish(null);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    focus();
-  });
-}
-
-/**
  * The amendment as handed in: who moved it, who supports it, the original's words and the new.
  * @param {{id: string, label: string}[]} members
  * @returns {Promise<{mover_id: string, supporters: string[], original: string, text: string} | null>}
@@ -222,7 +183,7 @@ function amendmentDialog(members) {
     "data-testid": "amendment-original" });
   const text = h("textarea", { id: "amendment-text", class: "text-input", rows: 3, maxlength: 20000,
     "data-testid": "amendment-text" });
-  return formDialog(t("amendments.dialog.title"), [...who.nodes,
+  return formDialog({ title: t("amendments.dialog.title"), testid: "amendment-dialog" }, [...who.nodes,
     h("label", { class: "field", for: "amendment-original" }, h("span", {}, t("amendments.dialog.original")), original),
     h("label", { class: "field", for: "amendment-text" }, h("span", {}, t("amendments.dialog.text")), text),
   ], t("amendments.dialog.confirm"), () => {

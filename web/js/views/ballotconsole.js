@@ -5,7 +5,7 @@
  * progress and count without the buttons. DOM only: actions go to `ballot(action, fields)`.
  */
 import { t } from "../i18n.js";
-import { h, button, replaceKeepingFocus, confirmDialog } from "./dom.js";
+import { h, button, replaceKeepingFocus, confirmDialog, formDialog } from "./dom.js";
 import { KINDS, MAJORITIES, needsTieBreak, voteStatus, notEntitledWhy } from "../ballot.js";
 import { selfId } from "../sitting.js";
 import { progressParts, resultParts, ruleParts, kindChip, resultCurrent } from "./ballot.js";
@@ -194,7 +194,6 @@ export class BallotConsole {
  * @returns {Promise<BallotSettings | null>}
  */
 export function ballotDialog(motion) {
-  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   const motionInput = h("textarea", {
     id: "ballot-motion-input", class: "text-input", "data-testid": "ballot-motion-input", rows: 3, maxlength: 500,
   });
@@ -206,41 +205,17 @@ export function ballotDialog(motion) {
     id: "ballot-majority", class: "select", "data-testid": "ballot-majority",
   }, ...MAJORITIES.map((m) => new Option(t(`majority.option.${m}`, { chair: t("role.chair") }), m)));
   const abstain = h("input", { type: "checkbox", "data-testid": "ballot-abstain" });
-  const dialog = h("dialog", {
-    class: "confirm ballot-dialog", "data-testid": "ballot-dialog", "aria-labelledby": "ballot-dialog-title",
-  });
-  return new Promise((resolve) => {
-    /** @param {BallotSettings | null} result */
-    const finish = (result) => {
-      dialog.close();
-      dialog.remove();
-      opener?.focus?.({ preventScroll: true });
-      resolve(result);
-    };
-    const confirm = button(t("ballot.dialog.title"), "ballot-dialog-confirm", () => {
-      const text = motionInput.value.trim();
-      if (!text) {
-        motionInput.focus();
-        return;
-      }
-      const kind = /** @type {HTMLInputElement | null} */ (dialog.querySelector("input[name=ballot-kind]:checked"));
-      finish({ motion: text, kind: kind?.value || "named", majority: majority.value, abstain_allowed: abstain.checked });
-    }, { kind: "primary" });
-    dialog.append(
-      h("h2", { id: "ballot-dialog-title" }, t("ballot.dialog.title")),
-      h("label", { class: "field", for: "ballot-motion-input" }, h("span", {}, t("ballot.dialog.motion")), motionInput),
-      h("fieldset", { class: "field radio-group" }, h("legend", {}, t("ballot.dialog.kind")), ...KINDS.map(radio)),
-      h("label", { class: "field", for: "ballot-majority" }, h("span", {}, t("ballot.dialog.majority")), majority),
-      h("label", { class: "check-row" }, abstain, h("span", {}, t("ballot.dialog.abstain"))),
-      h("p", { class: "hint" }, t("ballot.dialog.note")),
-      h("div", { class: "dialog-buttons" }, button(t("common.cancel"), "dialog-cancel", () => finish(null)), confirm),
-    );
-    dialog.addEventListener("cancel", (event) => {
-      event.preventDefault();
-      finish(null);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    motionInput.focus();
-  });
+  const kinds = h("fieldset", { class: "field radio-group" }, h("legend", {}, t("ballot.dialog.kind")), ...KINDS.map(radio));
+  return formDialog({ title: t("ballot.dialog.title"), testid: "ballot-dialog" }, [
+    h("label", { class: "field", for: "ballot-motion-input" }, h("span", {}, t("ballot.dialog.motion")), motionInput),
+    kinds,
+    h("label", { class: "field", for: "ballot-majority" }, h("span", {}, t("ballot.dialog.majority")), majority),
+    h("label", { class: "check-row" }, abstain, h("span", {}, t("ballot.dialog.abstain"))),
+    h("p", { class: "hint" }, t("ballot.dialog.note")),
+  ], t("ballot.dialog.title"), () => {
+    const text = motionInput.value.trim();
+    if (!text) return (motionInput.focus(), null);
+    const kind = /** @type {HTMLInputElement | null} */ (kinds.querySelector("input[name=ballot-kind]:checked"));
+    return { motion: text, kind: kind?.value || "named", majority: majority.value, abstain_allowed: abstain.checked };
+  }, () => motionInput.focus());
 }

@@ -179,3 +179,45 @@ export function confirmDialog(options) {
     (input || cancel).focus();
   });
 }
+
+/**
+ * A modal dialog of fields with 取消 and a confirm button; resolves with what ``read`` gives
+ * (null when cancelled; ``read`` returning null keeps the dialog open, having put the focus on
+ * what is missing).
+ * @template T
+ * @param {{title: string, testid: string, className?: string}} what the dialog's title; its test id
+ *   (the confirm button's is that plus "-confirm")
+ * @param {Node[]} fields
+ * @param {string} confirmLabel
+ * @param {() => T | null} read
+ * @param {() => void} focus where the focus starts
+ * @returns {Promise<T | null>}
+ */
+export function formDialog(what, fields, confirmLabel, read, focus) {
+  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
+  const titleId = `${what.testid}-title`;
+  const dialog = h("dialog", { class: `confirm ${what.className || what.testid}`, "data-testid": what.testid,
+    "aria-labelledby": titleId });
+  return new Promise((resolve) => {
+    /** @param {T | null} result */
+    const finish = (result) => {
+      dialog.close();
+      dialog.remove();
+      opener?.focus?.({ preventScroll: true });
+      resolve(result);
+    };
+    const confirm = button(confirmLabel, `${what.testid}-confirm`, () => {
+      const result = read();
+      if (result !== null) finish(result);
+    }, { kind: "primary" });
+    dialog.append(h("h2", { id: titleId }, what.title), ...fields,
+      h("div", { class: "dialog-buttons" }, button(t("common.cancel"), "dialog-cancel", () => finish(null)), confirm));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    focus();
+  });
+}

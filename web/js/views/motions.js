@@ -6,11 +6,11 @@
  * DOM only.
  */
 import { t } from "../i18n.js";
-import { h, button, replaceKeepingFocus } from "./dom.js";
+import { h, button, replaceKeepingFocus, formDialog } from "./dom.js";
 import { isMemberRole, inSeatOrder } from "../sitting.js";
 import { nameWithRole } from "./lists.js";
 import { ballotDialog } from "./ballotconsole.js";
-import { moverFields, formDialog } from "./amendments.js";
+import { moverFields } from "./amendments.js";
 
 /**
  * @typedef {import("../store.js").State} State
@@ -82,7 +82,7 @@ export class MotionsPanel {
     const kind = h("select", { id: "motion-kind", class: "select", "data-testid": "motion-kind" },
       ...KINDS.map((k) => new Option(t(`motions.kind.${k}`), k)));
     const who = moverFields(members);
-    const moved = await formDialog(t("motions.receive"), [
+    const moved = await formDialog({ title: t("motions.receive"), testid: "amendment-dialog" }, [
       h("label", { class: "field", for: "motion-kind" }, h("span", {}, t("motions.dialog.kind")), kind), ...who.nodes,
     ], t("amendments.dialog.confirm"), () => {
       const read = who.read();
