@@ -176,13 +176,20 @@ class Listing:
                 data = (self.folder / init_name).read_bytes() + (self.folder / name).read_bytes()
             except FileNotFoundError:
                 continue
-            numbers = []
             with av.open(io.BytesIO(data), format="mp4") as container:
-                for frame in container.decode(video=0):
-                    numbers.append(frame_number(frame.to_ndarray(format="gray")))
+                numbers = [frame_number(frame.to_ndarray(format="gray")) for frame in container.decode(video=0)]
             if measuring and numbers and max(numbers) in camera.captured and min(numbers) in camera.captured:
                 self.delays.append(listed_at - camera.captured[max(numbers)])
                 self.oldest.append(listed_at - camera.captured[min(numbers)])
+
+
+def start_baseline(folder: Path) -> tuple[subprocess.Popen[bytes], Connection]:
+    folder.mkdir(parents=True)
+    process = subprocess.Popen([sys.executable, __file__, "--baseline-worker", str(folder)], stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    conn = Connection(os.dup(process.stdin.fileno()), readable=False)
+    process.stdin.close()
+    return process, conn
 
 
 async def run(kind: str, seconds: float, warmup: float, root: Path) -> dict[str, float]:
@@ -205,11 +212,7 @@ async def run(kind: str, seconds: float, warmup: float, root: Path) -> dict[str,
         def audio(data: bytes) -> None:
             up_a.push(EncodedFrame(data, 0, AUDIO_TIME_BASE, True))
     else:
-        folder.mkdir(parents=True)
-        process = subprocess.Popen([sys.executable, __file__, "--baseline-worker", str(folder)], stdin=subprocess.PIPE)
-        assert process.stdin is not None
-        conn = Connection(os.dup(process.stdin.fileno()), readable=False)
-        process.stdin.close()
+        process, conn = start_baseline(folder)
         pid = process.pid
 
         def video(data: bytes, key: bool) -> None:
