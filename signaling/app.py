@@ -49,11 +49,13 @@ from gikai.signaling.auth.passkeys import Ceremonies
 from gikai.signaling.auth.sessions import ACCOUNTS
 from gikai.signaling.auth.tokens import JoinTokens, load_or_create_secret
 from gikai.signaling.config import CONFIG, ServerConfig
+from gikai.signaling.gallery.broadcast import Broadcasts
 from gikai.signaling.gallery.endpoint import GALLERY_SOCKETS, GallerySockets, setup_gallery
 from gikai.signaling.gallery.seats import Gallery
 from gikai.signaling.http import state
 from gikai.signaling.http.api import domain_errors, setup_api
 from gikai.signaling.http.archive import setup_archive
+from gikai.signaling.http.broadcast import setup_broadcast
 from gikai.signaling.http.captions import CAPTIONS, setup_captions
 from gikai.signaling.http.common import storable_addresses
 from gikai.signaling.http.documents import setup_documents_api
@@ -73,6 +75,7 @@ from gikai.signaling.ws.pushes import MemberPushes
 logger = logging.getLogger(__name__)
 
 TASKS = web.AppKey("tasks", Tasks)
+BROADCASTS = web.AppKey("broadcasts", Broadcasts)  # tests and the benchmark look at the encoders
 # Whisper's beam: greedy for live captions (bench/asr_cost.py, base model, 2 threads: p95 2.6 s
 # instead of 3.7 s after the end of an utterance, CER 0.095 instead of 0.074 with the vocabulary);
 # five beams for the 会議録 draft, which nobody waits for.
@@ -101,6 +104,7 @@ def create_app(config: ServerConfig) -> web.Application:
     setup_documents_api(app)
     setup_archive(app)
     setup_captions(app)
+    setup_broadcast(app)
     return app
 
 
@@ -136,6 +140,7 @@ async def _server(app: web.Application) -> AsyncIterator[None]:
             await owned.draft_engine.close()
         await owned.recordings.close()
         await owned.render_jobs.close()
+        await owned.broadcasts.close()
         await tasks.drain()  # the last segments' record entries
         if owned.presence is not None:
             await owned.presence.close()
@@ -158,6 +163,7 @@ class _Owned:
     presence: PresenceBridge | None
     captions: CaptionsBridge
     drafts: DraftJobs
+    broadcasts: Broadcasts
     draft_engine: Any  # SpeechEngine | None (the optional speech extra)
 
 
@@ -201,7 +207,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     draft_engine = _speech_engine(config, draft_model, DRAFT_BEAM)
     drafts = DraftJobs(transcripts, RecordedSpeechDrafter(archive, draft_engine) if draft_engine else None,
                        recordings, tasks, model=draft_model.name if draft_model else "")
-    _subscribe(subscribers, sfu, gallery, pushes, presenting, captions, drafts)
+    broadcasts = Broadcasts(sfu, data / "broadcast", tasks.spawn, enabled=config.broadcast)
+    _subscribe(subscribers, sfu, gallery, pushes, presenting, captions, drafts, broadcasts)
 
     app[ACCOUNTS] = accounts
     app[state.ADMIN] = AdminService(units)
@@ -225,7 +232,8 @@ def _build(app: web.Application, config: ServerConfig, db: Database, tasks: Task
     app[GALLERY_SOCKETS] = GallerySockets(gallery, tasks.spawn, config.turn)
     app[METRICS] = Metrics(Sources(hub, gallery, sfu, sittings, ballots, recordings, app[LOOP_LAG], app[wire.ERRORS],
                                    captions))
-    return _Owned(sfu, recordings, render_jobs, renderer, presence, captions, drafts, draft_engine)
+    app[BROADCASTS] = broadcasts
+    return _Owned(sfu, recordings, render_jobs, renderer, presence, captions, drafts, broadcasts, draft_engine)
 
 
 def _speech_engine(config: ServerConfig, model: Path | None, beam: int) -> Any:
@@ -260,7 +268,8 @@ async def _ignore_failure(awaitable: Awaitable[None]) -> None:
 
 
 def _subscribe(subscribers: Subscribers, sfu: SFU, gallery: Gallery, pushes: MemberPushes,
-               presenting: PresentingService, captions: CaptionsBridge, drafts: DraftJobs) -> None:
+               presenting: PresentingService, captions: CaptionsBridge, drafts: DraftJobs,
+               broadcasts: Broadcasts) -> None:
     """The reactions to committed changes, in the order they run."""
     # A sitting changed: the gallery's view first (no await), then the members' push, then the end
     # of a presentation or share its presenter may no longer show (pushed after the change).
@@ -269,16 +278,19 @@ def _subscribe(subscribers: Subscribers, sfu: SFU, gallery: Gallery, pushes: Mem
     subscribers.on_sitting(presenting.sitting_changed)
     subscribers.on_sitting(captions.sitting_changed)  # whose microphone is captioned: the heard ones
     subscribers.on_sitting(drafts.sitting_changed)  # adjourned: the 会議録 draft from the recordings
+    subscribers.on_sitting(broadcasts.sitting_changed)  # opened: the broadcast starts; adjourned: ends
     # A ballot changed: the gallery shows published results only; the members' pushes coalesce.
     subscribers.on_ballot(gallery.ballot_changed)
     subscribers.on_ballot(pushes.ballot_changed)
     # Whose microphone may be heard changed: the gallery cuts one that may not, at once.
     subscribers.on_audible(gallery.set_audible)
     subscribers.on_audible(captions.set_audible)
+    subscribers.on_audible(broadcasts.set_audible)
     # A peer came or went: the gallery's sources, and a share whose sharer's media went.
     sfu.peer_listeners.append(gallery.peers_changed)
     sfu.peer_listeners.append(presenting.media_changed)
     sfu.peer_listeners.append(captions.peers_changed)
+    sfu.peer_listeners.append(broadcasts.peers_changed)
 
 
 def _peer_failed(hub: Hub, tasks: Tasks, room_id: str, peer_id: str) -> None:

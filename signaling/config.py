@@ -33,6 +33,9 @@ class ServerConfig:
     asr_model: Path | None = None  # Whisper model folder for live captions; None: captions are off
     asr_draft_model: Path | None = None  # for the 会議録 draft after a sitting; None: asr_model
     asr_threads: int = 2  # the recogniser's CPU threads (one worker process)
+    # -- the public broadcast (issue 19): each open sitting encoded once into HLS under
+    # data_dir/broadcast/<meeting id>/ (an encoder process per sitting; off unless asked for)
+    broadcast: bool = False
     # -- HTTPS, proxies and operations (issue 13, the HTTP half) --
     tls_cert: Path | None = None  # served over HTTPS (and WSS) when both are given
     tls_key: Path | None = None

@@ -141,8 +141,13 @@ def word(lang: str, key: str, **kw: Any) -> str:
 
 
 def role_title(c: Chronicle, role: str, lang: str) -> str:
+    return role_word(role, c.body_kind == "plenary", lang)
+
+
+def role_word(role: str, plenary: bool, lang: str) -> str:
+    """委員 in a committee, 議員 in a plenary (and so on for each role)."""
     titles = _ROLES[lang].get(role, (role, role))
-    return titles[1 if c.body_kind == "plenary" else 0]
+    return titles[1 if plenary else 0]
 
 
 def speaker(c: Chronicle, pid: str | None, lang: str) -> str:

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="public gallery viewers at most, all sittings together (default 200)")
     serve.add_argument("--gallery-max-per-address", type=int, default=10,
                        help="gallery seats one client address may hold (default 10)")
+    serve.add_argument("--broadcast", action="store_true",
+                       help="encode each open sitting's gallery picture and sound into HLS at "
+                            "/broadcast/<sitting>/index.m3u8 (an encoder process per sitting)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_operations_options(serve)
     add_network_media_options(serve)
@@ -163,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             recording_min_free_bytes=max(0, args.recording_min_free_mb) << 20,
             gallery_max_viewers=max(0, args.gallery_max_viewers),
             gallery_max_per_address=max(1, args.gallery_max_per_address),
+            broadcast=args.broadcast,
             **operations,
             **network_media_settings(parser, args),
             **speech_settings(parser, args),

@@ -30,7 +30,7 @@ from gikai.orchestrator.domain.sitting import Event, Sitting
 from gikai.orchestrator.domain.voting import Ballot, BallotState
 from gikai.orchestrator.service.ballots import BallotService
 from gikai.orchestrator.service.sittings import SittingService
-from gikai.signaling.gallery.stage import Stage, Watcher, result_view
+from gikai.signaling.gallery.stage import Stage, Watcher, on_stage, result_view
 
 SHUTDOWN = 1001
 MEETING_ID = re.compile(r"[0-9a-f]{32}")  # orchestrator/domain/model.py new_id(): anything else is no sitting
@@ -157,21 +157,7 @@ class Gallery:
 
     # -- media and pushes -----------------------------------------------------------------
     def _sources(self, stage: Stage) -> tuple[str | None, list[UpTrack], list[UpTrack]]:
-        room = self.sfu.rooms.get(stage.meeting_id)
-        if room is None or not stage.open:
-            return None, [], []
-        video: list[UpTrack] = []
-        on_screen = None
-        # A shared screen takes the stage, as it does on the members' screens.
-        for who, pid in (("screen", room.screen), ("speaker", stage.speaker_id), ("chair", stage.chair_id)):
-            peer = room.peers.get(pid) if pid else None
-            slot = "screen" if who == "screen" else "video"
-            if peer is not None and slot in peer.ups:
-                on_screen, video = who, [peer.ups[slot]]
-                break
-        audio = [room.peers[pid].ups["audio"] for pid in sorted(stage.audible)
-                 if pid in room.peers and "audio" in room.peers[pid].ups]
-        return on_screen, video, audio
+        return on_stage(self.sfu.rooms.get(stage.meeting_id), stage)
 
     def _show(self, stage: Stage, viewers: Iterable[Watcher]) -> None:
         _, video, audio = self._sources(stage)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from gikai.media import Offer, Peer
+from gikai.media import Offer, Peer, Room, UpTrack
 from gikai.media.sfu.viewer import Viewer
 from gikai.orchestrator.domain.model import MeetingState
 from gikai.orchestrator.domain.sitting import Sitting
@@ -116,3 +116,23 @@ class Stage:
 
     def push_text(self) -> str:
         return json.dumps({"type": "gallery", "view": self.view()}, ensure_ascii=False, separators=(",", ":"))
+
+
+def on_stage(room: Room | None, stage: Stage) -> tuple[str | None, list[UpTrack], list[UpTrack]]:
+    """What the public sees and hears of an open sitting: whose picture ("screen", "speaker" or
+    "chair"; None: nobody's) and its publication, and the audible microphones. A shared screen
+    takes the stage, as it does on the members' screens; then the floor holder's camera, then the
+    presiding chair's. Nothing before the opening, in recess or after adjournment."""
+    if room is None or not stage.open:
+        return None, [], []
+    for who, pid in (("screen", room.screen), ("speaker", stage.speaker_id), ("chair", stage.chair_id)):
+        peer = room.peers.get(pid) if pid else None
+        slot = "screen" if who == "screen" else "video"
+        if peer is not None and slot in peer.ups:
+            return who, [peer.ups[slot]], _audible(room, stage)
+    return None, [], _audible(room, stage)
+
+
+def _audible(room: Room, stage: Stage) -> list[UpTrack]:
+    return [room.peers[pid].ups["audio"] for pid in sorted(stage.audible)
+            if pid in room.peers and "audio" in room.peers[pid].ups]

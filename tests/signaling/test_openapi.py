@@ -54,8 +54,8 @@ def test_the_description_lists_every_route_the_server_serves_and_no_other(tmp_pa
     assert sorted(registered - described) == [], "routes the server has but docs/openapi.yaml does not describe"
     assert sorted(described - registered) == [], "operations docs/openapi.yaml describes but the server lacks"
     # 55, the caption screen and its events, the draft's state and start; 議員別賛否 and the chamber
-    # display; the minutes' signatures (3)
-    assert len(described) == 64
+    # display; the minutes' signatures (3); the broadcast's playlist and segments (2)
+    assert len(described) == 66
 
 
 def test_every_operation_has_an_id_a_summary_and_documented_answers():
@@ -79,7 +79,7 @@ def test_the_error_codes_described_are_the_catalogue():
 def test_schemathesis_reads_every_operation_of_the_description():
     schema = schemathesis.openapi.from_path(DESCRIPTION)
     operations = [result.ok() for result in schema.get_all_operations()]  # raises on an invalid operation
-    assert len(operations) == 64
+    assert len(operations) == 66
 
 
 def test_the_description_is_valid_openapi():

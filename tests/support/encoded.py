@@ -55,6 +55,30 @@ def encode_vp8(
     return tuple(packets)
 
 
+@lru_cache(maxsize=8)
+def encode_solid_vp8(colour: tuple[int, int, int], width: int = 320, height: int = 180, fps: int = 15,
+                     frames: int = 30, gop: int = 15) -> tuple[bytes, ...]:
+    """One flat colour (with a small moving white block, so frames differ) as VP8: a picture
+    whose colour says whose camera it is after any scaling and re-encoding."""
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base, codec.framerate = fractions.Fraction(1, fps), fractions.Fraction(fps, 1)
+    codec.bit_rate, codec.gop_size = 300_000, gop
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    packets: list[bytes] = []
+    for i in range(frames):
+        img = np.empty((height, width, 3), dtype=np.uint8)
+        img[:] = colour
+        x = (i * 4) % (width - 8)
+        img[height - 12:height - 4, x:x + 8] = 255
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        frame.pict_type = av.video.frame.PictureType.I if i % gop == 0 else av.video.frame.PictureType.NONE
+        packets += [bytes(p) for p in codec.encode(frame)]
+    packets += [bytes(p) for p in codec.encode(None)]
+    return tuple(packets)
+
+
 @lru_cache(maxsize=4)
 def encode_opus(seconds: float = 2.0, hz: float = 440.0) -> tuple[bytes, ...]:
     """A tone encoded as 20 ms Opus packets."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -75,10 +75,17 @@ class SoundTrack(SourceTrack):
             self.until = max(self.until, start)
 
 
+class Sound(Protocol):
+    """What the mixer reads: a recorded track here, a live microphone's buffer in the broadcast."""
+
+    def read(self, s0: int, s1: int) -> np.ndarray:
+        """Samples [s0, s1) at 48 kHz, 2 x n float32."""
+
+
 class Mixer:
     """The audible spans summed, in AAC-sized frames of ``fltp`` stereo."""
 
-    def __init__(self, spans: Sequence[AudioSpan], sounds: Mapping[str, SoundTrack], total: int) -> None:
+    def __init__(self, spans: Sequence[AudioSpan], sounds: Mapping[str, Sound], total: int) -> None:
         self.spans, self.sounds, self.total, self.done = spans, sounds, total, 0
 
     def frames_until(self, target: int) -> Iterator[av.AudioFrame]:

@@ -6,11 +6,16 @@
  * `gallery` (the whole view, the same for every viewer) and `offer`s; the browser answers and
  * only receives. Sound needs a press of the
  * sound button (browsers do not play sound by themselves).
+ *
+ * When the seats are full (満席) or WebRTC fails, and the sitting is being broadcast, the page
+ * watches without media (as a chamber display does: no seat) and plays the broadcast's HLS stream
+ * instead (`gallery/hls.js`), a few seconds behind, with its caption band in the picture.
  */
 import { TABLES, t, translate, setLanguage, onLanguageChange, language } from "../i18n.js";
 import strings from "../i18n/gallery.js";
 import { GalleryPeer } from "../gallery/peer.js";
-import { selectedPair } from "../peer.js";
+import { HlsPlayer, broadcastAvailable, canPlayBroadcast } from "../gallery/hls.js";
+import { exposeHooks } from "../gallery/hooks.js";
 import { LevelMeter, resumeAudio } from "../media.js";
 import { Socket, ProtocolError } from "../socket.js";
 import { h, byId as $ } from "../views/dom.js";
@@ -23,6 +28,8 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const FULL_RETRY_MS = 30000;
 const PING_MS = 15000;
 const CLOSE_FULL = 4004;
+const CLOSE_NO_MEDIA = 4005;
+const FALLBACK_RETRY_MS = 300; // after turning to the broadcast: watch again, without media, at once
 
 /**
  * @typedef {{name: string, role: string, kind?: string}} Person
@@ -36,7 +43,7 @@ const CLOSE_FULL = 4004;
  *   screen_of?: "speaker" | "chair" | null, result: Result | null}} View
  */
 
-class GalleryPage {
+export class GalleryPage {
   /** @param {string} meetingId */
   constructor(meetingId) {
     this.meetingId = meetingId;
@@ -48,6 +55,16 @@ class GalleryPage {
     this.iceServers = [];
     this.soundOn = false;
     this.framesShown = 0;
+    /** Watching the broadcast (HLS) instead of WebRTC: the seats were full or WebRTC failed. */
+    this.fallback = false;
+    /** @type {HlsPlayer | null} */
+    this.hls = null;
+    /** @type {LevelMeter | null} the broadcast's sound level, from the video element's own stream */
+    this.hlsMeter = null;
+    this.broadcastUrl = `/broadcast/${encodeURIComponent(meetingId)}/index.m3u8`;
+    /** @type {Promise<boolean> | null} whether the broadcast can be had, being found out */
+    this.fallbackCheck = null;
+    this.fallbackCheckedAt = -Infinity;
     /** @type {"watching" | "full" | "missing" | "connecting"} */
     this.mode = "connecting";
     /** @type {Map<string, {audio: HTMLAudioElement, stream: MediaStream, meter: LevelMeter | null}>} */
@@ -60,6 +77,7 @@ class GalleryPage {
         this.show("watching");
         this.status("");
         this.render(data.view);
+        if (this.fallback) this.startBroadcast();
       },
       onPush: (push) => this.receive(push),
       onStatus: (status) => {
@@ -71,7 +89,11 @@ class GalleryPage {
       refusalIsFinal: (error) => error.code === "not_found",
       onFatal: () => this.show("missing"),
       // A full gallery is tried again every 30 s, whatever the backoff says.
-      retryDelay: (code, backoff) => (code === CLOSE_FULL || this.mode === "full" ? FULL_RETRY_MS : backoff),
+      retryDelay: (code, backoff) => {
+        if ((this.fallback && !this.hls) || (code === CLOSE_FULL && this.fallbackCheck)) return FALLBACK_RETRY_MS;
+        if (code === CLOSE_NO_MEDIA) this.fallBack(); // WebRTC never started: the broadcast, if there is one
+        return code === CLOSE_FULL || this.mode === "full" ? FULL_RETRY_MS : backoff;
+      },
       backoffMs: BACKOFF_MS,
       pingMs: PING_MS,
     });
@@ -92,15 +114,49 @@ class GalleryPage {
    * @returns {Promise<{view: View, ice_servers?: RTCIceServer[]}>}
    */
   async watch(socket) {
+    if (this.fallbackCheck) {
+      await this.fallbackCheck; // the seats were full: watch again only once the broadcast is known
+      this.fallbackCheck = null;
+    }
     try {
       /** @type {{view: View, ice_servers?: RTCIceServer[]}} */
-      const reply = await socket.request("watch", { meeting_id: this.meetingId });
+      const reply = await socket.request("watch", { meeting_id: this.meetingId, media: !this.fallback });
       this.iceServers = reply.ice_servers ?? [];
       return reply;
     } catch (error) {
-      if (error instanceof ProtocolError && error.code === "gallery_full") this.show("full");
+      if (error instanceof ProtocolError && error.code === "gallery_full") {
+        this.show("full");
+        // The server closes the socket now; the retry waits for this check (at most one per 30 s).
+        if (performance.now() - this.fallbackCheckedAt > FULL_RETRY_MS) {
+          this.fallbackCheckedAt = performance.now();
+          this.fallbackCheck = this.fallBack();
+        }
+      }
       throw error;
     }
+  }
+
+  // -- the broadcast, when WebRTC cannot be had ----------------------------------------------
+  /** Turn to the broadcast if the sitting has one; false when it has none. */
+  async fallBack() {
+    if (this.fallback) return true;
+    if (!canPlayBroadcast() || !(await broadcastAvailable(this.broadcastUrl))) return false;
+    this.fallback = true;
+    return true;
+  }
+
+  startBroadcast() {
+    if (this.hls) return;
+    this.closeMedia();
+    this.video.muted = !this.soundOn;
+    this.hls = new HlsPlayer(this.video, this.broadcastUrl);
+    this.hls.start();
+    if (this.view) this.render(this.view);
+  }
+
+  async mediaFailed() {
+    if (await this.fallBack()) this.closeMedia();
+    this.socket.reconnect(); // with a new peer, or without media when the broadcast plays
   }
 
   /** @param {import("../socket.js").Push} message */
@@ -114,7 +170,7 @@ class GalleryPage {
       if (!this.peer) {
         this.peer = new GalleryPeer((sdp, revision) => this.answer(sdp, revision), (event) => this.track(event),
           this.iceServers);
-        this.peer.onFailed = () => this.socket.reconnect(); // reconnects, with a new peer
+        this.peer.onFailed = () => this.mediaFailed();
       }
       this.peer.offer({ sdp: message.sdp, revision: message.revision });
     } else if (message.type === "caption") {
@@ -155,6 +211,15 @@ class GalleryPage {
   async toggleSound() {
     this.soundOn = !this.soundOn;
     if (this.soundOn) await resumeAudio();
+    if (this.hls) {
+      this.video.muted = !this.soundOn;
+      if (this.soundOn) this.video.play().catch(() => {});
+      const capture = /** @type {any} */ (this.video).captureStream;
+      if (this.soundOn && !this.hlsMeter && typeof capture === "function") {
+        const stream = /** @type {MediaStream} */ (capture.call(this.video));
+        if (stream.getAudioTracks().length) this.hlsMeter = new LevelMeter(stream);
+      }
+    }
     for (const sink of this.sinks.values()) {
       sink.audio.muted = !this.soundOn;
       if (this.soundOn) {
@@ -166,6 +231,7 @@ class GalleryPage {
   }
 
   closeMedia() {
+    if (this.hls) return; // the broadcast plays on without the socket
     this.peer?.close();
     this.peer = null;
     for (const sink of this.sinks.values()) {
@@ -178,7 +244,7 @@ class GalleryPage {
 
   /** The loudest received voice now, 0..1 (only while sound is on). */
   audioLevel() {
-    let level = 0;
+    let level = this.soundOn && this.hlsMeter ? this.hlsMeter.level() : 0;
     for (const sink of this.sinks.values()) if (sink.meter) level = Math.max(level, sink.meter.level());
     return level;
   }
@@ -247,7 +313,9 @@ class GalleryPage {
     this.video.hidden = !!notice;
     const whose = view.on_screen === "screen" ? view.screen_of : view.on_screen;
     const shown = whose === "speaker" ? view.speaker : whose === "chair" ? view.chair : null;
-    $("caption").hidden = !shown || !!notice;
+    // The broadcast carries its own caption band in the picture.
+    $("caption").hidden = !shown || !!notice || !!this.hls;
+    $("broadcast-note").hidden = !this.hls;
     $("caption-tag").textContent = view.on_screen ? t(`gallery.on_screen.${view.on_screen}`) : "";
     $("caption-name").textContent = shown ? this.person(shown) : "";
     const speaker = $("speaker");
@@ -328,47 +396,6 @@ class GalleryPage {
       this.status(this.socket.attempt ? "gallery.status.reconnecting" : "gallery.status.connecting");
     }
   }
-}
-
-/** @param {GalleryPage} page */
-function exposeHooks(page) {
-  /** @type {any} */ (window).gikaiGallery = {
-    get view() { return page.view; },
-    get mode() { return page.mode; },
-    get soundOn() { return page.soundOn; },
-    get framesShown() { return page.framesShown; },
-    get connectionState() { return page.peer ? page.peer.pc.connectionState : "none"; },
-    /** The selected candidate pair's two ends (getStats), or null. */
-    selectedPair() { return page.peer ? selectedPair(page.peer.pc) : Promise.resolve(null); },
-    audioLevel() { return page.audioLevel(); },
-    videoSize() { return { width: page.video.videoWidth, height: page.video.videoHeight }; },
-    /** Average colour of the picture shown now, [r, g, b]. */
-    colour() {
-      const canvas = document.createElement("canvas");
-      canvas.width = 64;
-      canvas.height = 36;
-      const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-      ctx.drawImage(page.video, 0, 0, 64, 36);
-      const data = ctx.getImageData(0, 0, 64, 36).data;
-      const sum = [0, 0, 0];
-      for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
-      return sum.map((s) => s / (data.length / 4));
-    },
-    /** inbound-rtp statistics: one video entry, one per audio slot. */
-    async stats() {
-      /** @type {{video: Record<string, number> | null, audio: Record<string, number>[]}} */
-      const out = { video: null, audio: [] };
-      if (!page.peer) return out;
-      (await page.peer.pc.getStats()).forEach((s) => {
-        if (s.type !== "inbound-rtp") return;
-        const entry = { packetsReceived: s.packetsReceived ?? 0, framesDecoded: s.framesDecoded ?? 0,
-          totalAudioEnergy: s.totalAudioEnergy ?? 0, frameWidth: s.frameWidth ?? 0 };
-        if (s.kind === "video") out.video = entry;
-        else out.audio.push(entry);
-      });
-      return out;
-    },
-  };
 }
 
 const meetingId = decodeURIComponent(location.pathname.replace(/\/+$/, "").split("/").pop() || "");
